@@ -1,0 +1,65 @@
+"""The acquirer: a member bank's host for its merchants' POS terminals.
+
+It receives the terminal's authorisation request (0100; DE32 names the acquiring bank) and
+forwards it to the national switch; if the switch does not answer within the acquirer's timeout,
+it answers the terminal 91 and sends the switch a reversal. A terminal's own reversal (0400) is
+forwarded the same way, store-and-forward, until the issuer has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from elcart_sim.errors import IsoMessageError
+from elcart_sim.host import TIMED_OUT, Host
+from elcart_sim.protocol import iso8583, messages
+from elcart_sim.records import Table
+from elcart_sim.scenario import HostSpec
+from elcart_sim.streams import RandomStreams, Sampler
+from elcart_sim.switch import Switch
+
+__all__ = ["Acquirer"]
+
+
+class Acquirer(Host):
+    """The acquiring host. One host serves all member banks' terminals (a shared processor);
+    the acquiring bank is named in each request's DE32, which its terminals set."""
+
+    hop = "acquirer"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: HostSpec,
+        switch: Switch,
+        link_latency_s: Sampler,
+        streams: RandomStreams,
+        hops: Table,
+    ):
+        super().__init__(env, "acquirer", spec, streams, hops, link_latency_s)
+        self.switch = switch
+
+    def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
+        times = yield from self.serve()
+        try:
+            request = iso8583.decode(raw)
+        except IsoMessageError:
+            self.record_hop(trace_id, "0100", times, "30", False)
+            return iso8583.encode(messages.format_error_response(trace_id))
+        reply = self.env.process(self.call_next_hop(self.switch.authorise, raw, trace_id))
+        answer = yield from self.await_reply(reply)
+        if answer is TIMED_OUT:
+            self.env.process(self.call_next_hop(self.switch.reverse, iso8583.encode(messages.reversal_for(request)), trace_id))
+            self.record_hop(trace_id, "0100", times, "91", True)
+            return iso8583.encode(messages.response_to(request, "91"))
+        self.record_hop(trace_id, "0100", times, iso8583.decode(answer).get("39", ""), False)
+        return answer
+
+    def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
+        times = yield from self.serve()
+        request = iso8583.decode(raw)
+        yield from self.call_next_hop(self.switch.reverse, raw, trace_id)
+        self.record_hop(trace_id, "0400", times, "00", False)
+        return iso8583.encode(messages.response_to(request, "00"))

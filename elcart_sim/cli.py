@@ -1,0 +1,125 @@
+"""The `elcart-sim` command line.
+
+    elcart-sim run   [--scenario NAME|PATH] [--seed N] [--scale F] [--out DIR]
+    elcart-sim scenarios
+
+Errors in the input (a broken scenario, a bad data file) print one line naming what is wrong and
+where, and exit with status 2; nothing is run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from elcart_sim.errors import ElcartSimError
+
+__all__ = ["main", "build_parser"]
+
+_EPILOG = """\
+Bundled scenarios live in data/scenarios/ (list them with `elcart-sim scenarios`).
+Outputs of `run`: transactions, hops, postings, receipts, samples and components tables as
+Parquet and CSV, summary.json, and PNG plots (latency distribution; throughput and queue lengths
+over the day; utilisation per host). Field meanings and units: docs/records.md.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="elcart-sim",
+        description="Full-system simulation testbed for ELKART Pay: phones, tokens, POS terminals, "
+        "acquirer, national switch (IPC) and issuer banks.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="simulate a day and write tables, a summary and plots",
+        description="Simulate the scenario's day end to end (tap → terminal → acquirer → switch → issuer), "
+        "print a summary and write the tables and plots into --out.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--scenario",
+        default="national-day",
+        metavar="NAME|PATH",
+        help="bundled scenario name or path to a YAML file (default: %(default)s)",
+    )
+    run.add_argument("--seed", type=int, metavar="N", help="master random seed (default: the scenario's)")
+    run.add_argument(
+        "--scale",
+        type=float,
+        metavar="F",
+        help="scale population and demand, e.g. 0.01 for 1%% (default: the scenario's, 1.0 = national size)",
+    )
+    run.add_argument("--out", default="results", metavar="DIR", help="output folder (default: %(default)s)")
+    run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    run.add_argument("--format", choices=("parquet", "csv", "both"), default="both", help="table format (default: %(default)s)")
+    run.set_defaults(handler=_run)
+
+    scenarios = commands.add_parser("scenarios", help="list the bundled scenarios")
+    scenarios.set_defaults(handler=_scenarios)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from elcart_sim import plots
+    from elcart_sim.scenario import load_scenario
+    from elcart_sim.simulation import run
+
+    overrides = {}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if args.scale is not None:
+        overrides["scale"] = args.scale
+    scenario = load_scenario(args.scenario)
+    if overrides:
+        scenario = scenario.with_overrides(overrides)
+    print(
+        f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps over "
+        f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",
+        file=sys.stderr,
+    )
+    started = time.perf_counter()
+    results = run(scenario, progress=not args.no_progress and sys.stderr.isatty())
+    elapsed = time.perf_counter() - started
+    print(results.summary_text())
+    formats = ("parquet", "csv") if args.format == "both" else (args.format,)
+    written = results.export(args.out, formats)
+    if not args.no_plots:
+        written += plots.save_all(results, args.out)
+    print(f"  wall time           {elapsed:.1f} s ({len(results.transactions) / elapsed:,.0f} transactions/s)")
+    print(f"  wrote {len(written)} files to {Path(args.out).resolve()}")
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    from elcart_sim.scenario import load_scenario, scenario_names
+
+    for name in scenario_names():
+        scenario = load_scenario(name)
+        print(f"{name:20s} {scenario.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ElcartSimError as exc:
+        print(f"elcart-sim: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

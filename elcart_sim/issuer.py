@@ -1,0 +1,103 @@
+"""The issuer: a member bank's authorisation host for its own cards.
+
+It answers an authorisation request (0100) from the switch: it finds the card by PAN, checks
+the card's status and the cardholder's available balance, and — when it approves — posts the
+debit in the ledger at once (cardholder deposit → the bank's ELKART settlement position, which
+end-of-day clearing will settle). A reversal (0400) undoes an approved debit; a reversal that
+overtakes its original request marks the trace, so the original is then declined unposted.
+Either way each purchase is debited at most once and only if the terminal saw it approved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import simpy
+
+from elcart_sim.host import Host
+from elcart_sim.ledger import Ledger
+from elcart_sim.population import CARD_STATUSES, Bank, Population
+from elcart_sim.protocol import iso8583, messages
+from elcart_sim.records import Table
+from elcart_sim.scenario import HostSpec
+from elcart_sim.streams import RandomStreams
+
+__all__ = ["Issuer", "STATUS_RESPONSE_CODES"]
+
+# Card status -> DE39 when the card may not pay (ISO 8583:1987 response codes).
+STATUS_RESPONSE_CODES = {"blocked": "62", "lost": "41", "stolen": "43", "expired": "54"}
+_STATUS_NAMES = CARD_STATUSES
+
+
+class Issuer(Host):
+    """One bank's issuing host."""
+
+    hop = "issuer"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        bank: Bank,
+        spec: HostSpec,
+        population: Population,
+        ledger: Ledger,
+        streams: RandomStreams,
+        hops: Table,
+    ):
+        super().__init__(env, f"issuer.{bank.code}", spec, streams, hops)
+        self.bank = bank
+        self.population = population
+        self.ledger = ledger
+        self.settlement_account = (bank.code, "elkart_settlement", "")
+        self._approved: dict[int, tuple[tuple, int]] = {}  # trace -> (cardholder account, amount)
+        self._reversed_early: set[int] = set()
+        self._authorisations = 0
+
+    def cardholder_account(self, card: int) -> tuple:
+        return (self.bank.code, "cardholder", card)
+
+    # -- 0100 ----------------------------------------------------------------------------------
+
+    def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
+        times = yield from self.serve()
+        request = iso8583.decode(raw)
+        response_code, reason = self._decide_and_post(request, trace_id)
+        authorisation_id = None
+        if response_code == "00":
+            self._authorisations += 1
+            authorisation_id = f"{self._authorisations % 1_000_000:06d}"
+        response = messages.response_to(request, response_code, authorisation_id)
+        self.record_hop(trace_id, "0100", times, response_code, False)
+        return iso8583.encode(response)
+
+    def _decide_and_post(self, request: dict, trace_id: int) -> tuple[str, str]:
+        card = self.population.card_of_pan(request["2"])
+        if card is None or self.population.bank_of_card(card) is not self.bank:
+            return "14", "no such card at this issuer"
+        if trace_id in self._reversed_early:
+            return "05", "reversed before the request was processed"
+        status = _STATUS_NAMES[int(self.population.card_status[card])]
+        if status != "active":
+            return STATUS_RESPONSE_CODES[status], f"card is {status}"
+        amount = int(request["4"])
+        account = self.cardholder_account(card)
+        now = self.env.now
+        if self.ledger.available_tyiyn(account, now) < amount:
+            return "51", "insufficient funds"
+        self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
+        self._approved[trace_id] = (account, amount)
+        return "00", ""
+
+    # -- 0400 ----------------------------------------------------------------------------------
+
+    def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
+        times = yield from self.serve()
+        request = iso8583.decode(raw)
+        posted = self._approved.pop(trace_id, None)
+        if posted is None:
+            self._reversed_early.add(trace_id)
+        else:
+            account, amount = posted
+            self.ledger.post(self.settlement_account, account, amount, kind="reversal", trace_id=trace_id, at=self.env.now)
+        self.record_hop(trace_id, "0400", times, "00", False)
+        return iso8583.encode(messages.response_to(request, "00"))

@@ -1,0 +1,156 @@
+"""The results of a run as pandas DataFrames, a summary, and exports (Parquet and CSV).
+
+This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
+`receipts`, `samples` (queue lengths over the day) and `components` (utilisation per host).
+Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from elcart_sim.ledger import POSTING_KINDS
+from elcart_sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from elcart_sim.simulation import Simulation
+
+__all__ = ["Results", "TABLES"]
+
+TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components")
+OUTCOMES = ("approved", "declined", "reversed", "terminated")
+
+
+def _account_name(account: tuple) -> str:
+    return "/".join(str(part) for part in account)
+
+
+@dataclass
+class Results:
+    scenario: Scenario
+    transactions: pd.DataFrame
+    hops: pd.DataFrame
+    postings: pd.DataFrame
+    receipts: pd.DataFrame
+    samples: pd.DataFrame
+    components: pd.DataFrame
+    population: dict[str, int]
+    trial_balance_tyiyn: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls, simulation: "Simulation") -> "Results":
+        records = simulation.records
+        ledger = simulation.ledger
+        ledger.prove_balanced()
+        postings = pd.DataFrame(
+            {
+                "entry_id": pd.array(ledger.entry_id, dtype="int64"),
+                "trace_id": pd.array(ledger.trace_id, dtype="int64"),
+                "posted_at": pd.array(ledger.posted_at, dtype="float64"),
+                "kind": pd.Categorical.from_codes(list(ledger.kind), categories=list(POSTING_KINDS)),
+                "debit_account": pd.Series([_account_name(a) for a in ledger.debit], dtype="string"),
+                "credit_account": pd.Series([_account_name(a) for a in ledger.credit], dtype="string"),
+                "amount_tyiyn": pd.array(ledger.amount_tyiyn, dtype="int64"),
+            }
+        )
+        duration = simulation.scenario.demand.duration_s
+        rows = [{"component": "acquirer", **simulation.acquirer.pool.statistics(duration)}]
+        rows.append({"component": "switch", **simulation.switch.pool.statistics(duration)})
+        for issuer in simulation.issuers.values():
+            rows.append({"component": f"issuer:{issuer.bank.code}", **issuer.pool.statistics(duration)})
+        components = pd.DataFrame(rows)
+        transactions = records.transactions.to_frame().sort_values("trace_id", kind="stable").reset_index(drop=True)
+        hops = records.hops.to_frame().sort_values(["trace_id", "arrived_at"], kind="stable").reset_index(drop=True)
+        return cls(
+            scenario=simulation.scenario,
+            transactions=transactions,
+            hops=hops,
+            postings=postings,
+            receipts=records.receipts.to_frame(),
+            samples=records.samples.to_frame(),
+            components=components,
+            population=simulation.population.summary(),
+            trial_balance_tyiyn=ledger.trial_balance(),
+        )
+
+    # -- summary -----------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures of the run (plain Python numbers)."""
+        tx = self.transactions
+        n = len(tx)
+        counts = tx["outcome"].value_counts()
+        latency = tx["tap_to_result_s"].to_numpy(dtype=float)
+        per_minute = np.bincount((tx["tapped_at"].to_numpy(dtype=float) // 60).astype(int)) if n else np.zeros(1)
+        per_second = np.bincount(tx["tapped_at"].to_numpy(dtype=float).astype(int)) if n else np.zeros(1)
+        issuers = self.components[self.components["component"].str.startswith("issuer:")]
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.scenario.seed,
+            "scale": self.scenario.scale,
+            "transactions": n,
+            **{f"{o}": int(counts.get(o, 0)) for o in OUTCOMES},
+            "approval_rate": float(counts.get("approved", 0) / n) if n else 0.0,
+            "latency_p50_s": float(np.percentile(latency, 50)) if n else float("nan"),
+            "latency_p95_s": float(np.percentile(latency, 95)) if n else float("nan"),
+            "latency_p99_s": float(np.percentile(latency, 99)) if n else float("nan"),
+            "peak_tps_minute": float(per_minute.max() / 60.0),
+            "peak_tps_second": int(per_second.max()),
+            "utilisation_acquirer": float(self.components.loc[self.components.component == "acquirer", "utilisation"].iloc[0]),
+            "utilisation_switch": float(self.components.loc[self.components.component == "switch", "utilisation"].iloc[0]),
+            "utilisation_issuer_mean": float(issuers["utilisation"].mean()),
+            "utilisation_issuer_max": float(issuers["utilisation"].max()),
+            "approved_tyiyn": int(tx.loc[tx.outcome == "approved", "amount_tyiyn"].sum()),
+            "trial_balance_tyiyn": self.trial_balance_tyiyn,
+        }
+
+    def summary_text(self) -> str:
+        s = self.summary()
+        declines = self.transactions.loc[self.transactions.outcome == "declined", "response_code"].value_counts()
+        decline_text = ", ".join(f"{code}×{count}" for code, count in declines.items() if count) or "none"
+        lines = [
+            f"elcart-sim  scenario={s['scenario']} seed={s['seed']} scale={s['scale']:g}",
+            f"  transactions        {s['transactions']:>10,}   approved {s['approved']:,}  declined {s['declined']:,}"
+            f"  reversed {s['reversed']:,}  terminated {s['terminated']:,}",
+            f"  approval rate       {s['approval_rate']:>10.2%}   declines by DE39: {decline_text}",
+            f"  tap-to-result (s)   p50 {s['latency_p50_s']:.3f}   p95 {s['latency_p95_s']:.3f}   p99 {s['latency_p99_s']:.3f}",
+            f"  peak TPS            {s['peak_tps_minute']:>10.2f}   (busiest minute; busiest second {s['peak_tps_second']})",
+            "  utilisation         "
+            f"acquirer {s['utilisation_acquirer']:.1%}   switch {s['utilisation_switch']:.1%}   "
+            f"issuers mean {s['utilisation_issuer_mean']:.1%} / max {s['utilisation_issuer_max']:.1%}",
+            f"  money               approved {s['approved_tyiyn'] / 100:,.2f} KGS; ledger trial balance {s['trial_balance_tyiyn']} tyiyn",
+        ]
+        return "\n".join(lines)
+
+    # -- export ---------------------------------------------------------------------------------------
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in TABLES}
+
+    def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:
+        """Write every table in each format, and summary.json; returns the files written."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in self.tables().items():
+            if "parquet" in formats:
+                path = out / f"{name}.parquet"
+                frame.to_parquet(path, index=False)
+                written.append(path)
+            if "csv" in formats:
+                path = out / f"{name}.csv"
+                frame.to_csv(path, index=False)
+                written.append(path)
+        path = out / "summary.json"
+        path.write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+        return written
+
+

@@ -1,0 +1,169 @@
+"""One run of the whole system: build the population and the chain, drive the day, collect records.
+
+    phone (HCE applet) ─NFC─ POS terminal + KKM ─ acquirer ─ national switch (IPC) ─ issuer bank
+                                                               └ token vault        └ ledger
+
+`Simulation(scenario)` wires the entities together, each with its own named random streams;
+`run()` plays the day and drains every transaction in flight (reversals included), then returns
+`Results`. `tap()` runs one tap over any NFC link — the simulated one, or a real PC/SC reader —
+through the same simulated hosts.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+import simpy
+
+from elcart_sim.acquirer import Acquirer
+from elcart_sim.demand import Demand
+from elcart_sim.issuer import Issuer
+from elcart_sim.ledger import Ledger
+from elcart_sim.phone.wallet import Wallet
+from elcart_sim.population import Population
+from elcart_sim.records import Records
+from elcart_sim.results import Results
+from elcart_sim.scenario import Scenario
+from elcart_sim.streams import RandomStreams
+from elcart_sim.switch import Switch
+from elcart_sim.terminal.kernel import ContactlessKernel, TerminalConfig
+from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.terminal.pos import PosTerminal, TapResult, TerminalServices
+from elcart_sim.token_service import TokenService
+
+__all__ = ["Simulation", "run"]
+
+
+class Simulation:
+    """The system under test, built from a scenario."""
+
+    def __init__(self, scenario: Scenario, replication: int = 0):
+        self.scenario = scenario
+        self.streams = streams = RandomStreams(scenario.seed, replication)
+        self.population = population = Population.build(scenario, streams)
+        self.env = env = simpy.Environment()
+        self.records = records = Records()
+        self.ledger = Ledger(opening_balance=self._opening_balance)
+        self.token_service = TokenService(population)
+        self.issuers = {
+            bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops)
+            for bank in population.banks
+        }
+        network = scenario.network
+        self.switch = Switch(
+            env,
+            scenario.switch,
+            population,
+            self.token_service,
+            self.issuers,
+            streams.sampler("network.switch_issuer", network.switch_issuer.distribution()),
+            streams,
+            records.hops,
+        )
+        self.acquirer = Acquirer(
+            env,
+            scenario.acquirer,
+            self.switch,
+            streams.sampler("network.acquirer_switch", network.acquirer_switch.distribution()),
+            streams,
+            records.hops,
+        )
+        self.aid = bytes.fromhex(scenario.terminal.aid)
+        self.terminal_services = TerminalServices(
+            env=env,
+            kernel=ContactlessKernel(TerminalConfig(aid=self.aid)),
+            acquirer=self.acquirer,
+            business_day=datetime.datetime.fromisoformat(scenario.date),
+            acquirer_link_latency_s=streams.sampler("network.terminal_acquirer", network.terminal_acquirer.distribution()),
+            processing_s=streams.sampler("terminal.processing", scenario.terminal.processing.distribution()),
+            receipt_print_s=streams.sampler("terminal.receipt_print", scenario.terminal.receipt_print.distribution()),
+            unpredictable_number=streams.integers("terminal.unpredictable_number", 2**32),
+            timeout_s=scenario.terminal.timeout_s,
+            transactions=records.transactions,
+            receipts=records.receipts,
+        )
+        self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
+        self.demand = Demand(scenario, population, streams)
+        self.terminals: dict[int, PosTerminal] = {}
+        self.wallets: dict[int, Wallet] = {}
+        self._next_trace = 1
+
+    # -- lazily built entities ------------------------------------------------------------------------
+
+    def _opening_balance(self, account: tuple) -> int:
+        bank_code, kind, key = account
+        return int(self.population.opening_balance_tyiyn[key]) if kind == "cardholder" else 0
+
+    def wallet(self, card: int) -> Wallet:
+        wallet = self.wallets.get(card)
+        if wallet is None:
+            wallet = self.wallets[card] = Wallet.enrol(self.population, self.token_service, card, self.aid)
+        return wallet
+
+    def terminal(self, index: int) -> PosTerminal:
+        terminal = self.terminals.get(index)
+        if terminal is None:
+            data = self.population.terminal(index)
+            terminal = PosTerminal(data, self.population.banks[data.acquirer], self.terminal_services)
+            self.terminals[index] = terminal
+        return terminal
+
+    # -- taps ---------------------------------------------------------------------------------------
+
+    def start_tap(self, card: int, terminal: int, amount_tyiyn: int, link: NfcLink | None = None) -> simpy.Process:
+        """Start one customer's payment now; returns the SimPy process (its value is a TapResult)."""
+        trace_id = self._next_trace
+        self._next_trace += 1
+        wallet = self.wallet(card)
+        if link is None:
+            link = SimulatedNfcLink(wallet.applet.process, self.apdu_latency_s)
+        issuer_code = self.population.bank_of_card(card).code
+        return self.env.process(
+            self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, wallet.token_masked, issuer_code)
+        )
+
+    def tap(self, card: int, terminal: int, amount_tyiyn: int, link: NfcLink | None = None) -> TapResult:
+        """Run one tap to its final state (and any reversal it caused) and return what the terminal showed."""
+        process = self.start_tap(card, terminal, amount_tyiyn, link)
+        self.env.run()
+        return process.value
+
+    # -- the day --------------------------------------------------------------------------------------
+
+    def _sample_queues(self):
+        env = self.env
+        samples = self.records.samples
+        pools = [("acquirer", self.acquirer.pool), ("switch", self.switch.pool)]
+        pools += [(f"issuer:{i.bank.code}", i.pool) for i in self.issuers.values()]
+        interval = self.scenario.monitor_interval_s
+        while env.now < self.scenario.demand.duration_s:
+            for name, pool in pools:
+                samples.append(env.now, name, pool.queue_length, pool.busy)
+            yield env.timeout(interval)
+
+    def run(self, progress: Callable[[float], None] | None = None, progress_step_s: float = 900.0) -> Results:
+        """Play the scenario's day; `progress(fraction)` is called as simulated time advances."""
+        env = self.env
+        env.process(self.demand.generate_taps(env, lambda c, t, a: self.start_tap(c, t, a)))
+        env.process(self._sample_queues())
+        duration = self.scenario.demand.duration_s
+        t = 0.0
+        while t < duration:
+            t = min(duration, t + progress_step_s)
+            env.run(until=t)
+            if progress:
+                progress(t / duration)
+        env.run()  # drain: every tap in flight reaches its final state, every reversal its issuer
+        return Results.collect(self)
+
+
+def run(scenario: Scenario, *, progress: bool = False) -> Results:
+    """Run `scenario` once; with `progress=True`, show a progress bar on stderr."""
+    simulation = Simulation(scenario)
+    if not progress:
+        return simulation.run()
+    from tqdm import tqdm
+
+    with tqdm(total=100, unit="%", desc=f"{scenario.name} ×{scenario.scale:g}", leave=False) as bar:
+        return simulation.run(progress=lambda f: bar.update(round(f * 100) - bar.n))

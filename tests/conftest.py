@@ -1,0 +1,18 @@
+"""Shared fixtures: small scenarios with fixed seeds, built once per session where read-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from elcart_sim import load_scenario, run
+
+
+@pytest.fixture(scope="session")
+def small_scenario():
+    """The bundled national day at 0.2 % scale: ~600 taps, all 21 banks, a few hundred terminals."""
+    return load_scenario("national-day", scale=0.002, seed=11)
+
+
+@pytest.fixture(scope="session")
+def small_results(small_scenario):
+    return run(small_scenario)

@@ -1,0 +1,51 @@
+"""The double-entry ledger: integer tyiyn only, balanced by construction, provably."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from elcart_sim.ledger import Ledger, LedgerError
+
+ALICE = ("AIYL", "cardholder", 1)
+BOB = ("MBANK", "cardholder", 2)
+AIYL_SETTLEMENT = ("AIYL", "elkart_settlement", "")
+
+
+def test_purchase_moves_money_and_sums_to_zero():
+    ledger = Ledger(opening_balance=lambda account: 50_000 if account[1] == "cardholder" else 0)
+    assert ledger.available_tyiyn(ALICE) == 50_000  # opening entry brought in on first touch
+    ledger.post(ALICE, AIYL_SETTLEMENT, 12_345, kind="purchase", trace_id=7, at=1.5)
+    assert ledger.available_tyiyn(ALICE) == 37_655
+    assert ledger.balance_tyiyn(AIYL_SETTLEMENT) == -12_345  # owed to the scheme at clearing
+    assert ledger.balance_tyiyn(("AIYL", "own_funds", "")) == 50_000
+    assert ledger.trial_balance() == 0
+    ledger.prove_balanced()
+    assert list(ledger.kind) == [0, 1]  # opening, purchase
+
+
+@pytest.mark.parametrize("amount", [0, -1, 1.5, 100.0, True, "100"])
+def test_only_positive_integer_tyiyn(amount):
+    ledger = Ledger()
+    with pytest.raises(LedgerError, match="amount_tyiyn must be a positive integer"):
+        ledger.post(ALICE, BOB, amount, kind="purchase", trace_id=1, at=0.0)
+    assert len(ledger) == 0
+
+
+def test_prove_balanced_detects_tampering():
+    ledger = Ledger()
+    ledger.post(ALICE, BOB, 10, kind="purchase", trace_id=1, at=0.0)
+    ledger._balances[ALICE] += 1  # simulate a bug that bypasses post()
+    with pytest.raises(LedgerError, match="trial balance is 1 tyiyn"):
+        ledger.prove_balanced()
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 10**9)), max_size=60))
+def test_any_sequence_of_postings_balances(moves):
+    ledger = Ledger(opening_balance=lambda account: 1_000)
+    accounts = [("B", "cardholder", i) for i in range(6)]
+    for debit, credit, amount in moves:
+        if debit != credit:
+            ledger.post(accounts[debit], accounts[credit], amount, kind="purchase", trace_id=1, at=0.0)
+    ledger.prove_balanced()

@@ -1,0 +1,102 @@
+"""Whole runs: deterministic for a seed, money conserved, one final state per transaction,
+no card number in any output."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from elcart_sim import load_scenario, run
+from elcart_sim.population import Population
+from elcart_sim.redact import find_card_numbers
+from elcart_sim.results import TABLES
+from elcart_sim.streams import RandomStreams
+
+
+def test_same_seed_identical_tables_other_seed_different(small_scenario, small_results):
+    again = run(small_scenario)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(small_results, name), getattr(again, name), check_exact=True)
+    other = run(small_scenario.with_overrides({"seed": small_scenario.seed + 1}))
+    assert not small_results.transactions.equals(other.transactions)
+
+
+def test_every_transaction_ends_in_exactly_one_final_state(small_results):
+    tx = small_results.transactions
+    assert len(tx) > 300
+    assert tx.trace_id.is_unique
+    assert set(tx.outcome.astype(str)) <= {"approved", "declined", "reversed", "terminated"}
+    assert (tx.tap_to_result_s > 0).all()
+    assert (tx.loc[tx.outcome == "approved", "response_code"] == "00").all()
+    assert (tx.loc[tx.outcome == "declined", "response_code"] != "00").all()
+
+
+def test_money_is_conserved(small_results):
+    r = small_results
+    assert r.trial_balance_tyiyn == 0
+    postings = r.postings
+    assert postings.amount_tyiyn.dtype == "int64"
+    purchases = postings[postings.kind == "purchase"].groupby("trace_id").amount_tyiyn.sum()
+    reversals = postings[postings.kind == "reversal"].groupby("trace_id").amount_tyiyn.sum()
+    net = purchases.sub(reversals, fill_value=0)
+    net = net[net != 0]
+    tx = r.transactions.set_index("trace_id")
+    approved = tx[tx.outcome == "approved"]
+    # Each approved purchase debits its cardholder exactly once, for its amount …
+    assert sorted(net.index) == sorted(approved.index)
+    assert (net.loc[approved.index] == approved.amount_tyiyn).all()
+    debit_counts = postings[postings.kind == "purchase"].groupby("trace_id").size()
+    assert (debit_counts.loc[approved.index] == 1).all()
+    # … and each declined, reversed or terminated one not at all (net).
+    assert not set(net.index) & set(tx[tx.outcome != "approved"].index)
+    # Approved money sits in the issuers' settlement positions, awaiting clearing.
+    settlement = postings[postings.credit_account.str.endswith("/elkart_settlement/")].amount_tyiyn.sum() - postings[
+        postings.debit_account.str.endswith("/elkart_settlement/")
+    ].amount_tyiyn.sum()
+    assert settlement == approved.amount_tyiyn.sum()
+
+
+def test_conservation_holds_under_timeouts():
+    scenario = load_scenario("national-day", scale=0.002, seed=5).with_overrides(
+        {"issuer.service_time": {"dist": "exponential", "mean_s": 6.0}, "issuer.servers": 2}
+    )
+    r = run(scenario)
+    tx = r.transactions
+    assert set(tx.outcome.astype(str)) >= {"approved", "declined"}
+    assert (tx.response_code == "91").any()
+    p = r.postings
+    net = p[p.kind == "purchase"].groupby("trace_id").amount_tyiyn.sum().sub(
+        p[p.kind == "reversal"].groupby("trace_id").amount_tyiyn.sum(), fill_value=0
+    )
+    approved = tx[tx.outcome == "approved"].set_index("trace_id").amount_tyiyn
+    assert net[net != 0].sort_index().equals(approved.sort_index().astype(net.dtype))
+    assert r.trial_balance_tyiyn == 0
+
+
+def test_hops_share_the_trace_id_and_each_has_its_times(small_results):
+    hops = small_results.hops
+    assert set(hops.trace_id) <= set(small_results.transactions.trace_id)
+    assert (hops.wait_s >= 0).all() and (hops.service_s >= 0).all()
+    assert ((hops.started_at - hops.arrived_at - hops.wait_s).abs() < 1e-9).all()
+    online = small_results.transactions[small_results.transactions.outcome != "terminated"]
+    per_trace = hops[hops.mti == "0100"].groupby("trace_id").hop.nunique()
+    assert (per_trace.loc[online.trace_id] == 3).all()
+
+
+def test_no_full_card_number_in_exports(small_scenario, small_results, tmp_path):
+    small_results.export(tmp_path)
+    card_bins = [bank.card_bin for bank in Population.build(small_scenario, RandomStreams(small_scenario.seed)).banks]
+    written = sorted(tmp_path.iterdir())
+    assert {p.suffix for p in written} == {".parquet", ".csv", ".json"}
+    for path in written:
+        assert find_card_numbers(path, card_bins) == [], path.name
+
+
+def test_the_leak_scanner_finds_a_planted_card_number(small_scenario, tmp_path):
+    population = Population.build(small_scenario, RandomStreams(small_scenario.seed))
+    pan = population.pan(42)
+    (tmp_path / "leak.csv").write_text(f"a,b\n1,{pan}\n")
+    pd.DataFrame({"x": [f"x{pan}y"]}).to_parquet(tmp_path / "leak.parquet")
+    bins = [b.card_bin for b in population.banks]
+    assert find_card_numbers(tmp_path / "leak.csv", bins) == [pan[:6] + "******" + pan[-4:]]
+    assert len(find_card_numbers(tmp_path / "leak.parquet", bins)) == 1

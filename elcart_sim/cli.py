@@ -69,9 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import matplotlib
-
-    matplotlib.use("Agg")
     from elcart_sim import plots
     from elcart_sim.scenario import load_scenario
     from elcart_sim.simulation import run

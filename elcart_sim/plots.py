@@ -1,14 +1,13 @@
 """Plots of a run, for people who would rather look than read. Each function returns a Figure.
 
-The command line selects the non-interactive Agg backend before importing this module; in a
-notebook the figures display inline.
+Figures are made without pyplot, so nothing is shown or kept behind the caller's back: a
+notebook displays the returned figure once, and the command line saves it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -20,58 +19,69 @@ _OUTCOME_COLOURS = {"approved": "tab:green", "declined": "tab:orange", "reversed
 
 
 def latency_distribution(results: Results) -> Figure:
-    """Histogram of tap-to-result latency by outcome, with p50/p95/p99 marked."""
+    """Stacked histogram of tap-to-result latency by outcome, with p50/p95/p99 marked."""
     tx = results.transactions
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.subplots()
     latency = tx["tap_to_result_s"].to_numpy(dtype=float)
     if len(latency):
         bins = np.linspace(0, np.percentile(latency, 99.9) * 1.05 or 1.0, 60)
-        for outcome, colour in _OUTCOME_COLOURS.items():
-            values = tx.loc[tx.outcome == outcome, "tap_to_result_s"].to_numpy(dtype=float)
-            if len(values):
-                ax.hist(values, bins=bins, alpha=0.75, color=colour, label=f"{outcome} ({len(values):,})")
+        groups = [(o, c, tx.loc[tx.outcome == o, "tap_to_result_s"].to_numpy(dtype=float)) for o, c in _OUTCOME_COLOURS.items()]
+        groups = [g for g in groups if len(g[2])]
+        ax.hist(
+            [values for _, _, values in groups],
+            bins=bins,
+            stacked=True,
+            color=[colour for _, colour, _ in groups],
+            label=[f"{outcome} ({len(values):,})" for outcome, _, values in groups],
+        )
         for q, style in ((50, ":"), (95, "--"), (99, "-")):
             value = np.percentile(latency, q)
             ax.axvline(value, color="black", linestyle=style, linewidth=1)
-            ax.annotate(f"p{q} {value:.2f} s", (value, 1), xycoords=("data", "axes fraction"),
-                        rotation=90, va="top", ha="right", fontsize=8)
+            ax.annotate(f" p{q} {value:.2f} s", (value, 0.98), xycoords=("data", "axes fraction"),
+                        rotation=90, va="top", ha="left", fontsize=8)
+        ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("tap-to-result latency (s)")
     ax.set_ylabel("transactions")
     ax.set_title(f"Tap-to-result latency — {results.scenario.name}, scale {results.scenario.scale:g}")
-    ax.legend(loc="upper right", fontsize=8)
     return fig
 
 
-def throughput_and_queues(results: Results) -> Figure:
-    """Taps per minute over the day (by outcome) above the queue length at each host."""
+def throughput_and_queues(results: Results, bin_s: float = 900.0) -> Figure:
+    """Transactions per second over the day (by outcome, averaged over `bin_s`) above the number
+    of requests at each host, in service or waiting, time-averaged over each monitor interval."""
     tx = results.transactions
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True, layout="constrained")
-    hours = results.scenario.demand.duration_s / 3600.0
-    minutes = int(np.ceil(results.scenario.demand.duration_s / 60.0))
-    x = np.arange(minutes) / 60.0
-    bottom_stack = np.zeros(minutes)
+    fig = Figure(figsize=(10, 6.5), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    duration = results.scenario.demand.duration_s
+    n_bins = int(np.ceil(duration / bin_s))
+    edges_h = np.arange(n_bins + 1) * bin_s / 3600.0
+    stack = np.zeros(n_bins)
     for outcome, colour in _OUTCOME_COLOURS.items():
         tapped = tx.loc[tx.outcome == outcome, "tapped_at"].to_numpy(dtype=float)
         if not len(tapped):
             continue
-        counts = np.bincount(np.minimum((tapped // 60).astype(int), minutes - 1), minlength=minutes) / 60.0
-        top.fill_between(x, bottom_stack, bottom_stack + counts, step="post", color=colour, alpha=0.8, label=outcome)
-        bottom_stack += counts
-    top.set_ylabel("transactions per second\n(per-minute average)")
-    top.set_title(f"Throughput and queues over the day — {results.scenario.name}, scale {results.scenario.scale:g}")
+        tps = np.bincount(np.minimum((tapped // bin_s).astype(int), n_bins - 1), minlength=n_bins) / bin_s
+        top.stairs(stack + tps, edges_h, baseline=stack, fill=True, color=colour, alpha=0.85, label=outcome)
+        stack += tps
+    top.set_ylabel(f"transactions per second\n({bin_s / 60:g}-minute average)")
+    top.set_title(f"Throughput and load over the day — {results.scenario.name}, scale {results.scenario.scale:g}")
     top.legend(loc="upper left", fontsize=8)
     samples = results.samples
     if len(samples):
-        issuer_rows = samples[samples.component.astype(str).str.startswith("issuer:")]
-        for name in ("acquirer", "switch"):
-            rows = samples[samples.component == name]
-            bottom.step(rows["at"] / 3600.0, rows["queue_length"], where="post", label=name)
-        if len(issuer_rows):
-            total = issuer_rows.groupby("at")["queue_length"].sum()
-            bottom.step(total.index / 3600.0, total.to_numpy(), where="post", label="issuers (sum)")
+        component = samples.component.astype(str)
+        for name, rows in (("acquirer", component == "acquirer"), ("switch", component == "switch"),
+                           ("issuers (all banks)", component.str.startswith("issuer:"))):
+            if not rows.any():
+                continue
+            grouped = samples[rows].groupby("at")[["mean_busy", "mean_queue"]].sum()
+            line = bottom.step(grouped.index / 3600.0, grouped.mean_busy + grouped.mean_queue, where="pre", label=f"{name}: in service + waiting")
+            if grouped.mean_queue.any():
+                bottom.step(grouped.index / 3600.0, grouped.mean_queue, where="pre", linestyle=":", color=line[0].get_color(), label=f"{name}: waiting")
     bottom.set_xlabel("hour of the day (local time)")
-    bottom.set_ylabel("requests waiting")
-    bottom.set_xlim(0, hours)
+    bottom.set_ylabel(f"requests at the host\n({results.scenario.monitor_interval_s:g}-s time average)")
+    bottom.set_xlim(0, duration / 3600.0)
+    bottom.set_ylim(bottom=0)
     bottom.legend(loc="upper left", fontsize=8)
     return fig
 
@@ -79,7 +89,8 @@ def throughput_and_queues(results: Results) -> Figure:
 def utilisation(results: Results) -> Figure:
     """Mean utilisation of every host over the run."""
     comp = results.components
-    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    fig = Figure(figsize=(9, 4), layout="constrained")
+    ax = fig.subplots()
     ax.bar(comp["component"], comp["utilisation"] * 100, color=["tab:blue", "tab:purple"] + ["tab:cyan"] * (len(comp) - 2))
     ax.set_ylabel("utilisation (%)")
     ax.set_title("Mean utilisation per host")
@@ -100,6 +111,5 @@ def save_all(results: Results, out_dir: str | Path) -> list[Path]:
         fig = make(results)
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)
-        plt.close(fig)
         written.append(path)
     return written

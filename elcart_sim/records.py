@@ -73,10 +73,12 @@ SCHEMAS: dict[str, dict[str, tuple[str, str, str]]] = {
         "printed_at": ("d", "s", "Receipt printed"),
     },
     "samples": {
-        "at": ("d", "s", "Sampling instant"),
+        "at": ("d", "s", "Sampling instant (end of the interval)"),
         "component": ("c", "", "acquirer | switch | issuer:<bank>"),
-        "queue_length": ("q", "", "Requests waiting for a server"),
-        "busy": ("q", "", "Servers busy"),
+        "queue_length": ("q", "", "Requests waiting for a server at this instant"),
+        "busy": ("q", "", "Servers busy at this instant"),
+        "mean_queue": ("d", "", "Time-average of requests waiting over the interval before `at`"),
+        "mean_busy": ("d", "", "Time-average of busy servers over the interval before `at`"),
     },
 }
 

@@ -123,8 +123,8 @@ class Results:
             f"  tap-to-result (s)   p50 {s['latency_p50_s']:.3f}   p95 {s['latency_p95_s']:.3f}   p99 {s['latency_p99_s']:.3f}",
             f"  peak TPS            {s['peak_tps_minute']:>10.2f}   (busiest minute; busiest second {s['peak_tps_second']})",
             "  utilisation         "
-            f"acquirer {s['utilisation_acquirer']:.1%}   switch {s['utilisation_switch']:.1%}   "
-            f"issuers mean {s['utilisation_issuer_mean']:.1%} / max {s['utilisation_issuer_max']:.1%}",
+            f"acquirer {s['utilisation_acquirer']:.3%}   switch {s['utilisation_switch']:.3%}   "
+            f"issuers mean {s['utilisation_issuer_mean']:.3%} / max {s['utilisation_issuer_max']:.3%}",
             f"  money               approved {s['approved_tyiyn'] / 100:,.2f} KGS; ledger trial balance {s['trial_balance_tyiyn']} tyiyn",
         ]
         return "\n".join(lines)

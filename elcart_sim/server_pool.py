@@ -63,6 +63,11 @@ class ServerPool:
         else:
             self.busy -= 1
 
+    def areas(self) -> tuple[float, float]:
+        """Time integrals so far of busy servers and of queue length (server-s, request-s)."""
+        self._account()
+        return self._busy_area, self._queue_area
+
     @property
     def queue_length(self) -> int:
         return len(self._waiting)

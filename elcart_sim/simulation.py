@@ -137,10 +137,16 @@ class Simulation:
         pools = [("acquirer", self.acquirer.pool), ("switch", self.switch.pool)]
         pools += [(f"issuer:{i.bank.code}", i.pool) for i in self.issuers.values()]
         interval = self.scenario.monitor_interval_s
+        previous = {name: pool.areas() for name, pool in pools}
         while env.now < self.scenario.demand.duration_s:
+            yield env.timeout(min(interval, self.scenario.demand.duration_s - env.now))
             for name, pool in pools:
-                samples.append(env.now, name, pool.queue_length, pool.busy)
-            yield env.timeout(interval)
+                busy_area, queue_area = pool.areas()
+                last_busy, last_queue = previous[name]
+                previous[name] = (busy_area, queue_area)
+                samples.append(
+                    env.now, name, pool.queue_length, pool.busy, (queue_area - last_queue) / interval, (busy_area - last_busy) / interval
+                )
 
     def run(self, progress: Callable[[float], None] | None = None, progress_step_s: float = 900.0) -> Results:
         """Play the scenario's day; `progress(fraction)` is called as simulated time advances."""

@@ -144,3 +144,28 @@ class Records:
         self.hops = Table("hops")
         self.receipts = Table("receipts")
         self.samples = Table("samples")
+
+
+_UNIT_NAMES = {"s": "seconds", "tyiyn": "tyiyn (1/100 KGS)", "": ""}
+_STORAGE_NAMES = {"q": "int64", "d": "float64", "c": "category", "s": "string"}
+
+
+def schema_markdown() -> str:
+    """docs/records.md: one table of fields and units per record type (tests keep it current)."""
+    lines = [
+        "# Records: tables, fields and units",
+        "",
+        "Generated from `elcart_sim/records.py` (`SCHEMAS`); `tests/test_docs.py` fails when the two differ.",
+        "Regenerate with `python -c \"from elcart_sim.records import schema_markdown; print(schema_markdown(), end='')\" > docs/records.md`.",
+        "",
+        "Every table is keyed by `trace_id`, the transaction's id, which travels in ISO 8583 DE37 from the terminal",
+        "to the issuer. Instants end in `_at` and durations in `_s`, in simulated seconds from local midnight of the",
+        "scenario's `date` (UTC+6). Money is integer tyiyn. No field holds a full card number.",
+        "The `components` table (utilisation per host) has the columns `component`, `servers`, `served`,",
+        "`utilisation`, `mean_busy`, `mean_queue` and `max_queue`, time-averaged over the run.",
+    ]
+    for table, fields in SCHEMAS.items():
+        lines += ["", f"## {table}", "", "| field | type | unit | meaning |", "|---|---|---|---|"]
+        for name, (storage, unit, meaning) in fields.items():
+            lines.append(f"| `{name}` | {_STORAGE_NAMES[storage]} | {_UNIT_NAMES[unit]} | {meaning} |")
+    return "\n".join(lines) + "\n"

@@ -145,7 +145,7 @@ class PosTerminal:
         """The 0100 for a completed card dialogue (ELKART host spec, host_spec.md)."""
         now_utc = now_local - _LOCAL_UTC_OFFSET
         t = self.terminal
-        return {
+        request = {
             "t": iso8583.MTI_AUTHORISATION_REQUEST,
             "2": kernel.token_pan,
             "3": "000000",
@@ -157,7 +157,6 @@ class PosTerminal:
             "14": kernel.expiry,
             "18": t.mcc,
             "22": "071",
-            "23": f"{kernel.psn:03d}",
             "25": "00",
             "32": self.acquirer_bank.institution_id,
             "35": iso8583.de35_from_track2(kernel.track2),
@@ -168,3 +167,6 @@ class PosTerminal:
             "49": "417",
             "55": kernel.icc_data,
         }
+        if kernel.psn is not None:  # DE23 only when the card has a PAN sequence number (5F34)
+            request["23"] = f"{kernel.psn:03d}"
+        return request

@@ -1,0 +1,66 @@
+"""Benchmark: the default scenario (national-day) at scale 1.0, and the raw SimPy event rate
+measured in the same run as a yardstick. Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/bench_national_day.py [--scale 1.0] [--scenario national-day]
+
+Figures: transactions simulated per wall-clock second, wall time, peak resident memory, and
+the raw SimPy rate (one process looping over env.timeout) before and after the run, with the
+ratio of the model's transaction rate to that event rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import simpy
+
+from elcart_sim import load_scenario
+from elcart_sim.simulation import Simulation
+
+
+def raw_simpy_events_per_s(n: int = 1_000_000) -> float:
+    env = simpy.Environment()
+
+    def loop():
+        timeout = env.timeout
+        for _ in range(n):
+            yield timeout(1.0)
+
+    env.process(loop())
+    started = time.perf_counter()
+    env.run()
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", default="national-day")
+    parser.add_argument("--scale", type=float, default=1.0)
+    args = parser.parse_args()
+
+    before = raw_simpy_events_per_s()
+    scenario = load_scenario(args.scenario, scale=args.scale)
+    started = time.perf_counter()
+    simulation = Simulation(scenario)
+    built = time.perf_counter()
+    results = simulation.run()
+    wall = time.perf_counter() - started
+    after = raw_simpy_events_per_s()
+    n = len(results.transactions)
+    raw = (before + after) / 2
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"scenario               {scenario.name} at scale {scenario.scale:g} (seed {scenario.seed})")
+    print(f"transactions           {n:,} ({results.summary()['approved']:,} approved)")
+    print(f"build population       {built - started:.2f} s ({results.population['cards']:,} cards)")
+    print(f"wall time              {wall:.1f} s")
+    print(f"transactions / s       {n / wall:,.0f}")
+    print(f"peak memory (RSS)      {peak_mb:,.0f} MB")
+    print(f"raw SimPy events / s   {raw:,.0f} (before {before:,.0f}, after {after:,.0f})")
+    print(f"ratio                  {n / wall / raw:.5f} transactions per raw event "
+          f"(≈ {raw / (n / wall):,.0f} raw-event times per transaction)")
+
+
+if __name__ == "__main__":
+    main()

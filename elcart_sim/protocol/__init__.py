@@ -1,0 +1,47 @@
+"""Pure protocol code: BER-TLV, APDUs, EMV tags, cryptograms and ISO 8583 host messages.
+
+Nothing here knows about time or randomness: callers pass data in and get data out, so the
+same code serves the SimPy model, a vpcd virtual card and a real reader. Modules:
+``tlv`` (EMV Book 3 Annex B), ``emv_tags`` (Book 3 Annex A), ``apdu`` (ISO/IEC 7816-4),
+``luhn`` (ISO/IEC 7812), ``cryptogram`` (card side, Book 2 A1), ``arqc_verify`` (issuer side,
+via pyemv) and ``iso8583`` (the ELKART host spec, ``host_spec.md``).
+"""
+
+from elcart_sim.protocol import apdu, arqc_verify, cryptogram, emv_tags, iso8583, luhn, tlv
+from elcart_sim.protocol.apdu import PPSE, CommandApdu, ResponseApdu
+from elcart_sim.protocol.arqc_verify import generate_arpc, verify_arqc
+from elcart_sim.protocol.cryptogram import (
+    arqc_input,
+    derive_icc_master_key,
+    derive_session_key,
+    generate_arqc,
+)
+from elcart_sim.protocol.emv_tags import describe
+from elcart_sim.protocol.iso8583 import ResponseCode, TokenData
+from elcart_sim.protocol.luhn import is_luhn_valid, luhn_check_digit
+from elcart_sim.protocol.tlv import Tlv
+
+__all__ = [
+    "apdu",
+    "arqc_verify",
+    "cryptogram",
+    "emv_tags",
+    "iso8583",
+    "luhn",
+    "tlv",
+    "PPSE",
+    "CommandApdu",
+    "ResponseApdu",
+    "Tlv",
+    "describe",
+    "derive_icc_master_key",
+    "derive_session_key",
+    "generate_arqc",
+    "arqc_input",
+    "verify_arqc",
+    "generate_arpc",
+    "ResponseCode",
+    "TokenData",
+    "luhn_check_digit",
+    "is_luhn_valid",
+]

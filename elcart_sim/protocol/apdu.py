@@ -1,0 +1,183 @@
+"""Command and response APDUs, the frames a reader and a card swap (ISO/IEC 7816-4 §5).
+
+Physical picture: over the contactless field the terminal sends a command APDU - a 4-byte
+header CLA INS P1 P2, optionally Lc and that many data bytes, optionally Le (the most it wants
+back) - and the phone answers with data followed by a two-byte status word (``9000`` = done).
+Only short APDUs (cases 1-4, Lc and Le one byte each) are used in EMV contactless; an
+extended-length frame (a ``00`` byte where Lc would be) is rejected.
+
+The builders make the four commands of an EMV contactless transaction (EMV 4.4 Book 3 §6.5):
+SELECT, GET PROCESSING OPTIONS, READ RECORD and GENERATE AC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elcart_sim.errors import ApduError, StatusWordError
+from elcart_sim.protocol.tlv import encode as tlv_encode
+
+__all__ = [
+    "CommandApdu",
+    "ResponseApdu",
+    "PPSE",
+    "SW_OK",
+    "SW_WRONG_LENGTH",
+    "SW_CONDITIONS_NOT_SATISFIED",
+    "SW_WRONG_DATA",
+    "SW_FILE_NOT_FOUND",
+    "SW_RECORD_NOT_FOUND",
+    "SW_INCORRECT_P1P2",
+    "SW_INS_NOT_SUPPORTED",
+    "SW_CLA_NOT_SUPPORTED",
+    "AC_AAC",
+    "AC_TC",
+    "AC_ARQC",
+    "select",
+    "get_processing_options",
+    "read_record",
+    "generate_ac",
+]
+
+PPSE = b"2PAY.SYS.DDF01"
+"""DF name of the Proximity Payment System Environment (EMV Contactless Book B)."""
+
+SW_OK = 0x9000
+SW_WRONG_LENGTH = 0x6700
+SW_CONDITIONS_NOT_SATISFIED = 0x6985
+SW_WRONG_DATA = 0x6A80
+SW_FILE_NOT_FOUND = 0x6A82
+SW_RECORD_NOT_FOUND = 0x6A83
+SW_INCORRECT_P1P2 = 0x6A86
+SW_INS_NOT_SUPPORTED = 0x6D00
+SW_CLA_NOT_SUPPORTED = 0x6E00
+
+# GENERATE AC reference control parameter, P1 bits 8-7 (Book 3 Table 12).
+AC_AAC = 0x00
+AC_TC = 0x40
+AC_ARQC = 0x80
+
+
+@dataclass(frozen=True, slots=True)
+class CommandApdu:
+    """A short command APDU. ``le`` is Ne, the most response bytes wanted: 1-256 (256 is sent
+    as Le byte ``00``), or ``None`` for no Le field."""
+
+    cla: int
+    ins: int
+    p1: int
+    p2: int
+    data: bytes = b""
+    le: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("cla", "ins", "p1", "p2"):
+            v = getattr(self, name)
+            if not 0 <= v <= 0xFF:
+                raise ApduError(f"APDU {name} must be one byte (0-255), got {v}")
+        if len(self.data) > 255:
+            raise ApduError(f"APDU data is {len(self.data)} bytes; short APDUs carry at most 255")
+        if self.le is not None and not 1 <= self.le <= 256:
+            raise ApduError(f"APDU le must be 1-256 or None, got {self.le}")
+
+    def to_bytes(self) -> bytes:
+        out = bytes((self.cla, self.ins, self.p1, self.p2))
+        if self.data:
+            out += bytes((len(self.data),)) + self.data
+        if self.le is not None:
+            out += bytes((self.le & 0xFF,))
+        return out
+
+    @classmethod
+    def parse(cls, raw: bytes) -> CommandApdu:
+        """Parse cases 1-4 (short); anything else raises ApduError quoting the bytes in hex."""
+        raw = bytes(raw)
+        n = len(raw)
+        if n < 4:
+            raise ApduError(f"command APDU shorter than the 4-byte header: {raw.hex().upper()}")
+        cla, ins, p1, p2 = raw[0], raw[1], raw[2], raw[3]
+        if n == 4:
+            return cls(cla, ins, p1, p2)
+        if n == 5:
+            return cls(cla, ins, p1, p2, b"", raw[4] or 256)
+        lc = raw[4]
+        if lc == 0:
+            raise ApduError(
+                f"extended-length command APDU (Lc byte 00) not supported: {raw.hex().upper()}"
+            )
+        if n == 5 + lc:
+            return cls(cla, ins, p1, p2, raw[5:])
+        if n == 6 + lc:
+            return cls(cla, ins, p1, p2, raw[5:-1], raw[-1] or 256)
+        raise ApduError(
+            f"command APDU Lc={lc:02X} announces {lc} data bytes but {n - 5} byte(s) follow "
+            f"the Lc byte: {raw.hex().upper()}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseApdu:
+    """Response data and the status word as one integer (``0x9000``)."""
+
+    data: bytes
+    sw: int
+
+    @property
+    def sw1(self) -> int:
+        return self.sw >> 8
+
+    @property
+    def sw2(self) -> int:
+        return self.sw & 0xFF
+
+    @property
+    def ok(self) -> bool:
+        return self.sw == SW_OK
+
+    def to_bytes(self) -> bytes:
+        return self.data + self.sw.to_bytes(2, "big")
+
+    def check(self, command: str) -> ResponseApdu:
+        """Return self if SW is 9000, else raise StatusWordError naming ``command``."""
+        if self.sw != SW_OK:
+            raise StatusWordError(self.sw, command)
+        return self
+
+    @classmethod
+    def parse(cls, raw: bytes) -> ResponseApdu:
+        raw = bytes(raw)
+        if len(raw) < 2:
+            raise ApduError(
+                f"response APDU needs at least the 2 status word bytes, got {len(raw)}: "
+                f"{raw.hex().upper()}"
+            )
+        return cls(raw[:-2], (raw[-2] << 8) | raw[-1])
+
+
+def select(aid: bytes) -> CommandApdu:
+    """SELECT by DF name, first occurrence: ``00 A4 04 00 Lc <aid> 00``."""
+    if not 1 <= len(aid) <= 16:
+        raise ApduError(f"SELECT: DF name must be 1-16 bytes, got {len(aid)}")
+    return CommandApdu(0x00, 0xA4, 0x04, 0x00, bytes(aid), 256)
+
+
+def get_processing_options(pdol_data: bytes) -> CommandApdu:
+    """GET PROCESSING OPTIONS with the PDOL data in command template 83: ``80 A8 00 00``."""
+    return CommandApdu(0x80, 0xA8, 0x00, 0x00, tlv_encode(0x83, bytes(pdol_data)), 256)
+
+
+def read_record(record: int, sfi: int) -> CommandApdu:
+    """READ RECORD ``record`` of short file ``sfi``: ``00 B2 rr (sfi<<3|4) 00``."""
+    if not 1 <= sfi <= 30:
+        raise ApduError(f"READ RECORD: SFI must be 1-30, got {sfi}")
+    if not 1 <= record <= 0xFE:
+        raise ApduError(f"READ RECORD: record number must be 1-254, got {record}")
+    return CommandApdu(0x00, 0xB2, record, (sfi << 3) | 0x04, b"", 256)
+
+
+def generate_ac(reference_control: int, cdol_data: bytes) -> CommandApdu:
+    """GENERATE AC: ``80 AE P1 00 Lc <CDOL data> 00``; P1 is AC_ARQC, AC_TC or AC_AAC,
+    optionally with the CDA bit ``0x10``."""
+    if reference_control & ~0xD0:
+        raise ApduError(f"GENERATE AC: reference control {reference_control:#04x} is invalid")
+    return CommandApdu(0x80, 0xAE, reference_control, 0x00, bytes(cdol_data), 256)

@@ -1,0 +1,335 @@
+"""ELKART host messages: ISO 8583:1987 authorisations and reversals (see ``host_spec.md``).
+
+Physical picture: after the tap, the POS terminal's acquirer sends an authorisation request
+(MTI 0100) through the national switch to the issuer, which answers 0110 with a response
+code; if the answer never arrives in time the acquirer sends a reversal (0400, answered 0410)
+so no money stays blocked. Each message is an MTI, a bitmap saying which data elements follow,
+and the elements themselves in a fixed order and format.
+
+The layout is the ELKART host spec in ``elcart_sim/protocol/host_spec.md``: ASCII everywhere,
+except binary bitmaps and binary DE55 (EMV ICC data, BER-TLV). The codec is pyiso8583 4.x with
+the spec below as data; this module adds what pyiso8583 leaves to the user: numeric-only
+checks, allowed MTIs, mandatory fields per MTI, and errors as
+:class:`~elcart_sim.errors.IsoMessageError` naming the field.
+
+Message dicts map field numbers as strings (``"2"``, ``"55"``) and ``"t"`` (MTI) to ``str``
+values; DE55 alone is ``bytes``. Bitmaps are computed on encode and dropped on decode, so
+``decode(encode(m)) == m``. (pyiso8583 itself wants binary fields as hex strings; the
+conversion happens here.) Error messages never quote field values: DE2 and DE35 carry PANs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import iso8583 as _iso
+
+from elcart_sim.errors import IsoMessageError
+
+__all__ = [
+    "ELKART_SPEC",
+    "MTI_AUTHORISATION_REQUEST",
+    "MTI_AUTHORISATION_RESPONSE",
+    "MTI_REVERSAL_REQUEST",
+    "MTI_REVERSAL_RESPONSE",
+    "MANDATORY_FIELDS",
+    "ResponseCode",
+    "TokenData",
+    "encode",
+    "decode",
+    "original_data_elements",
+    "de35_from_track2",
+]
+
+MTI_AUTHORISATION_REQUEST = "0100"
+MTI_AUTHORISATION_RESPONSE = "0110"
+MTI_REVERSAL_REQUEST = "0400"
+MTI_REVERSAL_RESPONSE = "0410"
+
+
+def _field(fmt: str, len_type: int, max_len: int, desc: str) -> dict[str, Any]:
+    """A pyiso8583 field spec; ``fmt`` (ours, ignored by pyiso8583) is the ISO 8583 format:
+    n numeric, an/ans alphanumeric (special), z track 2 characters, b binary."""
+    return {
+        "data_enc": "b" if fmt == "b" else "ascii",
+        "len_enc": "ascii",
+        "len_type": len_type,
+        "max_len": max_len,
+        "desc": desc,
+        "fmt": fmt,
+    }
+
+
+# Structure follows iso8583.specs.default; fields and formats: ELKART host spec (host_spec.md).
+ELKART_SPEC: dict[str, dict[str, Any]] = {
+    "h": _field("ans", 0, 0, "Message Header (none)"),
+    "t": _field("n", 0, 4, "Message Type Indicator"),
+    "p": _field("b", 0, 8, "Bitmap, Primary"),
+    "1": _field("b", 0, 8, "Bitmap, Secondary"),
+    "2": _field("n", 2, 19, "Primary Account Number (PAN)"),
+    "3": _field("n", 0, 6, "Processing Code"),
+    "4": _field("n", 0, 12, "Amount, Transaction (tyiyn)"),
+    "7": _field("n", 0, 10, "Transmission Date and Time (MMDDhhmmss, UTC)"),
+    "11": _field("n", 0, 6, "System Trace Audit Number (STAN)"),
+    "12": _field("n", 0, 6, "Time, Local Transaction (hhmmss)"),
+    "13": _field("n", 0, 4, "Date, Local Transaction (MMDD)"),
+    "14": _field("n", 0, 4, "Date, Expiration (YYMM)"),
+    "18": _field("n", 0, 4, "Merchant Category Code"),
+    "22": _field("n", 0, 3, "POS Entry Mode"),
+    "23": _field("n", 0, 3, "Card Sequence Number"),
+    "25": _field("n", 0, 2, "POS Condition Code"),
+    "32": _field("n", 2, 11, "Acquiring Institution ID"),
+    "35": _field("z", 2, 37, "Track 2 Data"),
+    "37": _field("an", 0, 12, "Retrieval Reference Number (trace id)"),
+    "38": _field("an", 0, 6, "Authorisation ID Response"),
+    "39": _field("an", 0, 2, "Response Code"),
+    "41": _field("ans", 0, 8, "Card Acceptor Terminal ID"),
+    "42": _field("ans", 0, 15, "Card Acceptor ID (merchant)"),
+    "43": _field("ans", 0, 40, "Card Acceptor Name/Location"),
+    "49": _field("n", 0, 3, "Currency Code, Transaction"),
+    "55": _field("b", 3, 255, "ICC Data (EMV BER-TLV)"),
+    "90": _field("n", 0, 42, "Original Data Elements"),
+    "100": _field("n", 2, 11, "Receiving Institution ID"),
+    "123": _field("ans", 3, 999, "Token Data"),
+}
+
+_USER_FIELDS = frozenset(k for k in ELKART_SPEC if k not in ("h", "p", "1"))
+_MTIS = (
+    MTI_AUTHORISATION_REQUEST,
+    MTI_AUTHORISATION_RESPONSE,
+    MTI_REVERSAL_REQUEST,
+    MTI_REVERSAL_RESPONSE,
+)
+
+MANDATORY_FIELDS: dict[str, frozenset[str]] = {
+    MTI_AUTHORISATION_REQUEST: frozenset(
+        "2 3 4 7 11 12 13 14 18 22 25 32 37 41 42 49".split()
+    ),
+    MTI_AUTHORISATION_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+    MTI_REVERSAL_REQUEST: frozenset("2 3 4 7 11 32 37 41 42 49 90".split()),
+    MTI_REVERSAL_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+}
+"""Always required per MTI. Also: 0100 with DE22 '07x' (contactless chip) needs DE55, and an
+approved 0110 (DE39 '00') needs DE38."""
+
+
+class ResponseCode(StrEnum):
+    """DE39 values used by ELKART (ISO 8583:1987 Annex A codes)."""
+
+    APPROVED = "00"
+    DO_NOT_HONOUR = "05"
+    INVALID_CARD_NUMBER = "14"
+    FORMAT_ERROR = "30"
+    LOST_CARD = "41"
+    STOLEN_CARD = "43"
+    INSUFFICIENT_FUNDS = "51"
+    EXPIRED_CARD = "54"
+    NOT_PERMITTED_TO_CARDHOLDER = "57"
+    RESTRICTED_CARD = "62"
+    RESPONSE_RECEIVED_TOO_LATE = "68"
+    ISSUER_OR_SWITCH_INOPERATIVE = "91"
+    SYSTEM_MALFUNCTION = "96"
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS: dict[str, str] = {
+    "00": "Approved",
+    "05": "Do not honour",
+    "14": "Invalid card number",
+    "30": "Format error",
+    "41": "Lost card, pick up",
+    "43": "Stolen card, pick up",
+    "51": "Insufficient funds",
+    "54": "Expired card",
+    "57": "Transaction not permitted to cardholder",
+    "62": "Restricted card",
+    "68": "Response received too late",
+    "91": "Issuer or switch inoperative",
+    "96": "System malfunction",
+}
+
+
+def _check_values(msg: dict[str, Any], where: str) -> None:
+    mti = msg.get("t")
+    if mti not in _MTIS:
+        raise IsoMessageError(
+            f"ISO 8583 {where}: MTI {mti!r} is not one of {', '.join(_MTIS)}", field="t"
+        )
+    for key, value in msg.items():
+        if key == "t":
+            continue
+        if key not in _USER_FIELDS:
+            raise IsoMessageError(
+                f"ISO 8583 {where}: field {key} is not in the ELKART host spec", field=key
+            )
+        spec = ELKART_SPEC[key]
+        if key == "55":
+            if not isinstance(value, (bytes, bytearray)):
+                raise IsoMessageError(
+                    f"ISO 8583 {where}: field 55 (ICC data) must be bytes, "
+                    f"got {type(value).__name__}",
+                    field="55",
+                )
+            continue
+        if not isinstance(value, str):
+            raise IsoMessageError(
+                f"ISO 8583 {where}: field {key} ({spec['desc']}) must be str, "
+                f"got {type(value).__name__}",
+                field=key,
+            )
+        fmt = spec["fmt"]
+        if fmt == "n" and not (value.isascii() and value.isdigit()):
+            raise IsoMessageError(
+                f"ISO 8583 {where}: field {key} ({spec['desc']}) must be digits only", field=key
+            )
+        if fmt == "z" and not (value.isascii() and value.replace("=", "").isdigit()):
+            raise IsoMessageError(
+                f"ISO 8583 {where}: field {key} ({spec['desc']}) must be digits and '='",
+                field=key,
+            )
+    required = set(MANDATORY_FIELDS[mti])
+    if mti == MTI_AUTHORISATION_REQUEST and msg.get("22", "").startswith("07"):
+        required.add("55")
+    if mti == MTI_AUTHORISATION_RESPONSE and msg.get("39") == ResponseCode.APPROVED:
+        required.add("38")
+    missing = sorted(required - msg.keys(), key=int)
+    if missing:
+        raise IsoMessageError(
+            f"ISO 8583 {where}: MTI {mti} lacks mandatory field(s) {', '.join(missing)}",
+            field=missing[0],
+        )
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """Encode an ELKART host message; raises IsoMessageError naming the field."""
+    _check_values(message, "encode")
+    doc = dict(message)
+    if "55" in doc:
+        doc["55"] = bytes(doc["55"]).hex()
+    try:
+        raw, _ = _iso.encode(doc, ELKART_SPEC)
+    except _iso.EncodeError as e:
+        raise IsoMessageError(
+            f"ISO 8583 encode: field {e.field} ({ELKART_SPEC[e.field]['desc']}): {e.msg}",
+            field=e.field,
+        ) from None
+    return bytes(raw)
+
+
+def decode(raw: bytes) -> dict[str, Any]:
+    """Decode an ELKART host message; raises IsoMessageError naming the field."""
+    try:
+        doc, _ = _iso.decode(bytes(raw), ELKART_SPEC)
+    except _iso.DecodeError as e:
+        raise IsoMessageError(
+            f"ISO 8583 decode: field {e.field} at byte {e.pos}: {e.msg}", field=e.field
+        ) from None
+    except KeyError as e:
+        field = str(e.args[0])
+        raise IsoMessageError(
+            f"ISO 8583 decode: bitmap announces field {field}, which is not in the ELKART "
+            f"host spec",
+            field=field,
+        ) from None
+    doc.pop("p", None)
+    doc.pop("1", None)
+    if "55" in doc:
+        doc["55"] = bytes.fromhex(doc["55"])
+    _check_values(doc, "decode")
+    return doc
+
+
+def original_data_elements(
+    mti: str, stan: str, transmission_date_time: str, acquirer_id: str, forwarding_id: str = ""
+) -> str:
+    """DE90 for a reversal: original MTI(4) STAN(6) DE7(10) acquirer(11) forwarder(11)."""
+    parts = ((mti, 4), (stan, 6), (transmission_date_time, 10))
+    for value, width in parts:
+        if len(value) != width or not value.isdigit():
+            raise IsoMessageError(f"DE90: part must be {width} digits, got {value!r}", field="90")
+    for value in (acquirer_id, forwarding_id):
+        if len(value) > 11 or (value and not value.isdigit()):
+            raise IsoMessageError(
+                f"DE90: institution id must be up to 11 digits, got {value!r}", field="90"
+            )
+    return mti + stan + transmission_date_time + acquirer_id.zfill(11) + forwarding_id.zfill(11)
+
+
+def de35_from_track2(track2: bytes) -> str:
+    """DE35 text from EMV tag 57 (BCD, separator D, F pad): '9999...0019=3012201...'."""
+    text = track2.hex().upper().rstrip("F").replace("D", "=")
+    if not text.replace("=", "").isdigit() or text.count("=") != 1:
+        raise IsoMessageError("DE35: tag 57 is not PAN 'D' expiry/service code digits", field="35")
+    return text
+
+
+# DE123 subfields: (id, name, min length, max length, fmt).
+_TOKEN_SUBFIELDS = (
+    ("01", "token_pan", 13, 19, "n"),
+    ("02", "token_expiry", 4, 4, "n"),
+    ("03", "token_requestor_id", 11, 11, "n"),
+    ("04", "par", 29, 29, "an"),
+    ("05", "assurance_level", 2, 2, "n"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenData:
+    """DE123 'token data', set by the switch after detokenising (layout in host_spec.md).
+
+    On the wire: subfields ``ID(2) LEN(3) VALUE`` in ID order, e.g. ``01016<token PAN>``."""
+
+    token_pan: str
+    token_expiry: str
+    token_requestor_id: str
+    par: str
+    assurance_level: str = "00"
+
+    def __post_init__(self) -> None:
+        for sid, name, lo, hi, fmt in _TOKEN_SUBFIELDS:
+            value = getattr(self, name)
+            ok = lo <= len(value) <= hi and value.isascii()
+            ok = ok and (value.isdigit() if fmt == "n" else value.isalnum())
+            if not ok:
+                size = f"{lo}" if lo == hi else f"{lo}-{hi}"
+                raise IsoMessageError(
+                    f"DE123.{sid} ({name}) must be {size} {fmt} characters ({len(value)} given)",
+                    field=f"123.{sid}",
+                )
+
+    def to_de123(self) -> str:
+        out = []
+        for sid, name, *_ in _TOKEN_SUBFIELDS:
+            value = getattr(self, name)
+            out.append(f"{sid}{len(value):03d}{value}")
+        return "".join(out)
+
+    @classmethod
+    def from_de123(cls, text: str) -> TokenData:
+        values: dict[str, str] = {}
+        names = {sid: name for sid, name, *_ in _TOKEN_SUBFIELDS}
+        i = 0
+        while i < len(text):
+            sid, length = text[i : i + 2], text[i + 2 : i + 5]
+            if len(length) != 3 or not length.isdigit():
+                raise IsoMessageError(f"DE123: truncated subfield header at {i}", field="123")
+            n = int(length)
+            if i + 5 + n > len(text):
+                raise IsoMessageError(
+                    f"DE123.{sid}: length {n} runs past the end at {i}", field=f"123.{sid}"
+                )
+            if sid not in names:
+                raise IsoMessageError(f"DE123: unknown subfield {sid!r} at {i}", field="123")
+            values[names[sid]] = text[i + 5 : i + 5 + n]
+            i += 5 + n
+        missing = [sid for sid, name, *_ in _TOKEN_SUBFIELDS if name not in values]
+        if missing:
+            raise IsoMessageError(
+                f"DE123: subfield(s) {', '.join(missing)} missing", field=f"123.{missing[0]}"
+            )
+        return cls(**values)

@@ -1,0 +1,42 @@
+"""The Luhn check digit that ends every card number (ISO/IEC 7812-1 Annex B).
+
+Physical picture: the last digit of a PAN or token PAN is chosen so that, doubling every second
+digit from the right and summing the digits, the total is a multiple of ten. It catches any
+single mistyped digit and most swaps of neighbours; it is not a security feature.
+"""
+
+from __future__ import annotations
+
+__all__ = ["luhn_check_digit", "is_luhn_valid"]
+
+# Digit sum of 2*d for d = 0..9.
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_sum(digits: str, double_first: bool) -> int:
+    total = 0
+    double = double_first
+    for ch in reversed(digits):
+        d = ord(ch) - 48
+        total += _DOUBLED[d] if double else d
+        double = not double
+    return total
+
+
+def luhn_check_digit(partial: str) -> str:
+    """The digit to append to ``partial``, a PAN without its last digit.
+
+    '999904170000001' -> '9'."""
+    if not partial.isascii() or not partial.isdigit():
+        # The value itself is not quoted: it may be most of a card number.
+        raise ValueError(
+            f"Luhn: partial card number must be decimal digits ({len(partial)} chars given)"
+        )
+    return str((10 - _luhn_sum(partial, True) % 10) % 10)
+
+
+def is_luhn_valid(pan: str) -> bool:
+    """True when ``pan`` is at least two digits and its last digit is the Luhn check digit."""
+    if len(pan) < 2 or not pan.isascii() or not pan.isdigit():
+        return False
+    return _luhn_sum(pan, False) % 10 == 0

@@ -1,0 +1,310 @@
+"""The POS terminal's contactless kernel: the card dialogue of one tap, as pure data.
+
+Physical picture: a shopper holds a phone to the reader; the kernel runs the EMV contactless
+dialogue - SELECT PPSE (which payment apps are there?), SELECT AID (ours; tell me your PDOL),
+GET PROCESSING OPTIONS (here is the amount, date and a fresh unpredictable number; the phone
+answers with its ARQC), READ RECORD per AFL - and leaves with what the acquirer needs for an
+online authorisation: token PAN, expiry, PSN, track 2 and DE55 ICC data. Flow per EMV
+Contactless Book B (entry point) and Book C-3 (Kernel 3, qVSDC semantics, online only);
+DOL filling per EMV 4.4 Book 3 §5.4. See pcsc-and-emv.md §5.
+
+The kernel is pure: the link returns each answer with its round-trip duration, and the
+outcome sums them into ``nfc_s``; the SimPy process around it adds the time. A card answer
+that is wrong (bad status word, malformed TLV, missing tag) is not an exception but an outcome
+``'terminated'`` whose reason names the APDU and the problem. Link failures (LinkError)
+propagate to the caller.
+
+Records must not store ``exchanges`` responses, ``track2`` or ``token_pan`` unredacted: they
+carry the token PAN. Use :func:`elcart_sim.protocol.emv_tags.describe` for traces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from elcart_sim.errors import ApduError, KernelError, TlvError
+from elcart_sim.protocol import apdu, tlv
+from elcart_sim.protocol.emv_tags import build_dol_data, tag_name
+from elcart_sim.terminal.nfc_link import NfcLink
+
+__all__ = ["TerminalConfig", "ContactlessKernel", "KernelOutcome", "ApduExchange", "DE55_TAGS"]
+
+DE55_TAGS: tuple[int, ...] = (
+    0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C,
+    0x9F02, 0x5F2A, 0x82, 0x9F1A, 0x9F03, 0x9F6C,
+)  # fmt: skip
+"""ICC data sent online in DE55, in this order (9F6C only if the card gave a CTQ)."""
+
+_REQUIRED: tuple[tuple[int, int | None], ...] = (
+    (0x57, None),
+    (0x82, 2),
+    (0x9F10, None),
+    (0x9F26, 8),
+    (0x9F27, 1),
+    (0x9F36, 2),
+)
+_TERMINAL_TAGS = frozenset({0x9F37, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x9F1A, 0x9F03})
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalConfig:
+    """Static kernel parameters of one POS terminal.
+
+    ``ttq`` 36004000: byte 1 = EMV mode (qVSDC) + contact chip + online PIN + signature
+    supported; byte 3 bit 7 = consumer device CVM supported (Book C-3 TTQ table).
+    ``terminal_type`` 0x22: attended, merchant, offline with online capability."""
+
+    aid: bytes = bytes.fromhex("F0000004171010")
+    ttq: bytes = bytes.fromhex("36004000")
+    country_code: int = 417
+    currency_code: int = 417
+    transaction_type: int = 0x00  # purchase
+    terminal_type: int = 0x22
+    tvr: bytes = bytes(5)
+
+    def __post_init__(self) -> None:
+        if not 5 <= len(self.aid) <= 16:
+            raise ValueError(f"TerminalConfig.aid must be 5-16 bytes, got {len(self.aid)}")
+        if len(self.ttq) != 4:
+            raise ValueError(f"TerminalConfig.ttq must be 4 bytes, got {len(self.ttq)}")
+        if len(self.tvr) != 5:
+            raise ValueError(f"TerminalConfig.tvr must be 5 bytes, got {len(self.tvr)}")
+        for name in ("country_code", "currency_code"):
+            if not 0 <= getattr(self, name) <= 999:
+                raise ValueError(f"TerminalConfig.{name} must be 0-999, got {getattr(self, name)}")
+        if not 0 <= self.transaction_type <= 99:
+            raise ValueError("TerminalConfig.transaction_type must be 0-99 (n2)")
+        if not 0 <= self.terminal_type <= 99:
+            raise ValueError("TerminalConfig.terminal_type must be 0-99 (n2)")
+
+
+@dataclass(frozen=True, slots=True)
+class ApduExchange:
+    """One command/response pair on the NFC link and its round-trip duration."""
+
+    name: str
+    command: bytes
+    response: bytes = field(repr=False)
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class KernelOutcome:
+    """Result of one tap.
+
+    - ``exchanges``: every APDU sent, in order, with the card's raw answer and its duration
+    - ``nfc_s``: sum of the exchanges' durations, seconds
+    - ``outcome``: 'online' (go for authorisation) or 'terminated'
+    - ``reason``: '' when online; else the APDU (or 'card data') and what was wrong
+    - ``token_pan``: PAN from track 2 (57), checked against 5A if present
+    - ``expiry``: 'YYMM' from track 2, checked against 5F24 if present
+    - ``psn``: PAN sequence number (5F34), None if the card sent none
+    - ``track2``: tag 57 value as sent (BCD, 'D' separator, 'F' pad): see de35_from_track2
+    - ``par``: Payment Account Reference (9F24), None if absent
+    - ``atc``: Application Transaction Counter (9F36)
+    - ``icc_data``: DE55: BER-TLV of DE55_TAGS in that order, terminal values for its own tags
+    - ``cdcvm_performed``: CTQ (9F6C) byte 2 bit 8: the phone verified its user
+
+    On 'terminated' only exchanges, nfc_s, outcome and reason are set."""
+
+    exchanges: tuple[ApduExchange, ...] = field(repr=False)
+    nfc_s: float
+    outcome: str
+    reason: str = ""
+    token_pan: str | None = field(default=None, repr=False)
+    expiry: str | None = None  # 'YYMM'
+    psn: int | None = None
+    track2: bytes | None = field(default=None, repr=False)  # tag 57 as sent by the card
+    par: str | None = None
+    atc: int | None = None
+    icc_data: bytes = field(default=b"", repr=False)  # DE55: BER-TLV of DE55_TAGS
+    cdcvm_performed: bool = False
+
+
+def _bcd(value: int, digits: int) -> bytes:
+    return bytes.fromhex(f"{value:0{digits}d}")
+
+
+def _digits(value: bytes) -> str | None:
+    text = value.hex().upper()
+    return text if text.isdigit() else None
+
+
+class _Dialogue:
+    """The APDUs of one tap; collects exchanges and raises KernelError to terminate."""
+
+    __slots__ = ("link", "exchanges", "step")
+
+    def __init__(self, link: NfcLink) -> None:
+        self.link = link
+        self.exchanges: list[ApduExchange] = []
+        self.step = ""
+
+    def run(self, name: str, command: apdu.CommandApdu, template: int) -> list[tlv.Tlv]:
+        self.step = name
+        raw = command.to_bytes()
+        response, duration_s = self.link.transceive(raw)
+        self.exchanges.append(ApduExchange(name, raw, response, duration_s))
+        answer = apdu.ResponseApdu.parse(response)
+        if answer.sw != apdu.SW_OK:
+            raise KernelError(f"{name}: card answered SW {answer.sw:04X}")
+        tlvs = tlv.decode(answer.data)
+        if not tlvs or tlvs[0].tag != template:
+            found = f"{tlvs[0].tag:X}" if tlvs else "no data"
+            raise KernelError(f"{name}: expected template {template:X}, got {found}")
+        return tlvs
+
+
+class ContactlessKernel:
+    """Runs the card dialogue of one tap for a terminal configured by ``config``."""
+
+    def __init__(self, config: TerminalConfig | None = None) -> None:
+        self.config = config or TerminalConfig()
+        c = self.config
+        self._static_values = {
+            0x9F66: c.ttq,
+            0x9F03: bytes(6),
+            0x9F1A: _bcd(c.country_code, 4),
+            0x95: c.tvr,
+            0x5F2A: _bcd(c.currency_code, 4),
+            0x9C: _bcd(c.transaction_type, 2),
+            0x9F35: _bcd(c.terminal_type, 2),
+        }
+
+    def perform(
+        self,
+        link: NfcLink,
+        amount_tyiyn: int,
+        transaction_date: str,
+        unpredictable_number: bytes,
+    ) -> KernelOutcome:
+        """One tap. ``transaction_date`` is 'YYMMDD'; ``unpredictable_number`` 4 fresh bytes."""
+        if not 0 <= amount_tyiyn <= 999_999_999_999:
+            raise ValueError(f"amount_tyiyn must be 0-999999999999, got {amount_tyiyn}")
+        if not (
+            len(transaction_date) == 6
+            and transaction_date.isascii()
+            and transaction_date.isdigit()
+            and 1 <= int(transaction_date[2:4]) <= 12
+            and 1 <= int(transaction_date[4:]) <= 31
+        ):
+            raise ValueError(f"transaction_date must be 'YYMMDD', got {transaction_date!r}")
+        if len(unpredictable_number) != 4:
+            raise ValueError(
+                f"unpredictable_number must be 4 bytes, got {len(unpredictable_number)}"
+            )
+        terminal = dict(self._static_values)
+        terminal[0x9F02] = _bcd(amount_tyiyn, 12)
+        terminal[0x9A] = bytes.fromhex(transaction_date)
+        terminal[0x9F37] = bytes(unpredictable_number)
+        d = _Dialogue(link)
+        try:
+            return self._dialogue(d, terminal)
+        except KernelError as e:
+            return self._terminated(d, str(e))
+        except (TlvError, ApduError) as e:
+            return self._terminated(d, f"{d.step}: malformed answer: {e}")
+
+    @staticmethod
+    def _terminated(d: _Dialogue, reason: str) -> KernelOutcome:
+        exchanges = tuple(d.exchanges)
+        return KernelOutcome(
+            exchanges, sum(x.duration_s for x in exchanges), "terminated", reason
+        )
+
+    def _dialogue(self, d: _Dialogue, terminal: dict[int, bytes]) -> KernelOutcome:
+        aid = self.config.aid
+        # Entry point: is our application in the phone's PPSE directory?
+        ppse = d.run("SELECT PPSE", apdu.select(apdu.PPSE), 0x6F)
+        offered = [tlv.flatten(e.children or ()).get(0x4F, b"") for e in tlv.find_all(ppse, 0x61)]
+        if aid not in offered:
+            listed = ", ".join(a.hex().upper() for a in offered) or "none"
+            raise KernelError(f"SELECT PPSE: AID {aid.hex().upper()} not offered ({listed})")
+
+        fci = tlv.flatten(d.run("SELECT AID", apdu.select(aid), 0x6F))
+        if fci.get(0x84) != aid:
+            raise KernelError("SELECT AID: DF name (84) does not match the selected AID")
+        pdol_data = build_dol_data(tlv.parse_dol(fci.get(0x9F38, b"")), terminal)
+        if len(pdol_data) > 252:
+            raise KernelError(f"SELECT AID: PDOL asks for {len(pdol_data)} bytes; a GPO holds 252")
+
+        gpo = d.run("GPO", apdu.get_processing_options(pdol_data), 0x77)
+        card = tlv.flatten(gpo)
+        afl = card.get(0x94, b"")
+        if len(afl) % 4:
+            raise KernelError(f"GPO: AFL (94) is {len(afl)} bytes, not a multiple of 4")
+        for i in range(0, len(afl), 4):
+            sfi, first, last = afl[i] >> 3, afl[i + 1], afl[i + 2]
+            if not (1 <= sfi <= 30 and 1 <= first <= last):
+                raise KernelError(f"GPO: AFL entry {afl[i:i + 4].hex().upper()} is invalid")
+            for record in range(first, last + 1):
+                name = f"READ RECORD SFI {sfi} REC {record}"
+                tlv.flatten(d.run(name, apdu.read_record(record, sfi), 0x70), card)
+        return self._online(d, terminal, card)
+
+    def _online(
+        self, d: _Dialogue, terminal: dict[int, bytes], card: dict[int, bytes]
+    ) -> KernelOutcome:
+        d.step = "card data"
+        for tag, length in _REQUIRED:
+            value = card.get(tag)
+            if value is None:
+                raise KernelError(f"card data: required tag {tag:X} ({tag_name(tag)}) missing")
+            if length is not None and len(value) != length:
+                raise KernelError(
+                    f"card data: tag {tag:X} ({tag_name(tag)}) is {len(value)} bytes, "
+                    f"expected {length}"
+                )
+        cid = card[0x9F27][0] & 0xC0
+        if cid == 0x00:
+            raise KernelError("card data: card declined offline (CID 00 = AAC)")
+        if cid != 0x80:
+            raise KernelError(
+                f"card data: CID {cid:02X} is not an ARQC; this kernel is online-only"
+            )
+
+        track2 = card[0x57]
+        t2 = track2.hex().upper().rstrip("F")
+        pan, sep, rest = t2.partition("D")
+        if not (sep and 12 <= len(pan) <= 19 and pan.isdigit() and rest[:4].isdigit()):
+            raise KernelError("card data: track 2 equivalent (57) is malformed")
+        expiry = rest[:4]
+        if 0x5A in card and card[0x5A].hex().upper().rstrip("F") != pan:
+            raise KernelError("card data: PAN (5A) differs from track 2 (57)")
+        if 0x5F24 in card:
+            expiry_date = _digits(card[0x5F24])
+            if expiry_date is None or len(expiry_date) != 6 or expiry_date[:4] != expiry:
+                raise KernelError("card data: expiry (5F24) is malformed or differs from track 2")
+        psn = None
+        if 0x5F34 in card:
+            psn_text = _digits(card[0x5F34])
+            if psn_text is None:
+                raise KernelError("card data: PAN sequence number (5F34) is not BCD")
+            psn = int(psn_text)
+        par = None
+        if 0x9F24 in card:
+            raw_par = card[0x9F24]
+            if not all(0x20 <= b < 0x7F for b in raw_par):
+                raise KernelError("card data: PAR (9F24) is not printable ASCII")
+            par = raw_par.decode("ascii")
+
+        parts = []
+        for tag in DE55_TAGS:
+            value = terminal[tag] if tag in _TERMINAL_TAGS else card.get(tag)
+            if value is not None:
+                parts.append(tlv.encode(tag, value))
+        ctq = card.get(0x9F6C, b"")
+        exchanges = tuple(d.exchanges)
+        return KernelOutcome(
+            exchanges=exchanges,
+            nfc_s=sum(x.duration_s for x in exchanges),
+            outcome="online",
+            token_pan=pan,
+            expiry=expiry,
+            psn=psn,
+            track2=track2,
+            par=par,
+            atc=int.from_bytes(card[0x9F36], "big"),
+            icc_data=b"".join(parts),
+            cdcvm_performed=len(ctq) >= 2 and bool(ctq[1] & 0x80),
+        )

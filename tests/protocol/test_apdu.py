@@ -1,0 +1,151 @@
+"""Command/response APDUs (ISO/IEC 7816-4 short cases) and the EMV command builders."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from elcart_sim.errors import ApduError, StatusWordError
+from elcart_sim.protocol import apdu
+from elcart_sim.protocol.apdu import CommandApdu, ResponseApdu
+
+AID = bytes.fromhex("F0000004171010")
+PDOL_DATA = bytes.fromhex(
+    "36004000" "000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "9C753B83"
+)
+CDOL1_DATA = bytes.fromhex(
+    "000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "FEF0CF80" "22" "1F0302"
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected_hex"),
+    [
+        (apdu.select(apdu.PPSE), "00A404000E325041592E5359532E444446303100"),
+        (apdu.select(AID), "00A4040007F000000417101000"),
+        (apdu.get_processing_options(PDOL_DATA),
+         "80A8000023832136004000000000012345000000000000041700000000000417261126009C753B8300"),
+        (apdu.get_processing_options(b""), "80A80000028300" "00"),
+        (apdu.read_record(1, 1), "00B2010C00"),
+        (apdu.read_record(3, 2), "00B2031400"),
+        (apdu.generate_ac(apdu.AC_ARQC, CDOL1_DATA),
+         "80AE800021000000012345000000000000041700000000000417261126" "00FEF0CF80221F030200"),
+    ],
+)  # fmt: skip
+def test_builders_match_the_reference_trace(command: CommandApdu, expected_hex: str) -> None:
+    assert command.to_bytes().hex().upper() == expected_hex
+
+
+@pytest.mark.parametrize(
+    ("hex_in", "fields"),
+    [
+        ("00A40400", (0x00, 0xA4, 0x04, 0x00, b"", None)),  # case 1
+        ("00B2010C00", (0x00, 0xB2, 0x01, 0x0C, b"", 256)),  # case 2, Le 00 = 256
+        ("00B2010C10", (0x00, 0xB2, 0x01, 0x0C, b"", 16)),
+        ("00A4040002AABB", (0x00, 0xA4, 0x04, 0x00, b"\xaa\xbb", None)),  # case 3
+        ("00A4040002AABB00", (0x00, 0xA4, 0x04, 0x00, b"\xaa\xbb", 256)),  # case 4
+    ],
+)
+def test_parse_cases(hex_in: str, fields: tuple) -> None:
+    raw = bytes.fromhex(hex_in)
+    parsed = CommandApdu.parse(raw)
+    assert (parsed.cla, parsed.ins, parsed.p1, parsed.p2, parsed.data, parsed.le) == fields
+    assert parsed.to_bytes() == raw
+
+
+@pytest.mark.parametrize(
+    ("hex_in", "message"),
+    [
+        ("", "command APDU shorter than the 4-byte header: "),
+        ("00A404", "command APDU shorter than the 4-byte header: 00A404"),
+        ("00A40400000007F0000004171010", "extended-length command APDU (Lc byte 00) not supported: "
+         "00A40400000007F0000004171010"),
+        ("00A404000E3250", "command APDU Lc=0E announces 14 data bytes but 2 byte(s) follow the "
+         "Lc byte: 00A404000E3250"),
+        ("00A4040002AABBCCDD", "command APDU Lc=02 announces 2 data bytes but 4 byte(s) follow "
+         "the Lc byte: 00A4040002AABBCCDD"),
+    ],
+)  # fmt: skip
+def test_parse_rejects_garbled(hex_in: str, message: str) -> None:
+    with pytest.raises(ApduError) as info:
+        CommandApdu.parse(bytes.fromhex(hex_in))
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cla": 256, "ins": 0, "p1": 0, "p2": 0}, "APDU cla must be one byte (0-255), got 256"),
+        ({"cla": 0, "ins": 0, "p1": 0, "p2": 0, "le": 0}, "APDU le must be 1-256 or None, got 0"),
+        ({"cla": 0, "ins": 0, "p1": 0, "p2": 0, "data": bytes(256)},
+         "APDU data is 256 bytes; short APDUs carry at most 255"),
+    ],
+)  # fmt: skip
+def test_command_validation(kwargs: dict, message: str) -> None:
+    with pytest.raises(ApduError) as info:
+        CommandApdu(**kwargs)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: apdu.read_record(1, 0), "READ RECORD: SFI must be 1-30, got 0"),
+        (lambda: apdu.read_record(0, 1), "READ RECORD: record number must be 1-254, got 0"),
+        (lambda: apdu.select(b""), "SELECT: DF name must be 1-16 bytes, got 0"),
+        (lambda: apdu.generate_ac(0x81, b""), "GENERATE AC: reference control 0x81 is invalid"),
+    ],
+)
+def test_builder_validation(call, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ApduError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_response_parse_and_check() -> None:
+    r = ResponseApdu.parse(bytes.fromhex("9F360200019000"))
+    assert r == ResponseApdu(bytes.fromhex("9F36020001"), 0x9000)
+    assert r.ok and (r.sw1, r.sw2) == (0x90, 0x00)
+    assert r.to_bytes().hex().upper() == "9F360200019000"
+    assert r.check("GET DATA") is r
+    bad = ResponseApdu.parse(b"\x69\x85")
+    assert bad.data == b"" and not bad.ok
+    with pytest.raises(StatusWordError, match=r"^GPO answered SW 6985$") as info:
+        bad.check("GPO")
+    assert info.value.sw == 0x6985
+
+
+@pytest.mark.parametrize("hex_in", ["", "90"])
+def test_response_needs_status_word(hex_in: str) -> None:
+    with pytest.raises(ApduError, match=r"response APDU needs at least the 2 status word bytes"):
+        ResponseApdu.parse(bytes.fromhex(hex_in))
+
+
+def test_status_word_constants() -> None:
+    assert (apdu.SW_OK, apdu.SW_WRONG_LENGTH, apdu.SW_CONDITIONS_NOT_SATISFIED) == (
+        0x9000, 0x6700, 0x6985)
+    assert (apdu.SW_FILE_NOT_FOUND, apdu.SW_INCORRECT_P1P2, apdu.SW_RECORD_NOT_FOUND) == (
+        0x6A82, 0x6A86, 0x6A83)
+    assert (apdu.SW_INS_NOT_SUPPORTED, apdu.SW_CLA_NOT_SUPPORTED, apdu.SW_WRONG_DATA) == (
+        0x6D00, 0x6E00, 0x6A80)
+    assert apdu.PPSE == b"2PAY.SYS.DDF01"
+
+
+@given(st.binary(max_size=300))
+def test_fuzz_command_parse_raises_only_apdu_error_and_round_trips(raw: bytes) -> None:
+    try:
+        parsed = CommandApdu.parse(raw)
+    except ApduError:
+        return
+    assert parsed.to_bytes() == raw
+
+
+@given(st.binary(max_size=40))
+def test_fuzz_response_parse(raw: bytes) -> None:
+    try:
+        parsed = ResponseApdu.parse(raw)
+    except ApduError:
+        assert len(raw) < 2
+        return
+    assert parsed.to_bytes() == raw

@@ -1,0 +1,147 @@
+"""Card-side ARQC (EMV Book 2 A1): published vectors and agreement with pyemv."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyemv import ac as pyemv_ac
+from pyemv import cvn as pyemv_cvn
+from pyemv import kd as pyemv_kd
+
+from elcart_sim.errors import CryptogramError
+from elcart_sim.protocol.arqc_verify import verify_arqc
+from elcart_sim.protocol.cryptogram import (
+    arqc_input,
+    derive_icc_master_key,
+    derive_session_key,
+    generate_arqc,
+    odd_parity,
+)
+
+IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+PAN = "9999041700000019"
+# pcsc-and-emv.md §3.1: GPO data, then AIP 0000, ATC 0001, IAD 06011203A00000.
+TAGS = {
+    0x9F02: bytes.fromhex("000000012345"),
+    0x9F03: bytes.fromhex("000000000000"),
+    0x9F1A: bytes.fromhex("0417"),
+    0x95: bytes.fromhex("0000000000"),
+    0x5F2A: bytes.fromhex("0417"),
+    0x9A: bytes.fromhex("261126"),
+    0x9C: bytes.fromhex("00"),
+    0x9F37: bytes.fromhex("9C753B83"),
+    0x82: bytes.fromhex("0000"),
+    0x9F36: bytes.fromhex("0001"),
+    0x9F10: bytes.fromhex("06011203A00000"),
+}
+INPUT_HEX = (
+    "000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "9C753B83"
+    "0000" "0001" "06011203A00000"
+)
+
+
+def test_published_vector_icc_master_key_and_arqc() -> None:
+    icc_mk = derive_icc_master_key(IMK, PAN, 0)
+    assert icc_mk.hex().upper() == "2513A78AF2C4010880CBBC3D97FDC21F"
+    data = arqc_input(TAGS)
+    assert data.hex().upper() == INPUT_HEX
+    arqc = generate_arqc(derive_session_key(icc_mk, 1), data)
+    assert arqc.hex().upper() == "F512DDBF502EB823"
+
+
+@pytest.mark.parametrize(
+    ("pan", "psn", "expected"),
+    [  # pyemv kd docstring vectors (option A)
+        ("12345678901234567", 1, "73AD54688CEF2934B0979857E3C719F1"),
+        ("99012345678901234", 45, "67F8292358083E5EA7AB7FDA58D53B6B"),
+    ],
+)
+def test_option_a_vectors(pan: str, psn: int, expected: str) -> None:
+    assert derive_icc_master_key(IMK, pan, psn).hex().upper() == expected
+
+
+def test_common_session_key_vector() -> None:
+    # pyemv kd docstring: MK 0123..3210, R = 001C000000000000.
+    assert derive_session_key(IMK, 0x001C).hex().upper() == "E9FB384AF807B940FEDCEA613461B0C4"
+
+
+def test_mac_vector() -> None:
+    # pyemv ac docstring: session key AA..BB.., ten-tag input -> 3B76CF10FECD8789.
+    sk = bytes.fromhex("AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB")
+    data = bytes.fromhex("000000002000000000000000012400000080000124110309003804823E58000001")
+    assert generate_arqc(sk, data).hex().upper() == "3B76CF10FECD8789"
+
+
+def test_odd_parity() -> None:
+    assert odd_parity(bytes.fromhex("0001FEFF")).hex().upper() == "0101FEFE"
+    assert all(bin(b).count("1") % 2 == 1 for b in odd_parity(bytes(range(256))))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: derive_icc_master_key(IMK[:8], PAN, 0),
+         "issuer master key must be a 16-byte double-length 3DES key, got 8"),
+        (lambda: derive_icc_master_key(IMK, "99990417ABCD0019", 0),
+         "PAN must be 12-19 decimal digits (16 chars given)"),
+        (lambda: derive_icc_master_key(IMK, PAN, 100), "PAN sequence number must be 0-99, got 100"),
+        (lambda: derive_session_key(IMK, 0x10000), "ATC must be 0-65535, got 65536"),
+        (lambda: generate_arqc(b"", b""),
+         "session key must be a 16-byte double-length 3DES key, got 0"),
+        (lambda: arqc_input({k: v for k, v in TAGS.items() if k != 0x9F37}),
+         "ARQC input: tag 9F37 is missing"),
+        (lambda: arqc_input({**TAGS, 0x9F36: b"\x01"}),
+         "ARQC input: tag 9F36 must be 2 bytes, got 1"),
+    ],
+)  # fmt: skip
+def test_invalid_inputs(call, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CryptogramError) as info:
+        call()
+    assert str(info.value) == message
+
+
+_b = st.binary
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    imk=_b(min_size=16, max_size=16),
+    pan_body=st.text(alphabet="0123456789", min_size=16, max_size=16),
+    psn=st.integers(0, 99),
+    atc=st.integers(0, 0xFFFF),
+    amount=_b(min_size=6, max_size=6),
+    un=_b(min_size=4, max_size=4),
+    tvr=_b(min_size=5, max_size=5),
+    aip=_b(min_size=2, max_size=2),
+    iad=_b(min_size=0, max_size=32),
+)
+def test_agrees_with_pyemv_visa_cvn18(
+    imk: bytes, pan_body: str, psn: int, atc: int, amount: bytes, un: bytes, tvr: bytes,
+    aip: bytes, iad: bytes,
+) -> None:
+    atc_b = atc.to_bytes(2, "big")
+    tags = {**TAGS, 0x9F02: amount, 0x9F37: un, 0x95: tvr, 0x82: aip, 0x9F36: atc_b, 0x9F10: iad}
+    ours = generate_arqc(derive_session_key(derive_icc_master_key(imk, pan_body, psn), atc),
+                         arqc_input(tags))
+    # pyemv's CVN 18 uses option B, which equals option A for PANs of 16 digits or fewer.
+    theirs = pyemv_cvn.VisaCVN18(imk, imk, imk, pan_body, f"{psn:02d}").generate_ac(
+        amount, TAGS[0x9F03], TAGS[0x9F1A], tvr, TAGS[0x5F2A], TAGS[0x9A], TAGS[0x9C], un,
+        aip, atc_b, iad,
+    )
+    assert ours == theirs
+    assert verify_arqc(imk, pan_body, psn, atc, arqc_input(tags), ours)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    imk=_b(min_size=16, max_size=16),
+    pan=st.text(alphabet="0123456789", min_size=12, max_size=19),
+    psn=st.integers(0, 99),
+    data=_b(max_size=70),
+)
+def test_key_derivation_and_mac_agree_with_pyemv(
+    imk: bytes, pan: str, psn: int, data: bytes
+) -> None:
+    assert derive_icc_master_key(imk, pan, psn) == pyemv_kd.derive_icc_mk_a(imk, pan, f"{psn:02d}")
+    assert generate_arqc(imk, data) == pyemv_ac.generate_ac(imk, data, pyemv_ac.PaddingType.EMV)

@@ -1,0 +1,234 @@
+"""The phone's HCE payment applet: the reference trace byte for byte, status words, recovery."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from elcart_sim.phone.applet import PaymentApplet, TokenCredential
+from elcart_sim.protocol import apdu, tlv
+from elcart_sim.protocol.arqc_verify import verify_arqc
+from elcart_sim.protocol.cryptogram import arqc_input, derive_icc_master_key
+
+IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
+PAN = "9999041700000019"
+PAR = "Q1KG0417TESTPAR00000000000001"
+
+
+def _credential(**changes: object) -> TokenCredential:
+    fields: dict[str, object] = dict(
+        token_pan=PAN, expiry="3012", psn=0, par=PAR,
+        icc_master_key=derive_icc_master_key(IMK, PAN, 0),
+    )  # fmt: skip
+    fields.update(changes)
+    return TokenCredential(**fields)  # type: ignore[arg-type]
+
+
+H = bytes.fromhex
+SELECT_PPSE = H("00A404000E325041592E5359532E444446303100")
+SELECT_AID = H("00A4040007F000000417101000")
+PDOL_DATA = H(
+    "36004000" "000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "9C753B83"
+)  # fmt: skip
+GPO = H("80A80000" "23" "8321") + PDOL_DATA + b"\x00"
+READ_RECORD = H("00B2010C00")
+TERMINAL_TAGS = {
+    0x9F02: H("000000012345"), 0x9F03: H("000000000000"), 0x9F1A: H("0417"),
+    0x95: H("0000000000"), 0x5F2A: H("0417"), 0x9A: H("261126"), 0x9C: H("00"),
+    0x9F37: H("9C753B83"),
+}  # fmt: skip
+
+# pcsc-and-emv.md §3.1, byte for byte.
+TRACE = [
+    (SELECT_PPSE, "6F2F840E325041592E5359532E4444463031A51DBF0C1A61184F07F0000004171010"
+                  "500A454C4B41525420504159870101" "9000"),
+    (SELECT_AID, "6F3E8407F0000004171010A533500A454C4B415254205041598701015F2D066B797275656E"
+                 "9F38189F66049F02069F03069F1A0295055F2A029A039C019F3704" "9000"),
+    (GPO, "7746820200009404080101005713" "9999041700000019D30122010000000000000F" "5F340100"
+          "9F100706011203A00000" "9F2608F512DDBF502EB823" "9F270180" "9F36020001" "9F6C020080"
+          "9000"),
+    (READ_RECORD, "704E5713" "9999041700000019D30122010000000000000F" "5A089999041700000019"
+                  "5F2403301231" "5F28020417" "5F340100"
+                  "9F241D51314B4730343137544553545041523030303030303030303030303031" "9000"),
+]  # fmt: skip
+
+
+def _sw(response: bytes) -> int:
+    return int.from_bytes(response[-2:], "big")
+
+
+def _transact(applet: PaymentApplet) -> bytes:
+    """A full good transaction; returns the GPO answer."""
+    assert _sw(applet.process(SELECT_PPSE)) == 0x9000
+    assert _sw(applet.process(SELECT_AID)) == 0x9000
+    gpo = applet.process(GPO)
+    assert _sw(gpo) == 0x9000
+    assert _sw(applet.process(READ_RECORD)) == 0x9000
+    return gpo
+
+
+def test_reference_trace_byte_for_byte() -> None:
+    applet = PaymentApplet(_credential())
+    for command, expected in TRACE:
+        assert applet.process(command).hex().upper() == expected
+    assert applet.atc == 1
+
+
+def test_atc_increments_and_each_arqc_verifies() -> None:
+    applet = PaymentApplet(_credential(), atc=41)
+    seen = set()
+    for atc in (42, 43, 44):
+        flat = tlv.flatten(tlv.decode(_transact(applet)[:-2]))
+        assert flat[0x9F36] == atc.to_bytes(2, "big")
+        seen.add(flat[0x9F26])
+        data = PDOL_DATA[4:] + flat[0x82] + flat[0x9F36] + flat[0x9F10]  # CVN 18 layout
+        assert data == arqc_input({**flat, **TERMINAL_TAGS})
+        assert verify_arqc(IMK, PAN, 0, atc, data, flat[0x9F26])
+    assert len(seen) == 3
+    assert applet.atc == 44
+
+
+def test_ctq_without_consumer_device_cvm() -> None:
+    applet = PaymentApplet(_credential(), cdcvm_performed=False)
+    flat = tlv.flatten(tlv.decode(_transact(applet)[:-2]))
+    assert flat[0x9F6C] == b"\x00\x00"
+    applet.cdcvm_performed = True
+    assert tlv.flatten(tlv.decode(_transact(applet)[:-2]))[0x9F6C] == b"\x00\x80"
+
+
+def _after_select_aid(applet: PaymentApplet) -> None:
+    applet.process(SELECT_AID)
+
+
+def _after_gpo(applet: PaymentApplet) -> None:
+    applet.process(SELECT_AID)
+    applet.process(GPO)
+
+
+def _after_ppse(applet: PaymentApplet) -> None:
+    applet.process(SELECT_PPSE)
+
+
+def _fresh(applet: PaymentApplet) -> None:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("setup", "command_hex", "sw"),
+    [
+        (_fresh, "", apdu.SW_WRONG_LENGTH),
+        (_fresh, "00A404", apdu.SW_WRONG_LENGTH),
+        (_fresh, "00A4040000000E325041592E5359532E4444463031", apdu.SW_WRONG_LENGTH),  # extended
+        (_fresh, "00A404000E3250", apdu.SW_WRONG_LENGTH),  # Lc says 14, 2 follow
+        (_fresh, "00A4040007F000000417101000FF", apdu.SW_WRONG_LENGTH),  # bytes after Le
+        (_fresh, "90A4040007F000000417101000", apdu.SW_CLA_NOT_SUPPORTED),
+        (_fresh, "80A4040007F000000417101000", apdu.SW_CLA_NOT_SUPPORTED),  # SELECT needs CLA 00
+        (_after_select_aid, "00A80000238321" + PDOL_DATA.hex() + "00", apdu.SW_CLA_NOT_SUPPORTED),
+        (_fresh, "80B2010C00", apdu.SW_CLA_NOT_SUPPORTED),
+        (_fresh, "00CA9F3600", apdu.SW_INS_NOT_SUPPORTED),  # GET DATA
+        (_after_select_aid, "80AE800000", apdu.SW_INS_NOT_SUPPORTED),  # GENERATE AC
+        (_fresh, "00A4040007A000000658101000", apdu.SW_FILE_NOT_FOUND),  # someone else's AID
+        (_fresh, "00A4000007F000000417101000", apdu.SW_INCORRECT_P1P2),
+        (_fresh, "00A4040200", apdu.SW_INCORRECT_P1P2),
+        (_fresh, "00A4040000", apdu.SW_WRONG_LENGTH),  # no DF name
+        (_fresh, GPO.hex(), apdu.SW_CONDITIONS_NOT_SATISFIED),  # GPO before SELECT AID
+        (_after_ppse, GPO.hex(), apdu.SW_CONDITIONS_NOT_SATISFIED),
+        (_after_gpo, GPO.hex(), apdu.SW_CONDITIONS_NOT_SATISFIED),  # second GPO
+        (_after_select_aid, "80A80100238321" + PDOL_DATA.hex() + "00", apdu.SW_INCORRECT_P1P2),
+        (_after_select_aid, "80A8000023" + "8421" + PDOL_DATA.hex() + "00", apdu.SW_WRONG_DATA),
+        (_after_select_aid, "80A8000023" + "8322" + PDOL_DATA.hex() + "00", apdu.SW_WRONG_DATA),
+        (_after_select_aid, "80A8000002830000", apdu.SW_WRONG_LENGTH),  # empty PDOL data
+        (_after_select_aid, "80A8000000", apdu.SW_WRONG_DATA),  # no template at all
+        (_fresh, "00B2010C00", apdu.SW_CONDITIONS_NOT_SATISFIED),  # READ RECORD before SELECT
+        (_after_ppse, "00B2010C00", apdu.SW_CONDITIONS_NOT_SATISFIED),
+        (_after_select_aid, "00B2010800", apdu.SW_INCORRECT_P1P2),  # P2 low bits not 100
+        (_after_select_aid, "00B2011400", apdu.SW_FILE_NOT_FOUND),  # SFI 2
+        (_after_gpo, "00B2020C00", apdu.SW_RECORD_NOT_FOUND),  # record 2
+        (_after_gpo, "00B2010C0100", apdu.SW_WRONG_LENGTH),  # READ RECORD with data
+    ],
+)
+def test_bad_commands_get_proper_status_words_and_applet_keeps_working(
+    setup, command_hex: str, sw: int  # type: ignore[no-untyped-def]
+) -> None:
+    applet = PaymentApplet(_credential())
+    setup(applet)
+    response = applet.process(bytes.fromhex(command_hex))
+    assert response == sw.to_bytes(2, "big")
+    _transact(applet)
+
+
+def test_unknown_select_keeps_current_selection() -> None:
+    applet = PaymentApplet(_credential())
+    applet.process(SELECT_AID)
+    assert _sw(applet.process(H("00A4040007A000000658101000"))) == apdu.SW_FILE_NOT_FOUND
+    assert _sw(applet.process(GPO)) == apdu.SW_OK
+
+
+def test_exhausted_atc_refuses_gpo() -> None:
+    applet = PaymentApplet(_credential(), atc=0xFFFE)
+    _transact(applet)
+    assert applet.atc == 0xFFFF
+    applet.process(SELECT_AID)
+    assert _sw(applet.process(GPO)) == apdu.SW_CONDITIONS_NOT_SATISFIED
+    assert applet.atc == 0xFFFF
+
+
+def test_other_aid_and_label() -> None:
+    applet = PaymentApplet(_credential(), aid=H("F0000004172020"), label="ELKART TEST")
+    ppse = tlv.flatten(tlv.decode(applet.process(SELECT_PPSE)[:-2]))
+    assert (ppse[0x4F], ppse[0x50]) == (H("F0000004172020"), b"ELKART TEST")
+    assert _sw(applet.process(SELECT_AID)) == apdu.SW_FILE_NOT_FOUND
+    assert _sw(applet.process(H("00A4040007F000000417202000"))) == apdu.SW_OK
+
+
+def test_expiry_is_last_day_of_month() -> None:
+    applet = PaymentApplet(_credential(expiry="2802"))
+    applet.process(SELECT_AID)
+    record = tlv.flatten(tlv.decode(applet.process(READ_RECORD)[:-2]))
+    assert record[0x5F24] == H("280229")  # 2028 is a leap year
+    assert record[0x57].hex().upper() == "9999041700000019D28022010000000000000F"
+
+
+def test_credential_repr_hides_pan_and_key() -> None:
+    text = repr(_credential())
+    assert PAN not in text and "2513" not in text.upper()
+    assert "999904******0019" in text and "<hidden>" in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"token_pan": "999904170000001"}, "token_pan must be 16 digits"),
+        ({"token_pan": "9999041700000018"}, "token_pan 999904******0018 fails the Luhn check"),
+        ({"expiry": "3013"}, "expiry must be 'YYMM', got '3013'"),
+        ({"psn": 100}, "psn must be 0-99, got 100"),
+        ({"par": "SHORT"}, "par must be 29 alphanumeric characters, got 5"),
+        ({"icc_master_key": b"\x00" * 8}, "icc_master_key must be 16 bytes, got 8"),
+    ],
+)
+def test_credential_validation(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        _credential(**changes)
+    assert str(info.value) == message
+
+
+_commands = st.one_of(
+    st.binary(max_size=40),
+    st.builds(
+        lambda head, rest: head + rest,
+        st.sampled_from([SELECT_AID, SELECT_PPSE, GPO[:6], H("00A404"), H("80A8"), H("00B2")]),
+        st.binary(max_size=40),
+    ),
+    st.sampled_from([SELECT_PPSE, SELECT_AID, GPO, READ_RECORD]),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_commands, max_size=8))
+def test_fuzz_never_raises_and_recovers(commands: list[bytes]) -> None:
+    applet = PaymentApplet(_credential())
+    for command in commands:
+        response = applet.process(command)
+        assert len(response) >= 2
+    _transact(applet)

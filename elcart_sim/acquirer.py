@@ -14,7 +14,8 @@ import simpy
 
 from elcart_sim.errors import IsoMessageError
 from elcart_sim.host import TIMED_OUT, Host
-from elcart_sim.protocol import iso8583, messages
+from elcart_sim.protocol import messages
+from elcart_sim.protocol.wire import FIDELITIES, WireFormat
 from elcart_sim.records import Table
 from elcart_sim.scenario import HostSpec
 from elcart_sim.streams import RandomStreams, Sampler
@@ -37,29 +38,30 @@ class Acquirer(Host):
         link_latency_s: Sampler,
         streams: RandomStreams,
         hops: Table,
+        wire: WireFormat = FIDELITIES["wire"],
     ):
-        super().__init__(env, "acquirer", spec, streams, hops, link_latency_s)
+        super().__init__(env, "acquirer", spec, streams, hops, link_latency_s, wire)
         self.switch = switch
 
     def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
         times = yield from self.serve()
         try:
-            request = iso8583.decode(raw)
+            request = self.wire.decode(raw)
         except IsoMessageError:
             self.record_hop(trace_id, "0100", times, "30", False)
-            return iso8583.encode(messages.format_error_response(trace_id))
+            return self.wire.encode(messages.format_error_response(trace_id))
         reply = self.env.process(self.call_next_hop(self.switch.authorise, raw, trace_id))
         answer = yield from self.await_reply(reply)
         if answer is TIMED_OUT:
-            self.env.process(self.call_next_hop(self.switch.reverse, iso8583.encode(messages.reversal_for(request)), trace_id))
+            self.env.process(self.call_next_hop(self.switch.reverse, self.wire.encode(messages.reversal_for(request)), trace_id))
             self.record_hop(trace_id, "0100", times, "91", True)
-            return iso8583.encode(messages.response_to(request, "91"))
-        self.record_hop(trace_id, "0100", times, iso8583.decode(answer).get("39", ""), False)
+            return self.wire.encode(messages.response_to(request, "91"))
+        self.record_hop(trace_id, "0100", times, self.wire.decode(answer).get("39", ""), False)
         return answer
 
     def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
         times = yield from self.serve()
-        request = iso8583.decode(raw)
+        request = self.wire.decode(raw)
         yield from self.call_next_hop(self.switch.reverse, raw, trace_id)
         self.record_hop(trace_id, "0400", times, "00", False)
-        return iso8583.encode(messages.response_to(request, "00"))
+        return self.wire.encode(messages.response_to(request, "00"))

@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="F",
         help="scale population and demand, e.g. 0.01 for 1%% (default: the scenario's, 1.0 = national size)",
     )
+    run.add_argument(
+        "--fidelity",
+        choices=("wire", "fast"),
+        help="wire: ISO 8583 bytes at every host boundary; fast: message objects, same timings "
+        "and outcomes (default: the scenario's, normally wire)",
+    )
     run.add_argument("--out", default="results", metavar="DIR", help="output folder (default: %(default)s)")
     run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -78,6 +84,8 @@ def _run(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     if args.scale is not None:
         overrides["scale"] = args.scale
+    if args.fidelity is not None:
+        overrides["fidelity"] = args.fidelity
     scenario = load_scenario(args.scenario)
     if overrides:
         scenario = scenario.with_overrides(overrides)

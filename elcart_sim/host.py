@@ -11,6 +11,7 @@ from collections.abc import Generator
 
 import simpy
 
+from elcart_sim.protocol.wire import FIDELITIES, WireFormat
 from elcart_sim.records import Table
 from elcart_sim.scenario import HostSpec
 from elcart_sim.server_pool import ServerPool
@@ -43,6 +44,7 @@ class Host:
         streams: RandomStreams,
         hops: Table,
         link_latency_s: Sampler | None = None,
+        wire: WireFormat = FIDELITIES["wire"],
     ):
         self.env = env
         self.name = name
@@ -51,6 +53,7 @@ class Host:
         self.timeout_s = spec.timeout_s
         self._hops = hops
         self.link_latency_s = link_latency_s  # one-way latency to the next hop, if any
+        self.wire = wire  # how messages cross its boundaries (the run's fidelity)
 
     def serve(self) -> Generator[simpy.Event, object, tuple[float, float, float]]:
         """Queue for a server and hold it for one service time; returns (arrived, started, finished)."""

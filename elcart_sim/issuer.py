@@ -17,7 +17,8 @@ import simpy
 from elcart_sim.host import Host
 from elcart_sim.ledger import Ledger
 from elcart_sim.population import CARD_STATUSES, Bank, Population
-from elcart_sim.protocol import iso8583, messages
+from elcart_sim.protocol import messages
+from elcart_sim.protocol.wire import FIDELITIES, WireFormat
 from elcart_sim.records import Table
 from elcart_sim.scenario import HostSpec
 from elcart_sim.streams import RandomStreams
@@ -43,8 +44,9 @@ class Issuer(Host):
         ledger: Ledger,
         streams: RandomStreams,
         hops: Table,
+        wire: WireFormat = FIDELITIES["wire"],
     ):
-        super().__init__(env, f"issuer.{bank.code}", spec, streams, hops)
+        super().__init__(env, f"issuer.{bank.code}", spec, streams, hops, wire=wire)
         self.bank = bank
         self.population = population
         self.ledger = ledger
@@ -60,7 +62,7 @@ class Issuer(Host):
 
     def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
         times = yield from self.serve()
-        request = iso8583.decode(raw)
+        request = self.wire.decode(raw)
         response_code, reason = self._decide_and_post(request, trace_id)
         authorisation_id = None
         if response_code == "00":
@@ -68,7 +70,7 @@ class Issuer(Host):
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
         response = messages.response_to(request, response_code, authorisation_id)
         self.record_hop(trace_id, "0100", times, response_code, False)
-        return iso8583.encode(response)
+        return self.wire.encode(response)
 
     def _decide_and_post(self, request: dict, trace_id: int) -> tuple[str, str]:
         card = self.population.card_of_pan(request["2"])
@@ -92,7 +94,7 @@ class Issuer(Host):
 
     def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
         times = yield from self.serve()
-        request = iso8583.decode(raw)
+        request = self.wire.decode(raw)
         posted = self._approved.pop(trace_id, None)
         if posted is None:
             self._reversed_early.add(trace_id)
@@ -100,4 +102,4 @@ class Issuer(Host):
             account, amount = posted
             self.ledger.post(self.settlement_account, account, amount, kind="reversal", trace_id=trace_id, at=self.env.now)
         self.record_hop(trace_id, "0400", times, "00", False)
-        return iso8583.encode(messages.response_to(request, "00"))
+        return self.wire.encode(messages.response_to(request, "00"))

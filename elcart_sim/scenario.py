@@ -155,6 +155,8 @@ class Scenario:
     description: str = ""
     seed: int = field(default=1, metadata=_check(">= 0"))
     date: str = field(default="2025-07-01", metadata=_check("date"))  # local business day (UTC+6)
+    # How messages cross host boundaries: "wire" (ISO 8583 bytes) or "fast" (message objects).
+    fidelity: str = field(default="wire", metadata=_check("fidelity"))
     scale: float = field(default=1.0, metadata=_check("> 0"))
     population: PopulationSpec = field(default_factory=PopulationSpec)
     demand: DemandSpec = field(default_factory=DemandSpec)
@@ -280,6 +282,8 @@ def _apply_rule(rule: str, value: Any, path: str, source: str | None) -> None:
         fail(f"must be between 0 and 1, got {value!r}")
     elif rule == "distribution" and value not in DISTRIBUTIONS:
         fail(f"must be one of {', '.join(DISTRIBUTIONS)}, got {value!r}")
+    elif rule == "fidelity" and value not in ("wire", "fast"):
+        fail(f"must be wire or fast, got {value!r}")
     elif rule == "date":
         try:
             datetime.date.fromisoformat(value)

@@ -22,6 +22,7 @@ from elcart_sim.issuer import Issuer
 from elcart_sim.ledger import Ledger
 from elcart_sim.phone.wallet import Wallet
 from elcart_sim.population import Population
+from elcart_sim.protocol.wire import wire_format
 from elcart_sim.records import Records
 from elcart_sim.results import Results
 from elcart_sim.scenario import Scenario
@@ -44,10 +45,11 @@ class Simulation:
         self.population = population = Population.build(scenario, streams)
         self.env = env = simpy.Environment()
         self.records = records = Records()
+        self.wire = wire = wire_format(scenario.fidelity)
         self.ledger = Ledger(opening_balance=self._opening_balance)
         self.token_service = TokenService(population)
         self.issuers = {
-            bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops)
+            bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops, wire)
             for bank in population.banks
         }
         network = scenario.network
@@ -60,6 +62,7 @@ class Simulation:
             streams.sampler("network.switch_issuer", network.switch_issuer.distribution()),
             streams,
             records.hops,
+            wire,
         )
         self.acquirer = Acquirer(
             env,
@@ -68,11 +71,13 @@ class Simulation:
             streams.sampler("network.acquirer_switch", network.acquirer_switch.distribution()),
             streams,
             records.hops,
+            wire,
         )
         self.aid = bytes.fromhex(scenario.terminal.aid)
         self.terminal_services = TerminalServices(
             env=env,
             kernel=ContactlessKernel(TerminalConfig(aid=self.aid)),
+            wire=wire,
             acquirer=self.acquirer,
             business_day=datetime.datetime.fromisoformat(scenario.date),
             acquirer_link_latency_s=streams.sampler("network.terminal_acquirer", network.terminal_acquirer.distribution()),

@@ -17,7 +17,8 @@ from elcart_sim.errors import IsoMessageError
 from elcart_sim.host import TIMED_OUT, Host
 from elcart_sim.issuer import Issuer
 from elcart_sim.population import Population
-from elcart_sim.protocol import iso8583, messages
+from elcart_sim.protocol import messages
+from elcart_sim.protocol.wire import FIDELITIES, WireFormat
 from elcart_sim.records import Table
 from elcart_sim.scenario import HostSpec
 from elcart_sim.streams import RandomStreams, Sampler
@@ -39,8 +40,9 @@ class Switch(Host):
         link_latency_s: Sampler,
         streams: RandomStreams,
         hops: Table,
+        wire: WireFormat = FIDELITIES["wire"],
     ):
-        super().__init__(env, "switch", spec, streams, hops, link_latency_s)
+        super().__init__(env, "switch", spec, streams, hops, link_latency_s, wire)
         self.population = population
         self.token_service = token_service
         self.issuers = issuers  # by Bank.index
@@ -72,33 +74,33 @@ class Switch(Host):
     def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
         times = yield from self.serve()
         try:
-            request = iso8583.decode(raw)
+            request = self.wire.decode(raw)
         except IsoMessageError:
             self.record_hop(trace_id, "0100", times, "30", False)
-            return iso8583.encode(messages.format_error_response(trace_id))
+            return self.wire.encode(messages.format_error_response(trace_id))
         issuer, forwarded, response_code = self.route(request)
         if issuer is None:
             self.record_hop(trace_id, "0100", times, response_code, False)
-            return iso8583.encode(messages.response_to(request, response_code))
-        reply = self.env.process(self.call_next_hop(issuer.authorise, iso8583.encode(forwarded), trace_id))
+            return self.wire.encode(messages.response_to(request, response_code))
+        reply = self.env.process(self.call_next_hop(issuer.authorise, self.wire.encode(forwarded), trace_id))
         answer = yield from self.await_reply(reply)
         if answer is TIMED_OUT:
-            self.env.process(self.call_next_hop(issuer.reverse, iso8583.encode(messages.reversal_for(forwarded)), trace_id))
+            self.env.process(self.call_next_hop(issuer.reverse, self.wire.encode(messages.reversal_for(forwarded)), trace_id))
             self.record_hop(trace_id, "0100", times, "91", True)
-            return iso8583.encode(messages.response_to(request, "91"))
-        response = iso8583.decode(answer)
+            return self.wire.encode(messages.response_to(request, "91"))
+        response = self.wire.decode(answer)
         response["2"] = request["2"]  # back to the token
         self.record_hop(trace_id, "0100", times, response["39"], False)
-        return iso8583.encode(response)
+        return self.wire.encode(response)
 
     # -- 0400 ----------------------------------------------------------------------------------
 
     def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
         """Reversals are store-and-forward: delivered to the issuer however long it takes."""
         times = yield from self.serve()
-        request = iso8583.decode(raw)
+        request = self.wire.decode(raw)
         issuer, forwarded, response_code = self.route(request)
         if issuer is not None:
-            yield from self.call_next_hop(issuer.reverse, iso8583.encode(forwarded), trace_id)
+            yield from self.call_next_hop(issuer.reverse, self.wire.encode(forwarded), trace_id)
         self.record_hop(trace_id, "0400", times, response_code or "00", False)
-        return iso8583.encode(messages.response_to(request, "00"))
+        return self.wire.encode(messages.response_to(request, "00"))

@@ -26,7 +26,7 @@ def test_run_writes_summary_tables_and_plots(tmp_path, capsys):
 def test_help_explains_every_option():
     proc = subprocess.run([sys.executable, "-m", "elcart_sim.cli", "run", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for option in ("--scenario", "--seed", "--scale", "--out", "--no-progress", "--no-plots", "--format"):
+    for option in ("--scenario", "--seed", "--scale", "--fidelity", "--out", "--no-progress", "--no-plots", "--format"):
         assert option in proc.stdout
     assert "docs/records.md" in proc.stdout
 

@@ -100,3 +100,9 @@ def test_the_leak_scanner_finds_a_planted_card_number(small_scenario, tmp_path):
     bins = [b.card_bin for b in population.banks]
     assert find_card_numbers(tmp_path / "leak.csv", bins) == [pan[:6] + "******" + pan[-4:]]
     assert len(find_card_numbers(tmp_path / "leak.parquet", bins)) == 1
+
+
+def test_fast_fidelity_gives_the_same_outcomes_and_timings(small_scenario, small_results):
+    fast = run(small_scenario.with_overrides({"fidelity": "fast"}))
+    for name in ("transactions", "hops", "postings", "receipts"):
+        pd.testing.assert_frame_equal(getattr(small_results, name), getattr(fast, name), check_exact=True)

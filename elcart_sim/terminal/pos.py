@@ -19,6 +19,7 @@ import simpy
 from elcart_sim.host import round_trip
 from elcart_sim.population import Bank, Terminal
 from elcart_sim.protocol import iso8583, messages
+from elcart_sim.protocol.wire import WireFormat
 from elcart_sim.records import Table
 from elcart_sim.server_pool import ServerPool
 from elcart_sim.streams import Sampler
@@ -48,6 +49,7 @@ class TerminalServices:
 
     env: simpy.Environment
     kernel: ContactlessKernel
+    wire: WireFormat  # how messages cross to the acquirer: bytes or objects (the run's fidelity)
     acquirer: object  # elcart_sim.acquirer.Acquirer (authorise/reverse processes)
     business_day: datetime.datetime  # local midnight of the simulated day
     acquirer_link_latency_s: Sampler
@@ -97,17 +99,17 @@ class PosTerminal:
             yield env.timeout(s.processing_s())
             request = self.authorisation_request(trace_id, kernel, amount_tyiyn, now_local)
             sent_at = env.now
-            reply = env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, iso8583.encode(request), trace_id))
+            reply = env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, s.wire.encode(request), trace_id))
             yield reply | env.timeout(s.timeout_s)
             host_s = env.now - sent_at
             if reply.triggered:
-                response = iso8583.decode(reply.value)
+                response = s.wire.decode(reply.value)
                 response_code = response["39"]
                 outcome = "approved" if response_code == "00" else "declined"
                 reason = "" if outcome == "approved" else iso8583.ResponseCode(response_code).description
             else:
                 outcome, response_code, reason = "reversed", "68", "no answer from the acquirer in time; reversal sent"
-                env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, iso8583.encode(messages.reversal_for(request)), trace_id))
+                env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(request)), trace_id))
         result_at = env.now
         if outcome == "approved":
             yield env.timeout(s.receipt_print_s())

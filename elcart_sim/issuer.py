@@ -14,6 +14,7 @@ from collections.abc import Generator
 
 import simpy
 
+from elcart_sim import accounts
 from elcart_sim.host import Host
 from elcart_sim.ledger import Ledger
 from elcart_sim.population import CARD_STATUSES, Bank, Population
@@ -50,13 +51,13 @@ class Issuer(Host):
         self.bank = bank
         self.population = population
         self.ledger = ledger
-        self.settlement_account = (bank.code, "elkart_settlement", "")
+        self.settlement_account = accounts.elkart_settlement(bank.code)
         self._approved: dict[int, tuple[tuple, int]] = {}  # trace -> (cardholder account, amount)
         self._reversed_early: set[int] = set()
         self._authorisations = 0
 
     def cardholder_account(self, card: int) -> tuple:
-        return (self.bank.code, "cardholder", card)
+        return accounts.cardholder(self.bank.code, card)
 
     # -- 0100 ----------------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ the credit account's goes down (balances are kept debit-positive). So the balanc
 accounts sum to zero at every instant, and `trial_balance()` proves it. Accounts are named by
 tuples `(bank_code, kind, key)` — a cardholder's deposit `("AIYL", "cardholder", 1234)`, a bank's
 ELKART settlement position `("AIYL", "elkart_settlement", "")` — so that P2P transfers, transfers
-to bank accounts, bill payments and end-of-day clearing post with the same mechanism.
+to bank accounts, bill payments and end-of-day clearing post with the same mechanism (the chart
+of accounts and how each service posts: accounts.py).
 
 Liability accounts (deposits, settlement payable) have credit balances: a cardholder with
 1,000 som available shows −100000 here; `available_tyiyn` gives the cardholder's view.
@@ -14,13 +15,13 @@ Liability accounts (deposits, settlement payable) have credit balances: a cardho
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
-__all__ = ["Ledger", "Account", "LedgerError"]
-
+from elcart_sim import accounts
+from elcart_sim.accounts import Account
 from elcart_sim.errors import ElcartSimError
 
-Account = tuple[str, str, Hashable]
+__all__ = ["Ledger", "Account", "LedgerError"]
 
 # Posting kinds: data, not behaviour. "opening" brings an account onto the books with its
 # balance at the start of the run (cardholder deposits are funded from the bank's own funds).
@@ -83,7 +84,7 @@ class Ledger:
             return
         amount = self._opening_balance(account)
         if amount:
-            own_funds = (account[0], "own_funds", "")
+            own_funds = accounts.own_funds(account[0])
             self._balances.setdefault(own_funds, 0)
             # A deposit is a liability: crediting the cardholder, debiting the bank's funds.
             self._append(own_funds, account, amount, "opening", -1, at)

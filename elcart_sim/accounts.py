@@ -1,0 +1,71 @@
+"""The chart of accounts: how every party's money is named in the ledger.
+
+An account is `(bank_code, kind, key)`. Each member bank keeps, in its own books:
+
+| kind | key | what it is | normal balance |
+|---|---|---|---|
+| `cardholder` | card index | the deposit behind an ELKART card | credit (bank owes the holder) |
+| `customer_account` | account number | a bank account that is not a card (transfers to bank accounts) | credit |
+| `merchant` | merchant id | the acquirer's settlement account of a merchant | credit |
+| `biller` | biller id | a utility or service provider paid through the app | credit |
+| `elkart_settlement` | "" | the bank's position towards IPC for the current clearing cycle | credit when it owes |
+| `nbkr_correspondent` | "" | the bank's correspondent account at the National Bank, where net positions settle | debit (an asset) |
+| `own_funds` | "" | the bank's own funds, which opened the deposits of this run | debit |
+
+How the services post, each as balanced postings in integer tyiyn (`Ledger.post(debit, credit, …)`):
+
+- **card purchase (authorised)**: issuer: debit `cardholder`, credit `elkart_settlement`.
+  At clearing the acquirer: debit `elkart_settlement`, credit `merchant`.
+- **P2P card to card**: sender's bank: debit `cardholder`, credit `elkart_settlement`;
+  recipient's bank: debit `elkart_settlement`, credit `cardholder`.
+- **transfer to a bank account**: as P2P, the recipient's bank crediting `customer_account`.
+- **bill payment**: payer's bank: debit `cardholder`, credit `elkart_settlement`;
+  biller's bank: debit `elkart_settlement`, credit `biller`.
+- **end-of-day clearing**: IPC nets every bank's `elkart_settlement` balance; each bank moves its
+  net position to `nbkr_correspondent`, and the positions of all banks sum to zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+Account = tuple[str, str, Hashable]
+
+__all__ = [
+    "Account",
+    "cardholder",
+    "customer_account",
+    "merchant",
+    "biller",
+    "elkart_settlement",
+    "nbkr_correspondent",
+    "own_funds",
+]
+
+
+def cardholder(bank_code: str, card: int) -> Account:
+    return (bank_code, "cardholder", card)
+
+
+def customer_account(bank_code: str, account_number: Hashable) -> Account:
+    return (bank_code, "customer_account", account_number)
+
+
+def merchant(bank_code: str, merchant_id: str) -> Account:
+    return (bank_code, "merchant", merchant_id)
+
+
+def biller(bank_code: str, biller_id: str) -> Account:
+    return (bank_code, "biller", biller_id)
+
+
+def elkart_settlement(bank_code: str) -> Account:
+    return (bank_code, "elkart_settlement", "")
+
+
+def nbkr_correspondent(bank_code: str) -> Account:
+    return (bank_code, "nbkr_correspondent", "")
+
+
+def own_funds(bank_code: str) -> Account:
+    return (bank_code, "own_funds", "")

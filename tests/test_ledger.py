@@ -49,3 +49,25 @@ def test_any_sequence_of_postings_balances(moves):
         if debit != credit:
             ledger.post(accounts[debit], accounts[credit], amount, kind="purchase", trace_id=1, at=0.0)
     ledger.prove_balanced()
+
+
+def test_the_chart_of_accounts_carries_p2p_bill_payment_and_clearing():
+    """The postings accounts.py describes for later services balance and net to zero at clearing."""
+    from elcart_sim import accounts
+
+    ledger = Ledger(opening_balance=lambda account: 100_000 if account[1] == "cardholder" else 0)
+    alice, bob = accounts.cardholder("AIYL", 1), accounts.cardholder("MBANK", 2)
+    # P2P 250 som from an Aiyl card to an MBank card.
+    ledger.post(alice, accounts.elkart_settlement("AIYL"), 25_000, kind="purchase", trace_id=1, at=0.0)
+    ledger.post(accounts.elkart_settlement("MBANK"), bob, 25_000, kind="purchase", trace_id=1, at=0.0)
+    # Bill payment of 40 som to a utility banked at MBank.
+    ledger.post(alice, accounts.elkart_settlement("AIYL"), 4_000, kind="purchase", trace_id=2, at=1.0)
+    ledger.post(accounts.elkart_settlement("MBANK"), accounts.biller("MBANK", "water"), 4_000, kind="purchase", trace_id=2, at=1.0)
+    # End-of-day clearing: each bank's net position moves to its NBKR correspondent account.
+    positions = {code: ledger.balance_tyiyn(accounts.elkart_settlement(code)) for code in ("AIYL", "MBANK")}
+    assert positions == {"AIYL": -29_000, "MBANK": 29_000} and sum(positions.values()) == 0
+    ledger.post(accounts.elkart_settlement("AIYL"), accounts.nbkr_correspondent("AIYL"), 29_000, kind="purchase", trace_id=-2, at=2.0)
+    ledger.post(accounts.nbkr_correspondent("MBANK"), accounts.elkart_settlement("MBANK"), 29_000, kind="purchase", trace_id=-2, at=2.0)
+    assert ledger.balance_tyiyn(accounts.elkart_settlement("AIYL")) == ledger.balance_tyiyn(accounts.elkart_settlement("MBANK")) == 0
+    assert ledger.available_tyiyn(bob) == 125_000
+    ledger.prove_balanced()

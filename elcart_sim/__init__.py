@@ -5,10 +5,11 @@
     >>> results.summary()["transactions"] > 0
     True
 
-The package reads like the payment chain: `phone` (HCE wallet and applet), `token_service`
-(IPC as TSP), `terminal` (kernel, NFC links, POS, KKM), `acquirer`, `switch`, `issuer`,
-`ledger`; apart from them the pure protocol code (`protocol`: APDU, BER-TLV, ISO 8583,
-cryptograms) and the analysis code (`results`, `plots`).
+The package reads like the payment chain: `phone` (HCE wallet, applet, limited-use keys),
+`token_service` and `card_authentication` (IPC as TSP: tokens, lifecycle, cryptogram checks),
+`terminal` (kernel, NFC links, POS, KKM), `acquirer`, `switch`, `issuer`, `ledger`; `fraud`
+injects attacks; apart from them the pure protocol code (`protocol`: APDU, BER-TLV, ISO 8583,
+cryptograms) and the analysis code (`results`, `plots`, `detection`, `anatomy`).
 """
 
 from elcart_sim.errors import ElcartSimError, ScenarioError

@@ -2,6 +2,8 @@
 
     elcart-sim run   [--scenario NAME|PATH] [--seed N] [--scale F] [--out DIR]
     elcart-sim scenarios
+    elcart-sim phone [--port 35963] [--taps N] [--tear-after N] [--malformed-after N] [--wallet K]
+    elcart-sim tap   [--reader NAME|INDEX] [--list-readers] [--amount KGS] [--timeout S] [--json]
 
 Errors in the input (a broken scenario, a bad data file) print one line naming what is wrong and
 where, and exit with status 2; nothing is run.
@@ -14,15 +16,19 @@ import sys
 import time
 from pathlib import Path
 
+from elcart_sim.capacity.cli import add_commands as add_capacity_commands
 from elcart_sim.errors import ElcartSimError
+from elcart_sim.live import add_commands as add_live_commands
+from elcart_sim.report import add_commands as add_report_commands
 
 __all__ = ["main", "build_parser"]
 
 _EPILOG = """\
 Bundled scenarios live in data/scenarios/ (list them with `elcart-sim scenarios`).
-Outputs of `run`: transactions, hops, postings, receipts, samples and components tables as
-Parquet and CSV, summary.json, and PNG plots (latency distribution; throughput and queue lengths
-over the day; utilisation per host). Field meanings and units: docs/records.md.
+Outputs of `run`: transactions, hops, postings, receipts, samples, components and token_events
+tables as Parquet and CSV, summary.json, and PNG plots (latency distribution; throughput and queue
+lengths over the day; utilisation per host; attack detection when the scenario injects attacks).
+Field meanings and units: docs/records.md.
 """
 
 
@@ -71,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     scenarios = commands.add_parser("scenarios", help="list the bundled scenarios")
     scenarios.set_defaults(handler=_scenarios)
+    add_live_commands(commands)  # phone, tap: live taps on a PC/SC reader (elcart_sim/live.py)
+    add_capacity_commands(commands)  # validate, replicate, sweep, size (elcart_sim/capacity/cli.py)
+    add_report_commands(commands)  # report: the capacity-planning notebook as one HTML file (elcart_sim/report.py)
     return parser
 
 

@@ -1,9 +1,17 @@
 """Demand: who taps where, when, and for how much.
 
-Taps arrive as a Poisson process whose rate is constant within each hour of the day and follows
-the scenario's hourly profile (scaled to the daily volume and the run's scale). Each tap picks an
-enrolled wallet uniformly, a terminal in proportion to its merchant's tap weight (supermarket
-checkouts see more taps than a corner shop), and a ticket amount in whole tyiyn.
+How many: the day's volume is the scenario's `transactions_per_day` scaled by the weekday of its
+date, by the salary/pension-day factor, by `growth_per_year` compounded over `years_ahead`, and
+by the run's scale; the channel mix then gives each channel its share (only contactless taps are
+modelled so far). When: taps arrive as a Poisson process whose rate is constant within each hour
+of the day and follows the hourly profile. Each tap picks an enrolled wallet uniformly, a terminal
+in proportion to its merchant's tap weight (supermarket checkouts see more taps than a corner
+shop), and a ticket amount in whole tyiyn.
+
+    >>> from elcart_sim.scenario import load_scenario
+    >>> s = load_scenario("national-day").with_overrides({"demand.years_ahead": 2})
+    >>> round(sum(hourly_rates_per_s(s)) * 3600)   # 300,000 taps × 1.3²
+    507000
 """
 
 from __future__ import annotations
@@ -14,23 +22,56 @@ import numpy as np
 import simpy
 
 from elcart_sim.population import Population
-from elcart_sim.scenario import Scenario
+from elcart_sim.scenario import WEEKDAYS, Scenario
 from elcart_sim.streams import Distribution, RandomStreams
 
-__all__ = ["Demand"]
+__all__ = ["Demand", "hourly_rates_per_s", "demand_summary"]
 
 _BATCH = 4096
 _MIN_TICKET_TYIYN = 100  # one som
 _standard_exponential = Distribution("exponential", 1.0, 1.0)
 
 
+def hourly_rates_per_s(scenario: Scenario, channel: str = "contactless") -> list[float]:
+    """Arrival rate of `channel` in each local hour 00..23 of the scenario's day (per second)."""
+    weights = np.asarray(scenario.demand.hourly_profile, dtype=float)
+    per_day = scenario.transactions_per_day_effective * scenario.demand.channels.get(channel, 0.0)
+    return (per_day * weights / weights.sum() / 3600.0).tolist()
+
+
+def demand_summary(scenario: Scenario) -> dict[str, object]:
+    """How the day's volume is built, factor by factor, and where its peak hour falls."""
+    demand = scenario.demand
+    date = scenario.business_date
+    factors = demand.volume_factors(date)
+    rates = hourly_rates_per_s(scenario)
+    peak_hour = int(np.argmax(rates))
+    per_day = sum(rates) * 3600.0
+    return {
+        "scenario": scenario.name,
+        "date": scenario.date,
+        "weekday": WEEKDAYS[date.weekday()],
+        "day_kind": "salary" if demand.is_salary_day(date) else "normal",
+        "transactions_per_day": demand.transactions_per_day,
+        "weekday_factor": factors["weekday"],
+        "day_kind_factor": factors["day_kind"],
+        "growth_factor": factors["growth"],
+        "scale": scenario.scale,
+        "transactions_per_day_effective": scenario.transactions_per_day_effective,
+        "contactless_share": demand.channels.get("contactless", 0.0),
+        "taps_per_day": per_day,
+        "mean_tps": per_day / 86_400.0,
+        "peak_hour": peak_hour,
+        "peak_hour_share": rates[peak_hour] * 3600.0 / per_day if per_day else 0.0,
+        "peak_hour_tps": rates[peak_hour],
+    }
+
+
 class Demand:
     """The arrival process and the choices each arrival makes, each on its own stream."""
 
     def __init__(self, scenario: Scenario, population: Population, streams: RandomStreams):
-        weights = np.asarray(scenario.demand.hourly_profile, dtype=float)
-        per_day = scenario.demand.transactions_per_day * scenario.scale
-        self.rate_per_s = (per_day * weights / weights.sum() / 3600.0).tolist()
+        self.rate_per_s = hourly_rates_per_s(scenario)
         self.duration_s = scenario.demand.duration_s
         self._gap = streams.sampler("demand.arrivals", _standard_exponential)
         n_wallets = len(population.enrolled_cards)

@@ -16,6 +16,7 @@ __all__ = [
     "ApduError",
     "StatusWordError",
     "IsoMessageError",
+    "IccDataError",
     "CryptogramError",
     "KernelError",
     "LinkError",
@@ -24,6 +25,9 @@ __all__ = [
     "ReaderRemovedError",
     "NoCardError",
     "CardRemovedError",
+    "TokenServiceError",
+    "ReportError",
+    "CapacityError",
 ]
 
 
@@ -75,6 +79,11 @@ class IsoMessageError(ProtocolError):
         super().__init__(message)
 
 
+class IccDataError(ProtocolError):
+    """EMV chip data (ISO 8583 DE55) that break the host spec: an unknown or repeated tag, a
+    template where only primitive objects belong, a value of the wrong length. Names tag and offset."""
+
+
 class CryptogramError(ProtocolError):
     """Inputs to a cryptogram computation are invalid (key length, ATC range, data)."""
 
@@ -105,3 +114,18 @@ class NoCardError(LinkError):
 
 class CardRemovedError(LinkError):
     """The card or phone left the reader during a transaction (a torn transaction)."""
+
+
+class ReportError(ElcartSimError):
+    """A capacity-planning report could not be produced: its notebook is missing or a cell failed."""
+
+
+class CapacityError(ElcartSimError):
+    """A capacity study cannot run as asked: too few replications for an interval, a malformed
+    sweep assignment, a Dask scheduler that cannot be reached, an impossible sizing target."""
+
+
+class TokenServiceError(ElcartSimError):
+    """A request the token service must refuse as a fault: provisioning without a passed
+    identity and verification, a second token for one card on one device, a lifecycle step a
+    token's state does not allow (resuming a deleted token)."""

@@ -40,6 +40,8 @@ SCHEMAS: dict[str, dict[str, tuple[str, str, str]]] = {
         "token_masked": ("s", "", "The wallet's token, masked (first six, last four)"),
         "apdus": ("q", "", "Number of command APDUs in the card dialogue"),
         "receipt_no": ("q", "", "KKM fiscal document number; -1 when no receipt"),
+        "attack": ("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
+        "stopped_by": ("c", "", "Security check that stopped it (protocol/decline_reasons.py CHECKS); empty if none did"),
     },
     "hops": {
         "trace_id": ("q", "", "Transaction id"),
@@ -79,6 +81,24 @@ SCHEMAS: dict[str, dict[str, tuple[str, str, str]]] = {
         "busy": ("q", "", "Servers busy at this instant"),
         "mean_queue": ("d", "", "Time-average of requests waiting over the interval before `at`"),
         "mean_busy": ("d", "", "Time-average of busy servers over the interval before `at`"),
+    },
+    "token_events": {
+        "at": ("d", "s", "When the token service acted"),
+        "token_masked": ("s", "", "The token, masked; empty when no token was issued"),
+        "event": ("c", "", "provisioned | suspended | resumed | deleted | keys_issued | keys_refused | idv_failed"),
+        "reason": ("s", "", "Why (lifecycle request, refusal), in words"),
+        "device_id": ("q", "", "Attested id of the phone the token is bound to"),
+        "key_count": ("q", "", "Limited-use keys issued by this event"),
+    },
+    # Only when the run records them: Simulation(record_apdus=True), as `elcart-sim tap` does.
+    "apdus": {
+        "trace_id": ("q", "", "Transaction id"),
+        "seq": ("q", "", "Position of the command in the card dialogue, from 0"),
+        "sent_at": ("d", "s", "Command sent: tapped_at + the durations of the commands before it"),
+        "command": ("c", "", "Command name: SELECT PPSE, SELECT AID, GPO, READ RECORD SFI s REC r"),
+        "command_length": ("q", "", "Length of the command APDU in bytes (no APDU bytes are kept)"),
+        "sw": ("c", "", "Status word SW1 SW2 of the answer, hex; empty when the answer has none"),
+        "duration_s": ("d", "s", "Round trip; measured wall time on a live PC/SC link, drawn on the simulated link"),
     },
 }
 
@@ -144,6 +164,8 @@ class Records:
         self.hops = Table("hops")
         self.receipts = Table("receipts")
         self.samples = Table("samples")
+        self.token_events = Table("token_events")
+        self.apdus = Table("apdus")
 
 
 _UNIT_NAMES = {"s": "seconds", "tyiyn": "tyiyn (1/100 KGS)", "": ""}

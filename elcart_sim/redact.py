@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["mask_pan", "card_number_pattern", "find_card_numbers"]
+__all__ = ["mask_pan", "card_number_pattern", "find_card_numbers", "notebook_output_texts"]
 
 
 def mask_pan(pan: str) -> str:
@@ -27,14 +27,34 @@ def card_number_pattern(card_bins: Iterable[str]) -> re.Pattern[str]:
 
 
 def find_card_numbers(path: str | Path, card_bins: Iterable[str]) -> list[str]:
-    """Full card numbers found in an output file (Parquet read back as tables, anything else as
-    text), masked for the report. Empty means the file is clean."""
+    """Full card numbers found in an output file (Parquet read back as tables, a notebook's
+    stored outputs as the text they show, anything else as text), masked for the report. Empty
+    means the file is clean."""
     pattern = card_number_pattern(card_bins)
     path = Path(path)
     if path.suffix == ".parquet":
         import pandas as pd
 
         text = pd.read_parquet(path).astype(str).to_csv(index=False)
+    elif path.suffix == ".ipynb":
+        text = "\n".join(notebook_output_texts(path))
     else:
         text = path.read_bytes().decode("utf-8", errors="replace")
     return [mask_pan(m.group(0)) for m in pattern.finditer(text)]
+
+
+def notebook_output_texts(path: str | Path) -> list[str]:
+    """Every text a notebook's stored outputs show: streams, plain text, HTML, error tracebacks
+    (images are skipped: they hold pixels, not text)."""
+    import json
+
+    texts: list[str] = []
+    for cell in json.loads(Path(path).read_text(encoding="utf-8")).get("cells", []):
+        for output in cell.get("outputs", []):
+            pieces = [output.get("text", "")] + list(output.get("traceback", []))
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    pieces.append(value if isinstance(value, (str, list)) else json.dumps(value))
+            for piece in pieces:
+                texts.append("".join(piece) if isinstance(piece, list) else str(piece))
+    return texts

@@ -1,7 +1,9 @@
 """The results of a run as pandas DataFrames, a summary, and exports (Parquet and CSV).
 
 This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
-`receipts`, `samples` (queue lengths over the day) and `components` (utilisation per host).
+`receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
+`token_events` (the token service's lifecycle steps and key issues), and
+`apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
 Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
 """
 
@@ -16,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from elcart_sim.ledger import POSTING_KINDS
+from elcart_sim.records import Table
 from elcart_sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Results", "TABLES"]
 
-TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components")
+TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components", "token_events")
 OUTCOMES = ("approved", "declined", "reversed", "terminated")
 
 
@@ -43,6 +46,8 @@ class Results:
     population: dict[str, int]
     trial_balance_tyiyn: int
     extra: dict[str, Any] = field(default_factory=dict)
+    apdus: pd.DataFrame = field(default_factory=lambda: Table("apdus").to_frame())  # empty unless recorded
+    token_events: pd.DataFrame = field(default_factory=lambda: Table("token_events").to_frame())
 
     @classmethod
     def collect(cls, simulation: "Simulation") -> "Results":
@@ -78,6 +83,8 @@ class Results:
             components=components,
             population=simulation.population.summary(),
             trial_balance_tyiyn=ledger.trial_balance(),
+            apdus=records.apdus.to_frame(),
+            token_events=records.token_events.to_frame(),
         )
 
     # -- summary -----------------------------------------------------------------------------------
@@ -109,6 +116,10 @@ class Results:
             "utilisation_issuer_max": float(issuers["utilisation"].max()),
             "approved_tyiyn": int(tx.loc[tx.outcome == "approved", "amount_tyiyn"].sum()),
             "trial_balance_tyiyn": self.trial_balance_tyiyn,
+            # Security: genuine payments a check stopped; injected attacks and those stopped.
+            "genuine_stopped_by_checks": int(((tx["attack"] == "") & (tx["stopped_by"] != "")).sum()),
+            "attack_attempts": int((tx["attack"] != "").sum()),
+            "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
         }
 
     def summary_text(self) -> str:
@@ -126,13 +137,16 @@ class Results:
             f"acquirer {s['utilisation_acquirer']:.3%}   switch {s['utilisation_switch']:.3%}   "
             f"issuers mean {s['utilisation_issuer_mean']:.3%} / max {s['utilisation_issuer_max']:.3%}",
             f"  money               approved {s['approved_tyiyn'] / 100:,.2f} KGS; ledger trial balance {s['trial_balance_tyiyn']} tyiyn",
+            f"  security            {s['genuine_stopped_by_checks']:,} genuine payments stopped by a check; "
+            f"attacks: {s['attack_attempts']:,} injected, {s['attacks_stopped']:,} stopped",
         ]
         return "\n".join(lines)
 
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in TABLES}
+        recorded = ("apdus",) if len(self.apdus) else ()
+        return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:
         """Write every table in each format, and summary.json; returns the files written."""

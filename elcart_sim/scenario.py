@@ -34,12 +34,36 @@ __all__ = [
     "TerminalSpec",
     "HostSpec",
     "NetworkSpec",
+    "KeysSpec",
+    "ProvisioningSpec",
+    "LifecycleSpec",
+    "SecuritySpec",
+    "FraudSpec",
+    "KERNEL_STYLES",
+    "ATTACK_KINDS",
     "load_scenario",
     "scenario_names",
     "data_dir",
+    "WEEKDAYS",
+    "DAY_KINDS",
+    "MODELLED_CHANNELS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
+KERNEL_STYLES = ("qvsdc", "mchip")  # cryptogram in the GPO answer | from GENERATE AC (phone/applet.py)
+# Attacks a fraud scenario can inject (elcart_sim/fraud.py says what each one is).
+ATTACK_KINDS = (
+    "replayed_authorisation",
+    "replayed_card_answers",
+    "relay",
+    "stolen_locked_phone",
+    "token_after_deletion",
+    "wrong_channel",
+    "cloned_device",
+)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # order of demand.weekday_factors
+DAY_KINDS = ("normal", "salary", "auto")  # auto: salary when the date is in demand.salary_days_of_month
+MODELLED_CHANNELS = ("contactless",)  # payment channels the model simulates; p2p, bill payments… come later
 
 
 def _check(rule: str):
@@ -103,12 +127,43 @@ class PopulationSpec:
 
 @dataclass(frozen=True)
 class DemandSpec:
-    """Taps over the simulated day: a daily volume shaped by an hourly profile (local time)."""
+    """Payments over the simulated day (local time, UTC+6).
+
+    The day's volume is `transactions_per_day` (an ordinary day today, all channels together)
+    × the weekday factor of the scenario's date × `salary_day_factor` on a salary/pension
+    crediting day × (1 + `growth_per_year`) ** `years_ahead` × the run's scale. `channels`
+    splits it among payment channels (only contactless taps are modelled so far) and
+    `hourly_profile` spreads each channel's share over the hours of the day.
+    """
 
     transactions_per_day: float = field(default=300_000.0, metadata=_check("> 0"))
     duration_s: float = field(default=86_400.0, metadata=_check("> 0"))
     hourly_profile: list[float] = field(default_factory=lambda: [1.0] * 24, metadata=_check("profile"))
+    # Multiplier of the daily volume for each weekday, Monday first; the scenario's date picks one.
+    weekday_factors: list[float] = field(default_factory=lambda: [1.0] * 7, metadata=_check("weekly"))
+    # normal | salary | auto (salary when the date's day of month is in salary_days_of_month)
+    day_kind: str = field(default="normal", metadata=_check("day_kind"))
+    salary_days_of_month: list[int] = field(default_factory=list, metadata=_check("days_of_month"))
+    salary_day_factor: float = field(default=2.5, metadata=_check("> 0"))
+    growth_per_year: float = field(default=0.30, metadata=_check("> -1"))
+    years_ahead: float = field(default=0.0, metadata=_check(">= 0"))
+    # Share of the day's payments per channel; shares sum to 1.
+    channels: dict[str, float] = field(default_factory=lambda: {"contactless": 1.0}, metadata=_check("channels"))
     ticket: AmountSpec = field(default_factory=AmountSpec)
+
+    def is_salary_day(self, date: datetime.date) -> bool:
+        """Whether `date` is a salary/pension crediting day under `day_kind`."""
+        if self.day_kind == "auto":
+            return date.day in self.salary_days_of_month
+        return self.day_kind == "salary"
+
+    def volume_factors(self, date: datetime.date) -> dict[str, float]:
+        """The multipliers of `transactions_per_day` on `date`: weekday, day kind and growth."""
+        return {
+            "weekday": self.weekday_factors[date.weekday()],
+            "day_kind": self.salary_day_factor if self.is_salary_day(date) else 1.0,
+            "growth": (1.0 + self.growth_per_year) ** self.years_ahead,
+        }
 
 
 @dataclass(frozen=True)
@@ -148,6 +203,62 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True)
+class KeysSpec:
+    """Limited-use keys on the phones: an HCE phone holds no long-lived card key, only a small
+    batch of single-use keys with an expiry, replenished online when few are left."""
+
+    batch_size: int = field(default=10, metadata=_check("> 0"))
+    replenish_threshold: int = field(default=3, metadata=_check(">= 0"))  # ask for more at this many left
+    ttl_s: float = field(default=345_600.0, metadata=_check("> 0"))  # a key's life from issue
+    replenishment: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 1.5, 0.5))
+    offline_share: float = field(default=0.02, metadata=_check("fraction"))  # phones offline all day
+
+
+@dataclass(frozen=True)
+class ProvisioningSpec:
+    """Tokenizing a card onto a phone: identity and verification (ID&V) comes first."""
+
+    idv: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 120.0, 1.0))
+    idv_failure_share: float = field(default=0.05, metadata=_check("fraction"))
+
+
+@dataclass(frozen=True)
+class LifecycleSpec:
+    """Token lifecycle requests over the day, as shares of the enrolled wallets: suspensions
+    (a freeze in the bank app, a fraud review) lifted after `suspension`, and phone replacements
+    (old token deleted, a new one provisioned after ID&V)."""
+
+    suspension_share: float = field(default=0.0003, metadata=_check("fraction"))
+    suspension: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 21_600.0, 1.0))
+    phone_replacement_share: float = field(default=0.0002, metadata=_check("fraction"))
+
+
+@dataclass(frozen=True)
+class SecuritySpec:
+    """Tokenization and EMV security as the scheme enforces them (card profile, checks, keys)."""
+
+    kernel: str = field(default="qvsdc", metadata=_check("kernel"))
+    cryptogram_version: int = field(default=0x12, metadata=_check("byte"))  # CVN in the IAD
+    require_cdcvm: bool = True  # the phone must be unlocked to pay
+    max_cryptogram_rtt_s: float = field(default=0.1, metadata=_check("> 0"))  # kernel's relay limit
+    max_atc_jump: int = field(default=32, metadata=_check("> 0"))  # ATC ahead of the highest seen
+    replay_window: int = field(default=64, metadata=_check("> 0"))  # ATCs remembered below it
+    keys: KeysSpec = field(default_factory=KeysSpec)
+    provisioning: ProvisioningSpec = field(default_factory=ProvisioningSpec)
+    lifecycle: LifecycleSpec = field(default_factory=LifecycleSpec)
+
+
+@dataclass(frozen=True)
+class FraudSpec:
+    """Injected attacks with ground truth: `attempts` per kind in the run (not scaled)."""
+
+    attempts: dict[str, int] = field(default_factory=dict, metadata=_check("attacks"))
+    relay_delay: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.06, 0.8))  # per APDU
+    relay_victim_locked_share: float = field(default=0.5, metadata=_check("fraction"))
+    replay_delay: DurationSpec = field(default_factory=lambda: DurationSpec("uniform", 1_800.0, 0.5))
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything one run needs, validated and frozen."""
 
@@ -167,6 +278,8 @@ class Scenario:
     switch: HostSpec = field(default_factory=lambda: HostSpec(16, DurationSpec("lognormal", 0.003, 0.5), 15.0))
     issuer: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.008, 0.5), 10.0))
     monitor_interval_s: float = field(default=60.0, metadata=_check("> 0"))
+    security: SecuritySpec = field(default_factory=SecuritySpec)
+    fraud: FraudSpec = field(default_factory=FraudSpec)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -198,9 +311,26 @@ class Scenario:
     # -- derived figures ----------------------------------------------------------------------
 
     @property
+    def business_date(self) -> datetime.date:
+        return datetime.date.fromisoformat(self.date)
+
+    @property
+    def transactions_per_day_effective(self) -> float:
+        """The day's payments over all channels: transactions_per_day × weekday × day kind ×
+        growth × scale (see DemandSpec)."""
+        factors = self.demand.volume_factors(self.business_date)
+        return self.demand.transactions_per_day * factors["weekday"] * factors["day_kind"] * factors["growth"] * self.scale
+
+    @property
     def transactions_expected(self) -> float:
-        """Expected number of taps in the run (daily volume × scale × duration fraction)."""
-        return self.demand.transactions_per_day * self.scale * self.demand.duration_s / 86_400.0
+        """Expected number of contactless taps in the run: the effective daily volume × the
+        contactless share, spread by the hourly profile over `duration_s` from midnight."""
+        profile = self.demand.hourly_profile
+        total = sum(profile)
+        duration = self.demand.duration_s
+        covered = sum(profile[h % 24] * min(1.0, (duration - h * 3600.0) / 3600.0) for h in range(int(-(-duration // 3600))))
+        per_day = self.transactions_per_day_effective * self.demand.channels.get("contactless", 0.0)
+        return per_day * covered / total
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -300,6 +430,48 @@ def _apply_rule(rule: str, value: Any, path: str, source: str | None) -> None:
                 raise ScenarioError(f"{path}.{key}", f"must be >= 0, got {share!r}", source=source)
         if sum(value.values()) <= 0:
             fail(f"must have a positive total, got {value!r}")
+    elif rule == "kernel" and value not in KERNEL_STYLES:
+        fail(f"must be one of {', '.join(KERNEL_STYLES)}, got {value!r}")
+    elif rule == "byte" and not 0 <= value <= 0xFF:
+        fail(f"must be one byte (0-255), got {value!r}")
+    elif rule == "attacks":
+        for kind, count in value.items():
+            if kind not in ATTACK_KINDS:
+                raise ScenarioError(f"{path}.{kind}", f"is not an attack kind ({', '.join(ATTACK_KINDS)})", source=source)
+            if count < 0:
+                raise ScenarioError(f"{path}.{kind}", f"must be >= 0, got {count!r}", source=source)
+    elif rule == "> -1" and not value > -1:
+        fail(f"must be > -1, got {value!r}")
+    elif rule == "weekly":
+        if len(value) != 7:
+            fail(f"must list 7 weekday factors ({', '.join(WEEKDAYS)}), got {len(value)}")
+        for day, factor in enumerate(value):
+            if factor < 0:
+                raise ScenarioError(f"{path}[{day}]", f"({WEEKDAYS[day]}) must be >= 0, got {factor!r}", source=source)
+        if sum(value) <= 0:
+            fail("must have a positive total")
+    elif rule == "day_kind" and value not in DAY_KINDS:
+        fail(f"must be one of {', '.join(DAY_KINDS)}, got {value!r}")
+    elif rule == "days_of_month":
+        for i, day in enumerate(value):
+            if not 1 <= day <= 31:
+                raise ScenarioError(f"{path}[{i}]", f"must be a day of the month 1..31, got {day!r}", source=source)
+        if len(set(value)) != len(value):
+            fail(f"must not repeat a day, got {value!r}")
+    elif rule == "channels":
+        if not value:
+            fail("must not be empty")
+        for channel, share in value.items():
+            if channel not in MODELLED_CHANNELS:
+                raise ScenarioError(
+                    f"{path}.{channel}",
+                    f"is not modelled yet (modelled channels: {', '.join(MODELLED_CHANNELS)})",
+                    source=source,
+                )
+            if not 0.0 <= share <= 1.0:
+                raise ScenarioError(f"{path}.{channel}", f"must be between 0 and 1, got {share!r}", source=source)
+        if abs(sum(value.values()) - 1.0) > 1e-9:
+            fail(f"shares must sum to 1, got {sum(value.values())!r}")
     elif rule == "profile":
         if len(value) != 24:
             fail(f"must list 24 hourly weights, got {len(value)}")
@@ -317,6 +489,18 @@ def _check_cross_fields(scenario: Scenario, source: str | None) -> None:
             d: DurationSpec = getattr(spec, part)
             if d.dist != "constant" and d.mean_s == 0:
                 raise ScenarioError(f"{host}.{part}.mean_s", f"must be > 0 for a {d.dist} distribution", source=source)
+    keys = scenario.security.keys
+    if keys.replenish_threshold >= keys.batch_size:
+        raise ScenarioError(
+            "security.keys.replenish_threshold",
+            f"must be below security.keys.batch_size ({keys.batch_size}), got {keys.replenish_threshold}",
+            source=source,
+        )
+    demand = scenario.demand
+    if demand.day_kind == "auto" and not demand.salary_days_of_month:
+        raise ScenarioError(
+            "demand.salary_days_of_month", "must list the crediting days when demand.day_kind is auto", source=source
+        )
     versions = scenario.population.phone.android_versions
     for version in versions:
         try:

@@ -6,7 +6,8 @@
 `Simulation(scenario)` wires the entities together, each with its own named random streams;
 `run()` plays the day and drains every transaction in flight (reversals included), then returns
 `Results`. `tap()` runs one tap over any NFC link — the simulated one, or a real PC/SC reader —
-through the same simulated hosts.
+through the same simulated hosts. A live device (`card=None`) is known by the token it presents,
+as the network knows any phone; simulated time advances by its measured APDU durations.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from collections.abc import Callable
 import simpy
 
 from elcart_sim.acquirer import Acquirer
+from elcart_sim.card_authentication import CardAuthentication
 from elcart_sim.demand import Demand
+from elcart_sim.fraud import FraudInjector
+from elcart_sim.identity import IdentityVerification, IdvResult
 from elcart_sim.issuer import Issuer
 from elcart_sim.ledger import Ledger
-from elcart_sim.phone.wallet import Wallet
+from elcart_sim.phone.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, offline_phones
 from elcart_sim.population import Population
 from elcart_sim.protocol.wire import wire_format
 from elcart_sim.records import Records
+from elcart_sim.redact import mask_pan
 from elcart_sim.results import Results
 from elcart_sim.scenario import Scenario
 from elcart_sim.streams import RandomStreams
@@ -31,6 +36,7 @@ from elcart_sim.switch import Switch
 from elcart_sim.terminal.kernel import ContactlessKernel, TerminalConfig
 from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.terminal.pos import PosTerminal, TapResult, TerminalServices
+from elcart_sim.token_lifecycle import TokenLifecycle
 from elcart_sim.token_service import TokenService
 
 __all__ = ["Simulation", "run"]
@@ -39,7 +45,7 @@ __all__ = ["Simulation", "run"]
 class Simulation:
     """The system under test, built from a scenario."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0):
+    def __init__(self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False):
         self.scenario = scenario
         self.streams = streams = RandomStreams(scenario.seed, replication)
         self.population = population = Population.build(scenario, streams)
@@ -47,7 +53,9 @@ class Simulation:
         self.records = records = Records()
         self.wire = wire = wire_format(scenario.fidelity)
         self.ledger = Ledger(opening_balance=self._opening_balance)
-        self.token_service = TokenService(population)
+        security = scenario.security
+        self.token_service = TokenService(population, key_ttl_s=security.keys.ttl_s, events=records.token_events)
+        self.card_authentication = CardAuthentication(self.token_service, security)
         self.issuers = {
             bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops, wire)
             for bank in population.banks
@@ -63,6 +71,7 @@ class Simulation:
             streams,
             records.hops,
             wire,
+            self.card_authentication,
         )
         self.acquirer = Acquirer(
             env,
@@ -76,7 +85,9 @@ class Simulation:
         self.aid = bytes.fromhex(scenario.terminal.aid)
         self.terminal_services = TerminalServices(
             env=env,
-            kernel=ContactlessKernel(TerminalConfig(aid=self.aid)),
+            kernel=ContactlessKernel(
+                TerminalConfig(aid=self.aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm)
+            ),
             wire=wire,
             acquirer=self.acquirer,
             business_day=datetime.datetime.fromisoformat(scenario.date),
@@ -87,12 +98,36 @@ class Simulation:
             timeout_s=scenario.terminal.timeout_s,
             transactions=records.transactions,
             receipts=records.receipts,
+            apdus=records.apdus if record_apdus else None,
+            identify_token=self.identify_token,
         )
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
         self.demand = Demand(scenario, population, streams)
         self.terminals: dict[int, PosTerminal] = {}
-        self.wallets: dict[int, Wallet] = {}
+        self.wallets: dict[int, Wallet | PhoneWithoutToken] = {}  # the phone each card's holder carries
         self._next_trace = 1
+        keys = security.keys
+        self.wallet_profile = WalletProfile(self.aid, security.kernel, security.cryptogram_version, security.require_cdcvm)
+        self.wallet_services = WalletServices(
+            env,
+            self.token_service,
+            streams.sampler("wallet.key_replenishment", keys.replenishment.distribution()),
+            keys.batch_size,
+            keys.replenish_threshold,
+        )
+        self.offline_phones = offline_phones(population.enrolled_cards, keys.offline_share, keys.batch_size, keys.ttl_s, streams)
+        duration = scenario.demand.duration_s
+        self.lifecycle = TokenLifecycle(
+            env,
+            security.lifecycle,
+            duration,
+            population,
+            self.token_service,
+            IdentityVerification(security.provisioning, streams),
+            self,
+            streams,
+        )
+        self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
 
     # -- lazily built entities ------------------------------------------------------------------------
 
@@ -100,11 +135,50 @@ class Simulation:
         bank_code, kind, key = account
         return int(self.population.opening_balance_tyiyn[key]) if kind == "cardholder" else 0
 
-    def wallet(self, card: int) -> Wallet:
+    def wallet(self, card: int) -> Wallet | PhoneWithoutToken:
+        """The phone the card's holder carries; a wallet enrolled before the day is built on first use
+        (online with a full key batch, or offline with what it had left)."""
         wallet = self.wallets.get(card)
         if wallet is None:
-            wallet = self.wallets[card] = Wallet.enrol(self.population, self.token_service, card, self.aid)
+            offline = self.offline_phones.get(card)
+            keys_left, keys_issued_at = offline if offline is not None else (None, None)
+            wallet = self.wallets[card] = Wallet.enrol(
+                self.population,
+                self.token_service,
+                card,
+                self.aid,
+                profile=self.wallet_profile,
+                services=self.wallet_services,
+                at=self.env.now,
+                online=offline is None,
+                keys_left=keys_left,
+                keys_issued_at=keys_issued_at,
+                before_the_day=True,
+            )
         return wallet
+
+    def replace_wallet(self, card: int, wallet: Wallet | PhoneWithoutToken) -> None:
+        """The card's holder now carries ``wallet`` (a new phone, token lifecycle)."""
+        self.wallets[card] = wallet
+
+    def enrol_phone(self, card: int, phone: int, idv: IdvResult, at: float) -> Wallet:
+        """Tokenize the card onto its holder's phone number ``phone`` now, after ``idv`` passed."""
+        return Wallet.enrol(
+            self.population,
+            self.token_service,
+            card,
+            self.aid,
+            profile=self.wallet_profile,
+            services=self.wallet_services,
+            phone=phone,
+            idv=idv,
+            at=at,
+        )
+
+    def next_trace_id(self) -> int:
+        trace_id = self._next_trace
+        self._next_trace += 1
+        return trace_id
 
     def terminal(self, index: int) -> PosTerminal:
         terminal = self.terminals.get(index)
@@ -116,19 +190,50 @@ class Simulation:
 
     # -- taps ---------------------------------------------------------------------------------------
 
-    def start_tap(self, card: int, terminal: int, amount_tyiyn: int, link: NfcLink | None = None) -> simpy.Process:
-        """Start one customer's payment now; returns the SimPy process (its value is a TapResult)."""
-        trace_id = self._next_trace
-        self._next_trace += 1
-        wallet = self.wallet(card)
-        if link is None:
-            link = SimulatedNfcLink(wallet.applet.process, self.apdu_latency_s)
-        issuer_code = self.population.bank_of_card(card).code
+    def card_of_token(self, token_pan: str) -> int | None:
+        """The enrolled card whose wallet the token service gives `token_pan`, or None if it never would."""
+        bank = self.population.bank_of_token_bin(token_pan[:6])
+        if bank is None:
+            return None
+        enrolled = self.population.enrolled_cards
+        starts = self.population.card_starts
+        first, stop = enrolled.searchsorted(starts[bank.index]), enrolled.searchsorted(starts[bank.index + 1])
+        for card in enrolled[first:stop].tolist():
+            if self.token_service.token_pan_for(card) == token_pan:
+                return card
+        return None
+
+    def identify_token(self, token_pan: str) -> tuple[str, str]:
+        """(masked token, issuer code) of a live device's token; the wallet holding it is enrolled
+        (its token enters the vault) on first sight. A token the simulated token service never
+        issues (a demo token, a real card) stays unknown: issuer '' and the switch declines 14."""
+        card = self.card_of_token(token_pan)
+        if card is None:
+            return mask_pan(token_pan), ""
+        return self.wallet(card).token_masked, self.population.bank_of_card(card).code
+
+    def start_tap(
+        self, card: int | None, terminal: int, amount_tyiyn: int, link: NfcLink | None = None, *, attack: str = ""
+    ) -> simpy.Process:
+        """Start one customer's payment now; returns the SimPy process (its value is a TapResult).
+
+        `card=None` is a live device on `link` (e.g. a PcscLink): who pays is read from the token
+        it presents (identify_token). `attack` labels an injected attack in the record."""
+        trace_id = self.next_trace_id()
+        if card is None:
+            if link is None:
+                raise ValueError("a live device (card=None) needs its link")
+            token_masked = issuer_code = None
+        else:
+            wallet = self.wallet(card)
+            if link is None:
+                link = SimulatedNfcLink(wallet.present(), self.apdu_latency_s)
+            token_masked, issuer_code = wallet.token_masked, self.population.bank_of_card(card).code
         return self.env.process(
-            self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, wallet.token_masked, issuer_code)
+            self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack)
         )
 
-    def tap(self, card: int, terminal: int, amount_tyiyn: int, link: NfcLink | None = None) -> TapResult:
+    def tap(self, card: int | None, terminal: int, amount_tyiyn: int, link: NfcLink | None = None) -> TapResult:
         """Run one tap to its final state (and any reversal it caused) and return what the terminal showed."""
         process = self.start_tap(card, terminal, amount_tyiyn, link)
         self.env.run()
@@ -144,13 +249,14 @@ class Simulation:
         interval = self.scenario.monitor_interval_s
         previous = {name: pool.areas() for name, pool in pools}
         while env.now < self.scenario.demand.duration_s:
-            yield env.timeout(min(interval, self.scenario.demand.duration_s - env.now))
+            elapsed = min(interval, self.scenario.demand.duration_s - env.now)  # the last one may be shorter
+            yield env.timeout(elapsed)
             for name, pool in pools:
                 busy_area, queue_area = pool.areas()
                 last_busy, last_queue = previous[name]
                 previous[name] = (busy_area, queue_area)
                 samples.append(
-                    env.now, name, pool.queue_length, pool.busy, (queue_area - last_queue) / interval, (busy_area - last_busy) / interval
+                    env.now, name, pool.queue_length, pool.busy, (queue_area - last_queue) / elapsed, (busy_area - last_busy) / elapsed
                 )
 
     def run(self, progress: Callable[[float], None] | None = None, progress_step_s: float = 900.0) -> Results:
@@ -158,6 +264,8 @@ class Simulation:
         env = self.env
         env.process(self.demand.generate_taps(env, lambda c, t, a: self.start_tap(c, t, a)))
         env.process(self._sample_queues())
+        env.process(self.lifecycle.generate_requests())
+        env.process(self.fraud.inject_attacks())
         duration = self.scenario.demand.duration_s
         t = 0.0
         while t < duration:

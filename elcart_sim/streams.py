@@ -49,6 +49,11 @@ class RandomStreams:
         """A batched sampler of `distribution` on the stream called `name`."""
         return Sampler(self.generator(name), distribution)
 
+    def uniform(self, name: str) -> "Sampler":
+        """A batched sampler of floats uniform on [0, 1) on the stream called `name` (for
+        Bernoulli outcomes: `stream() < p`)."""
+        return Sampler(self.generator(name), Distribution("uniform", 0.5, 1.0 / math.sqrt(3.0)))
+
     def integers(self, name: str, high: int) -> "IntegerSampler":
         """A batched sampler of integers uniform on [0, high) on the stream called `name`."""
         return IntegerSampler(self.generator(name), high)

@@ -1,10 +1,14 @@
 """The national switch (IPC): routes every ELKART authorisation from acquirer to issuer.
 
-For a token transaction it asks the token vault for the funding card (detokenisation), routes
-by the card's BIN to the issuing bank's host, and relays the answer back with the token — the
-acquirer never sees the card number. If the issuer does not answer within the switch's timeout,
-the switch declines with 91 (issuer inoperative) and sends the issuer a reversal, so a late
-approval cannot leave the cardholder debited.
+For a token transaction it asks the token vault for the funding card (detokenisation) and lets
+the token service rule on it — token status and domain (token_service.py), then the chip's
+evidence (card_authentication.py: cryptogram, keys, counters, device). A token that fails is
+declined here, DE39 per protocol/decline_reasons.py with the reason code in DE44; one that
+passes is routed by the card's BIN to the issuing bank's host, and the answer is relayed back
+with the token and the ARPC (DE55 tag 91) — the acquirer never sees the card number. If the
+issuer does not answer within the switch's timeout, the switch declines with 91 (issuer
+inoperative) and sends the issuer a reversal, so a late approval cannot leave the cardholder
+debited. A request it cannot decode is answered 30 (format error).
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from collections.abc import Generator, Mapping
 
 import simpy
 
+from elcart_sim.card_authentication import Authentication, CardAuthentication
 from elcart_sim.errors import IsoMessageError
 from elcart_sim.host import TIMED_OUT, Host
 from elcart_sim.issuer import Issuer
 from elcart_sim.population import Population
 from elcart_sim.protocol import messages
+from elcart_sim.protocol.decline_reasons import DeclineReason
 from elcart_sim.protocol.wire import FIDELITIES, WireFormat
 from elcart_sim.records import Table
 from elcart_sim.scenario import HostSpec
@@ -41,13 +47,25 @@ class Switch(Host):
         streams: RandomStreams,
         hops: Table,
         wire: WireFormat = FIDELITIES["wire"],
+        card_authentication: CardAuthentication | None = None,
     ):
         super().__init__(env, "switch", spec, streams, hops, link_latency_s, wire)
         self.population = population
         self.token_service = token_service
         self.issuers = issuers  # by Bank.index
+        self.card_authentication = card_authentication  # None: tokens are not authenticated
 
     # -- routing (pure) -----------------------------------------------------------------------
+
+    def check_token(self, request: dict) -> tuple[DeclineReason | None, Authentication | None]:
+        """The token service's ruling on an authorisation request for a token: why it must be
+        declined (None: it may go to the issuer), and the card authentication when one ran."""
+        record = self.token_service.detokenise(request.get("2", ""))
+        reason = self.token_service.status_violation(record) or self.token_service.channel_violation(request.get("22", ""))
+        if reason is not None or self.card_authentication is None:
+            return reason, None
+        authentication = self.card_authentication.authenticate(record, request, self.env.now)
+        return authentication.decline, authentication
 
     def route(self, request: dict) -> tuple[Issuer | None, dict | None, str]:
         """The issuer and the request to send it, or (None, None, response code) if unroutable."""
@@ -60,8 +78,9 @@ class Switch(Host):
                 return None, None, "14"
             return self.issuers[bank.index], dict(request, **{"100": bank.institution_id}), ""
         record = self.token_service.detokenise(token_pan)
-        if record is None or record.status != "active":
-            return None, None, "14"
+        if record is None:
+            return None, None, "14"  # (a 0100 never gets here: check_token ruled first; a 0400
+            # reaches its issuer whatever the token's status, so no approved debit is stranded)
         forwarded = dict(request)
         forwarded["2"] = self.population.pan(record.card)
         forwarded.pop("35", None)  # track 2 holds the token; the issuer gets the PAN in DE2
@@ -78,6 +97,15 @@ class Switch(Host):
         except IsoMessageError:
             self.record_hop(trace_id, "0100", times, "30", False)
             return self.wire.encode(messages.format_error_response(trace_id))
+        authentication = None
+        if self.population.bank_of_token_bin(request["2"][:6]) is not None:
+            decline, authentication = self.check_token(request)
+            if decline is not None:
+                self.record_hop(trace_id, "0100", times, decline.response_code, False)
+                response = messages.response_to(request, decline.response_code, additional_response=decline.code)
+                if authentication is not None and authentication.verified:
+                    response["55"] = self.card_authentication.issuer_authentication_data(authentication, False)
+                return self.wire.encode(response)
         issuer, forwarded, response_code = self.route(request)
         if issuer is None:
             self.record_hop(trace_id, "0100", times, response_code, False)
@@ -90,6 +118,8 @@ class Switch(Host):
             return self.wire.encode(messages.response_to(request, "91"))
         response = self.wire.decode(answer)
         response["2"] = request["2"]  # back to the token
+        if authentication is not None and authentication.verified:
+            response["55"] = self.card_authentication.issuer_authentication_data(authentication, response["39"] == "00")
         self.record_hop(trace_id, "0100", times, response["39"], False)
         return self.wire.encode(response)
 

@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from elcart_sim.phone.applet import PaymentApplet, TokenCredential
+from elcart_sim.phone.keys import KeyStore, LimitedUseKey
 from elcart_sim.protocol import apdu, tlv
 from elcart_sim.protocol.arqc_verify import verify_arqc
-from elcart_sim.protocol.cryptogram import arqc_input, derive_icc_master_key
+from elcart_sim.protocol.cryptogram import arqc_input, derive_icc_master_key, derive_limited_use_key
 
 IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 PAN = "9999041700000019"
@@ -90,7 +91,7 @@ def test_atc_increments_and_each_arqc_verifies() -> None:
 
 
 def test_ctq_without_consumer_device_cvm() -> None:
-    applet = PaymentApplet(_credential(), cdcvm_performed=False)
+    applet = PaymentApplet(_credential(), cdcvm_performed=False, cdcvm_required=False)
     flat = tlv.flatten(tlv.decode(_transact(applet)[:-2]))
     assert flat[0x9F6C] == b"\x00\x00"
     applet.cdcvm_performed = True
@@ -232,3 +233,155 @@ def test_fuzz_never_raises_and_recovers(commands: list[bytes]) -> None:
         response = applet.process(command)
         assert len(response) >= 2
     _transact(applet)
+
+
+# -- the M/Chip-style profile (pcsc-and-emv.md §3.2) -------------------------------------------------------
+
+CDOL1_DATA = H("000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "FEF0CF80" "22" "1F0302")
+GENERATE_AC = H("80AE8000" "21") + CDOL1_DATA + b"\x00"
+MCHIP_TRACE = [
+    (SELECT_AID, "6F238407F0000004171010A518500A454C4B415254205041598701015F2D066B797275656E" "9000"),
+    (H("80A8000002830000"), "770A82021880940408010100" "9000"),
+    (READ_RECORD, "706B5713" "9999041700000019D30122010000000000000F" "5A089999041700000019"
+                  "5F2403301231" "5F28020417" "5F340100"
+                  "9F241D51314B4730343137544553545041523030303030303030303030303031"
+                  "8C1B9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403" "9000"),
+]  # fmt: skip
+
+
+def _pyemv_ac(session_key: bytes, data: bytes) -> bytes:
+    """The cryptogram as pyemv computes it: an independent check of the applet's."""
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+    from pyemv import ac
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return ac.generate_ac(session_key, data, ac.PaddingType.EMV, 8)
+
+
+def test_mchip_profile_answers_as_in_the_reference_trace() -> None:
+    applet = PaymentApplet(_credential(), kernel="mchip")
+    for command, expected in MCHIP_TRACE:
+        assert applet.process(command).hex().upper() == expected
+    answer = applet.process(GENERATE_AC)
+    assert _sw(answer) == 0x9000
+    (template,) = tlv.decode(answer[:-2])
+    assert template.tag == 0x77
+    assert [c.tag for c in template.children] == [0x9F27, 0x9F36, 0x9F26, 0x9F10, 0x9F6C]
+    flat = tlv.flatten([template])
+    assert (flat[0x9F27], flat[0x9F36], flat[0x9F10], flat[0x9F6C]) == (b"\x80", b"\x00\x01", H("06011203A00000"), H("0080"))
+    from pyemv import kd
+
+    session_key = kd.derive_common_sk(derive_icc_master_key(IMK, PAN, 0), H("0001000000000000"))
+    assert flat[0x9F26] == _pyemv_ac(session_key, CDOL1_DATA[:29] + H("1880") + H("0001") + H("06011203A00000"))
+    assert verify_arqc(IMK, PAN, 0, 1, CDOL1_DATA[:29] + H("1880") + H("0001") + flat[0x9F10], flat[0x9F26])
+
+
+@pytest.mark.parametrize(
+    ("setup", "command_hex", "sw"),
+    [
+        (lambda a: a.process(SELECT_AID), GENERATE_AC.hex(), apdu.SW_CONDITIONS_NOT_SATISFIED),  # before GPO
+        (lambda a: (a.process(SELECT_AID), a.process(H("80A8000002830000"))), "80AE4000" "21" + CDOL1_DATA.hex() + "00",
+         apdu.SW_INCORRECT_P1P2),  # TC asked: this applet only goes online
+        (lambda a: (a.process(SELECT_AID), a.process(H("80A8000002830000"))), "80AE9000" "21" + CDOL1_DATA.hex() + "00",
+         apdu.SW_INCORRECT_P1P2),  # CDA: not supported
+        (lambda a: (a.process(SELECT_AID), a.process(H("80A8000002830000"))), "80AE8000" "20" + CDOL1_DATA[:-1].hex() + "00",
+         apdu.SW_WRONG_LENGTH),
+        (lambda a: (a.process(SELECT_AID), a.process(H("80A8000002830000"))), "00AE8000" "21" + CDOL1_DATA.hex() + "00",
+         apdu.SW_CLA_NOT_SUPPORTED),
+        (lambda a: (a.process(SELECT_AID), a.process(H("80A8000002830000")), a.process(GENERATE_AC)), GENERATE_AC.hex(),
+         apdu.SW_CONDITIONS_NOT_SATISFIED),  # a second GENERATE AC
+        (lambda a: a.process(SELECT_AID), GPO.hex(), apdu.SW_WRONG_LENGTH),  # PDOL data to a card without PDOL
+    ],
+)  # fmt: skip
+def test_mchip_bad_commands_get_proper_status_words(setup, command_hex: str, sw: int) -> None:  # type: ignore[no-untyped-def]
+    applet = PaymentApplet(_credential(), kernel="mchip")
+    setup(applet)
+    assert applet.process(bytes.fromhex(command_hex)) == sw.to_bytes(2, "big")
+    for command, _ in MCHIP_TRACE:
+        assert _sw(applet.process(command)) == 0x9000
+    assert _sw(applet.process(GENERATE_AC)) == 0x9000
+
+
+# -- limited-use keys, the locked phone -------------------------------------------------------------------
+
+LUK_DEVICE = 0xDEADBEEF
+
+
+def _luk_applet(*key_indexes: int, expires_at: float = 1e9, **kwargs) -> tuple[PaymentApplet, KeyStore]:  # type: ignore[no-untyped-def]
+    icc_mk = derive_icc_master_key(IMK, PAN, 0)
+    keys = KeyStore(LimitedUseKey(k, expires_at, lambda i: derive_limited_use_key(icc_mk, i)) for k in key_indexes)
+    credential = TokenCredential(PAN, "3012", 0, PAR)  # no ICC master key on the phone
+    return PaymentApplet(credential, keys=keys, device_id=LUK_DEVICE, **kwargs), keys
+
+
+def test_each_tap_spends_one_limited_use_key_and_names_it_in_the_iad() -> None:
+    applet, keys = _luk_applet(1, 2, 3)
+    for atc, key_index in ((1, 1), (2, 2)):
+        flat = tlv.flatten(tlv.decode(_transact(applet)[:-2]))
+        assert flat[0x9F10] == H("06011203A00000074C") + key_index.to_bytes(2, "big") + H("DEADBEEF")
+        data = PDOL_DATA[4:] + flat[0x82] + flat[0x9F36] + flat[0x9F10]
+        assert verify_arqc(IMK, PAN, 0, atc, data, flat[0x9F26], key_index=key_index)
+        assert not verify_arqc(IMK, PAN, 0, atc, data, flat[0x9F26])
+    assert keys.key_indexes() == [3]
+    # §3.1's published vector, recomputed: key 1, ATC 1 over the §3.1 data is 6BDB8432028CC233.
+    applet, _ = _luk_applet(1)
+    assert tlv.flatten(tlv.decode(_transact(applet)[:-2]))[0x9F26] == H("6BDB8432028CC233")
+
+
+def test_without_a_usable_key_gpo_answers_6984_and_spends_nothing() -> None:
+    applet, keys = _luk_applet(7)
+    _transact(applet)
+    applet.process(SELECT_AID)
+    assert applet.process(GPO) == H("6984")
+    assert applet.atc == 1 and len(keys) == 0
+    keys.add([LimitedUseKey(8, 1e9, lambda i: bytes(16))])
+    applet.process(SELECT_AID)
+    assert _sw(applet.process(GPO)) == 0x9000 and applet.atc == 2
+    static_without_key = PaymentApplet(TokenCredential(PAN, "3012", 0, PAR))
+    static_without_key.process(SELECT_AID)
+    assert static_without_key.process(GPO) == H("6984")
+
+
+@pytest.mark.parametrize("kernel", ["qvsdc", "mchip"])
+def test_a_locked_phone_refuses_gpo_with_6982_and_spends_nothing(kernel: str) -> None:
+    applet, keys = _luk_applet(1, 2, kernel=kernel, cdcvm_performed=False)
+    applet.process(SELECT_AID)
+    gpo = GPO if kernel == "qvsdc" else H("80A8000002830000")
+    assert applet.process(gpo) == H("6982")
+    assert applet.atc == 0 and len(keys) == 2
+    applet.cdcvm_performed = True
+    applet.process(SELECT_AID)
+    assert _sw(applet.process(gpo)) == 0x9000
+
+
+def test_other_cryptogram_version() -> None:
+    applet = PaymentApplet(_credential(), cryptogram_version=0x2B)
+    assert tlv.flatten(tlv.decode(_transact(applet)[:-2]))[0x9F10] == H("06012B03A00000")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kernel": "k9"}, "kernel must be one of qvsdc, mchip, got 'k9'"),
+        ({"cryptogram_version": 256}, "cryptogram_version must be one byte (0-255), got 256"),
+        ({"device_id": -1}, "device_id must be 4 bytes (0-4294967295), got -1"),
+    ],
+)
+def test_profile_validation(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        PaymentApplet(_credential(), **kwargs)
+    assert str(info.value) == message
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(_commands, st.sampled_from([GENERATE_AC, H("80A8000002830000")])), max_size=8))
+def test_fuzz_mchip_never_raises_and_recovers(commands: list[bytes]) -> None:
+    applet = PaymentApplet(_credential(), kernel="mchip")
+    for command in commands:
+        assert len(applet.process(command)) >= 2
+    for command, _ in MCHIP_TRACE:
+        assert _sw(applet.process(command)) == 0x9000
+    assert _sw(applet.process(GENERATE_AC)) == 0x9000

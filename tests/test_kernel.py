@@ -95,7 +95,7 @@ def test_successive_taps_advance_the_atc() -> None:
 
 
 def test_no_consumer_device_cvm() -> None:
-    out = _perform(_applet(cdcvm_performed=False).process)
+    out = _perform(_applet(cdcvm_performed=False, cdcvm_required=False).process)
     assert out.outcome == "online" and out.cdcvm_performed is False
 
 
@@ -139,9 +139,9 @@ def _gpo_with(tag: int, value: bytes) -> Callable[[bytes], bytes]:
         (1, lambda r: b"\x90", 1,
          "SELECT PPSE: malformed answer: response APDU needs at least the 2 status word bytes, "
          "got 1: 90"),
-        (1, lambda r: b"\x6a\x82", 1, "SELECT PPSE: card answered SW 6A82"),
-        (2, lambda r: r[:-2] + b"\x69\x85", 2, "SELECT AID: card answered SW 6985"),
-        (4, lambda r: b"\x6a\x83", 4, "READ RECORD SFI 1 REC 1: card answered SW 6A83"),
+        (1, lambda r: b"\x6a\x82", 1, "SELECT PPSE: card answered SW 6A82 (file or application not found)"),
+        (2, lambda r: r[:-2] + b"\x69\x85", 2, "SELECT AID: card answered SW 6985 (conditions of use not satisfied)"),
+        (4, lambda r: b"\x6a\x83", 4, "READ RECORD SFI 1 REC 1: card answered SW 6A83 (record not found)"),
         (4, lambda r: H("77009000"), 4, "READ RECORD SFI 1 REC 1: expected template 70, got 77"),
         (3, lambda r: H("800400000801") + r[-2:], 3, "GPO: expected template 77, got 80"),
         (3, lambda r: b"\x90\x00", 3, "GPO: expected template 77, got no data"),
@@ -202,7 +202,7 @@ def test_card_without_pdol_gets_empty_gpo_template() -> None:
     out = _perform(_corrupting(2, lambda r: fci_without_pdol))
     # The real applet needs its PDOL data, so it refuses the empty template: 6700.
     assert out.exchanges[2].command.hex().upper() == "80A800000283" "0000"
-    assert out.reason == "GPO: card answered SW 6700"
+    assert out.reason == "GPO: card answered SW 6700 (wrong length)"
 
 
 def test_link_errors_propagate() -> None:
@@ -267,5 +267,104 @@ def test_fuzz_any_card_answer_gives_an_outcome(step: int, corruption: object) ->
         return bytes(raw)
 
     out = _perform(_corrupting(step, mutate))
+    assert out.outcome in ("online", "terminated")
+    assert (out.reason == "") == (out.outcome == "online")
+
+
+# -- M/Chip style, relay resistance, consumer device CVM -----------------------------------------------
+
+MCHIP_COMMANDS = [
+    ("SELECT PPSE", "00A404000E325041592E5359532E444446303100"),
+    ("SELECT AID", "00A4040007F000000417101000"),
+    ("GPO", "80A8000002830000"),
+    ("READ RECORD SFI 1 REC 1", "00B2010C00"),
+    # pcsc-and-emv.md §3.2: CDOL1 data = amount | other | country | TVR | currency | date | type | UN
+    # | terminal type 22 | CVM results 1F0302
+    ("GENERATE AC", "80AE800021" "000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00"
+                    "9C753B83" "22" "1F0302" "00"),
+]  # fmt: skip
+
+
+def test_mchip_style_dialogue_exact_commands_and_verifiable_de55() -> None:
+    out = _perform(_applet(kernel="mchip").process)
+    assert out.outcome == "online", out.reason
+    assert [(x.name, x.command.hex().upper()) for x in out.exchanges] == MCHIP_COMMANDS
+    assert out.nfc_s == 5 * LATENCY_S and out.atc == 1 and out.cdcvm_performed
+    de55 = tlv.flatten(tlv.decode(out.icc_data))
+    assert de55[0x82] == H("1880") and de55[0x9F37] == UN
+    assert verify_arqc(IMK, PAN, 0, 1, arqc_input(de55), de55[0x9F26])
+
+
+@pytest.mark.parametrize("kernel", ["qvsdc", "mchip"])
+def test_a_slow_cryptogram_command_is_taken_for_a_relay(kernel: str) -> None:
+    cryptogram_command = "GPO" if kernel == "qvsdc" else "GENERATE AC"
+    applet = _applet(kernel=kernel)
+
+    class Relay:
+        name = "relay"
+
+        def transceive(self, command: bytes) -> tuple[bytes, float]:
+            return applet.process(command), 0.125 if command[1] in (0xA8, 0xAE) else 0.0078125
+
+    out = ContactlessKernel(TerminalConfig(max_cryptogram_rtt_s=0.1)).perform(Relay(), 12345, "261126", UN)
+    assert (out.outcome, out.check) == ("terminated", "relay_timing")
+    assert out.reason == f"{cryptogram_command}: relay resistance: the cryptogram took 125.0 ms, limit 100.0 ms"
+    fast = ContactlessKernel(TerminalConfig(max_cryptogram_rtt_s=0.1)).perform(_link(_applet(kernel=kernel).process), 12345, "261126", UN)
+    assert fast.outcome == "online"
+
+
+def test_a_locked_phone_ends_the_dialogue_at_gpo_with_a_named_check() -> None:
+    out = _perform(_applet(cdcvm_performed=False).process)
+    assert (out.outcome, out.check) == ("terminated", "device_cvm")
+    assert out.reason == "GPO: card answered SW 6982 (security status not satisfied)"
+    assert [x.name for x in out.exchanges] == ["SELECT PPSE", "SELECT AID", "GPO"]
+
+
+def test_no_usable_key_ends_the_dialogue_at_gpo_with_a_named_check() -> None:
+    out = _perform(PaymentApplet(TokenCredential(PAN, "3012", 0, PAR)).process)
+    assert (out.outcome, out.check, out.reason) == (
+        "terminated", "limited_use_keys", "GPO: card answered SW 6984 (reference data not usable)"
+    )
+
+
+def test_the_kernel_can_insist_on_consumer_device_cvm() -> None:
+    config = TerminalConfig(require_cdcvm=True)
+    out = _perform(_applet(cdcvm_performed=False, cdcvm_required=False).process, config)
+    assert (out.outcome, out.check) == ("terminated", "device_cvm")
+    assert out.reason == "card data: the phone did not verify its user (CTQ 9F6C: no consumer device CVM)"
+    assert _perform(_applet().process, config).outcome == "online"
+
+
+def test_a_status_word_error_elsewhere_names_no_check() -> None:
+    out = _perform(_corrupting(2, lambda r: b"\x69\x82"))
+    assert (out.reason, out.check) == ("SELECT AID: card answered SW 6982 (security status not satisfied)", "")
+
+
+def test_unknown_tags_in_a_card_answer_are_ignored() -> None:
+    def with_proprietary_tag(response: bytes) -> bytes:
+        (template,) = tlv.decode(response[:-2])
+        kids = [c.to_bytes() for c in template.children] + [tlv.encode(0xDF7F, b"\x01\x02")]
+        return tlv.encode_constructed(0x77, *kids) + response[-2:]
+
+    out = _perform(_corrupting(3, with_proprietary_tag))
+    assert out.outcome == "online" and 0xDF7F not in {t.tag for t in tlv.decode(out.icc_data)}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5), st.tuples(st.integers(0, 200), st.integers(0, 255)))
+def test_fuzz_mchip_card_answers_give_an_outcome(step: int, corruption: tuple[int, int]) -> None:
+    applet = _applet(kernel="mchip")
+    count = [0]
+
+    def process(command: bytes) -> bytes:
+        response = applet.process(command)
+        count[0] += 1
+        if count[0] != step:
+            return response
+        raw = bytearray(response)
+        raw[corruption[0] % len(raw)] = corruption[1]
+        return bytes(raw)
+
+    out = _perform(process)
     assert out.outcome in ("online", "terminated")
     assert (out.reason == "") == (out.outcome == "online")

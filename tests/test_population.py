@@ -8,6 +8,7 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.errors import PopulationError
+from elcart_sim.identity import IdvResult
 from elcart_sim.phone.wallet import EnrolmentRefused, Wallet
 from elcart_sim.population import MIN_ELKART_PAY_ANDROID, Population, load_banks, version_code
 from elcart_sim.protocol.luhn import is_luhn_valid
@@ -80,7 +81,7 @@ def test_only_android_601_with_nfc_can_enrol(population):
 def test_tokens_come_from_the_token_range_and_detokenise(population):
     tokens = TokenService(population)
     card = int(population.enrolled_cards[3])
-    credential = tokens.provision(card)
+    credential = tokens.provision(card, IdvResult.passed_before_the_day(card))
     assert credential.token_pan != population.pan(card)
     assert population.bank_of_token_bin(credential.token_pan[:6]) is population.bank_of_card(card)
     assert is_luhn_valid(credential.token_pan)

@@ -2,26 +2,41 @@
 
 Physical picture: Android routes every APDU for the PPSE and our AID to the wallet's
 HostApduService, which hands the bytes to :meth:`PaymentApplet.process` and sends back what it
-returns. The applet holds one token credential (token PAN, expiry, PAR and an ICC master key)
-and a transaction counter (ATC). It behaves as a Visa qVSDC-style card (EMV Contactless Book
-C-3 semantics, four APDUs): SELECT PPSE -> SELECT AID -> GET PROCESSING OPTIONS, whose answer
-already carries the ARQC -> READ RECORD. Byte layouts follow the trace in
-``/work/shared/reference/pcsc-and-emv.md`` §3.1.
+returns. The applet holds one token credential (token PAN, expiry, PAR), a transaction counter
+(ATC) and its keys: either a batch of limited-use keys from the wallet (the HCE model, see
+``phone/keys.py``) or — the prototype of pcsc-and-emv.md §3 — a static ICC master key.
 
-Choices (simplifications flagged in that note, §8.16):
-  - AIP ``0000``; AFL ``08010100`` (SFI 1, record 1, no ODA record).
-  - IAD ``06011203A00000``: Visa format, length 06, derivation key index 01, CVN 0x12 (= 18),
-    CVR ``03A00000`` as in the prototype. The issuer does not evaluate the CVR.
-  - CID ``80`` (ARQC: always go online). CTQ ``9F6C`` = ``0080`` when the consumer device CVM
-    (phone unlock/biometric) was performed (byte 2 bit 8), ``0000`` otherwise.
-  - Static ICC master key; real HCE wallets use limited-use keys (§5.8).
+Two kernel styles, chosen by ``kernel`` (ELKART's real kernel is not public):
+  - ``"qvsdc"`` (Visa qVSDC semantics, EMV Contactless Book C-3; four APDUs): SELECT PPSE ->
+    SELECT AID (FCI with a PDOL) -> GET PROCESSING OPTIONS, whose answer already carries the
+    ARQC -> READ RECORD. Bytes as in the §3.1 trace.
+  - ``"mchip"`` (M/Chip semantics, Book C-2; five APDUs): SELECT PPSE -> SELECT AID (no PDOL)
+    -> GPO (answer: AIP and AFL only) -> READ RECORD (with CDOL1, tag 8C) -> GENERATE AC with
+    the CDOL1 data, whose answer carries the ARQC. Bytes as in the §3.2 trace, except the IAD
+    and cryptogram, which follow our one layout in both styles.
+
+The cryptogram input is the same in both styles: amount, amount other, country, TVR, currency,
+date, type, unpredictable number (from the PDOL or CDOL1 data), AIP, ATC and the whole IAD
+(the CVN 18 layout). The IAD is ``cryptogram.IssuerApplicationData``: CVN ``cryptogram_version``
+and, with limited-use keys, the key index and the phone's attested ``device_id``.
+
+Consumer device CVM: the wallet sets ``cdcvm_performed`` when the user unlocked the phone
+(PIN, biometric) for this tap. With ``cdcvm_required`` (ELKART Pay: the phone must be unlocked
+to pay) a locked phone's applet refuses GPO with 6982 (security status not satisfied): it
+produces no cryptogram and spends no key or ATC. The CTQ ``9F6C`` (byte 2 bit 8) tells the
+terminal the phone verified its user; the M/Chip style sends it too (a Kernel 2 card would use
+DF4B, POS cardholder interaction information: our simplification, so one DE55 serves both).
+
+Choices (simplifications flagged in that note, §8.16): AIP ``0000`` (qVSDC) / ``1880`` (M/Chip);
+AFL ``08010100`` (SFI 1, record 1, no ODA); CVR ``03A00000``, not evaluated by the issuer; CID
+``80`` (ARQC: always online); GENERATE AC accepts P1 80 (ARQC) only, no CDA.
 
 Status words: 6700 wrong length or malformed frame, 6E00 class not supported, 6D00 instruction
 not supported, 6A86 bad P1/P2, 6A82 application or file not found, 6A83 record not found,
-6A80 GPO data not in template 83, 6985 GPO/READ RECORD before SELECT AID, a second GPO in the
-same selection, or an exhausted ATC. After any error the applet keeps answering.
-
-The static answers are built once; a GPO costs one session key derivation and one MAC.
+6A80 GPO data not in template 83, 6982 phone locked (no consumer device CVM), 6984 no usable
+key (an offline wallet spent its batch, or a credential without keys), 6985 GPO/READ RECORD
+before SELECT AID, a second GPO or GENERATE AC in the same selection, GENERATE AC before GPO, or
+an exhausted ATC. After any error the applet keeps answering.
 """
 
 from __future__ import annotations
@@ -29,8 +44,9 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 
+from elcart_sim.phone.keys import KeySource
 from elcart_sim.protocol.apdu import PPSE
-from elcart_sim.protocol.cryptogram import derive_session_key, generate_arqc
+from elcart_sim.protocol.cryptogram import IssuerApplicationData, derive_session_key, generate_arqc
 from elcart_sim.protocol.luhn import is_luhn_valid
 from elcart_sim.protocol.tlv import encode, encode_constructed
 from elcart_sim.redact import mask_pan
@@ -38,25 +54,42 @@ from elcart_sim.redact import mask_pan
 __all__ = [
     "TokenCredential",
     "PaymentApplet",
+    "KERNEL_STYLES",
     "DEFAULT_AID",
     "DEFAULT_LABEL",
+    "DEFAULT_CRYPTOGRAM_VERSION",
     "PDOL",
+    "CDOL1",
     "AIP",
+    "AIP_MCHIP",
     "AFL",
     "IAD",
+    "CVR",
 ]
+
+KERNEL_STYLES = ("qvsdc", "mchip")
 
 DEFAULT_AID = bytes.fromhex("F0000004171010")
 """Proprietary (ISO 7816-5 category F) AID; no public ELKART RID exists (pcsc-and-emv.md §6)."""
 DEFAULT_LABEL = "ELKART PAY"
+DEFAULT_CRYPTOGRAM_VERSION = 0x12
+"""CVN 18: the input layout and session-key method are Visa CVN 18's (pyemv-verified)."""
 
 # TTQ, amount, amount other, country, TVR, currency, date, type, UN. The order after the TTQ is
 # the CVN 18 cryptogram input order, so the ARQC input is a slice of the PDOL data.
 PDOL = bytes.fromhex("9F66049F02069F03069F1A0295055F2A029A039C019F3704")
 _PDOL_DATA_LEN = 33
+# Amount, amount other, country, TVR, currency, date, type, UN, terminal type, CVM results
+# (pcsc-and-emv.md §3.2): the first 29 bytes of its data are the cryptogram's terminal part.
+CDOL1 = bytes.fromhex("9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403")
+_CDOL1_DATA_LEN = 33
+_TERMINAL_PART = 29
 AIP = bytes.fromhex("0000")
+AIP_MCHIP = bytes.fromhex("1880")
 AFL = bytes.fromhex("08010100")
-IAD = bytes.fromhex("06011203A00000")
+CVR = bytes.fromhex("03A00000")
+IAD = IssuerApplicationData(1, DEFAULT_CRYPTOGRAM_VERSION, CVR).to_bytes()
+"""The IAD of a static-key applet with CVN 18: ``06011203A00000`` (§3.1)."""
 _CID_ARQC = b"\x80"
 _CTQ_CDCVM = bytes.fromhex("0080")
 _CTQ_NO_CVM = bytes.fromhex("0000")
@@ -66,6 +99,8 @@ _LANGUAGES = b"kyruen"  # Kyrgyz, Russian, English (ISO 639-1)
 
 _SW_OK = b"\x90\x00"
 _SW_WRONG_LENGTH = b"\x67\x00"
+_SW_SECURITY_STATUS = b"\x69\x82"
+_SW_NO_USABLE_KEY = b"\x69\x84"
 _SW_CONDITIONS = b"\x69\x85"
 _SW_WRONG_DATA = b"\x6a\x80"
 _SW_NOT_FOUND = b"\x6a\x82"
@@ -74,22 +109,23 @@ _SW_P1P2 = b"\x6a\x86"
 _SW_INS = b"\x6d\x00"
 _SW_CLA = b"\x6e\x00"
 
-_IDLE, _PPSE_SELECTED, _APP_SELECTED, _GPO_DONE = range(4)
+_IDLE, _PPSE_SELECTED, _APP_SELECTED, _GPO_DONE, _AC_DONE = range(5)
 
 
 @dataclass(frozen=True, slots=True)
 class TokenCredential:
     """What the token service provisions into the wallet for one token.
 
-    ``expiry`` is 'YYMM'; ``par`` the 29-character Payment Account Reference; the key is the
-    16-byte ICC master key (option A, derived by the issuer from its IMK and the token PAN).
-    The repr masks the PAN and hides the key."""
+    ``expiry`` is 'YYMM'; ``par`` the 29-character Payment Account Reference;
+    ``icc_master_key`` the 16-byte ICC master key (option A, derived by the issuer from its IMK
+    and the token PAN) of the static-key prototype, or None for an HCE wallet that holds
+    limited-use keys only. The repr masks the PAN and hides the key."""
 
     token_pan: str
     expiry: str
     psn: int
     par: str
-    icc_master_key: bytes
+    icc_master_key: bytes | None = None
 
     def __post_init__(self) -> None:
         if not (len(self.token_pan) == 16 and self.token_pan.isdigit()):
@@ -103,13 +139,14 @@ class TokenCredential:
             raise ValueError(f"psn must be 0-99, got {self.psn}")
         if not (len(self.par) == 29 and self.par.isascii() and self.par.isalnum()):
             raise ValueError(f"par must be 29 alphanumeric characters, got {len(self.par)}")
-        if len(self.icc_master_key) != 16:
+        if self.icc_master_key is not None and len(self.icc_master_key) != 16:
             raise ValueError(f"icc_master_key must be 16 bytes, got {len(self.icc_master_key)}")
 
     def __repr__(self) -> str:
+        key = "<hidden>" if self.icc_master_key is not None else "None"
         return (
             f"TokenCredential(token_pan={mask_pan(self.token_pan)!r}, expiry={self.expiry!r}, "
-            f"psn={self.psn}, par={self.par!r}, icc_master_key=<hidden>)"
+            f"psn={self.psn}, par={self.par!r}, icc_master_key={key})"
         )
 
 
@@ -126,7 +163,8 @@ class PaymentApplet:
     ``atc`` is the counter before the first transaction; each successful GPO increments it
     first, so a fresh applet's first cryptogram has ATC 1. ``cdcvm_performed`` says whether the
     wallet verified the user (unlock, biometric) before this tap; the wallet may change it
-    between taps."""
+    between taps. ``keys`` is the wallet's limited-use key source (None: the credential's static
+    ICC master key); ``device_id`` the phone's attested id written into the IAD with each key."""
 
     def __init__(
         self,
@@ -136,22 +174,41 @@ class PaymentApplet:
         label: str = DEFAULT_LABEL,
         atc: int = 0,
         cdcvm_performed: bool = True,
+        cdcvm_required: bool = True,
+        kernel: str = "qvsdc",
+        cryptogram_version: int = DEFAULT_CRYPTOGRAM_VERSION,
+        keys: KeySource | None = None,
+        device_id: int = 0,
     ) -> None:
         if not 5 <= len(aid) <= 16:
             raise ValueError(f"aid must be 5-16 bytes, got {len(aid)}")
         if not 0 <= atc <= 0xFFFF:
             raise ValueError(f"atc must be 0-65535, got {atc}")
+        if kernel not in KERNEL_STYLES:
+            raise ValueError(f"kernel must be one of {', '.join(KERNEL_STYLES)}, got {kernel!r}")
+        if not 0 <= cryptogram_version <= 0xFF:
+            raise ValueError(f"cryptogram_version must be one byte (0-255), got {cryptogram_version}")
+        if not 0 <= device_id <= 0xFFFFFFFF:
+            raise ValueError(f"device_id must be 4 bytes (0-4294967295), got {device_id}")
         self.credential = credential
         self.aid = bytes(aid)
+        self.kernel = kernel
+        self.cryptogram_version = cryptogram_version
+        self.keys = keys
+        self.device_id = device_id
         self.cdcvm_performed = cdcvm_performed
+        self.cdcvm_required = cdcvm_required
         self._atc = atc
         self._state = _IDLE
+        self._terminal_part = b""
         c = credential
         label_b = label.encode("ascii")
-        track2 = _track2(c.token_pan, c.expiry)
+        self._track2 = track2 = _track2(c.token_pan, c.expiry)
         yy, mm = int(c.expiry[:2]), int(c.expiry[2:])
         last_day = calendar.monthrange(2000 + yy, mm)[1]
-        psn_b = bytes.fromhex(f"{c.psn:02d}")
+        self._psn = psn_b = bytes.fromhex(f"{c.psn:02d}")
+        mchip = kernel == "mchip"
+        self._aip = AIP_MCHIP if mchip else AIP
 
         self._ppse_fci = (
             encode_constructed(
@@ -172,49 +229,27 @@ class PaymentApplet:
             )
             + _SW_OK
         )
-        self._aid_fci = (
-            encode_constructed(
-                0x6F,
-                encode(0x84, self.aid),
-                encode_constructed(
-                    0xA5,
-                    encode(0x50, label_b),
-                    encode(0x87, b"\x01"),
-                    encode(0x5F2D, _LANGUAGES),
-                    encode(0x9F38, PDOL),
-                ),
-            )
-            + _SW_OK
-        )
-        self._record_1 = (
-            encode_constructed(
-                0x70,
-                encode(0x57, track2),
-                encode(0x5A, bytes.fromhex(c.token_pan)),
-                encode(0x5F24, bytes.fromhex(f"{c.expiry}{last_day:02d}")),
-                encode(0x5F28, bytes.fromhex("0417")),
-                encode(0x5F34, psn_b),
-                encode(0x9F24, c.par.encode("ascii")),
-            )
-            + _SW_OK
-        )
-        # GPO answer = 77 L | head | ARQC | mid | ATC | tail; only ARQC and ATC vary.
-        head = (
-            encode(0x82, AIP)
-            + encode(0x94, AFL)
-            + encode(0x57, track2)
-            + encode(0x5F34, psn_b)
-            + encode(0x9F10, IAD)
-            + b"\x9f\x26\x08"
-        )
-        mid = encode(0x9F27, _CID_ARQC) + b"\x9f\x36\x02"
-        body_len = len(head) + 8 + len(mid) + 2 + len(encode(0x9F6C, _CTQ_CDCVM))
-        if body_len > 0x7F:
+        proprietary = [encode(0x50, label_b), encode(0x87, b"\x01"), encode(0x5F2D, _LANGUAGES)]
+        if not mchip:
+            proprietary.append(encode(0x9F38, PDOL))
+        self._aid_fci = encode_constructed(0x6F, encode(0x84, self.aid), encode_constructed(0xA5, *proprietary)) + _SW_OK
+        record = [
+            encode(0x57, track2),
+            encode(0x5A, bytes.fromhex(c.token_pan)),
+            encode(0x5F24, bytes.fromhex(f"{c.expiry}{last_day:02d}")),
+            encode(0x5F28, bytes.fromhex("0417")),
+            encode(0x5F34, psn_b),
+            encode(0x9F24, c.par.encode("ascii")),
+        ]
+        if mchip:
+            record.append(encode(0x8C, CDOL1))
+        self._record_1 = encode_constructed(0x70, *record) + _SW_OK
+        # qVSDC GPO answer: 77 L | 82 AIP | 94 AFL | 57 | 5F34 | 9F10 IAD | 9F26 | 9F27 | 9F36 | 9F6C
+        self._gpo_prefix = encode(0x82, AIP) + encode(0x94, AFL) + encode(0x57, track2) + encode(0x5F34, psn_b)
+        self._gpo_mchip = encode_constructed(0x77, encode(0x82, AIP_MCHIP), encode(0x94, AFL)) + _SW_OK
+        longest = len(self._gpo_prefix) + 2 + 15 + 11 + 4 + 5 + 5
+        if longest > 0x7F:
             raise ValueError("GPO template exceeds one-byte length; shorten the credential")
-        self._gpo_head = b"\x77" + bytes((body_len,)) + head
-        self._gpo_mid = mid
-        self._gpo_tail_cdcvm = encode(0x9F6C, _CTQ_CDCVM) + _SW_OK
-        self._gpo_tail_no_cvm = encode(0x9F6C, _CTQ_NO_CVM) + _SW_OK
 
     @property
     def atc(self) -> int:
@@ -237,11 +272,13 @@ class PaymentApplet:
                 return _SW_WRONG_LENGTH
             data = command[5 : 5 + lc]
         if ins == 0xA8:
-            return self._gpo(cla, p1, p2, data) if cla == 0x80 else _SW_CLA
+            return self._gpo(p1, p2, data) if cla == 0x80 else _SW_CLA
         if ins == 0xB2:
             return self._read_record(p1, p2, data) if cla == 0x00 else _SW_CLA
         if ins == 0xA4:
             return self._select(p1, p2, data) if cla == 0x00 else _SW_CLA
+        if ins == 0xAE and self.kernel == "mchip":
+            return self._generate_ac(p1, p2, data) if cla == 0x80 else _SW_CLA
         return _SW_INS
 
     def _select(self, p1: int, p2: int, data: bytes) -> bytes:
@@ -257,24 +294,84 @@ class PaymentApplet:
             return _SW_WRONG_LENGTH
         return _SW_NOT_FOUND  # selection unchanged (ISO 7816-4 §7.1.1)
 
-    def _gpo(self, cla: int, p1: int, p2: int, data: bytes) -> bytes:
+    def _has_key(self) -> bool:
+        return self.keys.has_key() if self.keys is not None else self.credential.icc_master_key is not None
+
+    def _gpo(self, p1: int, p2: int, data: bytes) -> bytes:
         if p1 != 0x00 or p2 != 0x00:
             return _SW_P1P2
         if self._state != _APP_SELECTED:
             return _SW_CONDITIONS
         if len(data) < 2 or data[0] != 0x83 or data[1] != len(data) - 2:
             return _SW_WRONG_DATA
-        if data[1] != _PDOL_DATA_LEN:
+        expected = 0 if self.kernel == "mchip" else _PDOL_DATA_LEN
+        if data[1] != expected:
             return _SW_WRONG_LENGTH
+        if self.cdcvm_required and not self.cdcvm_performed:
+            return _SW_SECURITY_STATUS
+        if not self._has_key():
+            return _SW_NO_USABLE_KEY
         if self._atc >= 0xFFFF:
             return _SW_CONDITIONS
         self._atc += 1
         self._state = _GPO_DONE
+        if self.kernel == "mchip":
+            return self._gpo_mchip
+        cryptogram = self._cryptogram(data[6:])
+        if cryptogram is None:
+            return _SW_NO_USABLE_KEY
+        iad, arqc, atc_b = cryptogram
+        body = (
+            self._gpo_prefix
+            + encode(0x9F10, iad)
+            + b"\x9f\x26\x08" + arqc
+            + encode(0x9F27, _CID_ARQC)
+            + b"\x9f\x36\x02" + atc_b
+            + encode(0x9F6C, _CTQ_CDCVM if self.cdcvm_performed else _CTQ_NO_CVM)
+        )  # fmt: skip
+        return b"\x77" + bytes((len(body),)) + body + _SW_OK
+
+    def _cryptogram(self, terminal_part: bytes) -> tuple[bytes, bytes, bytes] | None:
+        """(IAD, ARQC, ATC bytes) over the terminal's 29 bytes, with the next key; None if none."""
         atc_b = self._atc.to_bytes(2, "big")
-        session_key = derive_session_key(self.credential.icc_master_key, self._atc)
-        arqc = generate_arqc(session_key, data[6:] + AIP + atc_b + IAD)
-        tail = self._gpo_tail_cdcvm if self.cdcvm_performed else self._gpo_tail_no_cvm
-        return self._gpo_head + arqc + self._gpo_mid + atc_b + tail
+        if self.keys is None:
+            master = self.credential.icc_master_key
+            if master is None:
+                return None
+            iad = IssuerApplicationData(1, self.cryptogram_version, CVR).to_bytes()
+            session_key = derive_session_key(master, self._atc)
+        else:
+            key = self.keys.take_key()
+            if key is None:
+                return None
+            iad = IssuerApplicationData(1, self.cryptogram_version, CVR, key.key_index, self.device_id).to_bytes()
+            session_key = derive_session_key(key.key, self._atc)
+        arqc = generate_arqc(session_key, terminal_part + self._aip + atc_b + iad)
+        return iad, arqc, atc_b
+
+    def _generate_ac(self, p1: int, p2: int, data: bytes) -> bytes:
+        if p1 != 0x80 or p2 != 0x00:
+            return _SW_P1P2  # ARQC only: this applet always goes online and does no CDA
+        if self._state != _GPO_DONE:
+            return _SW_CONDITIONS
+        if len(data) != _CDOL1_DATA_LEN:
+            return _SW_WRONG_LENGTH
+        cryptogram = self._cryptogram(data[:_TERMINAL_PART])
+        if cryptogram is None:
+            return _SW_NO_USABLE_KEY
+        self._state = _AC_DONE
+        iad, arqc, atc_b = cryptogram
+        return (
+            encode_constructed(
+                0x77,
+                encode(0x9F27, _CID_ARQC),
+                encode(0x9F36, atc_b),
+                encode(0x9F26, arqc),
+                encode(0x9F10, iad),
+                encode(0x9F6C, _CTQ_CDCVM if self.cdcvm_performed else _CTQ_NO_CVM),
+            )
+            + _SW_OK
+        )
 
     def _read_record(self, p1: int, p2: int, data: bytes) -> bytes:
         if data:

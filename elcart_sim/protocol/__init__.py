@@ -3,11 +3,12 @@
 Nothing here knows about time or randomness: callers pass data in and get data out, so the
 same code serves the SimPy model, a vpcd virtual card and a real reader. Modules:
 ``tlv`` (EMV Book 3 Annex B), ``emv_tags`` (Book 3 Annex A), ``apdu`` (ISO/IEC 7816-4),
-``luhn`` (ISO/IEC 7812), ``cryptogram`` (card side, Book 2 A1), ``arqc_verify`` (issuer side,
-via pyemv) and ``iso8583`` (the ELKART host spec, ``host_spec.md``).
+``luhn`` (ISO/IEC 7812), ``cryptogram`` (card side, Book 2 A1, and our limited-use keys),
+``arqc_verify`` (issuer side, via pyemv), ``iso8583`` (the ELKART host spec, ``host_spec.md``),
+``icc_data`` (DE55 read strictly) and ``decline_reasons`` (DE44).
 """
 
-from elcart_sim.protocol import apdu, arqc_verify, cryptogram, emv_tags, iso8583, luhn, tlv
+from elcart_sim.protocol import apdu, arqc_verify, cryptogram, decline_reasons, emv_tags, icc_data, iso8583, luhn, tlv
 from elcart_sim.protocol.apdu import PPSE, CommandApdu, ResponseApdu
 from elcart_sim.protocol.arqc_verify import generate_arpc, verify_arqc
 from elcart_sim.protocol.cryptogram import (
@@ -25,7 +26,9 @@ __all__ = [
     "apdu",
     "arqc_verify",
     "cryptogram",
+    "decline_reasons",
     "emv_tags",
+    "icc_data",
     "iso8583",
     "luhn",
     "tlv",

@@ -23,6 +23,8 @@ __all__ = [
     "PPSE",
     "SW_OK",
     "SW_WRONG_LENGTH",
+    "SW_SECURITY_STATUS_NOT_SATISFIED",
+    "SW_REFERENCE_DATA_NOT_USABLE",
     "SW_CONDITIONS_NOT_SATISFIED",
     "SW_WRONG_DATA",
     "SW_FILE_NOT_FOUND",
@@ -30,6 +32,8 @@ __all__ = [
     "SW_INCORRECT_P1P2",
     "SW_INS_NOT_SUPPORTED",
     "SW_CLA_NOT_SUPPORTED",
+    "STATUS_WORDS",
+    "describe_status_word",
     "AC_AAC",
     "AC_TC",
     "AC_ARQC",
@@ -44,6 +48,8 @@ PPSE = b"2PAY.SYS.DDF01"
 
 SW_OK = 0x9000
 SW_WRONG_LENGTH = 0x6700
+SW_SECURITY_STATUS_NOT_SATISFIED = 0x6982
+SW_REFERENCE_DATA_NOT_USABLE = 0x6984
 SW_CONDITIONS_NOT_SATISFIED = 0x6985
 SW_WRONG_DATA = 0x6A80
 SW_FILE_NOT_FOUND = 0x6A82
@@ -51,6 +57,48 @@ SW_RECORD_NOT_FOUND = 0x6A83
 SW_INCORRECT_P1P2 = 0x6A86
 SW_INS_NOT_SUPPORTED = 0x6D00
 SW_CLA_NOT_SUPPORTED = 0x6E00
+
+# Meaning of each status word our applet or kernel uses (ISO/IEC 7816-4:2020 §5.6, tables 5-6).
+STATUS_WORDS: dict[int, str] = {
+    SW_OK: "normal processing",
+    SW_WRONG_LENGTH: "wrong length",
+    SW_SECURITY_STATUS_NOT_SATISFIED: "security status not satisfied",
+    SW_REFERENCE_DATA_NOT_USABLE: "reference data not usable",
+    SW_CONDITIONS_NOT_SATISFIED: "conditions of use not satisfied",
+    SW_WRONG_DATA: "incorrect parameters in the command data field",
+    SW_FILE_NOT_FOUND: "file or application not found",
+    SW_RECORD_NOT_FOUND: "record not found",
+    SW_INCORRECT_P1P2: "incorrect parameters P1-P2",
+    SW_INS_NOT_SUPPORTED: "instruction code not supported or invalid",
+    SW_CLA_NOT_SUPPORTED: "class not supported",
+    0x6F00: "no precise diagnosis",
+}
+
+
+def describe_status_word(sw: int) -> str:
+    """The ISO/IEC 7816-4 meaning of ``sw`` in words, e.g. ``6985`` -> 'conditions of use not
+    satisfied'; status words outside our table are described by their group (SW1)."""
+    known = STATUS_WORDS.get(sw)
+    if known is not None:
+        return known
+    sw1, sw2 = sw >> 8, sw & 0xFF
+    if sw1 == 0x61:
+        return f"{sw2} more response bytes available"
+    if sw1 == 0x6C:
+        return f"wrong Le field; {sw2} bytes available"
+    if sw1 in (0x62, 0x63):
+        return "warning"
+    if 0x64 <= sw1 <= 0x66:
+        return "execution error"
+    if 0x67 <= sw1 <= 0x6F:
+        return "checking error"
+    return "unknown status word"
+
+
+def _valid_sw1(sw1: int) -> bool:
+    """ISO/IEC 7816-4 §5.6: SW1 is 61-6F or 90-9F; 60 is a T=0 procedure byte, not a status."""
+    return 0x61 <= sw1 <= 0x6F or 0x90 <= sw1 <= 0x9F
+
 
 # GENERATE AC reference control parameter, P1 bits 8-7 (Book 3 Table 12).
 AC_AAC = 0x00
@@ -145,11 +193,18 @@ class ResponseApdu:
 
     @classmethod
     def parse(cls, raw: bytes) -> ResponseApdu:
+        """Data and status word; raises ApduError when the last two bytes cannot be a status
+        word (fewer than two bytes, or SW1 outside 61-6F and 90-9F)."""
         raw = bytes(raw)
         if len(raw) < 2:
             raise ApduError(
                 f"response APDU needs at least the 2 status word bytes, got {len(raw)}: "
                 f"{raw.hex().upper()}"
+            )
+        if not _valid_sw1(raw[-2]):
+            raise ApduError(
+                f"response APDU ends in {raw[-2:].hex().upper()}, which is not a status word "
+                f"(SW1 must be 61-6F or 90-9F; byte {len(raw) - 2} of {len(raw)})"
             )
         return cls(raw[:-2], (raw[-2] << 8) | raw[-1])
 

@@ -16,6 +16,20 @@ Standards followed:
   - Input layout: Visa CVN 18 (amount, amount other, country, TVR, currency, date, type, UN,
     AIP, ATC and the whole IAD), as in pyemv's ``VisaCVN18.generate_ac``.
 
+Limited-use keys (our model, not a scheme's: Visa's cloud-based payments and Mastercard's MDES key
+schemes are not public). An HCE phone holds no long-lived card key; the token service derives a
+numbered limited-use key (LUK) from the token's ICC master key and hands the wallet a batch:
+
+    LUK(k) = EMV common session key derivation (Book 2 A1.3.1) under the ICC master key with
+             R = k (2 bytes) || 00 || 4C || 00 00 00 00, i.e.
+             left  = 3DES(ICC MK)[k || F0 || 4C || 00 00 00 00]
+             right = 3DES(ICC MK)[k || 0F || 4C || 00 00 00 00], odd parity.
+
+Byte 4 = 4C ('L') keeps LUKs apart from the AC session keys (R = ATC || 00*6), so LUK(k) is
+never the session key of ATC k. Each tap then derives its session key from its LUK exactly as a
+card derives one from its ICC master key (``derive_session_key(luk, atc)``) and MACs as above.
+The key index travels in the Issuer Application Data (see :class:`IssuerApplicationData`).
+
 Only ``cryptography`` is used; 3DES comes from its ``decrepit`` module with 2-key keys
 expanded to K1||K2||K1 so no deprecation warning is raised.
 """
@@ -23,6 +37,7 @@ expanded to K1||K2||K1 so no deprecation warning is raised.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -31,12 +46,19 @@ from elcart_sim.errors import CryptogramError
 
 __all__ = [
     "ARQC_INPUT_TAGS",
+    "LUK_DERIVATION_MARKER",
+    "IssuerApplicationData",
     "derive_icc_master_key",
+    "derive_limited_use_key",
     "derive_session_key",
     "generate_arqc",
+    "arpc_method_2",
     "arqc_input",
     "odd_parity",
 ]
+
+LUK_DERIVATION_MARKER = 0x4C
+"""Byte 4 of the diversification value R of a limited-use key ('L'); 00 for AC session keys."""
 
 # (tag, length in bytes; None = variable) in CVN 18 input order.
 ARQC_INPUT_TAGS: tuple[tuple[int, int | None], ...] = (
@@ -95,6 +117,16 @@ def derive_session_key(icc_mk: bytes, atc: int) -> bytes:
     return odd_parity(_tdes_ecb(icc_mk, r))
 
 
+def derive_limited_use_key(icc_mk: bytes, key_index: int) -> bytes:
+    """Limited-use key number ``key_index`` (1-65535) of a token: our model (module docstring)."""
+    _check_key(icc_mk, "ICC master key")
+    if not 1 <= key_index <= 0xFFFF:
+        raise CryptogramError(f"key index must be 1-65535, got {key_index}")
+    hi, lo, m = key_index >> 8, key_index & 0xFF, LUK_DERIVATION_MARKER
+    r = bytes((hi, lo, 0xF0, m, 0, 0, 0, 0, hi, lo, 0x0F, m, 0, 0, 0, 0))
+    return odd_parity(_tdes_ecb(icc_mk, r))
+
+
 def generate_arqc(session_key: bytes, data: bytes) -> bytes:
     """ISO 9797-1 MAC algorithm 3, padding method 2, over ``data``: the 8-byte cryptogram."""
     _check_key(session_key, "session key")
@@ -108,6 +140,54 @@ def generate_arqc(session_key: bytes, data: bytes) -> bytes:
         last = bytes(a ^ b for a, b in zip(chain, last))
     # Last block: encrypt A, decrypt B, encrypt A = 3DES-EDE with K1||K2||K1.
     return _tdes_ecb(session_key, last)
+
+
+def arpc_method_2(session_key: bytes, arqc: bytes, csu: bytes) -> bytes:
+    """ARPC method 2 (Book 2 §8.2.2) as a card recomputes it to check the issuer: the first 4
+    bytes of the ISO 9797-1 algorithm 3 MAC (padding method 2) over ARQC || CSU."""
+    if len(arqc) != 8:
+        raise CryptogramError(f"ARQC must be 8 bytes, got {len(arqc)}")
+    if len(csu) != 4:
+        raise CryptogramError(f"CSU must be 4 bytes, got {len(csu)}")
+    return generate_arqc(session_key, arqc + csu)[:4]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerApplicationData:
+    """Tag 9F10 as our applet writes it, in the Visa-style format of the prototype
+    (pcsc-and-emv.md §3.1) extended for limited-use keys — our layout, not a scheme's:
+
+    ``06 DKI CVN CVR(4)`` — length of the part that follows, derivation key index, cryptogram
+    version number, card verification results — and, for a limited-use key, the issuer
+    discretionary data ``07 4C KI(2) DEVICE(4)``: its length, format byte 4C ('L'), the key index
+    and the device id the platform attests for the phone. The whole IAD is MAC-covered (CVN 18
+    input), so neither the key index nor the device id can be changed without breaking the ARQC.
+    """
+
+    derivation_key_index: int
+    cryptogram_version: int
+    cvr: bytes
+    key_index: int | None = None
+    device_id: int | None = None
+
+    def to_bytes(self) -> bytes:
+        head = bytes((6, self.derivation_key_index, self.cryptogram_version)) + self.cvr
+        if self.key_index is None:
+            return head
+        return head + bytes((7, LUK_DERIVATION_MARKER)) + self.key_index.to_bytes(2, "big") + (self.device_id or 0).to_bytes(4, "big")
+
+    @classmethod
+    def parse(cls, iad: bytes) -> IssuerApplicationData:
+        """Raises CryptogramError naming the byte when ``iad`` is not in this layout."""
+        if len(iad) < 7 or iad[0] != 6:
+            raise CryptogramError(f"IAD: byte 0 must be 06 (Visa-style format) and the IAD at least 7 bytes, got {len(iad)} byte(s)")
+        if len(iad) == 7:
+            return cls(iad[1], iad[2], bytes(iad[3:7]))
+        if len(iad) != 15 or iad[7] != 7 or iad[8] != LUK_DERIVATION_MARKER:
+            raise CryptogramError(
+                f"IAD: issuer discretionary data at byte 7 must be 07 4C KI(2) DEVICE(4), got {len(iad) - 7} byte(s)"
+            )
+        return cls(iad[1], iad[2], bytes(iad[3:7]), int.from_bytes(iad[9:11], "big"), int.from_bytes(iad[11:15], "big"))
 
 
 def arqc_input(tags: Mapping[int, bytes]) -> bytes:

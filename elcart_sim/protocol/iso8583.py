@@ -88,6 +88,7 @@ ELKART_SPEC: dict[str, dict[str, Any]] = {
     "41": _field("ans", 0, 8, "Card Acceptor Terminal ID"),
     "42": _field("ans", 0, 15, "Card Acceptor ID (merchant)"),
     "43": _field("ans", 0, 40, "Card Acceptor Name/Location"),
+    "44": _field("ans", 2, 25, "Additional Response Data (decline reason)"),
     "49": _field("n", 0, 3, "Currency Code, Transaction"),
     "55": _field("b", 3, 255, "ICC Data (EMV BER-TLV)"),
     "90": _field("n", 0, 42, "Original Data Elements"),
@@ -128,6 +129,7 @@ class ResponseCode(StrEnum):
     EXPIRED_CARD = "54"
     NOT_PERMITTED_TO_CARDHOLDER = "57"
     RESTRICTED_CARD = "62"
+    SECURITY_VIOLATION = "63"
     RESPONSE_RECEIVED_TOO_LATE = "68"
     ISSUER_OR_SWITCH_INOPERATIVE = "91"
     SYSTEM_MALFUNCTION = "96"
@@ -148,6 +150,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "54": "Expired card",
     "57": "Transaction not permitted to cardholder",
     "62": "Restricted card",
+    "63": "Security violation",
     "68": "Response received too late",
     "91": "Issuer or switch inoperative",
     "96": "System malfunction",
@@ -190,6 +193,16 @@ def _check_values(msg: dict[str, Any], where: str) -> None:
         if fmt == "z" and not (value.isascii() and value.replace("=", "").isdigit()):
             raise IsoMessageError(
                 f"ISO 8583 {where}: field {key} ({spec['desc']}) must be digits and '='",
+                field=key,
+            )
+        if fmt == "an" and not (value.isascii() and value.isalnum()):
+            raise IsoMessageError(
+                f"ISO 8583 {where}: field {key} ({spec['desc']}) must be letters and digits only",
+                field=key,
+            )
+        if fmt == "ans" and not (value.isascii() and value.isprintable()):
+            raise IsoMessageError(
+                f"ISO 8583 {where}: field {key} ({spec['desc']}) must be printable ASCII",
                 field=key,
             )
     required = set(MANDATORY_FIELDS[mti])

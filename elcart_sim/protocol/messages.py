@@ -23,13 +23,18 @@ _RESPONSE_MTI = {iso8583.MTI_AUTHORISATION_REQUEST: iso8583.MTI_AUTHORISATION_RE
 _REVERSAL_FIELDS = ("2", "3", "4", "7", "11", "12", "13", "14", "18", "22", "23", "25", "32", "37", "41", "42", "43", "49", "100", "123")
 
 
-def response_to(request: dict[str, Any], response_code: str, authorisation_id: str | None = None) -> dict[str, Any]:
-    """The 0110/0410 answering `request`, with DE39 = `response_code` (and DE38 if approved)."""
+def response_to(
+    request: dict[str, Any], response_code: str, authorisation_id: str | None = None, additional_response: str | None = None
+) -> dict[str, Any]:
+    """The 0110/0410 answering `request`, with DE39 = `response_code` (and DE38 if approved);
+    `additional_response` is DE44, the decline reason code (protocol/decline_reasons.py)."""
     response: dict[str, Any] = {"t": _RESPONSE_MTI[request["t"]]}
     for field in _ECHOED:
         if field in request:
             response[field] = request[field]
     response["39"] = response_code
+    if additional_response is not None:
+        response["44"] = additional_response
     if authorisation_id is not None:
         response["38"] = authorisation_id
     elif response["t"] == iso8583.MTI_AUTHORISATION_RESPONSE and response_code == "00":

@@ -27,6 +27,7 @@ from elcart_sim.errors import TlvError
 __all__ = [
     "Tlv",
     "decode",
+    "decode_with_offsets",
     "encode",
     "encode_constructed",
     "encode_all",
@@ -99,13 +100,22 @@ def decode(data: bytes) -> list[Tlv]:
     return _decode(bytes(data), 0, len(data), 0)
 
 
-def _decode(data: bytes, start: int, end: int, depth: int) -> list[Tlv]:
+def decode_with_offsets(data: bytes) -> list[tuple[int, Tlv]]:
+    """Like :func:`decode`, with the byte offset at which each top-level object starts."""
+    offsets: list[int] = []
+    objects = _decode(bytes(data), 0, len(data), 0, offsets)
+    return list(zip(offsets, objects, strict=True))
+
+
+def _decode(data: bytes, start: int, end: int, depth: int, offsets: list[int] | None = None) -> list[Tlv]:
     if depth > MAX_DEPTH:
         raise TlvError(f"TLV: templates nested deeper than {MAX_DEPTH} at offset {start}")
     out: list[Tlv] = []
     i = start
     while i < end:
         tag_at = i
+        if offsets is not None:
+            offsets.append(tag_at)
         first = data[i]
         if first == 0x00 or first == 0xFF:
             raise TlvError(

@@ -2,11 +2,22 @@
 
 Physical picture: a shopper holds a phone to the reader; the kernel runs the EMV contactless
 dialogue - SELECT PPSE (which payment apps are there?), SELECT AID (ours; tell me your PDOL),
-GET PROCESSING OPTIONS (here is the amount, date and a fresh unpredictable number; the phone
-answers with its ARQC), READ RECORD per AFL - and leaves with what the acquirer needs for an
-online authorisation: token PAN, expiry, PSN, track 2 and DE55 ICC data. Flow per EMV
-Contactless Book B (entry point) and Book C-3 (Kernel 3, qVSDC semantics, online only);
-DOL filling per EMV 4.4 Book 3 §5.4. See pcsc-and-emv.md §5.
+GET PROCESSING OPTIONS (here is the amount, date and a fresh unpredictable number; a qVSDC-style
+phone answers with its ARQC), READ RECORD per AFL, and - when the GPO answer held no cryptogram
+but a record gave a CDOL1 (M/Chip style) - GENERATE AC with the CDOL1 data, whose answer holds
+the ARQC. It leaves with what the acquirer needs for an online authorisation: token PAN, expiry,
+PSN, track 2 and DE55 ICC data. Flow per EMV Contactless Book B (entry point), Book C-3 (Kernel
+3, qVSDC) and Book C-2 (Kernel 2, M/Chip), online only; DOL filling per EMV 4.4 Book 3 §5.4.
+See pcsc-and-emv.md §5.
+
+Two checks of ELKART's security model run here. Relay resistance: the round trip of the command
+that produced the cryptogram (GPO or GENERATE AC) must not exceed ``max_cryptogram_rtt_s`` - a
+relay between a victim's phone and a distant terminal adds network time to every exchange
+(the idea of Mastercard's relay resistance protocol, applied to the cryptogram command; our
+model). Consumer device CVM: with ``require_cdcvm`` the card must say (CTQ 9F6C byte 2 bit 8)
+that it verified its user; a locked ELKART Pay phone refuses GPO with 6982 before that. Card
+answers with tags the kernel does not know are not an error: EMV terminals ignore them (Book 3
+§5.3); it is the host that refuses unknown tags in DE55.
 
 The kernel is pure: the link returns each answer with its round-trip duration, and the
 outcome sums them into ``nfc_s``; the SimPy process around it adds the time. A card answer
@@ -52,15 +63,21 @@ class TerminalConfig:
 
     ``ttq`` 36004000: byte 1 = EMV mode (qVSDC) + contact chip + online PIN + signature
     supported; byte 3 bit 7 = consumer device CVM supported (Book C-3 TTQ table).
-    ``terminal_type`` 0x22: attended, merchant, offline with online capability."""
+    ``terminal_type`` 22 (n2, EMV Book 4 Annex A1): attended, merchant, offline with online capability.
+    ``cvm_results`` 1F0302 (9F34, for a CDOL1): no CVM required, successful (pcsc-and-emv.md §3.2).
+    ``max_cryptogram_rtt_s``: relay-resistance limit on the cryptogram command (None: no check).
+    ``require_cdcvm``: terminate unless the card says it verified its user (CTQ)."""
 
     aid: bytes = bytes.fromhex("F0000004171010")
     ttq: bytes = bytes.fromhex("36004000")
     country_code: int = 417
     currency_code: int = 417
     transaction_type: int = 0x00  # purchase
-    terminal_type: int = 0x22
+    terminal_type: int = 22
     tvr: bytes = bytes(5)
+    cvm_results: bytes = bytes.fromhex("1F0302")
+    max_cryptogram_rtt_s: float | None = None
+    require_cdcvm: bool = False
 
     def __post_init__(self) -> None:
         if not 5 <= len(self.aid) <= 16:
@@ -76,6 +93,10 @@ class TerminalConfig:
             raise ValueError("TerminalConfig.transaction_type must be 0-99 (n2)")
         if not 0 <= self.terminal_type <= 99:
             raise ValueError("TerminalConfig.terminal_type must be 0-99 (n2)")
+        if len(self.cvm_results) != 3:
+            raise ValueError(f"TerminalConfig.cvm_results must be 3 bytes, got {len(self.cvm_results)}")
+        if self.max_cryptogram_rtt_s is not None and not self.max_cryptogram_rtt_s > 0:
+            raise ValueError(f"TerminalConfig.max_cryptogram_rtt_s must be > 0 or None, got {self.max_cryptogram_rtt_s}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +126,10 @@ class KernelOutcome:
     - ``icc_data``: DE55: BER-TLV of DE55_TAGS in that order, terminal values for its own tags
     - ``cdcvm_performed``: CTQ (9F6C) byte 2 bit 8: the phone verified its user
 
-    On 'terminated' only exchanges, nfc_s, outcome and reason are set."""
+        - ``check``: when terminated by one of the modelled security checks, its name
+      ('device_cvm', 'relay_timing', 'limited_use_keys'; see protocol/decline_reasons.CHECKS)
+
+    On 'terminated' only exchanges, nfc_s, outcome, reason and check are set."""
 
     exchanges: tuple[ApduExchange, ...] = field(repr=False)
     nfc_s: float
@@ -119,6 +143,7 @@ class KernelOutcome:
     atc: int | None = None
     icc_data: bytes = field(default=b"", repr=False)  # DE55: BER-TLV of DE55_TAGS
     cdcvm_performed: bool = False
+    check: str = ""
 
 
 def _bcd(value: int, digits: int) -> bytes:
@@ -128,6 +153,22 @@ def _bcd(value: int, digits: int) -> bytes:
 def _digits(value: bytes) -> str | None:
     text = value.hex().upper()
     return text if text.isdigit() else None
+
+
+class _Terminate(KernelError):
+    """Ends the dialogue; ``check`` names the security check that ended it, if one did."""
+
+    def __init__(self, reason: str, check: str = ""):
+        super().__init__(reason)
+        self.check = check
+
+
+# A refusal of the cryptogram command with these status words is a modelled security check.
+_SW_CHECKS = {
+    apdu.SW_SECURITY_STATUS_NOT_SATISFIED: "device_cvm",  # the phone is locked
+    apdu.SW_REFERENCE_DATA_NOT_USABLE: "limited_use_keys",  # the wallet has no usable key
+}
+_CRYPTOGRAM_COMMANDS = ("GPO", "GENERATE AC")
 
 
 class _Dialogue:
@@ -147,7 +188,8 @@ class _Dialogue:
         self.exchanges.append(ApduExchange(name, raw, response, duration_s))
         answer = apdu.ResponseApdu.parse(response)
         if answer.sw != apdu.SW_OK:
-            raise KernelError(f"{name}: card answered SW {answer.sw:04X}")
+            check = _SW_CHECKS.get(answer.sw, "") if name in _CRYPTOGRAM_COMMANDS else ""
+            raise _Terminate(f"{name}: card answered SW {answer.sw:04X} ({apdu.describe_status_word(answer.sw)})", check)
         tlvs = tlv.decode(answer.data)
         if not tlvs or tlvs[0].tag != template:
             found = f"{tlvs[0].tag:X}" if tlvs else "no data"
@@ -169,6 +211,7 @@ class ContactlessKernel:
             0x5F2A: _bcd(c.currency_code, 4),
             0x9C: _bcd(c.transaction_type, 2),
             0x9F35: _bcd(c.terminal_type, 2),
+            0x9F34: c.cvm_results,
         }
 
     def perform(
@@ -201,16 +244,26 @@ class ContactlessKernel:
         try:
             return self._dialogue(d, terminal)
         except KernelError as e:
-            return self._terminated(d, str(e))
+            return self._terminated(d, str(e), getattr(e, "check", ""))
         except (TlvError, ApduError) as e:
             return self._terminated(d, f"{d.step}: malformed answer: {e}")
 
     @staticmethod
-    def _terminated(d: _Dialogue, reason: str) -> KernelOutcome:
+    def _terminated(d: _Dialogue, reason: str, check: str = "") -> KernelOutcome:
         exchanges = tuple(d.exchanges)
         return KernelOutcome(
-            exchanges, sum(x.duration_s for x in exchanges), "terminated", reason
+            exchanges, sum(x.duration_s for x in exchanges), "terminated", reason, check=check
         )
+
+    def _check_relay(self, d: _Dialogue) -> None:
+        limit = self.config.max_cryptogram_rtt_s
+        last = d.exchanges[-1]
+        if limit is not None and last.duration_s > limit:
+            raise _Terminate(
+                f"{last.name}: relay resistance: the cryptogram took {last.duration_s * 1000:.1f} ms, "
+                f"limit {limit * 1000:.1f} ms",
+                "relay_timing",
+            )
 
     def _dialogue(self, d: _Dialogue, terminal: dict[int, bytes]) -> KernelOutcome:
         aid = self.config.aid
@@ -230,6 +283,8 @@ class ContactlessKernel:
 
         gpo = d.run("GPO", apdu.get_processing_options(pdol_data), 0x77)
         card = tlv.flatten(gpo)
+        if 0x9F26 in card:
+            self._check_relay(d)
         afl = card.get(0x94, b"")
         if len(afl) % 4:
             raise KernelError(f"GPO: AFL (94) is {len(afl)} bytes, not a multiple of 4")
@@ -240,6 +295,15 @@ class ContactlessKernel:
             for record in range(first, last + 1):
                 name = f"READ RECORD SFI {sfi} REC {record}"
                 tlv.flatten(d.run(name, apdu.read_record(record, sfi), 0x70), card)
+        if 0x9F26 not in card and 0x8C in card:
+            d.step = "card data"
+            cdol1_data = build_dol_data(tlv.parse_dol(card[0x8C]), terminal)
+            if len(cdol1_data) > 255:
+                raise KernelError(f"card data: CDOL1 asks for {len(cdol1_data)} bytes; GENERATE AC holds 255")
+            answer = d.run("GENERATE AC", apdu.generate_ac(apdu.AC_ARQC, cdol1_data), 0x77)
+            self._check_relay(d)
+            for tag, value in tlv.flatten(answer).items():
+                card[tag] = value  # the GENERATE AC answer is the card's last word on these tags
         return self._online(d, terminal, card)
 
     def _online(
@@ -294,6 +358,11 @@ class ContactlessKernel:
             if value is not None:
                 parts.append(tlv.encode(tag, value))
         ctq = card.get(0x9F6C, b"")
+        cdcvm = len(ctq) >= 2 and bool(ctq[1] & 0x80)
+        if self.config.require_cdcvm and not cdcvm:
+            raise _Terminate(
+                "card data: the phone did not verify its user (CTQ 9F6C: no consumer device CVM)", "device_cvm"
+            )
         exchanges = tuple(d.exchanges)
         return KernelOutcome(
             exchanges=exchanges,
@@ -306,5 +375,5 @@ class ContactlessKernel:
             par=par,
             atc=int.from_bytes(card[0x9F36], "big"),
             icc_data=b"".join(parts),
-            cdcvm_performed=len(ctq) >= 2 and bool(ctq[1] & 0x80),
+            cdcvm_performed=cdcvm,
         )

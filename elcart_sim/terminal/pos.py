@@ -6,19 +6,29 @@ builds the authorisation request (0100, chip data in DE55) and sends it to its a
 for the answer no longer than its timeout, after which it sends a reversal (0400) and ends the
 transaction as reversed. An approved purchase is closed by a fiscal receipt from the KKM.
 Every tap ends in exactly one final state: approved, declined, reversed or terminated.
+
+A decline is explained in the record: the response code's meaning, and — when the switch named
+the check that failed (DE44, protocol/decline_reasons.py) — that reason too, with the check in
+``stopped_by``; a card dialogue ended by a security check (locked phone, no usable key, relay
+timing) names it the same way. ``submit_request`` sends a request that no card dialogue at this
+terminal produced (a key-entered or swiped number, a resubmission, raw bytes): the attacks of
+fraud scenarios, and hostile-input tests.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import simpy
 
 from elcart_sim.host import round_trip
 from elcart_sim.population import Bank, Terminal
+from elcart_sim.errors import IsoMessageError
 from elcart_sim.protocol import iso8583, messages
+from elcart_sim.protocol.decline_reasons import decline_for_code
 from elcart_sim.protocol.wire import WireFormat
 from elcart_sim.records import Table
 from elcart_sim.server_pool import ServerPool
@@ -33,6 +43,19 @@ _LOCAL_UTC_OFFSET = datetime.timedelta(hours=6)  # Kyrgyzstan, UTC+6 all year
 
 
 @dataclass(frozen=True, slots=True)
+class _Online:
+    """How the host dialogue ended."""
+
+    outcome: str
+    response_code: str
+    reason: str
+    stopped_by: str
+    host_s: float
+    request: dict | None
+    response: dict | None
+
+
+@dataclass(frozen=True, slots=True)
 class TapResult:
     """What the terminal showed, and the card dialogue that led to it."""
 
@@ -40,7 +63,10 @@ class TapResult:
     outcome: str  # approved | declined | reversed | terminated
     response_code: str
     reason: str
-    kernel: KernelOutcome
+    kernel: KernelOutcome | None  # None for a request that no card dialogue produced
+    stopped_by: str = ""  # the security check that stopped it, if one did
+    request: dict | None = field(default=None, repr=False)  # the 0100 as sent (holds the token PAN)
+    response: dict | None = field(default=None, repr=False)  # the 0110 as received
 
 
 @dataclass(slots=True)
@@ -59,6 +85,10 @@ class TerminalServices:
     timeout_s: float
     transactions: Table
     receipts: Table
+    apdus: Table | None = None  # one row per APDU, only when the run records them (off: speed)
+    # A live device (a phone on a PC/SC reader) is known by the token it presents:
+    # token PAN -> (masked token, issuer code) for the records; see Simulation.identify_token.
+    identify_token: Callable[[str], tuple[str, str]] | None = None
 
 
 class PosTerminal:
@@ -79,9 +109,19 @@ class PosTerminal:
     # -- the tap ----------------------------------------------------------------------------------
 
     def accept_tap(
-        self, trace_id: int, link: NfcLink, amount_tyiyn: int, token_masked: str, issuer_code: str
+        self,
+        trace_id: int,
+        link: NfcLink,
+        amount_tyiyn: int,
+        token_masked: str | None,
+        issuer_code: str | None,
+        attack: str = "",
     ) -> Generator[simpy.Event, object, TapResult]:
-        """SimPy process: one customer's payment at this checkout, tap to receipt."""
+        """SimPy process: one customer's payment at this checkout, tap to receipt.
+
+        On a live link the APDU durations are measured wall time, and simulated time advances by
+        them. ``token_masked``/``issuer_code`` None: a live device, identified by its token.
+        ``attack`` labels an injected attack (fraud.py) in the record."""
         s = self.services
         env = s.env
         queued_at = env.now
@@ -90,54 +130,109 @@ class PosTerminal:
         now_local = s.business_day + datetime.timedelta(seconds=tapped_at)
         un = s.unpredictable_number().to_bytes(4, "big")
         kernel = s.kernel.perform(link, amount_tyiyn, now_local.strftime("%y%m%d"), un)
+        if token_masked is None or issuer_code is None:
+            identified = s.identify_token(kernel.token_pan) if s.identify_token and kernel.token_pan else ("", "")
+            token_masked, issuer_code = identified
+        if s.apdus is not None:
+            apdu_at = tapped_at
+            for seq, exchange in enumerate(kernel.exchanges):
+                sw = exchange.response[-2:].hex().upper() if len(exchange.response) >= 2 else ""
+                s.apdus.append(trace_id, seq, apdu_at, exchange.name, len(exchange.command), sw, exchange.duration_s)
+                apdu_at += exchange.duration_s
         yield env.timeout(kernel.nfc_s)
-        host_s = 0.0
-        receipt_no = -1
         if kernel.outcome != "online":
-            outcome, response_code, reason = "terminated", "", kernel.reason
+            online = _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None)
         else:
             yield env.timeout(s.processing_s())
             request = self.authorisation_request(trace_id, kernel, amount_tyiyn, now_local)
-            sent_at = env.now
-            reply = env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, s.wire.encode(request), trace_id))
-            yield reply | env.timeout(s.timeout_s)
-            host_s = env.now - sent_at
-            if reply.triggered:
-                response = s.wire.decode(reply.value)
-                response_code = response["39"]
-                outcome = "approved" if response_code == "00" else "declined"
-                reason = "" if outcome == "approved" else iso8583.ResponseCode(response_code).description
+            online = yield from self.go_online(trace_id, request)
+        result = TapResult(trace_id, online.outcome, online.response_code, online.reason, kernel, online.stopped_by, online.request, online.response)
+        yield from self._close(result, tapped_at, queued_at, kernel.nfc_s, online.host_s, amount_tyiyn, issuer_code, token_masked, len(kernel.exchanges), attack)
+        return result
+
+    def submit_request(
+        self, trace_id: int, request: dict[str, Any] | bytes, amount_tyiyn: int, token_masked: str, issuer_code: str, attack: str = ""
+    ) -> Generator[simpy.Event, object, TapResult]:
+        """SimPy process: send an authorisation request that no card dialogue here produced —
+        a message dict (encoded per the run's fidelity) or raw bytes sent as they are — and
+        record it like a tap with no APDUs."""
+        s = self.services
+        env = s.env
+        queued_at = env.now
+        yield self.lane.request()
+        tapped_at = env.now
+        online = yield from self.go_online(trace_id, request)
+        result = TapResult(trace_id, online.outcome, online.response_code, online.reason, None, online.stopped_by, online.request, online.response)
+        yield from self._close(result, tapped_at, queued_at, 0.0, online.host_s, amount_tyiyn, issuer_code, token_masked, 0, attack)
+        return result
+
+    def go_online(self, trace_id: int, request: dict[str, Any] | bytes) -> Generator[simpy.Event, object, _Online]:
+        """Send the 0100 to the acquirer and wait for the 0110 no longer than the timeout; on a
+        timeout send the reversal (when the request was a message) and end reversed."""
+        s = self.services
+        env = s.env
+        payload = request if isinstance(request, bytes) else s.wire.encode(request)
+        sent_at = env.now
+        reply = env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id))
+        yield reply | env.timeout(s.timeout_s)
+        host_s = env.now - sent_at
+        sent = request if isinstance(request, dict) else None
+        if not reply.triggered:
+            if sent is None:
+                return _Online("reversed", "68", "no answer from the acquirer in time; nothing to reverse (not a valid 0100)", "", host_s, None, None)
+            env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id))
+            return _Online("reversed", "68", "no answer from the acquirer in time; reversal sent", "", host_s, sent, None)
+        response = s.wire.decode(reply.value)
+        response_code = response["39"]
+        if response_code == "00":
+            return _Online("approved", "00", "", "", host_s, sent, response)
+        reason, stopped_by = iso8583.ResponseCode(response_code).description, ""
+        if "44" in response:
+            try:
+                decline = decline_for_code(response["44"])
+            except IsoMessageError:
+                reason += f" ({response['44']})"
             else:
-                outcome, response_code, reason = "reversed", "68", "no answer from the acquirer in time; reversal sent"
-                env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(request)), trace_id))
+                reason, stopped_by = f"{reason}: {decline.description}", decline.check
+        return _Online("declined", response_code, reason, stopped_by, host_s, sent, response)
+
+    def _close(
+        self, result: TapResult, tapped_at: float, queued_at: float, nfc_s: float, host_s: float,
+        amount_tyiyn: int, issuer_code: str | None, token_masked: str | None, apdus: int, attack: str,
+    ) -> Generator[simpy.Event, object, None]:  # fmt: skip
+        """Receipt for an approval, free the lane, write the transaction record."""
+        s = self.services
+        env = s.env
         result_at = env.now
-        if outcome == "approved":
+        receipt_no = -1
+        if result.outcome == "approved":
             yield env.timeout(s.receipt_print_s())
-            receipt = self.kkm.issue_receipt(trace_id, amount_tyiyn, env.now)
+            receipt = self.kkm.issue_receipt(result.trace_id, amount_tyiyn, env.now)
             receipt_no = receipt.receipt_no
-            s.receipts.append(trace_id, receipt.kkm_id, receipt.receipt_no, receipt.fiscal_sign, amount_tyiyn, env.now)
+            s.receipts.append(result.trace_id, receipt.kkm_id, receipt.receipt_no, receipt.fiscal_sign, amount_tyiyn, env.now)
         self.lane.release()
         s.transactions.append(
-            trace_id,
+            result.trace_id,
             tapped_at,
             result_at,
             result_at - tapped_at,
-            kernel.nfc_s,
+            nfc_s,
             host_s,
             tapped_at - queued_at,
-            outcome,
-            response_code,
-            reason,
+            result.outcome,
+            result.response_code,
+            result.reason,
             amount_tyiyn,
             issuer_code,
             self.acquirer_bank.code,
             self.terminal.terminal_id,
             self.terminal.chain,
             token_masked,
-            len(kernel.exchanges),
+            apdus,
             receipt_no,
+            attack,
+            result.stopped_by,
         )
-        return TapResult(trace_id, outcome, response_code, reason, kernel)
 
     # -- the request (pure) -------------------------------------------------------------------------
 

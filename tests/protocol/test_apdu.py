@@ -129,6 +129,7 @@ def test_status_word_constants() -> None:
         0x6A82, 0x6A86, 0x6A83)
     assert (apdu.SW_INS_NOT_SUPPORTED, apdu.SW_CLA_NOT_SUPPORTED, apdu.SW_WRONG_DATA) == (
         0x6D00, 0x6E00, 0x6A80)
+    assert (apdu.SW_SECURITY_STATUS_NOT_SATISFIED, apdu.SW_REFERENCE_DATA_NOT_USABLE) == (0x6982, 0x6984)
     assert apdu.PPSE == b"2PAY.SYS.DDF01"
 
 
@@ -146,6 +147,38 @@ def test_fuzz_response_parse(raw: bytes) -> None:
     try:
         parsed = ResponseApdu.parse(raw)
     except ApduError:
-        assert len(raw) < 2
+        assert len(raw) < 2 or not (0x61 <= raw[-2] <= 0x6F or 0x90 <= raw[-2] <= 0x9F)
         return
     assert parsed.to_bytes() == raw
+    assert 0x61 <= parsed.sw1 <= 0x6F or 0x90 <= parsed.sw1 <= 0x9F
+
+
+@pytest.mark.parametrize("hex_in", ["0000", "9F3602000160FF", "6000", "A000", "5F00"])
+def test_response_rejects_bytes_that_are_no_status_word(hex_in: str) -> None:
+    raw = bytes.fromhex(hex_in)
+    with pytest.raises(ApduError) as info:
+        ResponseApdu.parse(raw)
+    assert str(info.value) == (
+        f"response APDU ends in {hex_in[-4:]}, which is not a status word (SW1 must be 61-6F or "
+        f"90-9F; byte {len(raw) - 2} of {len(raw)})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("sw", "words"),
+    [
+        (0x9000, "normal processing"),
+        (0x6982, "security status not satisfied"),
+        (0x6984, "reference data not usable"),
+        (0x6985, "conditions of use not satisfied"),
+        (0x6A82, "file or application not found"),
+        (0x6110, "16 more response bytes available"),
+        (0x6C08, "wrong Le field; 8 bytes available"),
+        (0x6283, "warning"),
+        (0x6581, "execution error"),
+        (0x6999, "checking error"),
+        (0x9F10, "unknown status word"),
+    ],
+)
+def test_status_words_are_described(sw: int, words: str) -> None:
+    assert apdu.describe_status_word(sw) == words

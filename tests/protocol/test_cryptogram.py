@@ -12,8 +12,11 @@ from pyemv import kd as pyemv_kd
 from elcart_sim.errors import CryptogramError
 from elcart_sim.protocol.arqc_verify import verify_arqc
 from elcart_sim.protocol.cryptogram import (
+    IssuerApplicationData,
+    arpc_method_2,
     arqc_input,
     derive_icc_master_key,
+    derive_limited_use_key,
     derive_session_key,
     generate_arqc,
     odd_parity,
@@ -145,3 +148,114 @@ def test_key_derivation_and_mac_agree_with_pyemv(
 ) -> None:
     assert derive_icc_master_key(imk, pan, psn) == pyemv_kd.derive_icc_mk_a(imk, pan, f"{psn:02d}")
     assert generate_arqc(imk, data) == pyemv_ac.generate_ac(imk, data, pyemv_ac.PaddingType.EMV)
+
+
+# -- limited-use keys, ARPC, the M/Chip-style trace ------------------------------------------------------
+
+ICC_MK = bytes.fromhex("2513A78AF2C4010880CBBC3D97FDC21F")  # §3.1, option A of IMK and PAN
+
+
+@pytest.mark.parametrize(
+    ("key_index", "expected"),
+    [  # computed independently with pyemv: kd.derive_common_sk(ICC MK, KI || 00 || 4C || 00000000)
+        (1, "E064542CAB295B529D64E6FE7A1C34BA"),
+        (0x0107, "1370238FA4DF861C6440FBD0B046ECEC"),
+    ],
+)
+def test_limited_use_key_vectors(key_index: int, expected: str) -> None:
+    assert derive_limited_use_key(ICC_MK, key_index).hex().upper() == expected
+
+
+def test_a_limited_use_key_is_never_the_session_key_of_the_same_number() -> None:
+    for k in (1, 2, 300, 0xFFFF):
+        assert derive_limited_use_key(ICC_MK, k) != derive_session_key(ICC_MK, k)
+
+
+def test_arqc_under_a_limited_use_key_vector() -> None:
+    """§3.1 terminal data, AIP 0000, ATC 0001, our LUK IAD (key 1, device DEADBEEF): the
+    cryptogram and ARPC computed independently with pyemv are 6BDB8432028CC233 and 34C36FB9."""
+    iad = IssuerApplicationData(1, 0x12, bytes.fromhex("03A00000"), key_index=1, device_id=0xDEADBEEF).to_bytes()
+    assert iad.hex().upper() == "06011203A00000074C0001DEADBEEF"
+    data = arqc_input({**TAGS, 0x9F10: iad})
+    session_key = derive_session_key(derive_limited_use_key(ICC_MK, 1), 1)
+    arqc = generate_arqc(session_key, data)
+    assert arqc.hex().upper() == "6BDB8432028CC233"
+    assert arpc_method_2(session_key, arqc, bytes.fromhex("00820000")).hex().upper() == "34C36FB9"
+
+
+def test_arpc_method_2_published_vectors() -> None:
+    # pcsc-and-emv.md §3.1: ARPC (method 2, CSU 00820000) = FA5782A4 under the ATC 1 session key.
+    sk = derive_session_key(ICC_MK, 1)
+    assert arpc_method_2(sk, bytes.fromhex("F512DDBF502EB823"), bytes.fromhex("00820000")).hex().upper() == "FA5782A4"
+    # pyemv ac.generate_arpc_2 docstring: session key AA..BB.., ARQC 1234567890ABCDEF, CSU 0 -> 9308BEBC.
+    sk = bytes.fromhex("AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBB")
+    assert arpc_method_2(sk, bytes.fromhex("1234567890ABCDEF"), bytes(4)).hex().upper() == "9308BEBC"
+
+
+def test_mchip_style_trace_vector_cvn20() -> None:
+    """pcsc-and-emv.md §3.2: GENERATE AC with the CDOL1 data, AIP 1880, ATC 1, CVR A50000000000
+    (IAD bytes 3-8, Mastercard CVN 20 input) -> CAF670BC25381426; pyemv MasterCardCVN20 agrees."""
+    h = bytes.fromhex
+    terminal = h("000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "FEF0CF80")
+    arqc = generate_arqc(derive_session_key(ICC_MK, 1), terminal + h("1880") + h("0001") + h("A50000000000"))
+    assert arqc.hex().upper() == "CAF670BC25381426"
+    theirs = pyemv_cvn.MasterCardCVN20(IMK, IMK, IMK, PAN, "00").generate_ac(
+        terminal[:6], terminal[6:12], terminal[12:14], terminal[14:19], terminal[19:21], terminal[21:24],
+        terminal[24:25], terminal[25:29], h("1880"), h("0001"), h("A50000000000"),
+    )  # fmt: skip
+    assert theirs == arqc
+
+
+@settings(max_examples=40, deadline=None)
+@given(icc_mk=_b(min_size=16, max_size=16), key_index=st.integers(1, 0xFFFF), atc=st.integers(0, 0xFFFF))
+def test_limited_use_keys_agree_with_pyemv(icc_mk: bytes, key_index: int, atc: int) -> None:
+    r = key_index.to_bytes(2, "big") + bytes.fromhex("004C00000000")
+    luk = derive_limited_use_key(icc_mk, key_index)
+    assert luk == pyemv_kd.derive_common_sk(icc_mk, r)
+    assert derive_session_key(luk, atc) == pyemv_kd.derive_common_sk(luk, atc.to_bytes(2, "big") + bytes(6))
+
+
+@pytest.mark.parametrize(
+    ("iad", "expected"),
+    [
+        ("06011203A00000", IssuerApplicationData(1, 0x12, bytes.fromhex("03A00000"))),
+        ("06012B03A00000074C01070000002A",
+         IssuerApplicationData(1, 0x2B, bytes.fromhex("03A00000"), key_index=0x0107, device_id=42)),
+    ],
+)  # fmt: skip
+def test_iad_layout_round_trip(iad: str, expected: IssuerApplicationData) -> None:
+    assert IssuerApplicationData.parse(bytes.fromhex(iad)) == expected
+    assert expected.to_bytes().hex().upper() == iad
+
+
+@pytest.mark.parametrize(
+    ("iad", "message"),
+    [
+        ("0114A5000000000000000000000000000000",
+         "IAD: byte 0 must be 06 (Visa-style format) and the IAD at least 7 bytes, got 18 byte(s)"),
+        ("060112", "IAD: byte 0 must be 06 (Visa-style format) and the IAD at least 7 bytes, got 3 byte(s)"),
+        ("06011203A00000074D0001DEADBEEF",
+         "IAD: issuer discretionary data at byte 7 must be 07 4C KI(2) DEVICE(4), got 8 byte(s)"),
+        ("06011203A00000074C0001DEAD",
+         "IAD: issuer discretionary data at byte 7 must be 07 4C KI(2) DEVICE(4), got 6 byte(s)"),
+    ],
+)  # fmt: skip
+def test_iad_parse_names_what_is_wrong(iad: str, message: str) -> None:
+    with pytest.raises(CryptogramError) as info:
+        IssuerApplicationData.parse(bytes.fromhex(iad))
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: derive_limited_use_key(ICC_MK, 0), "key index must be 1-65535, got 0"),
+        (lambda: derive_limited_use_key(ICC_MK[:8], 1), "ICC master key must be a 16-byte double-length 3DES key, got 8"),
+        (lambda: arpc_method_2(ICC_MK, b"\x00" * 7, bytes(4)), "ARQC must be 8 bytes, got 7"),
+        (lambda: arpc_method_2(ICC_MK, bytes(8), bytes(3)), "CSU must be 4 bytes, got 3"),
+    ],
+)
+def test_limited_use_key_and_arpc_inputs(call, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CryptogramError) as info:
+        call()
+    assert str(info.value) == message

@@ -126,8 +126,7 @@ def _without(key: str) -> dict:
          "ISO 8583 encode: field 2 (Primary Account Number (PAN)): "
          "Field data is 20 bytes, larger than maximum 19"),
         ({**AUTH_REQUEST, "43": "ÖSKEMEN"}, "43",
-         "ISO 8583 encode: field 43 (Card Acceptor Name/Location): "
-         "Failed to encode field, invalid data"),
+         "ISO 8583 encode: field 43 (Card Acceptor Name/Location) must be printable ASCII"),
         ({**AUTH_REQUEST, "55": DE55.hex()}, "55",
          "ISO 8583 encode: field 55 (ICC data) must be bytes, got str"),
         ({**AUTH_REQUEST, "55": bytes(256)}, "55",
@@ -139,6 +138,14 @@ def _without(key: str) -> dict:
          "ISO 8583 encode: field p is not in the ELKART host spec"),
         ({**AUTH_REQUEST, "4": 12345}, "4",
          "ISO 8583 encode: field 4 (Amount, Transaction (tyiyn)) must be str, got int"),
+        ({**AUTH_REQUEST, "37": "00000000000#"}, "37",
+         "ISO 8583 encode: field 37 (Retrieval Reference Number (trace id)) must be letters and "
+         "digits only"),
+        ({**AUTH_REQUEST, "41": "TERM\x0001"}, "41",
+         "ISO 8583 encode: field 41 (Card Acceptor Terminal ID) must be printable ASCII"),
+        ({**AUTH_RESPONSE, "39": "05", "44": "TOKEN\tSUSPENDED"}, "44",
+         "ISO 8583 encode: field 44 (Additional Response Data (decline reason)) must be printable "
+         "ASCII"),
     ],
 )  # fmt: skip
 def test_encode_errors_name_the_field(message: dict, field: str, text: str) -> None:
@@ -165,6 +172,10 @@ def test_encode_errors_name_the_field(message: dict, field: str, text: str) -> N
          "ISO 8583 decode: field 4 (Amount, Transaction (tyiyn)) must be digits only"),
         (b"0110" + bytes.fromhex("0000000000000000"), "3",
          "ISO 8583 decode: MTI 0110 lacks mandatory field(s) 3, 4, 7, 11, 37, 39, 41, 49"),
+        (AUTH_RESPONSE_BYTES.replace(b"A1B2C3", b"A1B2C~"), "38",
+         "ISO 8583 decode: field 38 (Authorisation ID Response) must be letters and digits only"),
+        (AUTH_RESPONSE_BYTES.replace(b"TERM0001", b"TERM\x7f001"), "41",
+         "ISO 8583 decode: field 41 (Card Acceptor Terminal ID) must be printable ASCII"),
     ],
 )  # fmt: skip
 def test_decode_errors_name_the_field(raw: bytes, field: str, text: str) -> None:
@@ -181,7 +192,7 @@ def test_response_codes() -> None:
         "30": "Format error", "41": "Lost card, pick up", "43": "Stolen card, pick up",
         "51": "Insufficient funds", "54": "Expired card",
         "57": "Transaction not permitted to cardholder", "62": "Restricted card",
-        "68": "Response received too late", "91": "Issuer or switch inoperative",
+        "63": "Security violation", "68": "Response received too late", "91": "Issuer or switch inoperative",
         "96": "System malfunction",
     }  # fmt: skip
     assert ResponseCode("51") is ResponseCode.INSUFFICIENT_FUNDS
@@ -266,3 +277,25 @@ def test_fuzz_single_byte_corruption(i: int, b: int) -> None:
         iso8583.decode(bytes(raw))
     except IsoMessageError:
         pass
+
+
+@given(st.one_of(st.text(max_size=120), st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", max_size=120),
+                 st.just(TOKEN.to_de123()).flatmap(lambda t: st.integers(0, len(t)).map(lambda i: t[:i]))))  # fmt: skip
+def test_fuzz_de123_raises_only_iso_message_error(text: str) -> None:
+    try:
+        parsed = TokenData.from_de123(text)
+    except IsoMessageError as exc:
+        assert exc.field is not None and exc.field.startswith("123")
+        return
+    assert TokenData.from_de123(parsed.to_de123()) == parsed
+
+
+@given(st.dictionaries(st.sampled_from(sorted(iso8583.ELKART_SPEC, key=str)), st.one_of(st.text(max_size=30), st.binary(max_size=30)), max_size=8))
+def test_fuzz_encode_raises_only_iso_message_error(fields: dict) -> None:
+    message = {**AUTH_RESPONSE, **fields}
+    try:
+        raw = iso8583.encode(message)
+    except IsoMessageError as exc:
+        assert exc.field is not None
+        return
+    assert iso8583.decode(raw) == {k: v for k, v in message.items() if k not in ("h", "p", "1")}

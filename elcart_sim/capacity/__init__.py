@@ -1,0 +1,91 @@
+"""Capacity planning on the model: replications with confidence intervals, sweeps, theory checks,
+sizing, and running all of it on local processes or a Dask cluster.
+
+One concern per module:
+
+| module | what it does |
+|---|---|
+| `metrics` | one replication's metrics after warm-up (flat dict; per-host measures) |
+| `intervals` | Student-t intervals across replications; paired (CRN) and Welch differences |
+| `replications` | `replicate` a scenario on independent streams; `compare` two variants on CRN |
+| `sweeps` | `sweep` any scenario fields (dotted paths) over a grid; one tidy row per point × replication |
+| `executors` | `SerialExecutor`, `ProcessExecutor`, `DaskExecutor`: identical answers, different places |
+| `queueing` | Erlang B/C, M/M/c waiting times, Allen–Cunneen, relaxation times |
+| `validation` | the analytic validation suite behind `elcart-sim validate` |
+| `sizing` | servers per host for a p99 target at the peak, and years of growth absorbed (`elcart-sim size`) |
+| `tables` | plain-text tables for the terminal |
+| `cli` | the `validate`, `replicate`, `sweep` and `size` commands |
+
+A typical study (serially here; pass `executor=ProcessExecutor(2)` or `DaskExecutor("local")`
+to scale out — scripts that use processes need the `if __name__ == "__main__":` guard):
+
+    >>> from elcart_sim import load_scenario
+    >>> from elcart_sim.capacity import sweep, confidence_intervals
+    >>> base = load_scenario("national-day", scale=0.0005, fidelity="fast")
+    >>> frame = sweep(base, {"switch.servers": [1, 2]}, replications=2)
+    >>> frame[["switch.servers", "replication"]].values.tolist()
+    [[1, 0], [1, 1], [2, 0], [2, 1]]
+    >>> table = confidence_intervals(frame, by=["switch.servers"], metrics=["latency_p99_s"])
+    >>> list(table.columns)
+    ['switch.servers', 'metric', 'n', 'mean', 'std', 'half_width', 'ci_low', 'ci_high', 'confidence']
+"""
+
+from elcart_sim.capacity.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, make_executor, run_all
+from elcart_sim.capacity.intervals import Interval, confidence_intervals, difference_interval, mean_interval
+from elcart_sim.capacity.metrics import (
+    COMPONENT_MEASURES,
+    TRANSACTION_METRICS,
+    component_metrics,
+    per_component,
+    replication_metrics,
+)
+from elcart_sim.capacity.queueing import erlang_b, erlang_c, mmc_mean_wait_s, utilisation, wait_quantile_s
+from elcart_sim.capacity.replications import ReplicationTask, compare, replicate, run_replication, run_tasks
+from elcart_sim.capacity.sizing import Evaluation, GrowthAnswer, HostLoad, PeakWindow, SizingReport, host_loads, peak_window, size
+from elcart_sim.capacity.sweeps import grid_points, parse_assignment, sweep
+from elcart_sim.capacity.validation import ValidationReport, queue_scenario, validate
+
+__all__ = [
+    # running
+    "Executor",
+    "SerialExecutor",
+    "ProcessExecutor",
+    "DaskExecutor",
+    "make_executor",
+    "run_all",
+    "ReplicationTask",
+    "run_replication",
+    "run_tasks",
+    "replicate",
+    "compare",
+    "sweep",
+    "grid_points",
+    "parse_assignment",
+    # metrics and statistics
+    "COMPONENT_MEASURES",
+    "TRANSACTION_METRICS",
+    "replication_metrics",
+    "component_metrics",
+    "per_component",
+    "Interval",
+    "mean_interval",
+    "difference_interval",
+    "confidence_intervals",
+    # theory, checks, answers
+    "erlang_b",
+    "erlang_c",
+    "mmc_mean_wait_s",
+    "utilisation",
+    "wait_quantile_s",
+    "queue_scenario",
+    "validate",
+    "ValidationReport",
+    "peak_window",
+    "PeakWindow",
+    "host_loads",
+    "HostLoad",
+    "size",
+    "SizingReport",
+    "Evaluation",
+    "GrowthAnswer",
+]

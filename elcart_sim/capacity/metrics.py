@@ -1,0 +1,223 @@
+"""The metrics of one replication, after the warm-up is cut off.
+
+A run starts empty: no request is queued at midnight (or at the start of a peak window), so the
+first minutes under load are not typical. Warm-up removal drops them:
+
+- transaction metrics use the taps tapped at or after `warmup_s` (latency percentiles, approval
+  rate, outcomes, and the timeouts and reversals of those taps' messages);
+- host metrics use the observation window from the first monitor boundary at or after
+  `warmup_s` to the end of the demand (`demand.duration_s`): utilisation and queue lengths are
+  time averages of the `samples` table over the window's intervals; arrival rates, waits and
+  sojourn times come from the `hops` table, for the messages that arrived in the window.
+
+Every value is a plain float or int, so a replication's metrics travel cheaply between processes.
+Metric names (one flat dict per replication; `docs`: the table below):
+
+| metric | meaning |
+|---|---|
+| `transactions`, `approved`, `declined`, `reversed`, `terminated` | taps after warm-up, by outcome |
+| `approval_rate` | approved / transactions |
+| `throughput_tps` | taps per second after warm-up |
+| `latency_mean_s`, `latency_p50_s`, `latency_p95_s`, `latency_p99_s` | tap-to-result latency |
+| `timeouts` | hop records of those taps with `timed_out` = 1 (a host gave up on the next hop) |
+| `reversals` | those taps for which any reversal (0400) was sent |
+| `<component>_<measure>` | per host, for each of COMPONENT_MEASURES; component is `acquirer`, `switch` or `issuer:<bank>` |
+| `issuers_max_<measure>`, `issuers_mean_utilisation` | the busiest issuer bank per measure; mean over banks |
+
+Per host (`component_metrics`): `utilisation` busy servers / servers; `mean_queue` requests
+waiting; `mean_in_system` requests waiting or in service (L in Little's law); `arrival_rate_per_s`
+messages (0100 and 0400) arriving per second (λ); `mean_sojourn_s` their mean wait + service (W);
+`mean_wait_s` and `p99_wait_s` the queueing delay of authorisation requests (0100).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from elcart_sim.errors import CapacityError
+from elcart_sim.results import Results
+
+__all__ = [
+    "COMPONENT_MEASURES",
+    "TRANSACTION_METRICS",
+    "observation_window",
+    "component_metrics",
+    "replication_metrics",
+    "per_component",
+]
+
+COMPONENT_MEASURES = (
+    "utilisation",
+    "mean_queue",
+    "mean_in_system",
+    "arrival_rate_per_s",
+    "mean_sojourn_s",
+    "mean_wait_s",
+    "p99_wait_s",
+)
+TRANSACTION_METRICS = (
+    "transactions",
+    "approved",
+    "declined",
+    "reversed",
+    "terminated",
+    "approval_rate",
+    "throughput_tps",
+    "latency_mean_s",
+    "latency_p50_s",
+    "latency_p95_s",
+    "latency_p99_s",
+    "timeouts",
+    "reversals",
+)
+_OUTCOMES = ("approved", "declined", "reversed", "terminated")
+_EPS = 1e-9
+
+
+def _interval_starts(at: np.ndarray) -> dict[float, float]:
+    """Monitor instants (ends of intervals) -> the start of each one's interval."""
+    ends = np.unique(at)
+    starts = np.concatenate([[0.0], ends[:-1]])
+    return dict(zip(ends.tolist(), starts.tolist()))
+
+
+def observation_window(results: Results, warmup_s: float = 0.0) -> tuple[float, float]:
+    """(start, end) of the host observation window: the first monitor boundary at or after
+    `warmup_s`, and the end of the demand."""
+    end = float(results.scenario.demand.duration_s)
+    if warmup_s < 0:
+        raise CapacityError(f"warm-up must be >= 0 s, got {warmup_s}")
+    if warmup_s >= end:
+        raise CapacityError(f"warm-up of {warmup_s:g} s leaves nothing of a {end:g} s run to observe")
+    at = results.samples["at"].to_numpy(dtype=float)
+    starts = sorted(s for s in _interval_starts(at).values() if s >= warmup_s - _EPS) if len(at) else []
+    if not starts:
+        raise CapacityError(f"warm-up of {warmup_s:g} s leaves no whole monitor interval of a {end:g} s run")
+    return starts[0], end
+
+
+def _hop_components(results: Results) -> pd.DataFrame:
+    """The hops table with a `component` column naming the host pool (issuer:<bank> for issuers)."""
+    hops = results.hops
+    hop = hops["hop"].astype(str).to_numpy()
+    issuer_of = results.transactions.set_index("trace_id")["issuer"].astype(str)
+    issuer = issuer_of.reindex(hops["trace_id"].to_numpy()).to_numpy(dtype=object)
+    component = np.where(hop == "issuer", np.char.add("issuer:", issuer.astype(str)), hop)
+    return hops.assign(component=component)
+
+
+def component_metrics(results: Results, warmup_s: float = 0.0) -> pd.DataFrame:
+    """One row per host (acquirer, switch, issuer:<bank>) with `servers` and COMPONENT_MEASURES
+    over the observation window (see the module docstring)."""
+    start, end = observation_window(results, warmup_s)
+    length = end - start
+    samples = results.samples
+    at = samples["at"].to_numpy(dtype=float)
+    starts_of = _interval_starts(at)
+    interval_start = np.array([starts_of[a] for a in at.tolist()])
+    in_window = interval_start >= start - _EPS
+    weights = (at - interval_start)[in_window]
+    window_samples = pd.DataFrame(
+        {
+            "component": samples["component"].astype(str).to_numpy()[in_window],
+            "busy_area": samples["mean_busy"].to_numpy(dtype=float)[in_window] * weights,
+            "queue_area": samples["mean_queue"].to_numpy(dtype=float)[in_window] * weights,
+        }
+    )
+    areas = window_samples.groupby("component", sort=False)[["busy_area", "queue_area"]].sum()
+
+    hops = _hop_components(results)
+    arrived = hops["arrived_at"].to_numpy(dtype=float)
+    hops = hops[(arrived >= start) & (arrived < end)]
+    sojourn = hops["wait_s"].to_numpy(dtype=float) + hops["service_s"].to_numpy(dtype=float)
+    hops = hops.assign(sojourn_s=sojourn)
+    by_component = hops.groupby("component", sort=False)
+    arrivals = by_component.size()
+    mean_sojourn = by_component["sojourn_s"].mean()
+    authorisations = hops[hops["mti"].astype(str) == "0100"].groupby("component", sort=False)["wait_s"]
+    mean_wait = authorisations.mean()
+    p99_wait = authorisations.quantile(0.99)
+
+    rows = []
+    for component, servers in zip(results.components["component"], results.components["servers"]):
+        busy, queue = areas.loc[component] if component in areas.index else (0.0, 0.0)
+        rows.append(
+            {
+                "component": component,
+                "servers": int(servers),
+                "utilisation": float(busy / (servers * length)),
+                "mean_queue": float(queue / length),
+                "mean_in_system": float((busy + queue) / length),
+                "arrival_rate_per_s": float(arrivals.get(component, 0) / length),
+                "mean_sojourn_s": float(mean_sojourn.get(component, math.nan)),
+                "mean_wait_s": float(mean_wait.get(component, math.nan)),
+                "p99_wait_s": float(p99_wait.get(component, math.nan)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, float]:
+    """The flat metrics of one run after warm-up (see the module docstring for the names)."""
+    tx = results.transactions
+    kept = tx[tx["tapped_at"].to_numpy(dtype=float) >= warmup_s]
+    n = len(kept)
+    duration = float(results.scenario.demand.duration_s)
+    counts = kept["outcome"].astype(str).value_counts()
+    latency = kept["tap_to_result_s"].to_numpy(dtype=float)
+    p50, p95, p99 = np.percentile(latency, [50, 95, 99]).tolist() if n else (math.nan,) * 3
+    hops = results.hops
+    kept_hops = hops[hops["trace_id"].isin(kept["trace_id"])]
+    metrics: dict[str, float] = {
+        "transactions": n,
+        **{o: int(counts.get(o, 0)) for o in _OUTCOMES},
+        "approval_rate": float(counts.get("approved", 0) / n) if n else math.nan,
+        "throughput_tps": n / (duration - warmup_s) if duration > warmup_s else math.nan,
+        "latency_mean_s": float(latency.mean()) if n else math.nan,
+        "latency_p50_s": float(p50),
+        "latency_p95_s": float(p95),
+        "latency_p99_s": float(p99),
+        "timeouts": int(kept_hops["timed_out"].sum()),
+        "reversals": int(kept_hops.loc[kept_hops["mti"].astype(str) == "0400", "trace_id"].nunique()),
+    }
+    components = component_metrics(results, warmup_s)
+    for row in components.itertuples(index=False):
+        for measure in COMPONENT_MEASURES:
+            metrics[f"{row.component}_{measure}"] = getattr(row, measure)
+    issuers = components[components["component"].str.startswith("issuer:")]
+    for measure in COMPONENT_MEASURES:
+        values = issuers[measure].to_numpy(dtype=float)
+        metrics[f"issuers_max_{measure}"] = float(np.nanmax(values)) if np.isfinite(values).any() else math.nan
+    metrics["issuers_mean_utilisation"] = float(issuers["utilisation"].mean())
+    return metrics
+
+
+def per_component(frame: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Reshape the per-host columns of a replications or sweep frame into one row per key,
+    replication and host, with one column per measure (`component`, `utilisation`, …).
+
+    `keys` are the columns that identify a row (default: every column that is not a metric,
+    i.e. the swept paths and `replication`)."""
+    parsed: dict[str, tuple[str, str]] = {}
+    for column in frame.columns:
+        for measure in COMPONENT_MEASURES:
+            suffix = f"_{measure}"
+            if isinstance(column, str) and column.endswith(suffix):
+                component = column[: -len(suffix)]
+                if component in ("acquirer", "switch") or component.startswith("issuer:"):
+                    parsed[column] = (component, measure)
+                break
+    if keys is None:
+        known = set(TRANSACTION_METRICS) | set(parsed) | {c for c in frame.columns if str(c).startswith("issuers_")}
+        keys = [c for c in frame.columns if c not in known]
+    long = frame[list(keys) + list(parsed)].melt(id_vars=list(keys), var_name="column", value_name="value")
+    long["component"] = long["column"].map(lambda c: parsed[c][0])
+    long["measure"] = long["column"].map(lambda c: parsed[c][1])
+    wide = long.pivot_table(index=[*keys, "component"], columns="measure", values="value", sort=False, dropna=False)
+    wide = wide.reset_index()
+    wide.columns.name = None
+    return wide[[*keys, "component", *[m for m in COMPONENT_MEASURES if m in wide.columns]]]

@@ -1,0 +1,170 @@
+"""Card authentication: the token service checks the chip's evidence on behalf of the issuers.
+
+Physical picture: with HCE tokens the issuer's keys live at IPC, so IPC's token service verifies
+each tap's cryptogram for the issuer ("on-behalf-of" cryptogram validation) before the switch
+forwards the authorisation: it re-derives the token's ICC master key, the limited-use key named
+in the IAD and the session key of the ATC (pyemv, a code path independent of the phone's), and
+recomputes the ARQC over the terminal's data in DE55 — amount, currency, date and the terminal's
+unpredictable number, so a cryptogram made for another terminal or another moment does not
+verify. Then, in this order (the first failure is the decline, see protocol/decline_reasons.py):
+
+  1. DE55 follows the host spec and agrees with the message (amount = DE4, currency = DE49);
+  2. the IAD names the configured cryptogram version and a limited-use key issued to the token;
+  3. the ARQC verifies;
+  4. the device id in the (now authenticated) IAD is the token's device (token service rule);
+  5. the key has not expired;
+  6. the ATC is fresh: not used before (replay memory), not older than the memory reaches
+     (went backwards), not further ahead than ``max_atc_jump`` (jumped);
+  7. the key has not been used before (single use).
+
+Only a transaction that passes all of them changes the token's memory, so a rejected attempt
+cannot push the window for the genuine phone. The replay memory is a sliding window per counter,
+as IPsec keeps one for sequence numbers (RFC 4303 §3.4.3): the highest value accepted and a
+bitmask of the ``replay_window`` values below it. A value below the highest but inside the
+window and not yet seen is accepted — one phone's authorisations can overtake each other in the
+network. When the issuer has answered, the service signs the answer with an ARPC (method 2) under
+the same session key; the switch returns it in DE55 tag 91 of the 0110.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from elcart_sim.errors import CryptogramError, ProtocolError
+from elcart_sim.protocol import arqc_verify
+from elcart_sim.protocol.cryptogram import IssuerApplicationData, arqc_input
+from elcart_sim.protocol.decline_reasons import DeclineReason
+from elcart_sim.protocol.icc_data import parse_icc_data
+from elcart_sim.protocol.tlv import encode
+from elcart_sim.scenario import SecuritySpec
+from elcart_sim.token_service import TokenRecord, TokenService
+
+__all__ = ["CardAuthentication", "Authentication", "CounterWindow"]
+
+FRESH, REPLAYED, BEHIND, JUMP = "fresh", "replayed", "behind", "jump"
+
+
+class CounterWindow:
+    """The replay memory of one counter: the highest value accepted and which of the ``window``
+    values at and below it have been seen (bit i = highest − i). Starts at 0, itself 'seen'."""
+
+    __slots__ = ("highest", "seen")
+
+    def __init__(self, highest: int = 0):
+        self.highest = highest
+        self.seen = 1
+
+    def check(self, value: int, window: int, max_jump: int | None = None) -> str:
+        """'fresh', 'replayed' (seen before), 'behind' (older than the window) or 'jump'."""
+        if value > self.highest:
+            return JUMP if max_jump is not None and value - self.highest > max_jump else FRESH
+        behind = self.highest - value
+        if behind >= window:
+            return BEHIND
+        return REPLAYED if self.seen >> behind & 1 else FRESH
+
+    def accept(self, value: int, window: int) -> None:
+        """Remember ``value`` (which ``check`` found fresh)."""
+        if value > self.highest:
+            self.seen = ((self.seen << (value - self.highest)) | 1) & ((1 << window) - 1)
+            self.highest = value
+        else:
+            self.seen |= 1 << (self.highest - value)
+
+
+@dataclass(slots=True)
+class _TokenMemory:
+    atc: CounterWindow = field(default_factory=CounterWindow)
+    key_index: CounterWindow = field(default_factory=CounterWindow)
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The verdict on one authorisation request: ``decline`` None when every check passed.
+    ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC."""
+
+    decline: DeclineReason | None
+    session_key: bytes = field(default=b"", repr=False)
+    arqc: bytes = field(default=b"", repr=False)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.session_key)
+
+
+class CardAuthentication:
+    """IPC's card authentication service for ELKART Pay tokens."""
+
+    def __init__(self, token_service: TokenService, spec: SecuritySpec):
+        self.token_service = token_service
+        self.cryptogram_version = spec.cryptogram_version
+        self.max_atc_jump = spec.max_atc_jump
+        self.replay_window = spec.replay_window
+        self._memory: dict[str, _TokenMemory] = {}
+        self._icc_master_keys: dict[str, bytes] = {}
+
+    def authenticate(self, record: TokenRecord, request: dict[str, Any], now: float) -> Authentication:
+        """Check the chip data of authorisation request ``request`` for token ``record`` at ``now``."""
+        try:
+            tags = parse_icc_data(request.get("55", b""))
+            data = arqc_input(tags)
+            arqc = tags[0x9F26]
+            atc = int.from_bytes(tags[0x9F36], "big")
+            iad = IssuerApplicationData.parse(tags[0x9F10])
+        except (ProtocolError, KeyError):
+            return Authentication(DeclineReason.ICC_DATA_MALFORMED)
+        if tags[0x9F02].hex() != request.get("4") or tags[0x5F2A].hex() != request.get("49", "").zfill(4):
+            return Authentication(DeclineReason.ICC_DATA_MISMATCH)
+        if iad.cryptogram_version != self.cryptogram_version:
+            return Authentication(DeclineReason.CRYPTOGRAM_VERSION)
+        token_pan = record.token_pan
+        key_index = iad.key_index
+        expires_at = None if key_index is None or key_index == 0 else self.token_service.key_expiry(token_pan, key_index)
+        if expires_at is None:
+            return Authentication(DeclineReason.KEY_UNKNOWN)
+        try:
+            session_key = arqc_verify.session_key(self._icc_master_key(record), atc, key_index)
+            genuine = arqc_verify.cryptogram_matches(session_key, data, arqc)
+        except CryptogramError:
+            return Authentication(DeclineReason.ARQC)
+        if not genuine:
+            return Authentication(DeclineReason.ARQC)
+        reason = self.token_service.device_violation(record, iad.device_id)
+        if reason is None and expires_at <= now:
+            reason = DeclineReason.KEY_EXPIRED
+        memory = self._memory.get(token_pan)
+        if memory is None:
+            memory = self._memory[token_pan] = _TokenMemory()
+        if reason is None:
+            atc_state = memory.atc.check(atc, self.replay_window, self.max_atc_jump)
+            if atc_state == REPLAYED:
+                reason = DeclineReason.ATC_REPLAYED
+            elif atc_state == BEHIND:
+                reason = DeclineReason.ATC_BEHIND
+            elif atc_state == JUMP:
+                reason = DeclineReason.ATC_JUMP
+            elif memory.key_index.check(key_index, self.replay_window) != FRESH:
+                reason = DeclineReason.KEY_REUSED
+        if reason is not None:
+            return Authentication(reason, session_key, arqc)
+        memory.atc.accept(atc, self.replay_window)
+        memory.key_index.accept(key_index, self.replay_window)
+        return Authentication(None, session_key, arqc)
+
+    def highest_atc(self, token_pan: str) -> int:
+        """The highest ATC accepted for the token so far (0 before its first tap)."""
+        memory = self._memory.get(token_pan)
+        return memory.atc.highest if memory is not None else 0
+
+    def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes:
+        """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not."""
+        csu = arqc_verify.CSU_APPROVED if approved else arqc_verify.CSU_DECLINED
+        return encode(0x91, arqc_verify.arpc(authentication.session_key, authentication.arqc, csu) + csu)
+
+    def _icc_master_key(self, record: TokenRecord) -> bytes:
+        key = self._icc_master_keys.get(record.token_pan)
+        if key is None:
+            imk = self.token_service.issuer_master_key(record.token_pan[:6])
+            key = self._icc_master_keys[record.token_pan] = arqc_verify.icc_master_key(imk, record.token_pan, record.psn)
+        return key

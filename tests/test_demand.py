@@ -1,0 +1,184 @@
+"""The demand model: the day's volume is built factor by factor, spread by the hourly profile,
+and arrives as a Poisson process; broken demand settings fail at the door, naming the path."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simpy
+
+from elcart_sim import ScenarioError, load_scenario
+from elcart_sim.demand import Demand, demand_summary, hourly_rates_per_s
+from elcart_sim.population import Population
+from elcart_sim.scenario import WEEKDAYS
+from elcart_sim.streams import RandomStreams
+
+NATIONAL = load_scenario("national-day")
+PROFILE = np.asarray(NATIONAL.demand.hourly_profile)
+WEEKDAY_FACTORS = NATIONAL.demand.weekday_factors
+
+
+def expected_rates(scenario, factor: float) -> np.ndarray:
+    return scenario.demand.transactions_per_day * factor * scenario.scale * PROFILE / PROFILE.sum() / 3600.0
+
+
+def test_national_day_rates_are_the_profile_times_the_daily_volume_exactly():
+    # An ordinary Tuesday today: every factor is 1, so the rates are exactly those of the
+    # walking skeleton (which tests/test_runs.py and notebooks/01_tour.ipynb pin down).
+    scenario = NATIONAL.with_overrides({"scale": 0.002})
+    assert scenario.business_date.weekday() == WEEKDAYS.index("Tue")
+    assert hourly_rates_per_s(scenario) == (300_000.0 * 0.002 * PROFILE / PROFILE.sum() / 3600.0).tolist()
+    assert scenario.transactions_expected == pytest.approx(600.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("day", range(7))
+def test_the_date_picks_the_weekday_factor(day):
+    date = datetime.date(2025, 6, 30) + datetime.timedelta(days=day)  # Monday 30 June 2025 + day
+    scenario = NATIONAL.with_overrides({"date": date.isoformat()})
+    np.testing.assert_allclose(hourly_rates_per_s(scenario), expected_rates(scenario, WEEKDAY_FACTORS[day]), rtol=1e-12)
+    assert demand_summary(scenario)["weekday"] == WEEKDAYS[day]
+
+
+def test_salary_day_growth_and_weekday_multiply():
+    scenario = NATIONAL.with_overrides(
+        {
+            "date": "2025-07-05",  # a Saturday
+            "demand.day_kind": "salary",
+            "demand.salary_day_factor": 3.0,
+            "demand.years_ahead": 2,
+            "demand.growth_per_year": 0.25,
+            "scale": 0.5,
+        }
+    )
+    factor = WEEKDAY_FACTORS[5] * 3.0 * 1.25**2
+    np.testing.assert_allclose(hourly_rates_per_s(scenario), expected_rates(scenario, factor), rtol=1e-12)
+    assert scenario.transactions_per_day_effective == pytest.approx(300_000 * factor * 0.5, rel=1e-12)
+    summary = demand_summary(scenario)
+    assert (summary["weekday_factor"], summary["day_kind_factor"]) == (1.10, 3.0)
+    assert summary["growth_factor"] == pytest.approx(1.5625)
+    assert summary["peak_hour"] == 18 and summary["peak_hour_share"] == pytest.approx(0.09)
+
+
+def test_auto_day_kind_follows_the_calendar():
+    auto = NATIONAL.with_overrides({"demand.day_kind": "auto", "demand.salary_days_of_month": [10, 25]})
+    on = auto.with_overrides({"date": "2025-07-10"})
+    off = auto.with_overrides({"date": "2025-07-09"})
+    assert on.transactions_per_day_effective == 2.5 * off.transactions_per_day_effective
+    assert demand_summary(on)["day_kind"] == "salary" and demand_summary(off)["day_kind"] == "normal"
+
+
+def test_expected_taps_follow_the_profile_over_a_partial_day():
+    scenario = NATIONAL.with_overrides({"demand.duration_s": 5_400.0})  # 00:00-01:30
+    assert scenario.transactions_expected == pytest.approx(300_000 * (0.4 + 0.5 * 0.2) / 100, rel=1e-12)
+    assert NATIONAL.transactions_expected == pytest.approx(sum(hourly_rates_per_s(NATIONAL)) * 3600, rel=1e-12)
+
+
+def test_bundled_demand_scenarios():
+    salary = load_scenario("salary-day-peak")
+    summary = demand_summary(salary)
+    assert summary["day_kind"] == "salary" and summary["weekday_factor"] == 1.0
+    assert summary["taps_per_day"] == pytest.approx(750_000)
+    assert summary["peak_hour_share"] == pytest.approx(0.10)
+    # elcart-facts.md §1.3 [E]: 20-30 TPS in the peak hour of a salary day, 7-10 on a normal day
+    assert 20 <= summary["peak_hour_tps"] <= 30
+    assert 7 <= demand_summary(NATIONAL)["peak_hour_tps"] <= 10
+    growth = load_scenario("growth-5y")
+    assert growth.transactions_per_day_effective == pytest.approx(300_000 * 1.3**5)
+
+
+@pytest.mark.parametrize(
+    ("name", "intended"),
+    [
+        ("salary-day-peak", {"name", "description", "seed", "date", "demand.hourly_profile", "demand.day_kind"}),
+        ("growth-5y", {"name", "description", "demand.years_ahead"}),
+    ],
+)
+def test_bundled_variants_differ_from_national_day_only_where_intended(name, intended):
+    def flat(d, prefix=""):
+        out = {}
+        for key, value in d.items():
+            path = f"{prefix}{key}"
+            out.update(flat(value, f"{path}.") if isinstance(value, dict) and key not in ("channels",) else {path: value})
+        return out
+
+    base, variant = flat(NATIONAL.to_dict()), flat(load_scenario(name).to_dict())
+    differing = {k for k in base.keys() | variant.keys() if base.get(k) != variant.get(k)}
+    assert differing == intended, f"{name}.yaml drifted from national-day.yaml: keep them in step"
+
+
+def _arrival_times(scenario) -> np.ndarray:
+    streams = RandomStreams(scenario.seed)
+    demand = Demand(scenario, Population.build(scenario, streams), streams)
+    env = simpy.Environment()
+    taps: list[float] = []
+    env.process(demand.generate_taps(env, lambda card, terminal, amount: taps.append(env.now)))
+    env.run()
+    return np.asarray(taps)
+
+
+def test_arrivals_are_poisson_with_the_hourly_rates():
+    # ~40,000 taps over the day on the national profile.
+    scenario = load_scenario("national-day", scale=0.002, seed=3).with_overrides({"demand.transactions_per_day": 2e7})
+    times = _arrival_times(scenario)
+    expected = np.asarray(hourly_rates_per_s(scenario)) * 3600.0
+    per_hour = np.bincount((times // 3600).astype(int), minlength=24)
+    # Counts per hour against the profile: chi-square with 24 degrees of freedom (p = 0.001 at 51.2).
+    chi2 = float(((per_hour - expected) ** 2 / expected).sum())
+    assert chi2 < 51.2, (chi2, per_hour.tolist())
+    assert abs(per_hour.sum() - expected.sum()) < 4 * math.sqrt(expected.sum())
+    # Within an hour the rate is constant, so counts per minute have variance = mean (Poisson):
+    # the dispersion index summed over the busy hours is chi-square with 59 dof per hour.
+    per_minute = np.bincount((times // 60).astype(int), minlength=1440).reshape(24, 60)
+    busy = expected >= 600  # hours with >= 10 taps a minute
+    dispersion = float((((per_minute - per_minute.mean(axis=1, keepdims=True)) ** 2).sum(axis=1) / per_minute.mean(axis=1))[busy].sum())
+    dof = 59 * int(busy.sum())
+    assert abs(dispersion - dof) < 4 * math.sqrt(2 * dof), (dispersion, dof)
+
+
+def test_rates_scale_the_arrival_count():
+    base = load_scenario("national-day", scale=0.002, seed=5)
+    grown = base.with_overrides({"demand.years_ahead": 3})
+    n_base, n_grown = len(_arrival_times(base)), len(_arrival_times(grown))
+    assert abs(n_base - base.transactions_expected) < 4 * math.sqrt(base.transactions_expected)
+    assert abs(n_grown - grown.transactions_expected) < 4 * math.sqrt(grown.transactions_expected)
+    assert grown.transactions_expected == pytest.approx(600 * 1.3**3)
+
+
+@pytest.mark.parametrize(
+    ("demand_yaml", "message"),
+    [
+        ("weekday_factors: [1, 1, 1]", "demand.weekday_factors must list 7 weekday factors (Mon, Tue, Wed, Thu, Fri, Sat, Sun), got 3"),
+        ("weekday_factors: [1, 1, 1, 1, 1, -1, 1]", "demand.weekday_factors[5] (Sat) must be >= 0, got -1.0"),
+        ("weekday_factors: [0, 0, 0, 0, 0, 0, 0]", "demand.weekday_factors must have a positive total"),
+        ("day_kind: holiday", "demand.day_kind must be one of normal, salary, auto, got 'holiday'"),
+        ("salary_days_of_month: [10, 32]", "demand.salary_days_of_month[1] must be a day of the month 1..31, got 32"),
+        ("salary_days_of_month: [10, 10]", "demand.salary_days_of_month must not repeat a day, got [10, 10]"),
+        ("day_kind: auto", "demand.salary_days_of_month must list the crediting days when demand.day_kind is auto"),
+        ("salary_day_factor: 0", "demand.salary_day_factor must be > 0, got 0.0"),
+        ("growth_per_year: -1", "demand.growth_per_year must be > -1, got -1.0"),
+        ("years_ahead: -2", "demand.years_ahead must be >= 0, got -2.0"),
+        ("years_ahead: five", "demand.years_ahead must be a number, got str 'five'"),
+        ("channels: {contactless: 0.8, p2p: 0.2}", "demand.channels.p2p is not modelled yet (modelled channels: contactless)"),
+        ("channels: {contactless: 0.9}", "demand.channels shares must sum to 1, got 0.9"),
+        ("channels: {contactless: 1.5}", "demand.channels.contactless must be between 0 and 1, got 1.5"),
+        ("channels: {}", "demand.channels must not be empty"),
+        ("weekly: [1]", "demand.weekly is not a known key"),
+    ],
+)
+def test_broken_demand_names_path_and_value(tmp_path: Path, demand_yaml, message):
+    path = tmp_path / "broken.yaml"
+    path.write_text(f"demand:\n  {demand_yaml}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_overrides_of_demand_fields_validate():
+    with pytest.raises(ScenarioError, match=r"demand\.channels\.bill_payment is not modelled yet"):
+        NATIONAL.with_overrides({"demand.channels": {"contactless": 0.5, "bill_payment": 0.5}})
+    assert NATIONAL.with_overrides({"demand.years_ahead": 1}).transactions_per_day_effective == pytest.approx(390_000)

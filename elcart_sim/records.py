@@ -31,13 +31,13 @@ SCHEMAS: dict[str, dict[str, tuple[str, str, str]]] = {
         "lane_wait_s": ("d", "s", "Wait for the terminal (checkout lane) before the tap"),
         "outcome": ("c", "", "approved | declined | reversed (terminal timed out, sent 0400) | terminated (card dialogue failed)"),
         "response_code": ("c", "", "ISO 8583 DE39 as seen by the terminal; empty when terminated"),
-        "reason": ("s", "", "Why it was declined or terminated, in words"),
+        "reason": ("c", "", "Why it was declined or terminated, in words"),
         "amount_tyiyn": ("q", "tyiyn", "Purchase amount, 1/100 KGS"),
         "issuer": ("c", "", "Issuing bank code"),
         "acquirer": ("c", "", "Acquiring bank code"),
-        "terminal_id": ("s", "", "DE41 terminal id"),
+        "terminal_id": ("c", "", "DE41 terminal id"),
         "merchant": ("c", "", "Merchant chain or independent kind"),
-        "token_masked": ("s", "", "The wallet's token, masked (first six, last four)"),
+        "token_masked": ("c", "", "The wallet's token, masked (first six, last four)"),
         "apdus": ("q", "", "Number of command APDUs in the card dialogue"),
         "receipt_no": ("q", "", "KKM fiscal document number; -1 when no receipt"),
         "attack": ("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
@@ -68,7 +68,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str, str]]] = {
     },
     "receipts": {
         "trace_id": ("q", "", "Transaction id"),
-        "kkm_id": ("s", "", "Fiscal cash register serial"),
+        "kkm_id": ("c", "", "Fiscal cash register serial"),
         "receipt_no": ("q", "", "Fiscal document number, sequential per KKM"),
         "fiscal_sign": ("s", "", "Fiscal sign (10 digits) over the receipt"),
         "amount_tyiyn": ("q", "tyiyn", "Receipt total"),
@@ -115,7 +115,7 @@ class Table:
             if storage in ("q", "d"):
                 self.columns[column] = array(storage)
             elif storage == "c":
-                self.columns[column] = array("h")
+                self.columns[column] = array("i")
                 self._categories[column] = {}
             else:
                 self.columns[column] = []

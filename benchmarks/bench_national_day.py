@@ -1,7 +1,7 @@
 """Benchmark: the default scenario (national-day) at scale 1.0, and the raw SimPy event rate
 measured in the same run as a yardstick. Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_national_day.py [--scale 1.0] [--scenario national-day]
+    .venv/bin/python benchmarks/bench_national_day.py [--scale 1.0] [--scenario national-day] [--fidelity wire|fast]
 
 Figures: transactions simulated per wall-clock second, wall time, peak resident memory, and
 the raw SimPy rate (one process looping over env.timeout) before and after the run, with the
@@ -38,10 +38,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scenario", default="national-day")
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--fidelity", choices=("wire", "fast"), help="default: the scenario's (wire)")
     args = parser.parse_args()
 
     before = raw_simpy_events_per_s()
     scenario = load_scenario(args.scenario, scale=args.scale)
+    if args.fidelity:
+        scenario = scenario.with_overrides({"fidelity": args.fidelity})
     started = time.perf_counter()
     simulation = Simulation(scenario)
     built = time.perf_counter()
@@ -51,7 +54,7 @@ def main() -> None:
     n = len(results.transactions)
     raw = (before + after) / 2
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"scenario               {scenario.name} at scale {scenario.scale:g} (seed {scenario.seed})")
+    print(f"scenario               {scenario.name} at scale {scenario.scale:g} (seed {scenario.seed}), fidelity {scenario.fidelity}")
     print(f"transactions           {n:,} ({results.summary()['approved']:,} approved)")
     print(f"build population       {built - started:.2f} s ({results.population['cards']:,} cards)")
     print(f"wall time              {wall:.1f} s")

@@ -9,19 +9,9 @@ from elcart_sim import Simulation, load_scenario
 from elcart_sim.population import CARD_STATUSES
 from elcart_sim.protocol import iso8583, tlv
 from elcart_sim.streams import RandomStreams
+from fixed_delays import FIXED_DELAYS
 
-FIXED = {
-    "scale": 0.001,
-    "nfc.apdu_latency": {"dist": "constant", "mean_s": 0.02},
-    "terminal.processing": {"dist": "constant", "mean_s": 0.05},
-    "terminal.receipt_print": {"dist": "constant", "mean_s": 0.5},
-    "network.terminal_acquirer": {"dist": "constant", "mean_s": 0.1},
-    "network.acquirer_switch": {"dist": "constant", "mean_s": 0.004},
-    "network.switch_issuer": {"dist": "constant", "mean_s": 0.003},
-    "acquirer.service_time": {"dist": "constant", "mean_s": 0.002},
-    "switch.service_time": {"dist": "constant", "mean_s": 0.001},
-    "issuer.service_time": {"dist": "constant", "mean_s": 0.006},
-}
+FIXED = FIXED_DELAYS
 # 4 APDUs + processing + terminal⇄acquirer + acquirer + acquirer⇄switch + switch + switch⇄issuer + issuer
 EXPECTED_TAP_TO_RESULT_S = 4 * 0.02 + 0.05 + 2 * 0.1 + 0.002 + 2 * 0.004 + 0.001 + 2 * 0.003 + 0.006
 

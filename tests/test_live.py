@@ -21,22 +21,12 @@ from elcart_sim.phone.vpcd import DEMO_ISSUER_MASTER_KEY, MALFORMED_RESPONSE, de
 from elcart_sim.protocol import tlv
 from elcart_sim.terminal.kernel import ApduExchange, ContactlessKernel
 from elcart_sim.terminal.nfc_link import SimulatedNfcLink
+from fixed_delays import FIXED_DELAYS
 
 AMOUNT_TYIYN = 12345
 DATE = "261126"
 UN = bytes.fromhex("9C753B83")
-FIXED = {
-    "scale": 0.001,
-    "nfc.apdu_latency": {"dist": "constant", "mean_s": 0.02},
-    "terminal.processing": {"dist": "constant", "mean_s": 0.05},
-    "terminal.receipt_print": {"dist": "constant", "mean_s": 0.5},
-    "network.terminal_acquirer": {"dist": "constant", "mean_s": 0.1},
-    "network.acquirer_switch": {"dist": "constant", "mean_s": 0.004},
-    "network.switch_issuer": {"dist": "constant", "mean_s": 0.003},
-    "acquirer.service_time": {"dist": "constant", "mean_s": 0.002},
-    "switch.service_time": {"dist": "constant", "mean_s": 0.001},
-    "issuer.service_time": {"dist": "constant", "mean_s": 0.006},
-}
+FIXED = FIXED_DELAYS
 HOSTS_S = 2 * 0.1 + 0.002 + 2 * 0.004 + 0.001 + 2 * 0.003 + 0.006  # terminal⇄acquirer⇄switch⇄issuer
 
 

@@ -13,20 +13,9 @@ from elcart_sim.population import CARD_STATUSES
 from elcart_sim.protocol import iso8583, tlv
 from elcart_sim.protocol.cryptogram import arpc_method_2, derive_icc_master_key, derive_limited_use_key, derive_session_key
 from elcart_sim.terminal.kernel import KernelOutcome
+from fixed_delays import FIXED_DELAYS
 
-FIXED = {
-    "scale": 0.001,
-    "nfc.apdu_latency": {"dist": "constant", "mean_s": 0.02},
-    "terminal.processing": {"dist": "constant", "mean_s": 0.05},
-    "terminal.receipt_print": {"dist": "constant", "mean_s": 0.5},
-    "network.terminal_acquirer": {"dist": "constant", "mean_s": 0.1},
-    "network.acquirer_switch": {"dist": "constant", "mean_s": 0.004},
-    "network.switch_issuer": {"dist": "constant", "mean_s": 0.003},
-    "acquirer.service_time": {"dist": "constant", "mean_s": 0.002},
-    "switch.service_time": {"dist": "constant", "mean_s": 0.001},
-    "issuer.service_time": {"dist": "constant", "mean_s": 0.006},
-    "security.keys.offline_share": 0.0,
-}
+FIXED = {**FIXED_DELAYS, "security.keys.offline_share": 0.0}
 TO_SWITCH_AND_BACK_S = 0.05 + 2 * 0.1 + 0.002 + 2 * 0.004 + 0.001  # processing, links, acquirer, switch
 
 

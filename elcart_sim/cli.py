@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from elcart_sim.capacity.cli import add_commands as add_capacity_commands
+from elcart_sim.cli_options import add_scenario_options, scenario_from_args
 from elcart_sim.errors import ElcartSimError
 from elcart_sim.live import add_commands as add_live_commands
 from elcart_sim.report import add_commands as add_report_commands
@@ -50,25 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument(
-        "--scenario",
-        default="national-day",
-        metavar="NAME|PATH",
-        help="bundled scenario name or path to a YAML file (default: %(default)s)",
-    )
-    run.add_argument("--seed", type=int, metavar="N", help="master random seed (default: the scenario's)")
-    run.add_argument(
-        "--scale",
-        type=float,
-        metavar="F",
-        help="scale population and demand, e.g. 0.01 for 1%% (default: the scenario's, 1.0 = national size)",
-    )
-    run.add_argument(
-        "--fidelity",
-        choices=("wire", "fast"),
-        help="wire: ISO 8583 bytes at every host boundary; fast: message objects, same timings "
-        "and outcomes (default: the scenario's, normally wire)",
-    )
+    add_scenario_options(run)
     run.add_argument("--out", default="results", metavar="DIR", help="output folder (default: %(default)s)")
     run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -85,19 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from elcart_sim import plots
-    from elcart_sim.scenario import load_scenario
     from elcart_sim.simulation import run
 
-    overrides = {}
-    if args.seed is not None:
-        overrides["seed"] = args.seed
-    if args.scale is not None:
-        overrides["scale"] = args.scale
-    if args.fidelity is not None:
-        overrides["fidelity"] = args.fidelity
-    scenario = load_scenario(args.scenario)
-    if overrides:
-        scenario = scenario.with_overrides(overrides)
+    scenario = scenario_from_args(args)
     print(
         f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps over "
         f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",

@@ -17,6 +17,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from elcart_sim.cli_options import add_scenario_options, scenario_from_args
+
 __all__ = ["add_commands"]
 
 HEADLINE_METRICS = (
@@ -56,17 +58,6 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 def _wrap(text: str) -> str:
     return textwrap.fill(text, width=96)
-
-
-def _add_scenario_options(parser: argparse.ArgumentParser, *, fidelity: bool = True) -> None:
-    parser.add_argument("--scenario", default="national-day", metavar="NAME|PATH",
-                        help="bundled scenario name or path to a YAML file (default: %(default)s)")
-    parser.add_argument("--seed", type=int, metavar="N", help="master random seed (default: the scenario's)")
-    parser.add_argument("--scale", type=float, metavar="F",
-                        help="scale population and demand, e.g. 0.01 (default: the scenario's)")
-    if fidelity:
-        parser.add_argument("--fidelity", choices=("wire", "fast"),
-                            help="message fidelity; timings are the same in both (default: the scenario's)")
 
 
 def _add_execution_options(parser: argparse.ArgumentParser, *, workers_default: int = 1) -> None:
@@ -120,7 +111,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         epilog=_METRICS_EPILOG + "\n" + _EXECUTION_EPILOG,
         formatter_class=_formatter,
     )
-    _add_scenario_options(replicate)
+    add_scenario_options(replicate)
     _add_study_options(replicate, replications=10)
     _add_execution_options(replicate)
     replicate.set_defaults(handler=_replicate)
@@ -137,7 +128,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--set", dest="assignments", action="append", required=True, metavar="PATH=V1,V2,...",
                        help="a scenario field by dotted path and its values (YAML; commas inside [] or {} "
                        "do not split); repeat for a grid, e.g. --set switch.servers=2,4 --set demand.years_ahead=0,5")
-    _add_scenario_options(sweep)
+    add_scenario_options(sweep)
     _add_study_options(sweep, replications=5)
     _add_execution_options(sweep)
     sweep.set_defaults(handler=_sweep)
@@ -157,7 +148,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     size.add_argument("--target-p99", type=float, required=True, metavar="SECONDS",
                       help="target for the 99th percentile of tap-to-result latency at the peak, in seconds")
-    _add_scenario_options(size, fidelity=False)
+    add_scenario_options(size, fidelity=False)
     size.add_argument("--growth", type=float, metavar="G",
                       help="demand growth per year, e.g. 0.30 (default: the scenario's demand.growth_per_year)")
     size.add_argument("--no-growth", action="store_true", help="skip the years-of-growth question")
@@ -173,15 +164,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 # -- handlers -----------------------------------------------------------------------------------------
-
-
-def _scenario(args: argparse.Namespace):
-    from elcart_sim.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
-    chosen = (("seed", args.seed), ("scale", args.scale), ("fidelity", getattr(args, "fidelity", None)))
-    overrides = {k: v for k, v in chosen if v is not None}
-    return scenario.with_overrides(overrides) if overrides else scenario
 
 
 def _executor(args: argparse.Namespace):
@@ -238,7 +220,7 @@ def _replicate(args: argparse.Namespace) -> int:
     from elcart_sim.capacity.replications import replicate
     from elcart_sim.capacity.tables import interval_table
 
-    scenario = _scenario(args)
+    scenario = scenario_from_args(args)
     _check_replications(args)
     with _executor(args) as executor:
         print(f"{args.replications} replications of {scenario.name} (~{scenario.transactions_expected:,.0f} taps each) "
@@ -258,7 +240,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from elcart_sim.capacity.tables import interval_table
 
     grid = dict(parse_assignment(text) for text in args.assignments)
-    scenario = _scenario(args)
+    scenario = scenario_from_args(args)
     _check_replications(args)
     points = grid_points(grid)
     for point in points:  # every point valid before anything runs
@@ -279,7 +261,7 @@ def _sweep(args: argparse.Namespace) -> int:
 def _size(args: argparse.Namespace) -> int:
     from elcart_sim.capacity.sizing import size
 
-    scenario = _scenario(args)
+    scenario = scenario_from_args(args)
     with _executor(args) as executor:
         print(f"sizing {scenario.name} for p99 ≤ {args.target_p99:g} s on {executor}", file=sys.stderr)
         report = size(

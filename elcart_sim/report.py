@@ -48,6 +48,7 @@ from elcart_sim.capacity import (
     run_tasks,
 )
 from elcart_sim.capacity.sizing import host_loads
+from elcart_sim.cli_options import add_scenario_options
 from elcart_sim.demand import demand_summary, hourly_rates_per_s
 from elcart_sim.errors import ReportError
 from elcart_sim.results import Results
@@ -613,25 +614,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "confidence bands across replications, utilisation per component, sizing curves (p99 against "
         "servers per component) and headroom over the years of growth.",
     )
-    report.add_argument(
-        "--scenario",
-        default=defaults.scenario,
-        metavar="NAME|PATH",
-        help="bundled scenario name or path to a YAML file (default: %(default)s)",
-    )
+    add_scenario_options(report, fidelity=False)  # reports run the fast fidelity
     report.add_argument(
         "--replications",
         type=int,
         default=defaults.replications,
         metavar="N",
         help="independent replications behind every mean and confidence interval (default: %(default)s)",
-    )
-    report.add_argument("--seed", type=int, metavar="N", help="master random seed (default: the scenario's)")
-    report.add_argument(
-        "--scale",
-        type=float,
-        metavar="F",
-        help="scale population and demand, e.g. 0.01 for 1%% (default: the scenario's, 1.0 = national size)",
     )
     report.add_argument(
         "--target-p99",

@@ -8,12 +8,10 @@ forwarded the same way, store-and-forward, until the issuer has it.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import simpy
 
 from elcart_sim.errors import IsoMessageError
-from elcart_sim.host import TIMED_OUT, Host
+from elcart_sim.host import Host, Reply, discard
 from elcart_sim.protocol import messages
 from elcart_sim.protocol.wire import FIDELITIES, WireFormat
 from elcart_sim.records import Table
@@ -43,25 +41,38 @@ class Acquirer(Host):
         super().__init__(env, "acquirer", spec, streams, hops, link_latency_s, wire)
         self.switch = switch
 
-    def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
-        times = yield from self.serve()
+    def authorise(self, raw: bytes, trace_id: int, reply: Reply) -> None:
+        """0100 from a terminal: serve it, forward it to the switch, answer what the switch answers."""
+        self.serve(lambda times: self._forward_authorisation(raw, trace_id, times, reply))
+
+    def _forward_authorisation(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         try:
             request = self.wire.decode(raw)
         except IsoMessageError:
             self.record_hop(trace_id, "0100", times, "30", False)
-            return self.wire.encode(messages.format_error_response(trace_id))
-        reply = self.env.process(self.call_next_hop(self.switch.authorise, raw, trace_id))
-        answer = yield from self.await_reply(reply)
-        if answer is TIMED_OUT:
-            self.env.process(self.call_next_hop(self.switch.reverse, self.wire.encode(messages.reversal_for(request)), trace_id))
-            self.record_hop(trace_id, "0100", times, "91", True)
-            return self.wire.encode(messages.response_to(request, "91"))
-        self.record_hop(trace_id, "0100", times, self.wire.decode(answer).get("39", ""), False)
-        return answer
+            reply(self.wire.encode(messages.format_error_response(trace_id)))
+            return
 
-    def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
-        times = yield from self.serve()
+        def relay(answer: bytes) -> None:
+            self.record_hop(trace_id, "0100", times, self.wire.decode(answer).get("39", ""), False)
+            reply(answer)
+
+        def give_up() -> None:  # the switch did not answer in time: 91 to the terminal, reversal to the switch
+            self.call_next_hop(self.switch.reverse, self.wire.encode(messages.reversal_for(request)), trace_id, discard)
+            self.record_hop(trace_id, "0100", times, "91", True)
+            reply(self.wire.encode(messages.response_to(request, "91")))
+
+        self.call_next_hop(self.switch.authorise, raw, trace_id, relay, give_up)
+
+    def reverse(self, raw: bytes, trace_id: int, reply: Reply) -> None:
+        """0400 from a terminal: serve it, forward it until the switch has it, acknowledge."""
+        self.serve(lambda times: self._forward_reversal(raw, trace_id, times, reply))
+
+    def _forward_reversal(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         request = self.wire.decode(raw)
-        yield from self.call_next_hop(self.switch.reverse, raw, trace_id)
-        self.record_hop(trace_id, "0400", times, "00", False)
-        return self.wire.encode(messages.response_to(request, "00"))
+
+        def acknowledge(_answer: bytes) -> None:
+            self.record_hop(trace_id, "0400", times, "00", False)
+            reply(self.wire.encode(messages.response_to(request, "00")))
+
+        self.call_next_hop(self.switch.reverse, raw, trace_id, acknowledge)

@@ -168,14 +168,22 @@ class FraudInjector:
 
     def _tap(
         self, wallet: Wallet, process: Callable[[bytes], bytes], attack: str, link=None, terminal: int | None = None
-    ) -> simpy.Process:
+    ) -> simpy.Event:
         """A tap at ``terminal`` (default: a random one) with the given phone behaviour, labelled
         ``attack`` (empty for the victim's own purchase)."""
         s = self.surface
         link = link or SimulatedNfcLink(process, s.apdu_latency_s)
         pos = s.terminal(self._terminal() if terminal is None else terminal)
         trace_id = s.next_trace_id()
-        return self.env.process(pos.accept_tap(trace_id, link, self._amount_tyiyn(), wallet.token_masked, self._issuer(wallet), attack))
+        done = self.env.event()
+        pos.accept_tap(trace_id, link, self._amount_tyiyn(), wallet.token_masked, self._issuer(wallet), attack, done.succeed)
+        return done
+
+    def _submit(self, pos: PosTerminal, trace_id: int, request: dict, amount_tyiyn: int, victim: Wallet, attack: str) -> simpy.Event:
+        """An authorisation request sent from ``pos`` without a card dialogue, labelled ``attack``."""
+        done = self.env.event()
+        pos.submit_request(trace_id, request, amount_tyiyn, victim.token_masked, self._issuer(victim), attack, done.succeed)
+        return done
 
     # -- the attacks --------------------------------------------------------------------------------
 
@@ -205,11 +213,7 @@ class FraudInjector:
         request["11"] = terminal.next_stan()
         request["37"] = f"{trace_id:012d}"
         amount = int(request["4"])
-        return (
-            yield self.env.process(
-                terminal.submit_request(trace_id, request, amount, victim.token_masked, self._issuer(victim), "replayed_authorisation")
-            )
-        )
+        return (yield self._submit(terminal, trace_id, request, amount, victim, "replayed_authorisation"))
 
     def replayed_card_answers(self) -> Generator[simpy.Event, object, TapResult | None]:
         captured = yield from self._capture()
@@ -259,11 +263,7 @@ class FraudInjector:
         request = terminal.authorisation_request(trace_id, sniffed, amount, now_local)
         request["22"] = "901"  # magnetic stripe read, full track 2; PIN entry possible
         del request["55"]
-        return (
-            yield self.env.process(
-                terminal.submit_request(trace_id, request, amount, victim.token_masked, self._issuer(victim), "wrong_channel")
-            )
-        )
+        return (yield self._submit(terminal, trace_id, request, amount, victim, "wrong_channel"))
 
     def cloned_device(self) -> Generator[simpy.Event, object, TapResult | None]:
         victim = self._victim_wallet()

@@ -10,12 +10,10 @@ Either way each purchase is debited at most once and only if the terminal saw it
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 import simpy
 
 from elcart_sim import accounts
-from elcart_sim.host import Host
+from elcart_sim.host import Host, Reply
 from elcart_sim.ledger import Ledger
 from elcart_sim.population import CARD_STATUSES, Bank, Population
 from elcart_sim.protocol import messages
@@ -61,8 +59,11 @@ class Issuer(Host):
 
     # -- 0100 ----------------------------------------------------------------------------------
 
-    def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
-        times = yield from self.serve()
+    def authorise(self, raw: bytes, trace_id: int, reply: Reply) -> None:
+        """0100 from the switch: serve it, decide, post an approval, answer."""
+        self.serve(lambda times: self._answer_authorisation(raw, trace_id, times, reply))
+
+    def _answer_authorisation(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         request = self.wire.decode(raw)
         response_code, reason = self._decide_and_post(request, trace_id)
         authorisation_id = None
@@ -71,7 +72,7 @@ class Issuer(Host):
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
         response = messages.response_to(request, response_code, authorisation_id)
         self.record_hop(trace_id, "0100", times, response_code, False)
-        return self.wire.encode(response)
+        reply(self.wire.encode(response))
 
     def _decide_and_post(self, request: dict, trace_id: int) -> tuple[str, str]:
         card = self.population.card_of_pan(request["2"])
@@ -93,8 +94,11 @@ class Issuer(Host):
 
     # -- 0400 ----------------------------------------------------------------------------------
 
-    def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
-        times = yield from self.serve()
+    def reverse(self, raw: bytes, trace_id: int, reply: Reply) -> None:
+        """0400 from the switch: serve it, undo the approved debit (or mark the trace), acknowledge."""
+        self.serve(lambda times: self._answer_reversal(raw, trace_id, times, reply))
+
+    def _answer_reversal(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         request = self.wire.decode(raw)
         posted = self._approved.pop(trace_id, None)
         if posted is None:
@@ -103,4 +107,4 @@ class Issuer(Host):
             account, amount = posted
             self.ledger.post(self.settlement_account, account, amount, kind="reversal", trace_id=trace_id, at=self.env.now)
         self.record_hop(trace_id, "0400", times, "00", False)
-        return self.wire.encode(messages.response_to(request, "00"))
+        reply(self.wire.encode(messages.response_to(request, "00")))

@@ -1,8 +1,10 @@
 """A pool of identical servers with one FIFO queue: the capacity of every host in the chain.
 
-`request()` returns an event that fires when a server is free; `release()` hands the server to
-the next in line. It is a counter and a deque, not `simpy.Resource`: the same semantics at a
-fraction of the cost (see shared/reference/simpy-performance.md). The pool keeps the time
+`request(then)` calls `then()` as soon as a server is the requester's — at once when one is
+free, else when the requester reaches the head of the queue; `release()` hands the server to the
+next in line. It is a counter and a deque of callbacks, not `simpy.Resource`: the same FIFO
+semantics without an event per request (see shared/reference/simpy-performance.md: seize and
+release fall from microseconds to tens of nanoseconds, and a free server costs no event). The pool keeps the time
 integrals of busy servers and queue length, so utilisation and mean queue length are exact,
 and Little's law can be checked per component.
 """
@@ -10,6 +12,7 @@ and Little's law can be checked per component.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import simpy
 
@@ -26,7 +29,7 @@ class ServerPool:
         self.name = name
         self.capacity = capacity
         self.busy = 0
-        self._waiting: deque[simpy.Event] = deque()
+        self._waiting: deque[Callable[[], None]] = deque()
         self._busy_area = 0.0
         self._queue_area = 0.0
         self._last = env.now
@@ -41,25 +44,23 @@ class ServerPool:
             self._queue_area += len(self._waiting) * elapsed
             self._last = now
 
-    def request(self) -> simpy.Event:
-        """An event that fires when one of the servers is this requester's."""
+    def request(self, then: Callable[[], None]) -> None:
+        """Call `then()` when one of the servers is this requester's: now if one is free."""
         self._account()
-        event = simpy.Event(self.env)
         if self.busy < self.capacity:
             self.busy += 1
-            event.succeed()
+            then()
         else:
-            self._waiting.append(event)
+            self._waiting.append(then)
             if len(self._waiting) > self.max_queue:
                 self.max_queue = len(self._waiting)
-        return event
 
     def release(self) -> None:
-        """Give the server back; the longest waiter gets it."""
+        """Give the server back; the longest waiter gets it now."""
         self._account()
         self.served += 1
         if self._waiting:
-            self._waiting.popleft().succeed()
+            self._waiting.popleft()()
         else:
             self.busy -= 1
 

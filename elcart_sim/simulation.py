@@ -213,9 +213,16 @@ class Simulation:
         return self.wallet(card).token_masked, self.population.bank_of_card(card).code
 
     def start_tap(
-        self, card: int | None, terminal: int, amount_tyiyn: int, link: NfcLink | None = None, *, attack: str = ""
-    ) -> simpy.Process:
-        """Start one customer's payment now; returns the SimPy process (its value is a TapResult).
+        self,
+        card: int | None,
+        terminal: int,
+        amount_tyiyn: int,
+        link: NfcLink | None = None,
+        *,
+        attack: str = "",
+        then: Callable[[TapResult], None] | None = None,
+    ) -> None:
+        """Start one customer's payment now; `then(result)` when it has ended.
 
         `card=None` is a live device on `link` (e.g. a PcscLink): who pays is read from the token
         it presents (identify_token). `attack` labels an injected attack in the record."""
@@ -229,15 +236,14 @@ class Simulation:
             if link is None:
                 link = SimulatedNfcLink(wallet.present(), self.apdu_latency_s)
             token_masked, issuer_code = wallet.token_masked, self.population.bank_of_card(card).code
-        return self.env.process(
-            self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack)
-        )
+        self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack, then)
 
     def tap(self, card: int | None, terminal: int, amount_tyiyn: int, link: NfcLink | None = None) -> TapResult:
         """Run one tap to its final state (and any reversal it caused) and return what the terminal showed."""
-        process = self.start_tap(card, terminal, amount_tyiyn, link)
+        results: list[TapResult] = []
+        self.start_tap(card, terminal, amount_tyiyn, link, then=results.append)
         self.env.run()
-        return process.value
+        return results[0]
 
     # -- the day --------------------------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ debited. A request it cannot decode is answered 30 (format error).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 
 import simpy
 
 from elcart_sim.card_authentication import Authentication, CardAuthentication
 from elcart_sim.errors import IsoMessageError
-from elcart_sim.host import TIMED_OUT, Host
+from elcart_sim.host import Host, Reply, discard
 from elcart_sim.issuer import Issuer
 from elcart_sim.population import Population
 from elcart_sim.protocol import messages
@@ -90,13 +90,17 @@ class Switch(Host):
 
     # -- 0100 ----------------------------------------------------------------------------------
 
-    def authorise(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
-        times = yield from self.serve()
+    def authorise(self, raw: bytes, trace_id: int, reply: Reply) -> None:
+        """0100 from an acquirer: serve it, rule on the token, route it to the issuer, relay the answer."""
+        self.serve(lambda times: self._route_authorisation(raw, trace_id, times, reply))
+
+    def _route_authorisation(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         try:
             request = self.wire.decode(raw)
         except IsoMessageError:
             self.record_hop(trace_id, "0100", times, "30", False)
-            return self.wire.encode(messages.format_error_response(trace_id))
+            reply(self.wire.encode(messages.format_error_response(trace_id)))
+            return
         authentication = None
         if self.population.bank_of_token_bin(request["2"][:6]) is not None:
             decline, authentication = self.check_token(request)
@@ -105,32 +109,44 @@ class Switch(Host):
                 response = messages.response_to(request, decline.response_code, additional_response=decline.code)
                 if authentication is not None and authentication.verified:
                     response["55"] = self.card_authentication.issuer_authentication_data(authentication, False)
-                return self.wire.encode(response)
+                reply(self.wire.encode(response))
+                return
         issuer, forwarded, response_code = self.route(request)
         if issuer is None:
             self.record_hop(trace_id, "0100", times, response_code, False)
-            return self.wire.encode(messages.response_to(request, response_code))
-        reply = self.env.process(self.call_next_hop(issuer.authorise, self.wire.encode(forwarded), trace_id))
-        answer = yield from self.await_reply(reply)
-        if answer is TIMED_OUT:
-            self.env.process(self.call_next_hop(issuer.reverse, self.wire.encode(messages.reversal_for(forwarded)), trace_id))
+            reply(self.wire.encode(messages.response_to(request, response_code)))
+            return
+
+        def relay(answer: bytes) -> None:
+            response = self.wire.decode(answer)
+            response["2"] = request["2"]  # back to the token
+            if authentication is not None and authentication.verified:
+                response["55"] = self.card_authentication.issuer_authentication_data(authentication, response["39"] == "00")
+            self.record_hop(trace_id, "0100", times, response["39"], False)
+            reply(self.wire.encode(response))
+
+        def give_up() -> None:  # the issuer did not answer in time: 91 upstream, reversal to the issuer
+            self.call_next_hop(issuer.reverse, self.wire.encode(messages.reversal_for(forwarded)), trace_id, discard)
             self.record_hop(trace_id, "0100", times, "91", True)
-            return self.wire.encode(messages.response_to(request, "91"))
-        response = self.wire.decode(answer)
-        response["2"] = request["2"]  # back to the token
-        if authentication is not None and authentication.verified:
-            response["55"] = self.card_authentication.issuer_authentication_data(authentication, response["39"] == "00")
-        self.record_hop(trace_id, "0100", times, response["39"], False)
-        return self.wire.encode(response)
+            reply(self.wire.encode(messages.response_to(request, "91")))
+
+        self.call_next_hop(issuer.authorise, self.wire.encode(forwarded), trace_id, relay, give_up)
 
     # -- 0400 ----------------------------------------------------------------------------------
 
-    def reverse(self, raw: bytes, trace_id: int) -> Generator[simpy.Event, object, bytes]:
+    def reverse(self, raw: bytes, trace_id: int, reply: Reply) -> None:
         """Reversals are store-and-forward: delivered to the issuer however long it takes."""
-        times = yield from self.serve()
+        self.serve(lambda times: self._route_reversal(raw, trace_id, times, reply))
+
+    def _route_reversal(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         request = self.wire.decode(raw)
         issuer, forwarded, response_code = self.route(request)
-        if issuer is not None:
-            yield from self.call_next_hop(issuer.reverse, self.wire.encode(forwarded), trace_id)
-        self.record_hop(trace_id, "0400", times, response_code or "00", False)
-        return self.wire.encode(messages.response_to(request, "00"))
+
+        def acknowledge(_answer: object = None) -> None:
+            self.record_hop(trace_id, "0400", times, response_code or "00", False)
+            reply(self.wire.encode(messages.response_to(request, "00")))
+
+        if issuer is None:
+            acknowledge()
+        else:
+            self.call_next_hop(issuer.reverse, self.wire.encode(forwarded), trace_id, acknowledge)

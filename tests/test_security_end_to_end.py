@@ -102,9 +102,10 @@ def test_a_phone_replacement_deletes_the_old_token_and_provisions_the_new_phone_
     old_phone = sim.terminal(0)  # the old phone, still in someone's hand, is refused by the network
     from elcart_sim.terminal.nfc_link import SimulatedNfcLink
 
-    result = sim.env.process(old_phone.accept_tap(sim.next_trace_id(), SimulatedNfcLink(old.present(), lambda: 0.02), 1_000, old.token_masked, "X"))
-    sim.env.run(result)
-    assert (result.value.response_code, result.value.stopped_by) == ("14", "token_status")
+    results = []
+    old_phone.accept_tap(sim.next_trace_id(), SimulatedNfcLink(old.present(), lambda: 0.02), 1_000, old.token_masked, "X", then=results.append)
+    sim.env.run()
+    assert (results[0].response_code, results[0].stopped_by) == ("14", "token_status")
 
 
 def test_a_failed_idv_leaves_the_new_phone_without_a_token():
@@ -151,9 +152,10 @@ def test_a_locked_phone_produces_no_payment(sim):
 
 def test_a_terminal_sending_garbage_gets_a_format_error_and_one_final_state(sim):
     terminal = sim.terminal(0)
-    process = sim.env.process(terminal.submit_request(sim.next_trace_id(), b"0100\x00garbage", 1_000, "", "", "hostile"))
+    results = []
+    terminal.submit_request(sim.next_trace_id(), b"0100\x00garbage", 1_000, "", "", "hostile", then=results.append)
     sim.env.run()
-    result = process.value
+    [result] = results
     assert (result.outcome, result.response_code, result.reason) == ("declined", "30", "Format error")
     tx = sim.records.transactions.to_frame()
     assert len(tx) == 1 and tx.outcome.iloc[0] == "declined" and tx.attack.iloc[0] == "hostile" and tx.apdus.iloc[0] == 0
@@ -162,9 +164,10 @@ def test_a_terminal_sending_garbage_gets_a_format_error_and_one_final_state(sim)
 
 
 def test_the_switch_answers_garbage_with_a_format_error(sim):
-    process = sim.env.process(sim.switch.authorise(b"\x01\x02garbage", 7))
+    answers = []
+    sim.switch.authorise(b"\x01\x02garbage", 7, answers.append)
     sim.env.run()
-    answer = iso8583.decode(process.value)
+    answer = iso8583.decode(answers[0])
     assert (answer["t"], answer["39"], answer["37"]) == ("0110", "30", "000000000007")
     hops = sim.records.hops.to_frame()
     assert list(zip(hops.hop, hops.mti, hops.response_code)) == [("switch", "0100", "30")]
@@ -185,16 +188,20 @@ def test_a_well_formed_request_with_malformed_chip_data_is_declined_30_by_the_sw
     card = good_card(sim)
     terminal, wallet, request = _request(sim, card)
     request["55"] += bytes.fromhex("DF0101FF")  # a tag the host spec does not allow
-    process = sim.env.process(terminal.submit_request(int(request["37"]), request, 1_000, wallet.token_masked, "X"))
+    results = []
+    terminal.submit_request(int(request["37"]), request, 1_000, wallet.token_masked, "X", then=results.append)
     sim.env.run()
-    assert (process.value.response_code, process.value.stopped_by) == ("30", "icc_data")
-    assert process.value.reason == "Format error: chip data (DE55) do not follow the host spec"
+    [result] = results
+    assert (result.response_code, result.stopped_by) == ("30", "icc_data")
+    assert result.reason == "Format error: chip data (DE55) do not follow the host spec"
 
 
 def test_the_token_number_swiped_or_keyed_is_outside_its_domain(sim):
     card = good_card(sim)
     terminal, wallet, request = _request(sim, card, **{"22": "901", "55": None})
-    process = sim.env.process(terminal.submit_request(int(request["37"]), request, 1_000, wallet.token_masked, "X"))
+    results = []
+    terminal.submit_request(int(request["37"]), request, 1_000, wallet.token_masked, "X", then=results.append)
     sim.env.run()
-    assert (process.value.response_code, process.value.stopped_by) == ("57", "token_domain")
-    assert process.value.reason == "Transaction not permitted to cardholder: token used outside its domain: not a contactless tap at a POS"
+    [result] = results
+    assert (result.response_code, result.stopped_by) == ("57", "token_domain")
+    assert result.reason == "Transaction not permitted to cardholder: token used outside its domain: not a contactless tap at a POS"

@@ -8,11 +8,15 @@ from elcart_sim.server_pool import ServerPool
 
 
 def customer(env, pool, service_s, log, name):
-    yield pool.request()
-    log.append((name, "start", env.now))
-    yield env.timeout(service_s)
-    pool.release()
-    log.append((name, "end", env.now))
+    def start():
+        log.append((name, "start", env.now))
+        env.timeout(service_s).callbacks.append(end)
+
+    def end(_event):
+        pool.release()
+        log.append((name, "end", env.now))
+
+    pool.request(start)
 
 
 def test_two_servers_serve_in_arrival_order_with_exact_times():
@@ -20,7 +24,7 @@ def test_two_servers_serve_in_arrival_order_with_exact_times():
     pool = ServerPool(env, "switch", 2)
     log = []
     for i, service in enumerate([4.0, 4.0, 1.0, 1.0]):
-        env.process(customer(env, pool, service, log, f"c{i}"))
+        customer(env, pool, service, log, f"c{i}")
     env.run()
     starts = {name: t for name, what, t in log if what == "start"}
     assert starts == {"c0": 0.0, "c1": 0.0, "c2": 4.0, "c3": 4.0}

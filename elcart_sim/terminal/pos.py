@@ -18,13 +18,13 @@ fraud scenarios, and hostile-input tests.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
-from elcart_sim.host import round_trip
+from elcart_sim.host import after, discard, round_trip, within
 from elcart_sim.population import Bank, Terminal
 from elcart_sim.errors import IsoMessageError
 from elcart_sim.protocol import iso8583, messages
@@ -55,6 +55,21 @@ class _Online:
     response: dict | None
 
 
+@dataclass(slots=True)
+class _Payment:
+    """One customer's payment at a checkout while it is under way."""
+
+    trace_id: int
+    amount_tyiyn: int
+    token_masked: str | None
+    issuer_code: str | None
+    attack: str
+    then: Callable[[TapResult], None] | None
+    queued_at: float
+    tapped_at: float = 0.0
+    kernel: KernelOutcome | None = None  # None for a request that no card dialogue produced
+
+
 @dataclass(frozen=True, slots=True)
 class TapResult:
     """What the terminal showed, and the card dialogue that led to it."""
@@ -76,7 +91,7 @@ class TerminalServices:
     env: simpy.Environment
     kernel: ContactlessKernel
     wire: WireFormat  # how messages cross to the acquirer: bytes or objects (the run's fidelity)
-    acquirer: object  # elcart_sim.acquirer.Acquirer (authorise/reverse processes)
+    acquirer: object  # elcart_sim.acquirer.Acquirer (authorise/reverse handlers)
     business_day: datetime.datetime  # local midnight of the simulated day
     acquirer_link_latency_s: Sampler
     processing_s: Sampler
@@ -106,7 +121,7 @@ class PosTerminal:
         self._stan = self._stan % 999_999 + 1
         return f"{self._stan:06d}"
 
-    # -- the tap ----------------------------------------------------------------------------------
+    # -- the payment ------------------------------------------------------------------------------
 
     def accept_tap(
         self,
@@ -116,73 +131,95 @@ class PosTerminal:
         token_masked: str | None,
         issuer_code: str | None,
         attack: str = "",
-    ) -> Generator[simpy.Event, object, TapResult]:
-        """SimPy process: one customer's payment at this checkout, tap to receipt.
+        then: Callable[[TapResult], None] | None = None,
+    ) -> None:
+        """One customer's payment at this checkout, tap to receipt; `then(result)` when it has ended.
 
-        On a live link the APDU durations are measured wall time, and simulated time advances by
-        them. ``token_masked``/``issuer_code`` None: a live device, identified by its token.
-        ``attack`` labels an injected attack (fraud.py) in the record."""
+        The customer waits for the lane; the card dialogue's APDUs take their time, then the
+        terminal's processing; the authorisation goes online. On a live link the APDU durations
+        are measured wall time, and simulated time advances by them. ``token_masked``/
+        ``issuer_code`` None: a live device, identified by its token. ``attack`` labels an
+        injected attack (fraud.py) in the record."""
+        payment = _Payment(trace_id, amount_tyiyn, token_masked, issuer_code, attack, then, self.services.env.now)
+        self.lane.request(lambda: self._tap(payment, link))
+
+    def submit_request(
+        self,
+        trace_id: int,
+        request: dict[str, Any] | bytes,
+        amount_tyiyn: int,
+        token_masked: str,
+        issuer_code: str,
+        attack: str = "",
+        then: Callable[[TapResult], None] | None = None,
+    ) -> None:
+        """Send an authorisation request that no card dialogue here produced — a message dict
+        (encoded per the run's fidelity) or raw bytes sent as they are — and record it like a
+        tap with no APDUs; `then(result)` when it has ended."""
+        payment = _Payment(trace_id, amount_tyiyn, token_masked, issuer_code, attack, then, self.services.env.now)
+
+        def send() -> None:
+            payment.tapped_at = self.services.env.now
+            self.go_online(trace_id, request, lambda online: self._close(payment, online))
+
+        self.lane.request(send)
+
+    def _tap(self, payment: _Payment, link: NfcLink) -> None:
+        """The lane is free: the card dialogue, then — if the card went online — the host dialogue."""
         s = self.services
         env = s.env
-        queued_at = env.now
-        yield self.lane.request()
-        tapped_at = env.now
+        payment.tapped_at = tapped_at = env.now
         now_local = s.business_day + datetime.timedelta(seconds=tapped_at)
         un = s.unpredictable_number().to_bytes(4, "big")
-        kernel = s.kernel.perform(link, amount_tyiyn, now_local.strftime("%y%m%d"), un)
-        if token_masked is None or issuer_code is None:
+        payment.kernel = kernel = s.kernel.perform(link, payment.amount_tyiyn, now_local.strftime("%y%m%d"), un)
+        if payment.token_masked is None or payment.issuer_code is None:
             identified = s.identify_token(kernel.token_pan) if s.identify_token and kernel.token_pan else ("", "")
-            token_masked, issuer_code = identified
+            payment.token_masked, payment.issuer_code = identified
         if s.apdus is not None:
             apdu_at = tapped_at
             for seq, exchange in enumerate(kernel.exchanges):
                 sw = exchange.response[-2:].hex().upper() if len(exchange.response) >= 2 else ""
-                s.apdus.append(trace_id, seq, apdu_at, exchange.name, len(exchange.command), sw, exchange.duration_s)
+                s.apdus.append(payment.trace_id, seq, apdu_at, exchange.name, len(exchange.command), sw, exchange.duration_s)
                 apdu_at += exchange.duration_s
-        yield env.timeout(kernel.nfc_s)
         if kernel.outcome != "online":
-            online = _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None)
-        else:
-            yield env.timeout(s.processing_s())
-            request = self.authorisation_request(trace_id, kernel, amount_tyiyn, now_local)
-            online = yield from self.go_online(trace_id, request)
-        result = TapResult(trace_id, online.outcome, online.response_code, online.reason, kernel, online.stopped_by, online.request, online.response)
-        yield from self._close(result, tapped_at, queued_at, kernel.nfc_s, online.host_s, amount_tyiyn, issuer_code, token_masked, len(kernel.exchanges), attack)
-        return result
+            after(env, kernel.nfc_s, self._close, payment, _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None))
+            return
 
-    def submit_request(
-        self, trace_id: int, request: dict[str, Any] | bytes, amount_tyiyn: int, token_masked: str, issuer_code: str, attack: str = ""
-    ) -> Generator[simpy.Event, object, TapResult]:
-        """SimPy process: send an authorisation request that no card dialogue here produced —
-        a message dict (encoded per the run's fidelity) or raw bytes sent as they are — and
-        record it like a tap with no APDUs."""
-        s = self.services
-        env = s.env
-        queued_at = env.now
-        yield self.lane.request()
-        tapped_at = env.now
-        online = yield from self.go_online(trace_id, request)
-        result = TapResult(trace_id, online.outcome, online.response_code, online.reason, None, online.stopped_by, online.request, online.response)
-        yield from self._close(result, tapped_at, queued_at, 0.0, online.host_s, amount_tyiyn, issuer_code, token_masked, 0, attack)
-        return result
+        def send() -> None:
+            request = self.authorisation_request(payment.trace_id, kernel, payment.amount_tyiyn, now_local)
+            self.go_online(payment.trace_id, request, lambda online: self._close(payment, online))
 
-    def go_online(self, trace_id: int, request: dict[str, Any] | bytes) -> Generator[simpy.Event, object, _Online]:
+        def process() -> None:  # the phone has left the field; the terminal prepares the 0100
+            after(env, s.processing_s(), send)
+
+        after(env, kernel.nfc_s, process)
+
+    def go_online(self, trace_id: int, request: dict[str, Any] | bytes, then: Callable[[_Online], None]) -> None:
         """Send the 0100 to the acquirer and wait for the 0110 no longer than the timeout; on a
-        timeout send the reversal (when the request was a message) and end reversed."""
+        timeout send the reversal (when the request was a message) and end reversed.
+        `then(online)` gets how the host dialogue ended."""
         s = self.services
         env = s.env
         payload = request if isinstance(request, bytes) else s.wire.encode(request)
-        sent_at = env.now
-        reply = env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id))
-        yield reply | env.timeout(s.timeout_s)
-        host_s = env.now - sent_at
         sent = request if isinstance(request, dict) else None
-        if not reply.triggered:
+        sent_at = env.now
+
+        def answered(raw: Any) -> None:
+            then(self._answer(s.wire.decode(raw), sent, env.now - sent_at))
+
+        def timed_out() -> None:
+            host_s = env.now - sent_at
             if sent is None:
-                return _Online("reversed", "68", "no answer from the acquirer in time; nothing to reverse (not a valid 0100)", "", host_s, None, None)
-            env.process(round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id))
-            return _Online("reversed", "68", "no answer from the acquirer in time; reversal sent", "", host_s, sent, None)
-        response = s.wire.decode(reply.value)
+                then(_Online("reversed", "68", "no answer from the acquirer in time; nothing to reverse (not a valid 0100)", "", host_s, None, None))
+                return
+            round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
+            then(_Online("reversed", "68", "no answer from the acquirer in time; reversal sent", "", host_s, sent, None))
+
+        round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id, within(env, s.timeout_s, answered, timed_out))
+
+    @staticmethod
+    def _answer(response: dict[str, Any], sent: dict | None, host_s: float) -> _Online:
+        """How the host dialogue ended, from the 0110 the terminal received (pure)."""
         response_code = response["39"]
         if response_code == "00":
             return _Online("approved", "00", "", "", host_s, sent, response)
@@ -196,17 +233,27 @@ class PosTerminal:
                 reason, stopped_by = f"{reason}: {decline.description}", decline.check
         return _Online("declined", response_code, reason, stopped_by, host_s, sent, response)
 
-    def _close(
-        self, result: TapResult, tapped_at: float, queued_at: float, nfc_s: float, host_s: float,
-        amount_tyiyn: int, issuer_code: str | None, token_masked: str | None, apdus: int, attack: str,
-    ) -> Generator[simpy.Event, object, None]:  # fmt: skip
-        """Receipt for an approval, free the lane, write the transaction record."""
+    def _close(self, payment: _Payment, online: _Online) -> None:
+        """The result is shown; an approval waits for its fiscal receipt, then the payment ends."""
+        s = self.services
+        result = TapResult(
+            payment.trace_id, online.outcome, online.response_code, online.reason, payment.kernel, online.stopped_by, online.request, online.response
+        )
+        if result.outcome == "approved":
+            after(s.env, s.receipt_print_s(), self._end, payment, result, online.host_s, s.env.now)
+        else:
+            self._end(payment, result, online.host_s, s.env.now)
+
+    def _end(self, payment: _Payment, result: TapResult, host_s: float, result_at: float) -> None:
+        """Print the receipt of an approval, free the lane, write the transaction record."""
         s = self.services
         env = s.env
-        result_at = env.now
+        tapped_at, queued_at, amount_tyiyn = payment.tapped_at, payment.queued_at, payment.amount_tyiyn
+        issuer_code, token_masked, attack = payment.issuer_code, payment.token_masked, payment.attack
+        kernel = payment.kernel
+        nfc_s, apdus = (kernel.nfc_s, len(kernel.exchanges)) if kernel is not None else (0.0, 0)
         receipt_no = -1
         if result.outcome == "approved":
-            yield env.timeout(s.receipt_print_s())
             receipt = self.kkm.issue_receipt(result.trace_id, amount_tyiyn, env.now)
             receipt_no = receipt.receipt_no
             s.receipts.append(result.trace_id, receipt.kkm_id, receipt.receipt_no, receipt.fiscal_sign, amount_tyiyn, env.now)
@@ -215,7 +262,6 @@ class PosTerminal:
             result.trace_id,
             tapped_at,
             result_at,
-            result_at - tapped_at,
             nfc_s,
             host_s,
             tapped_at - queued_at,
@@ -233,6 +279,8 @@ class PosTerminal:
             attack,
             result.stopped_by,
         )
+        if payment.then is not None:
+            payment.then(result)
 
     # -- the request (pure) -------------------------------------------------------------------------
 

@@ -24,6 +24,14 @@ bitmask of the ``replay_window`` values below it. A value below the highest but 
 window and not yet seen is accepted — one phone's authorisations can overtake each other in the
 network. When the issuer has answered, the service signs the answer with an ARPC (method 2) under
 the same session key; the switch returns it in DE55 tag 91 of the 0110.
+
+In the fast fidelity DE55 is a :class:`~elcart_sim.protocol.emv_objects.ChipData` and the ARQC a
+``Cryptogram`` object saying which key made it over what: the same checks run in the same order,
+and step 3 compares instead of recomputing — the key must be the token's (the key the token
+service derives for this token and the IAD's key index) and what it was made over must be what
+DE55 carries, which is exactly when the real ARQC would verify. Tag 91 is then an ``Arpc`` object.
+A DE55 of bytes (an attack built from bytes, a live tap) is verified with the real cryptography
+in either fidelity.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from elcart_sim.errors import CryptogramError, ProtocolError
 from elcart_sim.protocol import arqc_verify
 from elcart_sim.protocol.cryptogram import IssuerApplicationData, arqc_input
 from elcart_sim.protocol.decline_reasons import DeclineReason
+from elcart_sim.protocol.emv_objects import Arpc, ChipData, Cryptogram
 from elcart_sim.protocol.icc_data import parse_icc_data
 from elcart_sim.protocol.tlv import encode
 from elcart_sim.scenario import SecuritySpec
@@ -73,24 +82,35 @@ class CounterWindow:
             self.seen |= 1 << (self.highest - value)
 
 
-@dataclass(slots=True)
 class _TokenMemory:
-    atc: CounterWindow = field(default_factory=CounterWindow)
-    key_index: CounterWindow = field(default_factory=CounterWindow)
+    __slots__ = ("atc", "key_index")
+
+    def __init__(self) -> None:
+        self.atc = CounterWindow()
+        self.key_index = CounterWindow()
 
 
 @dataclass(frozen=True, slots=True)
 class Authentication:
     """The verdict on one authorisation request: ``decline`` None when every check passed.
-    ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC."""
+    ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC; in the
+    fast fidelity ``cryptogram`` (the verified ARQC object) instead."""
 
     decline: DeclineReason | None
     session_key: bytes = field(default=b"", repr=False)
     arqc: bytes = field(default=b"", repr=False)
+    cryptogram: Cryptogram | None = field(default=None, repr=False)
 
     @property
     def verified(self) -> bool:
-        return bool(self.session_key)
+        return bool(self.session_key) or self.cryptogram is not None
+
+
+# Verdicts reached before the cryptogram is verified carry nothing else: one of each suffices.
+_EARLY = {
+    reason: Authentication(reason)
+    for reason in (DeclineReason.ICC_DATA_MISMATCH, DeclineReason.CRYPTOGRAM_VERSION, DeclineReason.KEY_UNKNOWN, DeclineReason.ARQC)
+}
 
 
 class CardAuthentication:
@@ -106,8 +126,11 @@ class CardAuthentication:
 
     def authenticate(self, record: TokenRecord, request: dict[str, Any], now: float) -> Authentication:
         """Check the chip data of authorisation request ``request`` for token ``record`` at ``now``."""
+        chip = request.get("55", b"")
+        if type(chip) is ChipData:
+            return self._authenticate_object(record, request, chip, now)
         try:
-            tags = parse_icc_data(request.get("55", b""))
+            tags = parse_icc_data(chip)
             data = arqc_input(tags)
             arqc = tags[0x9F26]
             atc = int.from_bytes(tags[0x9F36], "big")
@@ -130,7 +153,33 @@ class CardAuthentication:
             return Authentication(DeclineReason.ARQC)
         if not genuine:
             return Authentication(DeclineReason.ARQC)
-        reason = self.token_service.device_violation(record, iad.device_id)
+        return Authentication(self._after_cryptogram(record, atc, key_index, iad.device_id, expires_at, now), session_key, arqc)
+
+    def _authenticate_object(self, record: TokenRecord, request: dict[str, Any], chip: ChipData, now: float) -> Authentication:
+        """``authenticate`` for chip data as an object: the same checks in the same order."""
+        terminal = chip.terminal
+        if terminal.amount != request.get("4") or terminal.currency != request.get("49", "").zfill(4):
+            return _EARLY[DeclineReason.ICC_DATA_MISMATCH]
+        if chip.cryptogram_version != self.cryptogram_version:
+            return _EARLY[DeclineReason.CRYPTOGRAM_VERSION]
+        token_pan = record.token_pan
+        key_index = chip.key_index
+        expires_at = None if key_index is None or key_index == 0 else self.token_service.key_expiry(token_pan, key_index)
+        if expires_at is None:
+            return _EARLY[DeclineReason.KEY_UNKNOWN]
+        cryptogram = chip.cryptogram
+        # The ARQC verifies iff it was made with this token's key number key_index over what DE55 carries.
+        if cryptogram.key_token != token_pan or cryptogram.key_index != key_index or cryptogram.over != chip[:6]:
+            return _EARLY[DeclineReason.ARQC]
+        reason = self._after_cryptogram(record, chip.atc, key_index, chip.device_id, expires_at, now)
+        return Authentication(reason, cryptogram=cryptogram)
+
+    def _after_cryptogram(
+        self, record: TokenRecord, atc: int, key_index: int, device_id: int | None, expires_at: float, now: float
+    ) -> DeclineReason | None:
+        """Steps 4-7 for a verified cryptogram: the decline, or None with the ATC and key remembered."""
+        token_pan = record.token_pan
+        reason = self.token_service.device_violation(record, device_id)
         if reason is None and expires_at <= now:
             reason = DeclineReason.KEY_EXPIRED
         memory = self._memory.get(token_pan)
@@ -147,18 +196,21 @@ class CardAuthentication:
             elif memory.key_index.check(key_index, self.replay_window) != FRESH:
                 reason = DeclineReason.KEY_REUSED
         if reason is not None:
-            return Authentication(reason, session_key, arqc)
+            return reason
         memory.atc.accept(atc, self.replay_window)
         memory.key_index.accept(key_index, self.replay_window)
-        return Authentication(None, session_key, arqc)
+        return None
 
     def highest_atc(self, token_pan: str) -> int:
         """The highest ATC accepted for the token so far (0 before its first tap)."""
         memory = self._memory.get(token_pan)
         return memory.atc.highest if memory is not None else 0
 
-    def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes:
-        """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not."""
+    def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes | Arpc:
+        """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not
+        (for a cryptogram object: the same as an Arpc object, nothing computed)."""
+        if authentication.cryptogram is not None:
+            return Arpc(authentication.cryptogram, approved)
         csu = arqc_verify.CSU_APPROVED if approved else arqc_verify.CSU_DECLINED
         return encode(0x91, arqc_verify.arpc(authentication.session_key, authentication.arqc, csu) + csu)
 
@@ -168,3 +220,4 @@ class CardAuthentication:
             imk = self.token_service.issuer_master_key(record.token_pan[:6])
             key = self._icc_master_keys[record.token_pan] = arqc_verify.icc_master_key(imk, record.token_pan, record.psn)
         return key
+

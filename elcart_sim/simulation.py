@@ -34,7 +34,7 @@ from elcart_sim.scenario import Scenario
 from elcart_sim.streams import RandomStreams
 from elcart_sim.switch import Switch
 from elcart_sim.terminal.kernel import ContactlessKernel, TerminalConfig
-from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.terminal.nfc_link import NfcLink
 from elcart_sim.terminal.pos import PosTerminal, TapResult, TerminalServices
 from elcart_sim.token_lifecycle import TokenLifecycle
 from elcart_sim.token_service import TokenService
@@ -86,7 +86,8 @@ class Simulation:
         self.terminal_services = TerminalServices(
             env=env,
             kernel=ContactlessKernel(
-                TerminalConfig(aid=self.aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm)
+                TerminalConfig(aid=self.aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm),
+                objects=scenario.fidelity == "fast",  # the card dialogue as objects over a wallet's link
             ),
             wire=wire,
             acquirer=self.acquirer,
@@ -234,7 +235,7 @@ class Simulation:
         else:
             wallet = self.wallet(card)
             if link is None:
-                link = SimulatedNfcLink(wallet.present(), self.apdu_latency_s)
+                link = wallet.link(self.apdu_latency_s)
             token_masked, issuer_code = wallet.token_masked, self.population.bank_of_card(card).code
         self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack, then)
 

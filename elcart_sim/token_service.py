@@ -25,13 +25,12 @@ step and key issue is one row of the ``token_events`` table when the service is 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 
 from elcart_sim.errors import TokenServiceError
 from elcart_sim.identity import IdvResult
 from elcart_sim.phone.applet import TokenCredential
-from elcart_sim.phone.keys import LimitedUseKey
+from elcart_sim.phone.keys import KeyBatch, LimitedUseKey
 from elcart_sim.population import Population
 from elcart_sim.protocol.cryptogram import derive_icc_master_key, derive_limited_use_key
 from elcart_sim.protocol.decline_reasons import DeclineReason
@@ -62,7 +61,7 @@ class TokenRecord:
     status: str = "active"
     status_reason: str = ""
     next_key_index: int = 1
-    key_batches: list[tuple[int, int, float]] = field(default_factory=list)  # (first, last, expires_at)
+    key_batches: tuple[tuple[int, int, float], ...] = ()  # (first, last, expires_at), oldest first
 
 
 class TokenService:
@@ -81,11 +80,12 @@ class TokenService:
         self._key_label = key_label
         self._events = events
         self._vault: dict[str, TokenRecord] = {}
-        self._by_device: dict[tuple[int, int], TokenRecord] = {}  # (card, device id) -> live token
-        self._tokens_issued: dict[int, int] = {}  # card -> tokens ever issued for it
+        self._by_device: dict[int, TokenRecord] = {}  # card << 32 | device id -> live token
+        self._tokens_issued: dict[int, int] = {}  # card -> tokens ever issued, for cards with more than one
         self._offset = int.from_bytes(hashlib.blake2b(key_label.encode(), digest_size=8).digest(), "big") % _ACCOUNT_SPACE
         self._issuer_master_keys: dict[str, bytes] = {}
         self._icc_master_keys: dict[str, bytes] = {}
+        self._derive_key = self.limited_use_key  # one bound method shared by every batch
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -97,7 +97,8 @@ class TokenService:
             self._issuer_master_keys[token_bin] = key
         return key
 
-    def _limited_use_key(self, token_pan: str, key_index: int) -> bytes:
+    def limited_use_key(self, token_pan: str, key_index: int) -> bytes:
+        """The bytes of key ``key_index`` of the token (what a batch would carry)."""
         icc_mk = self._icc_master_keys.get(token_pan)
         if icc_mk is None:
             record = self._vault[token_pan]
@@ -105,28 +106,36 @@ class TokenService:
             self._icc_master_keys[token_pan] = icc_mk
         return derive_limited_use_key(icc_mk, key_index)
 
+    _limited_use_key = limited_use_key  # the name it had before batches carried it
+
     def issue_keys(
         self, token_pan: str, count: int, at: float, *, issued_at: float | None = None, record: bool = True
     ) -> list[LimitedUseKey]:
+        """``issue_key_batch`` as a list of single keys (empty when refused)."""
+        batch = self.issue_key_batch(token_pan, count, at, issued_at=issued_at, record=record)
+        return [] if batch is None else batch.keys()
+
+    def issue_key_batch(
+        self, token_pan: str, count: int, at: float, *, issued_at: float | None = None, record: bool = True
+    ) -> KeyBatch | None:
         """A batch of ``count`` single-use keys for an active token, expiring ``key_ttl_s`` after
-        ``issued_at`` (default ``at``, the request); none for a token not active. ``record``
+        ``issued_at`` (default ``at``, the request); None for a token not active. ``record``
         False keeps it out of the token events (keys loaded before the simulated day)."""
         token = self._vault.get(token_pan)
         if token is None or token.status != "active" or count <= 0:
             if token is not None and count > 0 and record:
                 self._event(at, token, "keys_refused", f"token {token.status}", 0)
-            return []
+            return None
         first = token.next_key_index
         last = first + count - 1
         if last > 0xFFFF:
             raise TokenServiceError(f"token {mask_pan(token_pan)}: key indexes exhausted (65535 keys issued)")
         expires_at = (at if issued_at is None else issued_at) + self.key_ttl_s
         token.next_key_index = last + 1
-        token.key_batches.append((first, last, expires_at))
+        token.key_batches += ((first, last, expires_at),)
         if record:
             self._event(at, token, "keys_issued", "", count)
-        derive = partial(self._limited_use_key, token_pan)
-        return [LimitedUseKey(k, expires_at, derive) for k in range(first, last + 1)]
+        return KeyBatch(first, last, expires_at, token.token_pan, self._derive_key)
 
     def key_expiry(self, token_pan: str, key_index: int) -> float | None:
         """When key ``key_index`` of the token expires, or None if it was never issued to it."""
@@ -167,18 +176,22 @@ class TokenService:
         has a live (active or suspended) token on that device."""
         if idv.card != card or not idv.passed:
             raise TokenServiceError(f"card {card}: no token without a passed identity and verification")
-        existing = self._by_device.get((card, device_id))
+        existing = self._by_device.get(card << 32 | device_id)
         if existing is not None:
             raise TokenServiceError(
                 f"card {card} already has token {mask_pan(existing.token_pan)} on device {device_id:08X} (one token per card per device)"
             )
-        sequence = self._tokens_issued.get(card, 0)
-        token_pan = self.token_pan_for(card, sequence)
-        self._tokens_issued[card] = sequence + 1
+        sequence = self._tokens_issued.get(card)
+        if sequence is None:  # most cards: no token yet, or just one (then not in the dict)
+            token_pan = self.token_pan_for(card, 0)
+            sequence = 0 if token_pan not in self._vault else 1
+        if sequence:
+            token_pan = self.token_pan_for(card, sequence)
+            self._tokens_issued[card] = sequence + 1
         par = f"K417{card:025d}"
         token = TokenRecord(token_pan, card, par, device_id, psn)
         self._vault[token_pan] = token
-        self._by_device[(card, device_id)] = token
+        self._by_device[card << 32 | device_id] = token
         if record:
             self._event(at, token, "provisioned", "", 0)
         return TokenCredential(token_pan=token_pan, expiry=expiry_yymm, psn=psn, par=par)
@@ -189,7 +202,7 @@ class TokenService:
 
     def token_of(self, card: int, device_id: int) -> TokenRecord | None:
         """The card's live token on that device, if any."""
-        return self._by_device.get((card, device_id))
+        return self._by_device.get(card << 32 | device_id)
 
     def refuse_provisioning(self, card: int, idv: IdvResult, at: float, device_id: int) -> None:
         """Record a tokenization request refused because ID&V failed."""
@@ -214,7 +227,7 @@ class TokenService:
         """Delete for good (lost or replaced phone, reissued card): the device may be given a new token."""
         record = self._live(token_pan, "delete")
         record.status, record.status_reason = "deleted", reason
-        self._by_device.pop((record.card, record.device_id), None)
+        self._by_device.pop(record.card << 32 | record.device_id, None)
         self._event(at, record, "deleted", reason, 0)
 
     def _live(self, token_pan: str, step: str) -> TokenRecord:

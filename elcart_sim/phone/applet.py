@@ -45,8 +45,10 @@ import calendar
 from dataclasses import dataclass
 
 from elcart_sim.phone.keys import KeySource
+from elcart_sim.protocol import apdu
 from elcart_sim.protocol.apdu import PPSE
 from elcart_sim.protocol.cryptogram import IssuerApplicationData, derive_session_key, generate_arqc
+from elcart_sim.protocol.emv_objects import CardRecord, ChipData, Cryptogram, Fci, GpoAnswer, TerminalData
 from elcart_sim.protocol.luhn import is_luhn_valid
 from elcart_sim.protocol.tlv import encode, encode_constructed
 from elcart_sim.redact import mask_pan
@@ -109,7 +111,18 @@ _SW_P1P2 = b"\x6a\x86"
 _SW_INS = b"\x6d\x00"
 _SW_CLA = b"\x6e\x00"
 
+_SW_BYTES = {
+    apdu.SW_SECURITY_STATUS_NOT_SATISFIED: _SW_SECURITY_STATUS,
+    apdu.SW_REFERENCE_DATA_NOT_USABLE: _SW_NO_USABLE_KEY,
+    apdu.SW_CONDITIONS_NOT_SATISFIED: _SW_CONDITIONS,
+}
+
 _IDLE, _PPSE_SELECTED, _APP_SELECTED, _GPO_DONE, _AC_DONE = range(5)
+
+# The object dialogue's constant answers (emv_objects; fast fidelity).
+_FCI_QVSDC = Fci(pdol=True)
+_FCI_MCHIP = Fci(pdol=False)
+_GPO_MCHIP = GpoAnswer(AIP_MCHIP, AFL, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,14 +170,78 @@ def _track2(pan: str, expiry: str) -> bytes:
     return bytes.fromhex(digits)
 
 
+class _ByteAnswers:
+    """The applet's constant answers as BER-TLV, built the first time a byte link asks."""
+
+    __slots__ = ("ppse_fci", "aid_fci", "record_1", "gpo_prefix", "gpo_mchip")
+
+    def __init__(self, applet: PaymentApplet) -> None:
+        c = applet.credential
+        label_b = applet.label.encode("ascii")
+        mchip = applet.kernel == "mchip"
+        track2 = _track2(c.token_pan, c.expiry)
+        yy, mm = int(c.expiry[:2]), int(c.expiry[2:])
+        last_day = calendar.monthrange(2000 + yy, mm)[1]
+        psn_b = bytes.fromhex(f"{c.psn:02d}")
+        self.ppse_fci = (
+            encode_constructed(
+                0x6F,
+                encode(0x84, PPSE),
+                encode_constructed(
+                    0xA5,
+                    encode_constructed(
+                        0xBF0C,
+                        encode_constructed(
+                            0x61,
+                            encode(0x4F, applet.aid),
+                            encode(0x50, label_b),
+                            encode(0x87, b"\x01"),
+                        ),
+                    ),
+                ),
+            )
+            + _SW_OK
+        )
+        proprietary = [encode(0x50, label_b), encode(0x87, b"\x01"), encode(0x5F2D, _LANGUAGES)]
+        if not mchip:
+            proprietary.append(encode(0x9F38, PDOL))
+        self.aid_fci = encode_constructed(0x6F, encode(0x84, applet.aid), encode_constructed(0xA5, *proprietary)) + _SW_OK
+        record = [
+            encode(0x57, track2),
+            encode(0x5A, bytes.fromhex(c.token_pan)),
+            encode(0x5F24, bytes.fromhex(f"{c.expiry}{last_day:02d}")),
+            encode(0x5F28, bytes.fromhex("0417")),
+            encode(0x5F34, psn_b),
+            encode(0x9F24, c.par.encode("ascii")),
+        ]
+        if mchip:
+            record.append(encode(0x8C, CDOL1))
+        self.record_1 = encode_constructed(0x70, *record) + _SW_OK
+        # qVSDC GPO answer: 77 L | 82 AIP | 94 AFL | 57 | 5F34 | 9F10 IAD | 9F26 | 9F27 | 9F36 | 9F6C
+        self.gpo_prefix = encode(0x82, AIP) + encode(0x94, AFL) + encode(0x57, track2) + encode(0x5F34, psn_b)
+        self.gpo_mchip = encode_constructed(0x77, encode(0x82, AIP_MCHIP), encode(0x94, AFL)) + _SW_OK
+        longest = len(self.gpo_prefix) + 2 + 15 + 11 + 4 + 5 + 5
+        if longest > 0x7F:
+            raise ValueError("GPO template exceeds one-byte length; shorten the credential")
+
+
 class PaymentApplet:
-    """An HCE payment applet: ``process(command APDU bytes) -> response APDU bytes``.
+    """An HCE payment applet: ``process(command APDU bytes) -> response APDU bytes``, or the same
+    dialogue as method calls (``select_ppse`` … ``generate_ac``, see ``emv_objects.ObjectCard``)
+    with the same state changes — the fast fidelity's card.
 
     ``atc`` is the counter before the first transaction; each successful GPO increments it
     first, so a fresh applet's first cryptogram has ATC 1. ``cdcvm_performed`` says whether the
     wallet verified the user (unlock, biometric) before this tap; the wallet may change it
     between taps. ``keys`` is the wallet's limited-use key source (None: the credential's static
-    ICC master key); ``device_id`` the phone's attested id written into the IAD with each key."""
+    ICC master key); ``device_id`` the phone's attested id written into the IAD with each key.
+    The BER-TLV answers are built on the first APDU, so an applet that only ever answers objects
+    holds a few references and numbers."""
+
+    __slots__ = (
+        "credential", "aid", "label", "kernel", "cryptogram_version", "keys", "device_id",
+        "cdcvm_performed", "cdcvm_required", "_atc", "_state", "_aip", "_answers",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -190,8 +267,11 @@ class PaymentApplet:
             raise ValueError(f"cryptogram_version must be one byte (0-255), got {cryptogram_version}")
         if not 0 <= device_id <= 0xFFFFFFFF:
             raise ValueError(f"device_id must be 4 bytes (0-4294967295), got {device_id}")
+        if not label.isascii():
+            raise ValueError(f"label must be ASCII, got {label!r}")
         self.credential = credential
         self.aid = bytes(aid)
+        self.label = label
         self.kernel = kernel
         self.cryptogram_version = cryptogram_version
         self.keys = keys
@@ -200,61 +280,39 @@ class PaymentApplet:
         self.cdcvm_required = cdcvm_required
         self._atc = atc
         self._state = _IDLE
-        self._terminal_part = b""
-        c = credential
-        label_b = label.encode("ascii")
-        self._track2 = track2 = _track2(c.token_pan, c.expiry)
-        yy, mm = int(c.expiry[:2]), int(c.expiry[2:])
-        last_day = calendar.monthrange(2000 + yy, mm)[1]
-        self._psn = psn_b = bytes.fromhex(f"{c.psn:02d}")
-        mchip = kernel == "mchip"
-        self._aip = AIP_MCHIP if mchip else AIP
-
-        self._ppse_fci = (
-            encode_constructed(
-                0x6F,
-                encode(0x84, PPSE),
-                encode_constructed(
-                    0xA5,
-                    encode_constructed(
-                        0xBF0C,
-                        encode_constructed(
-                            0x61,
-                            encode(0x4F, self.aid),
-                            encode(0x50, label_b),
-                            encode(0x87, b"\x01"),
-                        ),
-                    ),
-                ),
-            )
-            + _SW_OK
-        )
-        proprietary = [encode(0x50, label_b), encode(0x87, b"\x01"), encode(0x5F2D, _LANGUAGES)]
-        if not mchip:
-            proprietary.append(encode(0x9F38, PDOL))
-        self._aid_fci = encode_constructed(0x6F, encode(0x84, self.aid), encode_constructed(0xA5, *proprietary)) + _SW_OK
-        record = [
-            encode(0x57, track2),
-            encode(0x5A, bytes.fromhex(c.token_pan)),
-            encode(0x5F24, bytes.fromhex(f"{c.expiry}{last_day:02d}")),
-            encode(0x5F28, bytes.fromhex("0417")),
-            encode(0x5F34, psn_b),
-            encode(0x9F24, c.par.encode("ascii")),
-        ]
-        if mchip:
-            record.append(encode(0x8C, CDOL1))
-        self._record_1 = encode_constructed(0x70, *record) + _SW_OK
-        # qVSDC GPO answer: 77 L | 82 AIP | 94 AFL | 57 | 5F34 | 9F10 IAD | 9F26 | 9F27 | 9F36 | 9F6C
-        self._gpo_prefix = encode(0x82, AIP) + encode(0x94, AFL) + encode(0x57, track2) + encode(0x5F34, psn_b)
-        self._gpo_mchip = encode_constructed(0x77, encode(0x82, AIP_MCHIP), encode(0x94, AFL)) + _SW_OK
-        longest = len(self._gpo_prefix) + 2 + 15 + 11 + 4 + 5 + 5
-        if longest > 0x7F:
-            raise ValueError("GPO template exceeds one-byte length; shorten the credential")
+        self._aip = AIP_MCHIP if kernel == "mchip" else AIP
+        self._answers: _ByteAnswers | None = None
 
     @property
     def atc(self) -> int:
         """The Application Transaction Counter of the last GPO (or the starting value)."""
         return self._atc
+
+    def _bytes(self) -> _ByteAnswers:
+        answers = self._answers
+        if answers is None:
+            answers = self._answers = _ByteAnswers(self)
+        return answers
+
+    # -- what both dialogues share ------------------------------------------------------------------
+
+    def _has_key(self) -> bool:
+        return self.keys.has_key() if self.keys is not None else self.credential.icc_master_key is not None
+
+    def _begin_transaction(self) -> int:
+        """GPO's checks and state change: 0 with the ATC incremented, or the refusing status word
+        (phone locked: 6982; no usable key: 6984; ATC exhausted: 6985) with nothing spent."""
+        if self.cdcvm_required and not self.cdcvm_performed:
+            return apdu.SW_SECURITY_STATUS_NOT_SATISFIED
+        if not self._has_key():
+            return apdu.SW_REFERENCE_DATA_NOT_USABLE
+        if self._atc >= 0xFFFF:
+            return apdu.SW_CONDITIONS_NOT_SATISFIED
+        self._atc += 1
+        self._state = _GPO_DONE
+        return 0
+
+    # -- the dialogue as APDUs ------------------------------------------------------------------------
 
     def process(self, command: bytes) -> bytes:
         """Answer one command APDU; never raises for malformed input."""
@@ -286,16 +344,13 @@ class PaymentApplet:
             return _SW_P1P2
         if data == self.aid:
             self._state = _APP_SELECTED
-            return self._aid_fci
+            return self._bytes().aid_fci
         if data == PPSE:
             self._state = _PPSE_SELECTED
-            return self._ppse_fci
+            return self._bytes().ppse_fci
         if not data:
             return _SW_WRONG_LENGTH
         return _SW_NOT_FOUND  # selection unchanged (ISO 7816-4 §7.1.1)
-
-    def _has_key(self) -> bool:
-        return self.keys.has_key() if self.keys is not None else self.credential.icc_master_key is not None
 
     def _gpo(self, p1: int, p2: int, data: bytes) -> bytes:
         if p1 != 0x00 or p2 != 0x00:
@@ -307,22 +362,17 @@ class PaymentApplet:
         expected = 0 if self.kernel == "mchip" else _PDOL_DATA_LEN
         if data[1] != expected:
             return _SW_WRONG_LENGTH
-        if self.cdcvm_required and not self.cdcvm_performed:
-            return _SW_SECURITY_STATUS
-        if not self._has_key():
-            return _SW_NO_USABLE_KEY
-        if self._atc >= 0xFFFF:
-            return _SW_CONDITIONS
-        self._atc += 1
-        self._state = _GPO_DONE
+        refused = self._begin_transaction()
+        if refused:
+            return _SW_BYTES[refused]
         if self.kernel == "mchip":
-            return self._gpo_mchip
+            return self._bytes().gpo_mchip
         cryptogram = self._cryptogram(data[6:])
         if cryptogram is None:
             return _SW_NO_USABLE_KEY
         iad, arqc, atc_b = cryptogram
         body = (
-            self._gpo_prefix
+            self._bytes().gpo_prefix
             + encode(0x9F10, iad)
             + b"\x9f\x26\x08" + arqc
             + encode(0x9F27, _CID_ARQC)
@@ -384,4 +434,74 @@ class PaymentApplet:
             return _SW_NOT_FOUND
         if p1 != 1:
             return _SW_RECORD_NOT_FOUND
-        return self._record_1
+        return self._bytes().record_1
+
+    # -- the same dialogue as objects (emv_objects.ObjectCard; the fast fidelity) --------------------
+
+    def select_ppse(self) -> tuple[bytes, ...]:
+        """SELECT PPSE: the AIDs in the directory."""
+        self._state = _PPSE_SELECTED
+        return (self.aid,)
+
+    def select_aid(self, aid: bytes) -> Fci | int:
+        if aid == self.aid:
+            self._state = _APP_SELECTED
+            return _FCI_MCHIP if self.kernel == "mchip" else _FCI_QVSDC
+        return apdu.SW_WRONG_LENGTH if not aid else apdu.SW_FILE_NOT_FOUND
+
+    def get_processing_options(self, terminal: TerminalData | None) -> GpoAnswer | int:
+        """GPO with the PDOL data (``terminal``; None: no PDOL, as the M/Chip style asks)."""
+        if self._state != _APP_SELECTED:
+            return apdu.SW_CONDITIONS_NOT_SATISFIED
+        mchip = self.kernel == "mchip"
+        if (terminal is None) is not mchip:
+            return apdu.SW_WRONG_LENGTH
+        refused = self._begin_transaction()
+        if refused:
+            return refused
+        if mchip:
+            return _GPO_MCHIP
+        chip = self._chip_data(terminal)  # type: ignore[arg-type]
+        if chip is None:
+            return apdu.SW_REFERENCE_DATA_NOT_USABLE
+        return GpoAnswer(AIP, AFL, chip)
+
+    def read_record(self, sfi: int, record: int) -> CardRecord | int:
+        if self._state < _APP_SELECTED:
+            return apdu.SW_CONDITIONS_NOT_SATISFIED
+        if sfi != 1:
+            return apdu.SW_FILE_NOT_FOUND
+        if record != 1:
+            return apdu.SW_RECORD_NOT_FOUND
+        c = self.credential
+        return CardRecord(_track2(c.token_pan, c.expiry), c.token_pan, c.expiry, c.psn, c.par, self.kernel == "mchip")
+
+    def generate_ac(self, terminal: TerminalData) -> ChipData | int:
+        """GENERATE AC (ARQC) with the CDOL1 data: the M/Chip style's cryptogram."""
+        if self.kernel != "mchip":
+            return apdu.SW_INS_NOT_SUPPORTED
+        if self._state != _GPO_DONE:
+            return apdu.SW_CONDITIONS_NOT_SATISFIED
+        chip = self._chip_data(terminal)
+        if chip is None:
+            return apdu.SW_REFERENCE_DATA_NOT_USABLE
+        self._state = _AC_DONE
+        return chip
+
+    def _chip_data(self, terminal: TerminalData) -> ChipData | None:
+        """The chip data of this transaction with the next key (``_cryptogram`` as an object: the
+        key is taken, but no key bytes are derived and nothing is MACed); None if no key."""
+        if self.keys is None:
+            if self.credential.icc_master_key is None:
+                return None
+            key_token = key_index = device_id = None
+        else:
+            key = self.keys.take_key()
+            if key is None:
+                return None
+            key_token, key_index, device_id = key.token_pan, key.key_index, self.device_id
+        atc, version = self._atc, self.cryptogram_version
+        over = (terminal, self._aip, atc, version, key_index, device_id)
+        return ChipData(
+            terminal, self._aip, atc, version, key_index, device_id, self.cdcvm_performed, Cryptogram(key_token, key_index, over)
+        )

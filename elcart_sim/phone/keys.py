@@ -8,31 +8,34 @@ that stays offline spends its batch and then cannot pay. (Our model of Visa's cl
 payments and Mastercard's MDES key management; their real schemes are not public.)
 
 The key bytes of a LUK are fixed by its token and index (``cryptogram.derive_limited_use_key``);
-the token service hands each key over with a derivation it computes on first use — the same
-bytes it would have sent with the batch, without deriving keys that are never spent. Nothing
-here knows the time: callers pass ``now`` (simulated seconds).
+the token service hands a batch over as a :class:`KeyBatch` — consecutive indexes, one expiry,
+and how to derive the bytes — so a wallet keeps a few numbers per batch, and the bytes are
+derived only when a real cryptogram is computed (the wire fidelity; the fast one never does).
+Nothing here knows the time: callers pass ``now`` (simulated seconds).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from functools import partial
+from typing import NamedTuple, Protocol
 
-__all__ = ["LimitedUseKey", "KeyStore", "KeySource"]
+__all__ = ["LimitedUseKey", "KeyBatch", "KeyStore", "KeySource"]
 
 
 class LimitedUseKey:
     """One single-use key: its index (1-65535, carried in the IAD), its expiry instant and the
-    16 key bytes (derived on first use). The repr never shows the key."""
+    16 key bytes (derived on first use). ``token_pan`` names the token whose keys the token
+    service derives it from (None: a key made some other way). The repr never shows the key."""
 
-    __slots__ = ("key_index", "expires_at", "_derive", "_key")
+    __slots__ = ("key_index", "expires_at", "token_pan", "_derive", "_key")
 
-    def __init__(self, key_index: int, expires_at: float, derive: Callable[[int], bytes]):
+    def __init__(self, key_index: int, expires_at: float, derive: Callable[[int], bytes], *, token_pan: str | None = None):
         if not 1 <= key_index <= 0xFFFF:
             raise ValueError(f"key_index must be 1-65535, got {key_index}")
         self.key_index = key_index
         self.expires_at = expires_at
+        self.token_pan = token_pan
         self._derive = derive
         self._key: bytes | None = None
 
@@ -46,6 +49,26 @@ class LimitedUseKey:
         return f"LimitedUseKey(key_index={self.key_index}, expires_at={self.expires_at!r}, key=<hidden>)"
 
 
+class KeyBatch(NamedTuple):
+    """Keys ``first``..``last`` of token ``token_pan``, all expiring at ``expires_at``; the bytes
+    of key k are ``derive(token_pan, k)`` (the token service's derivation)."""
+
+    first: int
+    last: int
+    expires_at: float
+    token_pan: str
+    derive: Callable[[str, int], bytes]
+
+    def keys(self) -> list[LimitedUseKey]:
+        """The batch as single keys (each derives its bytes on first use)."""
+        derive = partial(self.derive, self.token_pan)
+        return [LimitedUseKey(k, self.expires_at, derive, token_pan=self.token_pan) for k in range(self.first, self.last + 1)]
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+
 class KeySource(Protocol):
     """What the applet asks for a key: is one usable, and take it (None when there is none)."""
 
@@ -54,33 +77,92 @@ class KeySource(Protocol):
     def take_key(self) -> LimitedUseKey | None: ...
 
 
+class _Run:
+    """Keys ``next``..``last`` still in the store, with one expiry. ``token_pan`` set: key k's
+    bytes are ``derive(token_pan, k)``; None: ``derive(k)`` (a key given as a LimitedUseKey)."""
+
+    __slots__ = ("next", "last", "expires_at", "token_pan", "derive")
+
+    def __init__(self, next_index: int, last: int, expires_at: float, token_pan: str | None, derive: Callable):
+        self.next = next_index
+        self.last = last
+        self.expires_at = expires_at
+        self.token_pan = token_pan
+        self.derive = derive
+
+
 class KeyStore:
-    """The wallet's keys, oldest first; each is taken at most once."""
+    """The wallet's keys, oldest first; each is taken at most once. Kept as runs of consecutive
+    indexes with one expiry (a batch is one run), so a store is a few numbers, not ten objects."""
 
-    def __init__(self, keys: Iterable[LimitedUseKey] = ()):
-        self._keys: deque[LimitedUseKey] = deque(keys)
+    __slots__ = ("_runs",)
 
-    def add(self, keys: Iterable[LimitedUseKey]) -> None:
-        self._keys.extend(keys)
+    def __init__(self, keys: Iterable[LimitedUseKey] | KeyBatch = ()):
+        self._runs: list[_Run] = []
+        self.add(keys)
+
+    def add(self, keys: Iterable[LimitedUseKey] | KeyBatch | None) -> None:
+        """Add a batch, or single keys (consecutive ones with one expiry and derivation share a run)."""
+        if keys is None:
+            return
+        runs = self._runs
+        if isinstance(keys, KeyBatch):
+            if keys.last >= keys.first:
+                runs.append(_Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive))
+            return
+        for key in keys:
+            last = runs[-1] if runs else None
+            if (
+                last is not None
+                and last.token_pan is None
+                and last.derive is key._derive
+                and last.expires_at == key.expires_at
+                and last.last + 1 == key.key_index
+            ):
+                last.last = key.key_index
+            else:
+                runs.append(_Run(key.key_index, key.key_index, key.expires_at, None, key._derive))
 
     def discard_expired(self, now: float) -> int:
         """Drop keys whose expiry is not after ``now``; returns how many were dropped."""
-        before = len(self._keys)
-        self._keys = deque(k for k in self._keys if k.expires_at > now)
-        return before - len(self._keys)
+        runs = self._runs
+        for run in runs:
+            if run.expires_at <= now:
+                break
+        else:
+            return 0
+        dropped = sum(r.last - r.next + 1 for r in runs if r.expires_at <= now)
+        self._runs = [r for r in runs if r.expires_at > now]
+        return dropped
 
     def has_key(self) -> bool:
-        return bool(self._keys)
+        return bool(self._runs)
 
     def take_key(self) -> LimitedUseKey | None:
-        return self._keys.popleft() if self._keys else None
+        runs = self._runs
+        if not runs:
+            return None
+        run = runs[0]
+        index = run.next
+        if index == run.last:
+            del runs[0]
+        else:
+            run.next = index + 1
+        if run.token_pan is None:
+            return LimitedUseKey(index, run.expires_at, run.derive)
+        return LimitedUseKey(index, run.expires_at, partial(run.derive, run.token_pan), token_pan=run.token_pan)
 
     def key_indexes(self) -> list[int]:
-        return [k.key_index for k in self._keys]
+        return [k for r in self._runs for k in range(r.next, r.last + 1)]
 
     def copy(self) -> KeyStore:
         """Another store holding the same keys (what malware copying a wallet would get)."""
-        return KeyStore(self._keys)
+        other = KeyStore()
+        other._runs = [_Run(r.next, r.last, r.expires_at, r.token_pan, r.derive) for r in self._runs]
+        return other
 
     def __len__(self) -> int:
-        return len(self._keys)
+        n = 0
+        for r in self._runs:
+            n += r.last - r.next + 1
+        return n

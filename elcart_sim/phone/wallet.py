@@ -9,6 +9,11 @@ the app fetches more over the internet (one SimPy process per replenishment, onl
 batch runs low); a phone that stays offline spends its batch and then cannot pay (its applet
 answers GPO with 6984). Only Android 6.0.1 or newer with NFC can do this. The wallet never holds
 the card number, only the token.
+
+Held to a simulated reader the phone is :meth:`Wallet.link`: a link that carries APDU bytes, or
+— for a kernel of the fast fidelity — the same dialogue as objects (:class:`PhoneAtReader`).
+A wallet is kept small (a national day enrols hundreds of thousands): slots, its keys as runs of
+indexes, and the applet's BER-TLV answers built only if a byte link ever asks.
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ from elcart_sim.identity import IdvResult
 from elcart_sim.phone.applet import DEFAULT_CRYPTOGRAM_VERSION, PaymentApplet, TokenCredential
 from elcart_sim.phone.keys import KeyStore, LimitedUseKey
 from elcart_sim.population import MIN_ELKART_PAY_ANDROID, Population
+from elcart_sim.protocol import apdu
+from elcart_sim.protocol.emv_objects import CardRecord, ChipData, Fci, GpoAnswer, TerminalData
 from elcart_sim.redact import mask_pan
 from elcart_sim.streams import Sampler
+from elcart_sim.terminal.nfc_link import ObjectNfcLink
 from elcart_sim.token_service import TokenService
 
 __all__ = [
@@ -33,6 +41,7 @@ __all__ = [
     "WalletProfile",
     "WalletServices",
     "PhoneWithoutToken",
+    "PhoneAtReader",
     "EnrolmentRefused",
     "attested_device_id",
     "offline_phones",
@@ -77,6 +86,8 @@ class Wallet:
 
     The wallet is the applet's key source: the applet asks it whether a key is usable (expired
     keys are dropped first) and takes one per cryptogram; taking a key may start a replenishment."""
+
+    __slots__ = ("card", "token_pan", "token_masked", "device_id", "phone", "keys", "services", "online", "replenishing", "applet")
 
     def __init__(
         self,
@@ -145,7 +156,8 @@ class Wallet:
         credential = token_service.provision(card, idv, device_id=device_id, at=at, record=record)
         batch = services.batch_size if services is not None else _DEFAULT_BATCH
         count = batch if keys_left is None else keys_left
-        keys = KeyStore(token_service.issue_keys(credential.token_pan, count, at, issued_at=keys_issued_at, record=record))
+        keys = KeyStore()
+        keys.add(token_service.issue_key_batch(credential.token_pan, count, at, issued_at=keys_issued_at, record=record))
         return cls(card, credential, device_id=device_id, keys=keys, profile=profile, services=services, online=online, phone=phone)
 
     # -- the applet's key source ----------------------------------------------------------------
@@ -175,7 +187,7 @@ class Wallet:
         self.keys.discard_expired(s.env.now)
         missing = s.batch_size - len(self.keys)
         if missing > 0:
-            self.keys.add(s.token_service.issue_keys(self.token_pan, missing, s.env.now))
+            self.keys.add(s.token_service.issue_key_batch(self.token_pan, missing, s.env.now))
         self.replenishing = False
 
     # -- the phone at the reader ------------------------------------------------------------------
@@ -194,6 +206,56 @@ class Wallet:
                 applet.cdcvm_performed = True
 
         return process
+
+    def link(self, apdu_latency_s: Callable[[], float], unlocked: bool = True) -> ObjectNfcLink:
+        """The phone held to a simulated reader whose APDUs take ``apdu_latency_s()`` each:
+        bytes as ``present(unlocked)`` answers them, or the same dialogue as objects."""
+        return ObjectNfcLink(PhoneAtReader(self.applet, unlocked), apdu_latency_s)
+
+
+class PhoneAtReader:
+    """One tap of a wallet's phone: the applet answering APDUs (``process``, as
+    ``Wallet.present``) or objects (``emv_objects.ObjectCard``), with the phone unlocked or not
+    for the tap and unlocked again after each command, as its owner leaves it."""
+
+    __slots__ = ("applet", "unlocked")
+
+    def __init__(self, applet: PaymentApplet, unlocked: bool = True):
+        self.applet = applet
+        self.unlocked = unlocked
+
+    def process(self, command: bytes) -> bytes:
+        applet = self.applet
+        applet.cdcvm_performed = self.unlocked
+        try:
+            return applet.process(command)
+        finally:
+            applet.cdcvm_performed = True
+
+    def select_ppse(self) -> tuple[bytes, ...]:
+        return self.applet.select_ppse()
+
+    def select_aid(self, aid: bytes) -> Fci | int:
+        return self.applet.select_aid(aid)
+
+    def get_processing_options(self, terminal: TerminalData | None) -> GpoAnswer | int:
+        applet = self.applet
+        applet.cdcvm_performed = self.unlocked
+        try:
+            return applet.get_processing_options(terminal)
+        finally:
+            applet.cdcvm_performed = True
+
+    def read_record(self, sfi: int, record: int) -> CardRecord | int:
+        return self.applet.read_record(sfi, record)
+
+    def generate_ac(self, terminal: TerminalData) -> ChipData | int:
+        applet = self.applet
+        applet.cdcvm_performed = self.unlocked
+        try:
+            return applet.generate_ac(terminal)
+        finally:
+            applet.cdcvm_performed = True
 
 
 def offline_phones(enrolled_cards, share: float, batch_size: int, ttl_s: float, streams) -> dict[int, tuple[int, float]]:
@@ -225,6 +287,34 @@ class PhoneWithoutToken:
     def present(self, unlocked: bool = True) -> Callable[[bytes], bytes]:
         return _no_payment_service
 
+    def link(self, apdu_latency_s: Callable[[], float], unlocked: bool = True) -> ObjectNfcLink:
+        return ObjectNfcLink(_NO_PAYMENT_SERVICE, apdu_latency_s)
+
 
 def _no_payment_service(command: bytes) -> bytes:
     return b"\x6a\x82" if command[1:2] == b"\xa4" else b"\x6d\x00"
+
+
+class _NoPaymentService:
+    """What Android answers for a phone without ELKART Pay, as APDUs and as objects."""
+
+    __slots__ = ()
+    process = staticmethod(_no_payment_service)
+
+    def select_ppse(self) -> int:
+        return apdu.SW_FILE_NOT_FOUND
+
+    def select_aid(self, aid: bytes) -> int:
+        return apdu.SW_FILE_NOT_FOUND
+
+    def get_processing_options(self, terminal: TerminalData | None) -> int:
+        return apdu.SW_INS_NOT_SUPPORTED
+
+    def read_record(self, sfi: int, record: int) -> int:
+        return apdu.SW_INS_NOT_SUPPORTED
+
+    def generate_ac(self, terminal: TerminalData) -> int:
+        return apdu.SW_INS_NOT_SUPPORTED
+
+
+_NO_PAYMENT_SERVICE = _NoPaymentService()

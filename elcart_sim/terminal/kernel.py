@@ -25,6 +25,14 @@ that is wrong (bad status word, malformed TLV, missing tag) is not an exception 
 ``'terminated'`` whose reason names the APDU and the problem. Link failures (LinkError)
 propagate to the caller.
 
+In the fast fidelity (``ContactlessKernel(objects=True)``) a tap over an :class:`ObjectNfcLink`
+— the plain simulated link to a phone in this process — runs the same dialogue as method calls
+on the card (``protocol/emv_objects.py``): the same commands in the same order, the same state
+changes on the phone, one duration drawn per exchange, the same outcome, reason and check; the
+exchanges are :class:`ExchangeRecord` (name, status word, duration: no APDU bytes) and the ICC
+data a :class:`~elcart_sim.protocol.emv_objects.ChipData` instead of BER-TLV. Any other link
+carries bytes.
+
 Records must not store ``exchanges`` responses, ``track2`` or ``token_pan`` unredacted: they
 carry the token PAN. Use :func:`elcart_sim.protocol.emv_tags.describe` for traces.
 """
@@ -32,13 +40,15 @@ carry the token PAN. Use :func:`elcart_sim.protocol.emv_tags.describe` for trace
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from elcart_sim.errors import ApduError, KernelError, TlvError
 from elcart_sim.protocol import apdu, tlv
+from elcart_sim.protocol.emv_objects import CardRecord, ChipData, TerminalData
 from elcart_sim.protocol.emv_tags import build_dol_data, tag_name
-from elcart_sim.terminal.nfc_link import NfcLink
+from elcart_sim.terminal.nfc_link import NfcLink, ObjectNfcLink
 
-__all__ = ["TerminalConfig", "ContactlessKernel", "KernelOutcome", "ApduExchange", "DE55_TAGS"]
+__all__ = ["TerminalConfig", "ContactlessKernel", "KernelOutcome", "ApduExchange", "ExchangeRecord", "DE55_TAGS"]
 
 DE55_TAGS: tuple[int, ...] = (
     0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C,
@@ -109,6 +119,16 @@ class ApduExchange:
     duration_s: float
 
 
+class ExchangeRecord(NamedTuple):
+    """One exchange of the object dialogue (fast fidelity): its name, no command bytes, the
+    status word the card answered with (``response``: 2 bytes) and its round-trip duration."""
+
+    name: str
+    command: bytes
+    response: bytes
+    duration_s: float
+
+
 @dataclass(frozen=True, slots=True)
 class KernelOutcome:
     """Result of one tap.
@@ -124,6 +144,7 @@ class KernelOutcome:
     - ``par``: Payment Account Reference (9F24), None if absent
     - ``atc``: Application Transaction Counter (9F36)
     - ``icc_data``: DE55: BER-TLV of DE55_TAGS in that order, terminal values for its own tags
+      (the object dialogue: the same as a ChipData)
     - ``cdcvm_performed``: CTQ (9F6C) byte 2 bit 8: the phone verified its user
 
         - ``check``: when terminated by one of the modelled security checks, its name
@@ -131,7 +152,7 @@ class KernelOutcome:
 
     On 'terminated' only exchanges, nfc_s, outcome, reason and check are set."""
 
-    exchanges: tuple[ApduExchange, ...] = field(repr=False)
+    exchanges: tuple[ApduExchange | ExchangeRecord, ...] = field(repr=False)
     nfc_s: float
     outcome: str
     reason: str = ""
@@ -141,7 +162,7 @@ class KernelOutcome:
     track2: bytes | None = field(default=None, repr=False)  # tag 57 as sent by the card
     par: str | None = None
     atc: int | None = None
-    icc_data: bytes = field(default=b"", repr=False)  # DE55: BER-TLV of DE55_TAGS
+    icc_data: bytes | ChipData = field(default=b"", repr=False)  # DE55: BER-TLV of DE55_TAGS
     cdcvm_performed: bool = False
     check: str = ""
 
@@ -171,6 +192,29 @@ _SW_CHECKS = {
 _CRYPTOGRAM_COMMANDS = ("GPO", "GENERATE AC")
 
 
+def _refusal(name: str, sw: int) -> _Terminate:
+    """The card refused command ``name`` with status word ``sw``."""
+    check = _SW_CHECKS.get(sw, "") if name in _CRYPTOGRAM_COMMANDS else ""
+    return _Terminate(f"{name}: card answered SW {sw:04X} ({apdu.describe_status_word(sw)})", check)
+
+
+def _afl_records(afl: bytes) -> list[tuple[int, int]]:
+    """(SFI, record) of every record the AFL (94) names, in order."""
+    if len(afl) % 4:
+        raise KernelError(f"GPO: AFL (94) is {len(afl)} bytes, not a multiple of 4")
+    out = []
+    for i in range(0, len(afl), 4):
+        sfi, first, last = afl[i] >> 3, afl[i + 1], afl[i + 2]
+        if not (1 <= sfi <= 30 and 1 <= first <= last):
+            raise KernelError(f"GPO: AFL entry {afl[i:i + 4].hex().upper()} is invalid")
+        out += [(sfi, record) for record in range(first, last + 1)]
+    return out
+
+
+_SW_OK_BYTES = b"\x90\x00"
+_NO_CDCVM = "card data: the phone did not verify its user (CTQ 9F6C: no consumer device CVM)"
+
+
 class _Dialogue:
     """The APDUs of one tap; collects exchanges and raises KernelError to terminate."""
 
@@ -188,8 +232,7 @@ class _Dialogue:
         self.exchanges.append(ApduExchange(name, raw, response, duration_s))
         answer = apdu.ResponseApdu.parse(response)
         if answer.sw != apdu.SW_OK:
-            check = _SW_CHECKS.get(answer.sw, "") if name in _CRYPTOGRAM_COMMANDS else ""
-            raise _Terminate(f"{name}: card answered SW {answer.sw:04X} ({apdu.describe_status_word(answer.sw)})", check)
+            raise _refusal(name, answer.sw)
         tlvs = tlv.decode(answer.data)
         if not tlvs or tlvs[0].tag != template:
             found = f"{tlvs[0].tag:X}" if tlvs else "no data"
@@ -198,11 +241,14 @@ class _Dialogue:
 
 
 class ContactlessKernel:
-    """Runs the card dialogue of one tap for a terminal configured by ``config``."""
+    """Runs the card dialogue of one tap for a terminal configured by ``config``; with
+    ``objects`` (the fast fidelity) as objects over an ObjectNfcLink."""
 
-    def __init__(self, config: TerminalConfig | None = None) -> None:
+    def __init__(self, config: TerminalConfig | None = None, *, objects: bool = False) -> None:
         self.config = config or TerminalConfig()
+        self.objects = objects
         c = self.config
+        self._static_digits = (f"{0:012d}", f"{c.country_code:04d}", c.tvr, f"{c.currency_code:04d}", f"{c.transaction_type:02d}")
         self._static_values = {
             0x9F66: c.ttq,
             0x9F03: bytes(6),
@@ -236,6 +282,8 @@ class ContactlessKernel:
             raise ValueError(
                 f"unpredictable_number must be 4 bytes, got {len(unpredictable_number)}"
             )
+        if self.objects and type(link) is ObjectNfcLink:
+            return self._perform_objects(link, amount_tyiyn, transaction_date, unpredictable_number)
         terminal = dict(self._static_values)
         terminal[0x9F02] = _bcd(amount_tyiyn, 12)
         terminal[0x9A] = bytes.fromhex(transaction_date)
@@ -256,8 +304,10 @@ class ContactlessKernel:
         )
 
     def _check_relay(self, d: _Dialogue) -> None:
+        self._check_relay_of(d.exchanges[-1])
+
+    def _check_relay_of(self, last: ApduExchange | ExchangeRecord) -> None:
         limit = self.config.max_cryptogram_rtt_s
-        last = d.exchanges[-1]
         if limit is not None and last.duration_s > limit:
             raise _Terminate(
                 f"{last.name}: relay resistance: the cryptogram took {last.duration_s * 1000:.1f} ms, "
@@ -285,16 +335,9 @@ class ContactlessKernel:
         card = tlv.flatten(gpo)
         if 0x9F26 in card:
             self._check_relay(d)
-        afl = card.get(0x94, b"")
-        if len(afl) % 4:
-            raise KernelError(f"GPO: AFL (94) is {len(afl)} bytes, not a multiple of 4")
-        for i in range(0, len(afl), 4):
-            sfi, first, last = afl[i] >> 3, afl[i + 1], afl[i + 2]
-            if not (1 <= sfi <= 30 and 1 <= first <= last):
-                raise KernelError(f"GPO: AFL entry {afl[i:i + 4].hex().upper()} is invalid")
-            for record in range(first, last + 1):
-                name = f"READ RECORD SFI {sfi} REC {record}"
-                tlv.flatten(d.run(name, apdu.read_record(record, sfi), 0x70), card)
+        for sfi, record in _afl_records(card.get(0x94, b"")):
+            name = f"READ RECORD SFI {sfi} REC {record}"
+            tlv.flatten(d.run(name, apdu.read_record(record, sfi), 0x70), card)
         if 0x9F26 not in card and 0x8C in card:
             d.step = "card data"
             cdol1_data = build_dol_data(tlv.parse_dol(card[0x8C]), terminal)
@@ -360,9 +403,7 @@ class ContactlessKernel:
         ctq = card.get(0x9F6C, b"")
         cdcvm = len(ctq) >= 2 and bool(ctq[1] & 0x80)
         if self.config.require_cdcvm and not cdcvm:
-            raise _Terminate(
-                "card data: the phone did not verify its user (CTQ 9F6C: no consumer device CVM)", "device_cvm"
-            )
+            raise _Terminate(_NO_CDCVM, "device_cvm")
         exchanges = tuple(d.exchanges)
         return KernelOutcome(
             exchanges=exchanges,
@@ -376,4 +417,63 @@ class ContactlessKernel:
             atc=int.from_bytes(card[0x9F36], "big"),
             icc_data=b"".join(parts),
             cdcvm_performed=cdcvm,
+        )
+
+    # -- the same dialogue as objects (fast fidelity) ---------------------------------------------
+
+    def _perform_objects(self, link: ObjectNfcLink, amount_tyiyn: int, transaction_date: str, un: bytes) -> KernelOutcome:
+        """The dialogue of ``_dialogue`` as method calls on ``link.card``: same commands, same
+        checks in the same order, one duration per exchange."""
+        amount_other, country, tvr, currency, transaction_type = self._static_digits
+        terminal = TerminalData(f"{amount_tyiyn:012d}", amount_other, country, tvr, currency, transaction_date, transaction_type, bytes(un))
+        exchanges: list[ExchangeRecord] = []
+        try:
+            return self._object_dialogue(link, terminal, exchanges)
+        except KernelError as e:
+            return KernelOutcome(tuple(exchanges), sum([x.duration_s for x in exchanges]), "terminated", str(e), check=getattr(e, "check", ""))
+
+    def _object_dialogue(self, link: ObjectNfcLink, terminal: TerminalData, exchanges: list[ExchangeRecord]) -> KernelOutcome:
+        card, duration_s, aid = link.card, link.duration_s, self.config.aid
+
+        def exchange(name: str, answer):  # type: ignore[no-untyped-def]
+            refused = type(answer) is int
+            exchanges.append(ExchangeRecord(name, b"", answer.to_bytes(2, "big") if refused else _SW_OK_BYTES, duration_s()))
+            if refused:
+                raise _refusal(name, answer)
+            return answer
+
+        offered = exchange("SELECT PPSE", card.select_ppse())
+        if aid not in offered:
+            listed = ", ".join(a.hex().upper() for a in offered) or "none"
+            raise KernelError(f"SELECT PPSE: AID {aid.hex().upper()} not offered ({listed})")
+        fci = exchange("SELECT AID", card.select_aid(aid))
+        gpo = exchange("GPO", card.get_processing_options(terminal if fci.pdol else None))
+        chip = gpo.chip
+        if chip is not None:
+            self._check_relay_of(exchanges[-1])
+        record: CardRecord | None = None
+        for sfi, number in _afl_records(gpo.afl):
+            record = exchange(f"READ RECORD SFI {sfi} REC {number}", card.read_record(sfi, number))
+        if chip is None and record is not None and record.cdol1:
+            chip = exchange("GENERATE AC", card.generate_ac(terminal))
+            self._check_relay_of(exchanges[-1])
+        if record is None or chip is None:
+            tag = 0x57 if record is None else 0x9F10
+            raise KernelError(f"card data: required tag {tag:X} ({tag_name(tag)}) missing")
+        if chip.terminal is not terminal:
+            chip = chip._replace(terminal=terminal)  # DE55 carries the terminal's own values
+        if self.config.require_cdcvm and not chip.cdcvm:
+            raise _Terminate(_NO_CDCVM, "device_cvm")
+        return KernelOutcome(
+            exchanges=tuple(exchanges),
+            nfc_s=sum([x.duration_s for x in exchanges]),
+            outcome="online",
+            token_pan=record.token_pan,
+            expiry=record.expiry,
+            psn=record.psn,
+            track2=record.track2,
+            par=record.par,
+            atc=chip.atc,
+            icc_data=chip,
+            cdcvm_performed=chip.cdcvm,
         )

@@ -9,6 +9,12 @@ interface, so the kernel does not know which one it talks to.
 No clock and no randomness live here: :class:`SimulatedNfcLink` asks a caller-supplied
 sampler (seeded by the caller's random stream) for each round trip's duration in seconds; the
 SimPy process around the kernel turns those durations into simulated time.
+
+:class:`ObjectNfcLink` is the simulated link to a card in this process that can also answer the
+dialogue as objects (``protocol/emv_objects.py``): a kernel of the fast fidelity runs the object
+dialogue over it and asks the link for each exchange's duration — the same sampler, called as
+often and in the same order as ``transceive`` would call it. Every other link (a relay, a replay
+emulator, a real reader) carries bytes in both fidelities.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from elcart_sim.errors import LinkError
+from elcart_sim.protocol.emv_objects import ObjectCard
 
-__all__ = ["NfcLink", "SimulatedNfcLink"]
+__all__ = ["NfcLink", "SimulatedNfcLink", "ObjectNfcLink", "ObjectLinkCard"]
 
 
 @runtime_checkable
@@ -54,3 +61,32 @@ class SimulatedNfcLink:
         if not duration_s >= 0.0:
             raise LinkError(f"{self.name}: APDU latency sampler returned {duration_s!r} s")
         return response, duration_s
+
+
+class ObjectLinkCard(ObjectCard, Protocol):
+    """A card that answers both ways: command APDUs (``process``) and objects (ObjectCard)."""
+
+    def process(self, command: bytes) -> bytes: ...
+
+
+class ObjectNfcLink:
+    """A simulated link to an in-process card that answers APDUs and objects (e.g. a phone's
+    wallet held to the reader, ``Wallet.link``). ``transceive`` is SimulatedNfcLink's;
+    ``duration_s()`` draws one exchange's duration for a kernel that talks objects."""
+
+    __slots__ = ("name", "card", "_apdu_latency_s")
+
+    def __init__(self, card: ObjectLinkCard, apdu_latency_s: Callable[[], float], *, name: str = "simulated") -> None:
+        self.name = name
+        self.card = card
+        self._apdu_latency_s = apdu_latency_s
+
+    def duration_s(self) -> float:
+        duration_s = self._apdu_latency_s()
+        if not duration_s >= 0.0:
+            raise LinkError(f"{self.name}: APDU latency sampler returned {duration_s!r} s")
+        return duration_s
+
+    def transceive(self, command: bytes) -> tuple[bytes, float]:
+        response = self.card.process(command)
+        return response, self.duration_s()

@@ -100,6 +100,8 @@ def _valid_sw1(sw1: int) -> bool:
     return 0x61 <= sw1 <= 0x6F or 0x90 <= sw1 <= 0x9F
 
 
+_ONE_BYTE = tuple(bytes((b,)) for b in range(256))
+
 # GENERATE AC reference control parameter, P1 bits 8-7 (Book 3 Table 12).
 AC_AAC = 0x00
 AC_TC = 0x40
@@ -119,21 +121,24 @@ class CommandApdu:
     le: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("cla", "ins", "p1", "p2"):
-            v = getattr(self, name)
-            if not 0 <= v <= 0xFF:
-                raise ApduError(f"APDU {name} must be one byte (0-255), got {v}")
+        if not (0 <= self.cla <= 0xFF and 0 <= self.ins <= 0xFF and 0 <= self.p1 <= 0xFF and 0 <= self.p2 <= 0xFF):
+            for name in ("cla", "ins", "p1", "p2"):
+                v = getattr(self, name)
+                if not 0 <= v <= 0xFF:
+                    raise ApduError(f"APDU {name} must be one byte (0-255), got {v}")
         if len(self.data) > 255:
             raise ApduError(f"APDU data is {len(self.data)} bytes; short APDUs carry at most 255")
         if self.le is not None and not 1 <= self.le <= 256:
             raise ApduError(f"APDU le must be 1-256 or None, got {self.le}")
 
     def to_bytes(self) -> bytes:
-        out = bytes((self.cla, self.ins, self.p1, self.p2))
-        if self.data:
-            out += bytes((len(self.data),)) + self.data
-        if self.le is not None:
-            out += bytes((self.le & 0xFF,))
+        data, le = self.data, self.le
+        if data:
+            out = bytes((self.cla, self.ins, self.p1, self.p2, len(data))) + data
+        else:
+            out = bytes((self.cla, self.ins, self.p1, self.p2))
+        if le is not None:
+            out += _ONE_BYTE[le & 0xFF]
         return out
 
     @classmethod
@@ -201,12 +206,13 @@ class ResponseApdu:
                 f"response APDU needs at least the 2 status word bytes, got {len(raw)}: "
                 f"{raw.hex().upper()}"
             )
-        if not _valid_sw1(raw[-2]):
+        sw1 = raw[-2]
+        if not (0x90 <= sw1 <= 0x9F or 0x61 <= sw1 <= 0x6F):  # _valid_sw1, inlined
             raise ApduError(
                 f"response APDU ends in {raw[-2:].hex().upper()}, which is not a status word "
                 f"(SW1 must be 61-6F or 90-9F; byte {len(raw) - 2} of {len(raw)})"
             )
-        return cls(raw[:-2], (raw[-2] << 8) | raw[-1])
+        return cls(raw[:-2], (sw1 << 8) | raw[-1])
 
 
 def select(aid: bytes) -> CommandApdu:

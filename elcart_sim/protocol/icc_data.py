@@ -49,6 +49,48 @@ RESPONSE_TAGS: dict[int, tuple[int, int]] = {
 
 def parse_icc_data(data: bytes, allowed: Mapping[int, tuple[int, int]] = REQUEST_TAGS) -> dict[int, bytes]:
     """DE55 as ``{tag: value}``, checked against ``allowed``; raises IccDataError or TlvError."""
+    out = _parse_well_formed(data, allowed)
+    if out is not None:
+        return out
+    return _parse_and_explain(data, allowed)
+
+
+def _parse_well_formed(data: bytes, allowed: Mapping[int, tuple[int, int]]) -> dict[int, bytes] | None:
+    """The fast path: DE55 as the host spec wants it — allowed primitive tags of one or two
+    bytes, each once, with a one-byte length in range — read in one pass. Anything else
+    (a template, a long-form length, a fault) gives None, and :func:`_parse_and_explain`
+    decides, so both paths accept exactly the same data and only the slow one raises."""
+    if type(data) is not bytes:
+        return None
+    out: dict[int, bytes] = {}
+    i, end = 0, len(data)
+    while i < end:
+        tag = data[i]
+        if tag & 0x20:  # a template (or FF filler)
+            return None
+        i += 1
+        if tag & 0x1F == 0x1F:
+            if i >= end or data[i] & 0x80:  # truncated, or a tag of three bytes
+                return None
+            tag = (tag << 8) | data[i]
+            i += 1
+        if i >= end:
+            return None
+        n = data[i]
+        i += 1
+        j = i + n
+        if n & 0x80 or j > end:  # long-form length, or the value runs past the end
+            return None
+        limits = allowed.get(tag)
+        if limits is None or tag in out or not limits[0] <= n <= limits[1]:
+            return None
+        out[tag] = data[i:j]
+        i = j
+    return out
+
+
+def _parse_and_explain(data: bytes, allowed: Mapping[int, tuple[int, int]]) -> dict[int, bytes]:
+    """DE55 read through the general BER-TLV decoder, raising the error that names the fault."""
     out: dict[int, bytes] = {}
     for at, obj in decode_with_offsets(data):
         if obj.children is not None:

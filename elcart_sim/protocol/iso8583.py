@@ -158,6 +158,8 @@ _DESCRIPTIONS: dict[str, str] = {
 
 
 def _check_values(msg: dict[str, Any], where: str) -> None:
+    """Raise IsoMessageError naming the first thing wrong with ``msg`` (the slow, explaining
+    check; :func:`_is_valid` is the fast one and must accept no message this one rejects)."""
     mti = msg.get("t")
     if mti not in _MTIS:
         raise IsoMessageError(
@@ -218,12 +220,57 @@ def _check_values(msg: dict[str, Any], where: str) -> None:
         )
 
 
+# The format of each field a message may hold, as a small int for _is_valid ("t" is checked
+# against _MTIS first, so its "n" check always passes).
+_N, _Z, _AN, _ANS, _B = range(5)
+_FORMAT_CODES = {"n": _N, "z": _Z, "an": _AN, "ans": _ANS, "b": _B}
+_FORMATS: dict[str, int] = {key: _FORMAT_CODES[ELKART_SPEC[key]["fmt"]] for key in _USER_FIELDS}
+
+
+def _is_valid(msg: dict[str, Any]) -> bool:
+    """True when :func:`_check_values` would pass ``msg``: the same checks in one pass without
+    building messages. On False the caller runs _check_values, which says what is wrong."""
+    mti = msg.get("t")
+    if mti not in _MTIS:
+        return False
+    formats = _FORMATS
+    for key, value in msg.items():
+        fmt = formats.get(key)
+        if fmt is None:
+            return False
+        if fmt == _B:
+            if not isinstance(value, (bytes, bytearray)):
+                return False
+        elif not isinstance(value, str) or not value.isascii():
+            return False
+        elif fmt == _N:
+            if not value.isdigit():
+                return False
+        elif fmt == _ANS:
+            if not value.isprintable():
+                return False
+        elif fmt == _AN:
+            if not value.isalnum():
+                return False
+        elif not value.replace("=", "").isdigit():  # _Z
+            return False
+    if not msg.keys() >= MANDATORY_FIELDS[mti]:
+        return False
+    if mti == MTI_AUTHORISATION_REQUEST:
+        return "55" in msg or not msg.get("22", "").startswith("07")
+    if mti == MTI_AUTHORISATION_RESPONSE:
+        return "38" in msg or msg.get("39") != ResponseCode.APPROVED
+    return True
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """Encode an ELKART host message; raises IsoMessageError naming the field."""
-    _check_values(message, "encode")
-    doc = dict(message)
-    if "55" in doc:
-        doc["55"] = bytes(doc["55"]).hex()
+    if not _is_valid(message):
+        _check_values(message, "encode")
+    doc = dict(message)  # pyiso8583 adds the bitmap to the dict it encodes
+    icc = doc.get("55")
+    if icc is not None:
+        doc["55"] = icc.hex()
     try:
         raw, _ = _iso.encode(doc, ELKART_SPEC)
     except _iso.EncodeError as e:
@@ -237,7 +284,7 @@ def encode(message: dict[str, Any]) -> bytes:
 def decode(raw: bytes) -> dict[str, Any]:
     """Decode an ELKART host message; raises IsoMessageError naming the field."""
     try:
-        doc, _ = _iso.decode(bytes(raw), ELKART_SPEC)
+        doc, _ = _iso.decode(raw if type(raw) is bytes else bytes(raw), ELKART_SPEC)
     except _iso.DecodeError as e:
         raise IsoMessageError(
             f"ISO 8583 decode: field {e.field} at byte {e.pos}: {e.msg}", field=e.field
@@ -249,11 +296,13 @@ def decode(raw: bytes) -> dict[str, Any]:
             f"host spec",
             field=field,
         ) from None
-    doc.pop("p", None)
+    del doc["p"]
     doc.pop("1", None)
-    if "55" in doc:
-        doc["55"] = bytes.fromhex(doc["55"])
-    _check_values(doc, "decode")
+    icc = doc.get("55")
+    if icc is not None:
+        doc["55"] = bytes.fromhex(icc)
+    if not _is_valid(doc):
+        _check_values(doc, "decode")
     return doc
 
 

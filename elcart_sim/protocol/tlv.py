@@ -61,11 +61,25 @@ class Tlv:
         return encode(self.tag, self.value)
 
 
+# Wire form of tags already seen (a few dozen EMV tags in practice; bounded all the same).
+_TAG_BYTES: dict[int, bytes] = {}
+_TAG_BYTES_MAX = 4096
+# One-byte lengths 00-7F, the only form our objects normally need.
+_SHORT_LENGTHS = tuple(bytes((n,)) for n in range(0x80))
+
+
 def tag_bytes(tag: int) -> bytes:
     """The tag as it appears on the wire: ``0x9F26`` -> ``b'\\x9f\\x26'``."""
+    if type(tag) is int:
+        known = _TAG_BYTES.get(tag)
+        if known is not None:
+            return known
     if not 0 < tag <= 0xFFFFFF:
         raise TlvError(f"tag {tag:#x} is not a 1-3 byte BER-TLV tag")
-    return tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+    wire = tag.to_bytes((tag.bit_length() + 7) // 8, "big")
+    if type(tag) is int and len(_TAG_BYTES) < _TAG_BYTES_MAX:
+        _TAG_BYTES[tag] = wire
+    return wire
 
 
 def is_constructed(tag: int) -> bool:
@@ -85,7 +99,13 @@ def _length_bytes(length: int, tag: int) -> bytes:
 
 def encode(tag: int, value: bytes) -> bytes:
     """One primitive or constructed object from its tag and raw value bytes."""
-    return tag_bytes(tag) + _length_bytes(len(value), tag) + value
+    head = _TAG_BYTES.get(tag) if type(tag) is int else None
+    if head is None:
+        head = tag_bytes(tag)
+    n = len(value)
+    if n < 0x80:
+        return head + _SHORT_LENGTHS[n] + value
+    return head + _length_bytes(n, tag) + value
 
 
 def encode_constructed(tag: int, *children: bytes) -> bytes:
@@ -105,6 +125,14 @@ def decode_with_offsets(data: bytes) -> list[tuple[int, Tlv]]:
     offsets: list[int] = []
     objects = _decode(bytes(data), 0, len(data), 0, offsets)
     return list(zip(offsets, objects, strict=True))
+
+
+# A decoded object is built without going through the frozen dataclass's __init__ (three
+# object.__setattr__ calls): object.__new__ and the slot descriptors give the same object.
+_new_object = object.__new__
+_set_tag = Tlv.tag.__set__  # type: ignore[attr-defined]
+_set_value = Tlv.value.__set__  # type: ignore[attr-defined]
+_set_children = Tlv.children.__set__  # type: ignore[attr-defined]
 
 
 def _decode(data: bytes, start: int, end: int, depth: int, offsets: list[int] | None = None) -> list[Tlv]:
@@ -144,9 +172,9 @@ def _decode(data: bytes, start: int, end: int, depth: int, offsets: list[int] | 
         if i >= end:
             raise TlvError(f"TLV: tag {tag:X} at offset {tag_at} has no length byte")
         n = data[i]
-        len_at = i
         i += 1
         if n & 0x80:
+            len_at = i - 1
             if n == 0x80:
                 raise TlvError(
                     f"TLV: indefinite length (80) of tag {tag:X} at offset {len_at} is not allowed"
@@ -161,17 +189,18 @@ def _decode(data: bytes, start: int, end: int, depth: int, offsets: list[int] | 
                 raise TlvError(f"TLV: truncated length of tag {tag:X} at offset {len_at}")
             n = int.from_bytes(data[i : i + count], "big")
             i += count
-        if i + n > end:
+        j = i + n
+        if j > end:
             raise TlvError(
                 f"TLV: value of tag {tag:X} at offset {tag_at} runs past the end: "
                 f"length {n}, only {end - i} byte(s) left"
             )
-        value = data[i : i + n]
-        if first & 0x20:
-            out.append(Tlv(tag, value, tuple(_decode(data, i, i + n, depth + 1))))
-        else:
-            out.append(Tlv(tag, value))
-        i += n
+        obj = _new_object(Tlv)
+        _set_tag(obj, tag)
+        _set_value(obj, data[i:j])
+        _set_children(obj, tuple(_decode(data, i, j, depth + 1)) if first & 0x20 else None)
+        out.append(obj)
+        i = j
     return out
 
 

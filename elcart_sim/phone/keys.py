@@ -78,17 +78,25 @@ class KeySource(Protocol):
 
 
 class _Run:
-    """Keys ``next``..``last`` still in the store, with one expiry. ``token_pan`` set: key k's
-    bytes are ``derive(token_pan, k)``; None: ``derive(k)`` (a key given as a LimitedUseKey)."""
+    """Keys ``next``..``last`` still in the store, with one expiry, all of token ``token_pan``.
+    Calling it derives key k's bytes: ``derive(token_pan, k)`` for a token service batch,
+    ``derive(k)`` for keys given as LimitedUseKey objects (``batch`` False)."""
 
-    __slots__ = ("next", "last", "expires_at", "token_pan", "derive")
+    __slots__ = ("next", "last", "expires_at", "token_pan", "derive", "batch")
 
-    def __init__(self, next_index: int, last: int, expires_at: float, token_pan: str | None, derive: Callable):
+    def __init__(self, next_index: int, last: int, expires_at: float, token_pan: str | None, derive: Callable, batch: bool):
         self.next = next_index
         self.last = last
         self.expires_at = expires_at
         self.token_pan = token_pan
         self.derive = derive
+        self.batch = batch
+
+    def __call__(self, key_index: int) -> bytes:
+        return self.derive(self.token_pan, key_index) if self.batch else self.derive(key_index)
+
+    def copy(self) -> _Run:
+        return _Run(self.next, self.last, self.expires_at, self.token_pan, self.derive, self.batch)
 
 
 class KeyStore:
@@ -108,20 +116,21 @@ class KeyStore:
         runs = self._runs
         if isinstance(keys, KeyBatch):
             if keys.last >= keys.first:
-                runs.append(_Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive))
+                runs.append(_Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive, True))
             return
         for key in keys:
             last = runs[-1] if runs else None
             if (
                 last is not None
-                and last.token_pan is None
+                and not last.batch
                 and last.derive is key._derive
+                and last.token_pan == key.token_pan
                 and last.expires_at == key.expires_at
                 and last.last + 1 == key.key_index
             ):
                 last.last = key.key_index
             else:
-                runs.append(_Run(key.key_index, key.key_index, key.expires_at, None, key._derive))
+                runs.append(_Run(key.key_index, key.key_index, key.expires_at, key.token_pan, key._derive, False))
 
     def discard_expired(self, now: float) -> int:
         """Drop keys whose expiry is not after ``now``; returns how many were dropped."""
@@ -148,9 +157,7 @@ class KeyStore:
             del runs[0]
         else:
             run.next = index + 1
-        if run.token_pan is None:
-            return LimitedUseKey(index, run.expires_at, run.derive)
-        return LimitedUseKey(index, run.expires_at, partial(run.derive, run.token_pan), token_pan=run.token_pan)
+        return LimitedUseKey(index, run.expires_at, run, token_pan=run.token_pan)
 
     def key_indexes(self) -> list[int]:
         return [k for r in self._runs for k in range(r.next, r.last + 1)]
@@ -158,7 +165,7 @@ class KeyStore:
     def copy(self) -> KeyStore:
         """Another store holding the same keys (what malware copying a wallet would get)."""
         other = KeyStore()
-        other._runs = [_Run(r.next, r.last, r.expires_at, r.token_pan, r.derive) for r in self._runs]
+        other._runs = [r.copy() for r in self._runs]
         return other
 
     def __len__(self) -> int:

@@ -129,9 +129,8 @@ class ExchangeRecord(NamedTuple):
     duration_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class KernelOutcome:
-    """Result of one tap.
+class KernelOutcome(NamedTuple):
+    """Result of one tap (immutable; a named tuple, so the object dialogue makes one cheaply).
 
     - ``exchanges``: every APDU sent, in order, with the card's raw answer and its duration
     - ``nfc_s``: sum of the exchanges' durations, seconds
@@ -146,25 +145,31 @@ class KernelOutcome:
     - ``icc_data``: DE55: BER-TLV of DE55_TAGS in that order, terminal values for its own tags
       (the object dialogue: the same as a ChipData)
     - ``cdcvm_performed``: CTQ (9F6C) byte 2 bit 8: the phone verified its user
-
-        - ``check``: when terminated by one of the modelled security checks, its name
+    - ``check``: when terminated by one of the modelled security checks, its name
       ('device_cvm', 'relay_timing', 'limited_use_keys'; see protocol/decline_reasons.CHECKS)
 
-    On 'terminated' only exchanges, nfc_s, outcome, reason and check are set."""
+    On 'terminated' only exchanges, nfc_s, outcome, reason and check are set. The repr leaves
+    out the exchanges, the token PAN, track 2 and the ICC data."""
 
-    exchanges: tuple[ApduExchange | ExchangeRecord, ...] = field(repr=False)
+    exchanges: tuple[ApduExchange | ExchangeRecord, ...]
     nfc_s: float
     outcome: str
     reason: str = ""
-    token_pan: str | None = field(default=None, repr=False)
+    token_pan: str | None = None
     expiry: str | None = None  # 'YYMM'
     psn: int | None = None
-    track2: bytes | None = field(default=None, repr=False)  # tag 57 as sent by the card
+    track2: bytes | None = None  # tag 57 as sent by the card
     par: str | None = None
     atc: int | None = None
-    icc_data: bytes | ChipData = field(default=b"", repr=False)  # DE55: BER-TLV of DE55_TAGS
+    icc_data: bytes | ChipData = b""  # DE55: BER-TLV of DE55_TAGS
     cdcvm_performed: bool = False
     check: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"KernelOutcome(nfc_s={self.nfc_s!r}, outcome={self.outcome!r}, reason={self.reason!r}, expiry={self.expiry!r}, "
+            f"psn={self.psn!r}, par={self.par!r}, atc={self.atc!r}, cdcvm_performed={self.cdcvm_performed!r}, check={self.check!r})"
+        )
 
 
 def _bcd(value: int, digits: int) -> bytes:
@@ -248,6 +253,8 @@ class ContactlessKernel:
         self.config = config or TerminalConfig()
         self.objects = objects
         c = self.config
+        self._checked_date = ""
+        self._records: dict[bytes, tuple[tuple[int, int, str], ...]] = {}  # AFL -> (SFI, record, name)
         self._static_digits = (f"{0:012d}", f"{c.country_code:04d}", c.tvr, f"{c.currency_code:04d}", f"{c.transaction_type:02d}")
         self._static_values = {
             0x9F66: c.ttq,
@@ -270,7 +277,7 @@ class ContactlessKernel:
         """One tap. ``transaction_date`` is 'YYMMDD'; ``unpredictable_number`` 4 fresh bytes."""
         if not 0 <= amount_tyiyn <= 999_999_999_999:
             raise ValueError(f"amount_tyiyn must be 0-999999999999, got {amount_tyiyn}")
-        if not (
+        if transaction_date != self._checked_date and not (
             len(transaction_date) == 6
             and transaction_date.isascii()
             and transaction_date.isdigit()
@@ -278,6 +285,7 @@ class ContactlessKernel:
             and 1 <= int(transaction_date[4:]) <= 31
         ):
             raise ValueError(f"transaction_date must be 'YYMMDD', got {transaction_date!r}")
+        self._checked_date = transaction_date  # a day's taps share one date: check it once
         if len(unpredictable_number) != 4:
             raise ValueError(
                 f"unpredictable_number must be 4 bytes, got {len(unpredictable_number)}"
@@ -452,8 +460,11 @@ class ContactlessKernel:
         if chip is not None:
             self._check_relay_of(exchanges[-1])
         record: CardRecord | None = None
-        for sfi, number in _afl_records(gpo.afl):
-            record = exchange(f"READ RECORD SFI {sfi} REC {number}", card.read_record(sfi, number))
+        records = self._records.get(gpo.afl)
+        if records is None:
+            records = self._records[gpo.afl] = tuple((sfi, n, f"READ RECORD SFI {sfi} REC {n}") for sfi, n in _afl_records(gpo.afl))
+        for sfi, number, name in records:
+            record = exchange(name, card.read_record(sfi, number))
         if chip is None and record is not None and record.cdol1:
             chip = exchange("GENERATE AC", card.generate_ac(terminal))
             self._check_relay_of(exchanges[-1])

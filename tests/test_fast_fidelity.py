@@ -1,0 +1,283 @@
+"""The fast fidelity's card side: the object dialogue makes the same state changes and draws as
+the APDUs, card authentication of objects gives the verdicts of the cryptography, and whole runs
+give identical tables in both fidelities where those paths are exercised (fraud, M/Chip, phones
+out of keys, CDCVM both ways, token lifecycle, relay timing)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+import simpy
+
+from elcart_sim import Simulation, load_scenario, run
+from elcart_sim.card_authentication import CardAuthentication
+from elcart_sim.phone.applet import PaymentApplet
+from elcart_sim.phone.keys import KeyStore, LimitedUseKey
+from elcart_sim.phone.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
+from elcart_sim.population import Population
+from elcart_sim.protocol import tlv
+from elcart_sim.protocol.decline_reasons import DeclineReason as R
+from elcart_sim.protocol.emv_objects import Arpc, ChipData
+from elcart_sim.scenario import ATTACK_KINDS, SecuritySpec
+from elcart_sim.streams import Distribution, RandomStreams, Sampler
+from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink, TerminalConfig
+from elcart_sim.terminal.nfc_link import ObjectNfcLink
+from elcart_sim.token_service import TokenService
+
+AID = bytes.fromhex("F0000004171010")
+UN = bytes.fromhex("CAFEBABE")
+TABLES = ("transactions", "hops", "postings", "receipts", "token_events")
+
+
+@pytest.fixture(scope="module")
+def population():
+    scenario = load_scenario("national-day", scale=0.001, seed=5)
+    return Population.build(scenario, RandomStreams(scenario.seed))
+
+
+# -- the card dialogue: objects against bytes, on twin phones -----------------------------------------
+
+
+class Twin:
+    """One side of a twin: its own clock, token service and wallet for the same card."""
+
+    def __init__(self, population, card, kernel="qvsdc", cdcvm_required=True, online=True, keys_left=None):
+        self.env = simpy.Environment()
+        self.tokens = TokenService(population, key_ttl_s=50.0)
+        services = WalletServices(self.env, self.tokens, Sampler(None, Distribution("constant", 2.0)), 4, 1)
+        profile = WalletProfile(AID, kernel, cdcvm_required=cdcvm_required)
+        self.wallet = Wallet.enrol(
+            population, self.tokens, card, AID, profile=profile, services=services, online=online, keys_left=keys_left
+        )
+
+    def state(self):
+        w = self.wallet
+        return w.applet.atc, w.keys.key_indexes(), w.replenishing, self.tokens.detokenise(w.token_pan).key_batches
+
+
+def _latencies():
+    return itertools.cycle([0.01, 0.02, 0.03, 0.015, 0.2, 0.011, 0.02]).__next__  # 7: over the relay limit in turn
+
+
+def assert_same_outcome(byte, obj):
+    assert [(x.name, x.response[-2:], x.duration_s) for x in byte.exchanges] == [
+        (x.name, x.response, x.duration_s) for x in obj.exchanges
+    ]
+    fields = ("nfc_s", "outcome", "reason", "check", "token_pan", "expiry", "psn", "track2", "par", "atc", "cdcvm_performed")
+    assert [getattr(byte, f) for f in fields] == [getattr(obj, f) for f in fields]
+    assert isinstance(byte.icc_data, bytes) and isinstance(obj.icc_data, ChipData if obj.outcome == "online" else bytes)
+
+
+@pytest.mark.parametrize("kernel", ["qvsdc", "mchip"])
+@pytest.mark.parametrize(
+    ("wallet_options", "require_cdcvm"),
+    [
+        ({}, True),  # online phone: keys spent, replenished after a round trip
+        ({"online": False, "keys_left": 3}, True),  # offline phone: runs out of keys (6984)
+        ({"cdcvm_required": False}, True),  # the phone pays locked, the terminal refuses (card data)
+        ({"cdcvm_required": False}, False),  # nobody asks
+    ],
+)
+def test_the_object_dialogue_makes_the_same_state_changes_and_draws_as_the_apdus(population, kernel, wallet_options, require_cdcvm):
+    card = int(population.enrolled_cards[0])
+    byte, obj = Twin(population, card, kernel, **wallet_options), Twin(population, card, kernel, **wallet_options)
+    config = TerminalConfig(max_cryptogram_rtt_s=0.1, require_cdcvm=require_cdcvm)
+    byte_kernel, object_kernel = ContactlessKernel(config), ContactlessKernel(config, objects=True)
+    byte_latency, object_latency = _latencies(), _latencies()
+    checks = set()
+    for tap in range(14):
+        unlocked = tap % 5 != 3
+        a = byte_kernel.perform(SimulatedNfcLink(byte.wallet.present(unlocked), byte_latency), 1_000 + tap, "250701", UN)
+        b = object_kernel.perform(obj.wallet.link(object_latency, unlocked), 1_000 + tap, "250701", UN)
+        assert_same_outcome(a, b)
+        assert byte.state() == obj.state()
+        checks.add(a.check)
+        for twin in (byte, obj):
+            twin.env.run(until=twin.env.now + 1.0 + tap % 3)  # replenishments land between some taps
+    assert obj.wallet.applet._answers is None  # the object dialogue never built a BER-TLV answer
+    assert ("device_cvm" in checks) is (require_cdcvm or wallet_options.get("cdcvm_required", True))
+    assert ("limited_use_keys" in checks) is ("keys_left" in wallet_options)
+    assert "relay_timing" in checks or "keys_left" in wallet_options
+
+
+def test_a_phone_without_token_and_an_exhausted_counter_end_the_same_way(population):
+    kernel, objects = ContactlessKernel(), ContactlessKernel(objects=True)
+    phone = PhoneWithoutToken(0, 1, 1)
+    a = kernel.perform(SimulatedNfcLink(phone.present(), lambda: 0.02), 100, "250701", UN)
+    b = objects.perform(phone.link(lambda: 0.02), 100, "250701", UN)
+    assert_same_outcome(a, b)
+    assert b.reason == "SELECT PPSE: card answered SW 6A82 (file or application not found)" and len(b.exchanges) == 1
+    tokens = TokenService(population)
+    wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[1]), AID)
+    outcomes = []
+    for link in (SimulatedNfcLink, None):
+        applet = PaymentApplet(wallet.applet.credential, atc=0xFFFF, keys=wallet.keys.copy(), device_id=wallet.device_id)
+        at_reader = PhoneAtReader(applet)
+        if link is SimulatedNfcLink:
+            outcomes.append(kernel.perform(SimulatedNfcLink(at_reader.process, lambda: 0.02), 100, "250701", UN))
+        else:
+            outcomes.append(objects.perform(ObjectNfcLink(at_reader, lambda: 0.02), 100, "250701", UN))
+    assert_same_outcome(*outcomes)
+    assert outcomes[1].reason.startswith("GPO: card answered SW 6985") and outcomes[1].check == ""
+
+
+def test_other_links_keep_the_byte_kernel_in_the_fast_fidelity(population):
+    tokens = TokenService(population)
+    wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[2]), AID)
+    out = ContactlessKernel(objects=True).perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 100, "250701", UN)
+    assert out.outcome == "online" and isinstance(out.icc_data, bytes) and out.exchanges[0].command
+
+
+# -- card authentication: the verdict of an object is the verdict of the cryptography -------------------
+
+
+@pytest.fixture
+def twins(population):
+    """(bytes world, objects world): token service, wallet, card authentication; keys 1-20."""
+    worlds = []
+    for objects in (False, True):
+        tokens = TokenService(population, key_ttl_s=1_000.0)
+        wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[0]), AID)
+        other = Wallet.enrol(population, tokens, int(population.enrolled_cards[1]), AID)  # another token
+        wallet.keys.add(tokens.issue_key_batch(wallet.token_pan, 10, 0.0))
+        service = CardAuthentication(tokens, SecuritySpec(max_atc_jump=5, replay_window=8))
+        worlds.append((tokens, wallet, other, service, ContactlessKernel(objects=objects)))
+    return worlds
+
+
+def _request(world, card=None, amount=1_000, un=UN):
+    tokens, wallet, _, _, kernel = world
+    card = card or PhoneAtReader(wallet.applet)
+    out = kernel.perform(ObjectNfcLink(card, lambda: 0.01), amount, "250701", un)
+    assert out.outcome == "online", out.reason
+    return {"2": out.token_pan, "4": f"{amount:012d}", "22": "071", "49": "417", "55": out.icc_data}
+
+
+def _verdict(world, request, now=10.0):
+    tokens, wallet, _, service, _ = world
+    return service.authenticate(tokens.detokenise(wallet.token_pan), request, now).decline
+
+
+def _other_un(request):
+    chip = request["55"]
+    if isinstance(chip, bytes):
+        return {**request, "55": chip.replace(UN, bytes.fromhex("CAFEBABF"))}
+    return {**request, "55": chip._replace(terminal=chip.terminal._replace(unpredictable_number=bytes.fromhex("CAFEBABF")))}
+
+
+def _other_amount(request):
+    chip = request["55"]
+    if isinstance(chip, bytes):
+        chip = chip.replace(bytes.fromhex("9F0206000000001000"), bytes.fromhex("9F0206000000009000"))
+    else:
+        chip = chip._replace(terminal=chip.terminal._replace(amount="000000009000"))
+    return {**request, "4": "000000009000", "55": chip}
+
+
+def _applet_like(world, **changes):
+    _, wallet, _, _, _ = world
+    a = wallet.applet
+    options = dict(aid=a.aid, kernel=a.kernel, cryptogram_version=a.cryptogram_version, device_id=a.device_id, atc=a.atc)
+    options.update(changes)
+    return PhoneAtReader(PaymentApplet(a.credential, **options))
+
+
+def _script(world):
+    """The attacks and mistakes of test_card_authentication, as one sequence of verdicts."""
+    tokens, wallet, other, _, _ = world
+    verdicts = []
+    first = _request(world)  # ATC 1, key 1
+    verdicts += [_verdict(world, first, now=1_000.0), _verdict(world, first), _verdict(world, first)]  # expired, ok, replayed
+    request = _request(world)
+    verdicts += [_verdict(world, _other_un(request)), _verdict(world, _other_amount(request))]
+    verdicts += [_verdict(world, {**request, "4": "000000009000"}), _verdict(world, {**request, "49": "840"}), _verdict(world, request)]
+    derive = lambda i: tokens.limited_use_key(wallet.token_pan, i)  # noqa: E731
+    unknown = _applet_like(world, keys=KeyStore([LimitedUseKey(500, 1e9, derive, token_pan=wallet.token_pan)]))
+    verdicts.append(_verdict(world, _request(world, unknown)))
+    twice = [LimitedUseKey(3, 1e9, derive, token_pan=wallet.token_pan) for _ in range(2)]
+    reused = _applet_like(world, atc=4, keys=KeyStore(twice))
+    verdicts += [_verdict(world, _request(world, reused)), _verdict(world, _request(world, reused))]
+    stolen = lambda i: tokens.limited_use_key(other.token_pan, i)  # noqa: E731  (another token's key 11)
+    foreign = _applet_like(world, atc=7, keys=KeyStore([LimitedUseKey(11, 1e9, stolen, token_pan=other.token_pan)]))
+    verdicts.append(_verdict(world, _request(world, foreign)))
+    verdicts.append(_verdict(world, _request(world, _applet_like(world, atc=8, cryptogram_version=0x2B, keys=wallet.keys.copy()))))
+    clone = _applet_like(world, atc=8, device_id=wallet.device_id ^ 1, keys=wallet.keys.copy())
+    verdicts.append(_verdict(world, _request(world, clone)))
+    ahead = [_request(world) for _ in range(12)]  # ATC 3..14 of the phone itself
+    verdicts += [_verdict(world, r) for r in (ahead[11], ahead[3], ahead[0], ahead[0], ahead[9])]
+    return verdicts
+
+
+def test_object_chip_data_gets_the_verdicts_of_the_cryptography(twins):
+    by_bytes, by_objects = _script(twins[0]), _script(twins[1])
+    assert by_bytes == by_objects
+    assert by_bytes[:9] == [R.KEY_EXPIRED, None, R.ATC_REPLAYED, R.ARQC, R.ARQC, R.ICC_DATA_MISMATCH, R.ICC_DATA_MISMATCH, None, R.KEY_UNKNOWN]
+    assert by_bytes[9:15] == [None, R.KEY_REUSED, R.ARQC, R.CRYPTOGRAM_VERSION, R.DOMAIN_DEVICE, R.ATC_JUMP]
+    assert set(by_bytes) >= {None, R.ATC_REPLAYED, R.ATC_JUMP}
+
+
+def test_the_answer_to_object_chip_data_is_an_arpc_object(twins):
+    world = twins[1]
+    tokens, wallet, _, service, _ = world
+    request = _request(world)
+    authentication = service.authenticate(tokens.detokenise(wallet.token_pan), request, 10.0)
+    assert authentication.decline is None and authentication.verified
+    assert service.issuer_authentication_data(authentication, True) == Arpc(request["55"].cryptogram, True)
+    byte_request = _request(twins[0])  # bytes still get the real ARPC, whatever the world
+    tokens0, wallet0, _, service0, _ = twins[0]
+    verdict = service0.authenticate(tokens0.detokenise(wallet0.token_pan), byte_request, 10.0)
+    (tag91,) = tlv.decode(service0.issuer_authentication_data(verdict, True))
+    assert tag91.tag == 0x91 and len(tag91.value) == 8
+
+
+# -- whole runs -----------------------------------------------------------------------------------------
+
+
+def test_a_fast_tap_carries_objects_and_a_wire_tap_bytes():
+    scenario = load_scenario("national-day", seed=99, scale=0.001)
+    for fidelity, kind in (("wire", bytes), ("fast", ChipData)):
+        sim = Simulation(scenario.with_overrides({"fidelity": fidelity}))
+        card = next(int(c) for c in sim.population.enrolled_cards if sim.population.opening_balance_tyiyn[c] > 10_000)
+        result = sim.tap(card, 0, 1_000)
+        assert isinstance(result.request["55"], kind), fidelity
+        assert result.outcome == "approved" or result.response is not None
+
+
+VARIANTS = {  # name: (overrides, checks that must have stopped some taps)
+    "fraud": ({"fraud.attempts": {kind: 3 for kind in ATTACK_KINDS}}, {"atc_replay", "arqc", "device_cvm", "token_domain"}),
+    "mchip, phones out of keys, lifecycle, no CDCVM": (
+        {
+            "security.kernel": "mchip",
+            "security.require_cdcvm": False,
+            "security.keys.offline_share": 0.6,
+            "security.keys.ttl_s": 7_200.0,
+            "security.lifecycle.suspension_share": 0.05,
+            "security.lifecycle.phone_replacement_share": 0.08,
+            "security.provisioning.idv_failure_share": 0.5,
+        },
+        {"limited_use_keys", "token_status"},
+    ),
+    "relay limit, mchip fraud": (
+        {
+            "security.max_cryptogram_rtt_s": 0.02,
+            "security.kernel": "mchip",
+            "fraud.attempts": {"relay": 3, "stolen_locked_phone": 2, "cloned_device": 2, "replayed_card_answers": 2},
+        },
+        {"relay_timing", "arqc", "device_cvm"},
+    ),
+}
+
+
+@pytest.mark.parametrize(("overrides", "checks"), VARIANTS.values(), ids=VARIANTS.keys())
+def test_wire_and_fast_give_identical_tables_where_the_card_side_differs(overrides, checks):
+    scenario = load_scenario("national-day", scale=0.002, seed=21).with_overrides(overrides)
+    wire = run(scenario)
+    fast = run(scenario.with_overrides({"fidelity": "fast"}))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(wire, name), getattr(fast, name), check_exact=True)
+    tx = wire.transactions
+    assert len(tx) > 300 and checks <= set(tx.stopped_by.astype(str))
+    if overrides.get("security.provisioning.idv_failure_share"):
+        assert tx.reason.astype(str).str.startswith("SELECT PPSE: card answered SW 6A82").any()  # phones without a token

@@ -90,9 +90,14 @@ def _check_key(key: bytes, what: str) -> None:
         raise CryptogramError(f"{what} must be a 16-byte double-length 3DES key, got {len(key)}")
 
 
+# ECB holds no state, so one mode object serves every cipher. Each cipher context costs a few
+# microseconds to set up (the key schedule); the functions below set up as few as they can.
+_ECB = modes.ECB()
+
+
 def _tdes_ecb(key16: bytes, data: bytes) -> bytes:
-    enc = Cipher(TripleDES(key16 + key16[:8]), modes.ECB()).encryptor()
-    return enc.update(data) + enc.finalize()
+    """2-key 3DES-ECB of whole blocks (``data`` is always 8 or 16 bytes here, so no finalize)."""
+    return Cipher(TripleDES(key16 + key16[:8]), _ECB).encryptor().update(data)
 
 
 def derive_icc_master_key(imk: bytes, pan: str, psn: int) -> bytes:
@@ -132,14 +137,14 @@ def generate_arqc(session_key: bytes, data: bytes) -> bytes:
     _check_key(session_key, "session key")
     padded = data + b"\x80" + bytes(7 - len(data) % 8)
     key_a = session_key[:8]
-    head, last = padded[:-8], padded[-8:]
-    if head:
-        # Single DES CBC under key A over all but the last block (K1=K2=K3 makes 3DES = DES).
-        cbc = Cipher(TripleDES(key_a * 3), modes.CBC(_ZERO_IV)).encryptor()
-        chain = cbc.update(head)[-8:]
-        last = bytes(a ^ b for a, b in zip(chain, last))
-    # Last block: encrypt A, decrypt B, encrypt A = 3DES-EDE with K1||K2||K1.
-    return _tdes_ecb(session_key, last)
+    ede = TripleDES(session_key + key_a)  # encrypt A, decrypt B, encrypt A: 3DES-EDE K1||K2||K1
+    n = len(padded) - 8
+    if not n:
+        return Cipher(ede, _ECB).encryptor().update(padded)
+    # Single DES CBC under key A over all but the last block (K1=K2=K3 makes 3DES = DES) ...
+    chain = Cipher(TripleDES(key_a * 3), modes.CBC(_ZERO_IV)).encryptor().update(padded[:n])[-8:]
+    # ... then the last block XOR that chain value through 3DES-EDE: CBC with the chain as IV.
+    return Cipher(ede, modes.CBC(chain)).encryptor().update(padded[n:])
 
 
 def arpc_method_2(session_key: bytes, arqc: bytes, csu: bytes) -> bytes:

@@ -10,6 +10,11 @@ of accounts and how each service posts: accounts.py).
 
 Liability accounts (deposits, settlement payable) have credit balances: a cardholder with
 1,000 som available shows −100000 here; `available_tyiyn` gives the cardholder's view.
+
+A national day posts millions of entries, so the books are kept compact: each account is
+numbered once, when it is first touched (`account_ids`, `account_names`), balances are an int64
+array indexed by that number, and the journal is column-wise in typed arrays — the debit and
+credit columns hold account numbers, the entry id is the row number.
 """
 
 from __future__ import annotations
@@ -17,19 +22,23 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable
 
+import numpy as np
+
 from elcart_sim import accounts
 from elcart_sim.accounts import Account
 from elcart_sim.errors import ElcartSimError
 
-__all__ = ["Ledger", "Account", "LedgerError"]
+__all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 
 # Posting kinds: data, not behaviour. "opening" brings an account onto the books with its
 # balance at the start of the run (cardholder deposits are funded from the bank's own funds).
 POSTING_KINDS = ("opening", "purchase", "reversal")
+MAX_AMOUNT_TYIYN = 10**15  # 10 trillion som: far above any movement, far below the int64 balances
+_KIND_CODES = {kind: code for code, kind in enumerate(POSTING_KINDS)}
 
 
 class LedgerError(ElcartSimError):
-    """A posting that would break the ledger's rules (non-integer or non-positive amount)."""
+    """A posting that would break the ledger's rules (non-integer or non-positive amount, unknown kind)."""
 
 
 class Ledger:
@@ -41,86 +50,112 @@ class Ledger:
     """
 
     def __init__(self, opening_balance: Callable[[Account], int] | None = None):
-        self._balances: dict[Account, int] = {}
         self._opening_balance = opening_balance
-        # Journal, column-wise.
-        self.entry_id = array("q")
-        self.trace_id = array("q")
+        # The accounts, numbered in the order they were first touched.
+        self.account_ids: dict[Account, int] = {}
+        self.account_names: list[Account] = []
+        self._balances = array("q")  # debit-positive, by account number
+        # Journal, column-wise; entry id = row number.
+        self.trace_id = array("i")
         self.posted_at = array("d")
-        self.kind = array("b")
-        self.debit: list[Account] = []
-        self.credit: list[Account] = []
+        self.kind = array("b")  # index into POSTING_KINDS
+        self.debit = array("i")  # account numbers
+        self.credit = array("i")
         self.amount_tyiyn = array("q")
 
     # -- posting -------------------------------------------------------------------------------
 
     def post(self, debit: Account, credit: Account, amount_tyiyn: int, *, kind: str, trace_id: int, at: float) -> int:
-        """Move `amount_tyiyn` (integer, > 0) by debiting `debit` and crediting `credit`."""
-        if type(amount_tyiyn) is not int or amount_tyiyn <= 0:
-            raise LedgerError(f"amount_tyiyn must be a positive integer, got {amount_tyiyn!r} ({kind}, trace {trace_id})")
-        self._touch(debit, at)
-        self._touch(credit, at)
-        return self._append(debit, credit, amount_tyiyn, kind, trace_id, at)
+        """Move `amount_tyiyn` (integer, > 0) by debiting `debit` and crediting `credit`; returns the entry id."""
+        if type(amount_tyiyn) is not int or not 0 < amount_tyiyn <= MAX_AMOUNT_TYIYN:
+            raise LedgerError(f"amount_tyiyn must be a positive integer up to {MAX_AMOUNT_TYIYN:_}, got {amount_tyiyn!r} ({kind}, trace {trace_id})")
+        code = _KIND_CODES.get(kind)
+        if code is None:
+            raise LedgerError(f"kind must be one of {', '.join(POSTING_KINDS)}, got {kind!r} (trace {trace_id})")
+        ids = self.account_ids
+        debit_id = ids.get(debit)
+        if debit_id is None:
+            debit_id = self._touch(debit, at)
+        credit_id = ids.get(credit)
+        if credit_id is None:
+            credit_id = self._touch(credit, at)
+        return self._append(debit_id, credit_id, amount_tyiyn, code, trace_id, at)
 
-    def _append(self, debit: Account, credit: Account, amount_tyiyn: int, kind: str, trace_id: int, at: float) -> int:
+    def _append(self, debit: int, credit: int, amount_tyiyn: int, kind: int, trace_id: int, at: float) -> int:
         balances = self._balances
         balances[debit] += amount_tyiyn
         balances[credit] -= amount_tyiyn
         entry = len(self.amount_tyiyn)
-        self.entry_id.append(entry)
         self.trace_id.append(trace_id)
         self.posted_at.append(at)
-        self.kind.append(POSTING_KINDS.index(kind))
+        self.kind.append(kind)
         self.debit.append(debit)
         self.credit.append(credit)
         self.amount_tyiyn.append(amount_tyiyn)
         return entry
 
-    def _touch(self, account: Account, at: float) -> None:
-        if account in self._balances:
-            return
-        self._balances[account] = 0
-        if self._opening_balance is None:
-            return
-        amount = self._opening_balance(account)
-        if amount:
-            own_funds = accounts.own_funds(account[0])
-            self._balances.setdefault(own_funds, 0)
-            # A deposit is a liability: crediting the cardholder, debiting the bank's funds.
-            self._append(own_funds, account, amount, "opening", -1, at)
+    def _number(self, account: Account) -> int:
+        """The account's number; a new account starts at zero."""
+        number = self.account_ids.get(account)
+        if number is None:
+            number = self.account_ids[account] = len(self.account_names)
+            self.account_names.append(account)
+            self._balances.append(0)
+        return number
+
+    def _touch(self, account: Account, at: float) -> int:
+        """The account's number; the first touch brings its opening balance in."""
+        number = self.account_ids.get(account)
+        if number is not None:
+            return number
+        number = self._number(account)
+        if self._opening_balance is not None:
+            amount = self._opening_balance(account)
+            if amount:
+                # A deposit is a liability: crediting the cardholder, debiting the bank's funds.
+                self._append(self._number(accounts.own_funds(account[0])), number, amount, _KIND_CODES["opening"], -1, at)
+        return number
 
     # -- reading ---------------------------------------------------------------------------------
 
     def balance_tyiyn(self, account: Account) -> int:
         """Debit-positive balance; touching brings the account's opening balance in."""
-        self._touch(account, 0.0)
-        return self._balances[account]
+        return self._balances[self._touch(account, 0.0)]
 
     def available_tyiyn(self, account: Account, at: float = 0.0) -> int:
         """The holder's view of a liability account: money available to spend."""
-        self._touch(account, at)
-        return -self._balances[account]
+        return -self._balances[self._touch(account, at)]
 
     def trial_balance(self) -> int:
         """Sum of all balances: zero in a sound double-entry ledger."""
-        return sum(self._balances.values())
+        return sum(self._balances)
 
     def prove_balanced(self) -> None:
         """Raise LedgerError unless the balances sum to zero and match a replay of the journal."""
         total = self.trial_balance()
         if total != 0:
             raise LedgerError(f"trial balance is {total} tyiyn, not zero")
-        replay: dict[Account, int] = {}
-        for debit, credit, amount in zip(self.debit, self.credit, self.amount_tyiyn):
-            replay[debit] = replay.get(debit, 0) + amount
-            replay[credit] = replay.get(credit, 0) - amount
-        for account, balance in self._balances.items():
-            if replay.get(account, 0) != balance:
-                raise LedgerError(f"account {account} holds {balance} but its postings sum to {replay.get(account, 0)}")
+        replay = np.zeros(len(self.account_names), dtype=np.int64)
+        if len(self):  # views of the journal's arrays, dropped before anything can append again
+            amounts = np.frombuffer(self.amount_tyiyn, dtype=np.int64)
+            np.add.at(replay, np.frombuffer(self.debit, dtype=np.int32), amounts)
+            np.subtract.at(replay, np.frombuffer(self.credit, dtype=np.int32), amounts)
+            del amounts
+        wrong = np.flatnonzero(replay != np.array(self._balances, dtype=np.int64))
+        if len(wrong):
+            number = int(wrong[0])
+            account, balance = self.account_names[number], self._balances[number]
+            raise LedgerError(f"account {account} holds {balance} but its postings sum to {int(replay[number])}")
+
+    def journal_nbytes(self) -> int:
+        """Bytes held by the journal's columns and the balances (not the account names)."""
+        columns = (self.trace_id, self.posted_at, self.kind, self.debit, self.credit, self.amount_tyiyn, self._balances)
+        return sum(column.itemsize * len(column) for column in columns)
 
     def __len__(self) -> int:
         return len(self.amount_tyiyn)
 
     @property
     def accounts(self) -> dict[Account, int]:
-        return dict(self._balances)
+        """Every account touched, with its debit-positive balance."""
+        return dict(zip(self.account_names, self._balances))

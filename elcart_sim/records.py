@@ -2,158 +2,301 @@
 
 Every row carries the transaction's trace id, the one key that joins the tables (it travels in
 ISO 8583 DE37 from the terminal to the issuer). Instants end in `_at`, durations in `_s`, both in
-simulated seconds since the start of the day. Rows are stored column-wise in typed arrays (a
-national day is millions of rows); only the analysis layer turns them into DataFrames.
-No column ever holds a full card number: tokens and masked PANs only.
+simulated seconds since the start of the day. No column ever holds a full card number: tokens and
+masked PANs only. Only the analysis layer (results.py) turns records into DataFrames.
+
+A national day is millions of rows, so a row costs what its values need and no more: each column
+is a typed array of the narrowest width that holds every value it can take (int32 trace ids,
+int8/int16 codes for text from a small set, float64 instants), a duration that is the difference
+of two stored instants (a hop's `wait_s` = `started_at` − `arrived_at`) is computed when the
+DataFrame is built instead of being stored, and `append` only files the row away: rows are
+moved into the arrays a few thousand at a time, column by column, at C speed.
 
 The field tables below are the documentation: `docs/records.md` is generated from them.
 """
 
 from __future__ import annotations
 
+import sys
 from array import array
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["Table", "Records", "SCHEMAS"]
+from elcart_sim.errors import ElcartSimError
 
-# name -> (storage, unit, description). storage: 'q' int64, 'd' float64, 'c' categorical text,
-# 's' free text.
-SCHEMAS: dict[str, dict[str, tuple[str, str, str]]] = {
+__all__ = ["Table", "Records", "Field", "SCHEMAS", "RecordError"]
+
+
+class RecordError(ElcartSimError):
+    """A row that does not fit its table: wrong number of values, or a value its column cannot hold."""
+
+
+class Field(NamedTuple):
+    """One column. `storage`: 'b' int8, 'h' int16, 'i' int32, 'q' int64, 'd' float64 (array
+    typecodes), 'c' category (text from a set, kept as integer codes as narrow as the set allows),
+    's' text, 'n' a 10-digit decimal code kept as an int64 and given back as text with its leading
+    zeros. `difference` = (a, b): not stored, computed as a − b when the DataFrame is built (a
+    column's type is then float64)."""
+
+    storage: str
+    unit: str
+    meaning: str
+    difference: tuple[str, str] | None = None
+
+
+F = Field
+
+SCHEMAS: dict[str, dict[str, Field]] = {
     "transactions": {
-        "trace_id": ("q", "", "Transaction id, carried in DE37 through every hop"),
-        "tapped_at": ("d", "s", "Phone touched the terminal (the checkout lane was free)"),
-        "result_at": ("d", "s", "Terminal showed its final result"),
-        "tap_to_result_s": ("d", "s", "result_at − tapped_at"),
-        "nfc_s": ("d", "s", "Time spent in APDU exchanges with the phone"),
-        "host_s": ("d", "s", "Authorisation request sent → response or timeout at the terminal"),
-        "lane_wait_s": ("d", "s", "Wait for the terminal (checkout lane) before the tap"),
-        "outcome": ("c", "", "approved | declined | reversed (terminal timed out, sent 0400) | terminated (card dialogue failed)"),
-        "response_code": ("c", "", "ISO 8583 DE39 as seen by the terminal; empty when terminated"),
-        "reason": ("c", "", "Why it was declined or terminated, in words"),
-        "amount_tyiyn": ("q", "tyiyn", "Purchase amount, 1/100 KGS"),
-        "issuer": ("c", "", "Issuing bank code"),
-        "acquirer": ("c", "", "Acquiring bank code"),
-        "terminal_id": ("c", "", "DE41 terminal id"),
-        "merchant": ("c", "", "Merchant chain or independent kind"),
-        "token_masked": ("c", "", "The wallet's token, masked (first six, last four)"),
-        "apdus": ("q", "", "Number of command APDUs in the card dialogue"),
-        "receipt_no": ("q", "", "KKM fiscal document number; -1 when no receipt"),
-        "attack": ("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
-        "stopped_by": ("c", "", "Security check that stopped it (protocol/decline_reasons.py CHECKS); empty if none did"),
+        "trace_id": F("i", "", "Transaction id, carried in DE37 through every hop"),
+        "tapped_at": F("d", "s", "Phone touched the terminal (the checkout lane was free)"),
+        "result_at": F("d", "s", "Terminal showed its final result"),
+        "tap_to_result_s": F("d", "s", "result_at − tapped_at", difference=("result_at", "tapped_at")),
+        "nfc_s": F("d", "s", "Time spent in APDU exchanges with the phone"),
+        "host_s": F("d", "s", "Authorisation request sent → response or timeout at the terminal"),
+        "lane_wait_s": F("d", "s", "Wait for the terminal (checkout lane) before the tap"),
+        "outcome": F("c", "", "approved | declined | reversed (terminal timed out, sent 0400) | terminated (card dialogue failed)"),
+        "response_code": F("c", "", "ISO 8583 DE39 as seen by the terminal; empty when terminated"),
+        "reason": F("c", "", "Why it was declined or terminated, in words"),
+        "amount_tyiyn": F("q", "tyiyn", "Purchase amount, 1/100 KGS"),
+        "issuer": F("c", "", "Issuing bank code"),
+        "acquirer": F("c", "", "Acquiring bank code"),
+        "terminal_id": F("c", "", "DE41 terminal id"),
+        "merchant": F("c", "", "Merchant chain or independent kind"),
+        "token_masked": F("c", "", "The wallet's token, masked (first six, last four)"),
+        "apdus": F("h", "", "Number of command APDUs in the card dialogue"),
+        "receipt_no": F("i", "", "KKM fiscal document number; -1 when no receipt"),
+        "attack": F("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
+        "stopped_by": F("c", "", "Security check that stopped it (protocol/decline_reasons.py CHECKS); empty if none did"),
     },
     "hops": {
-        "trace_id": ("q", "", "Transaction id"),
-        "hop": ("c", "", "acquirer | switch | issuer"),
-        "mti": ("c", "", "Message type handled: 0100 authorisation, 0400 reversal"),
-        "arrived_at": ("d", "s", "Message reached the host"),
-        "started_at": ("d", "s", "A server took it"),
-        "finished_at": ("d", "s", "Service ended"),
-        "responded_at": ("d", "s", "Host sent its answer upstream (after the next hop, if any)"),
-        "wait_s": ("d", "s", "started_at − arrived_at (queueing)"),
-        "service_s": ("d", "s", "finished_at − started_at"),
-        "residence_s": ("d", "s", "responded_at − arrived_at"),
-        "response_code": ("c", "", "DE39 this host answered with"),
-        "timed_out": ("q", "", "1 if this host gave up waiting for the next hop"),
+        "trace_id": F("i", "", "Transaction id"),
+        "hop": F("c", "", "acquirer | switch | issuer"),
+        "mti": F("c", "", "Message type handled: 0100 authorisation, 0400 reversal"),
+        "arrived_at": F("d", "s", "Message reached the host"),
+        "started_at": F("d", "s", "A server took it"),
+        "finished_at": F("d", "s", "Service ended"),
+        "responded_at": F("d", "s", "Host sent its answer upstream (after the next hop, if any)"),
+        "wait_s": F("d", "s", "started_at − arrived_at (queueing)", difference=("started_at", "arrived_at")),
+        "service_s": F("d", "s", "finished_at − started_at", difference=("finished_at", "started_at")),
+        "residence_s": F("d", "s", "responded_at − arrived_at", difference=("responded_at", "arrived_at")),
+        "response_code": F("c", "", "DE39 this host answered with"),
+        "timed_out": F("b", "", "1 if this host gave up waiting for the next hop"),
     },
+    # Kept by the ledger (ledger.py), not by a Table: accounts as int ids, the entry id is the row.
     "postings": {
-        "entry_id": ("q", "", "Journal entry number"),
-        "trace_id": ("q", "", "Transaction id; -1 for opening balances"),
-        "posted_at": ("d", "s", "When the posting was made"),
-        "kind": ("c", "", "opening | purchase | reversal"),
-        "debit_account": ("s", "", "bank/kind/key of the debited account"),
-        "credit_account": ("s", "", "bank/kind/key of the credited account"),
-        "amount_tyiyn": ("q", "tyiyn", "Amount moved"),
+        "entry_id": F("i", "", "Journal entry number"),
+        "trace_id": F("i", "", "Transaction id; -1 for opening balances"),
+        "posted_at": F("d", "s", "When the posting was made"),
+        "kind": F("c", "", "opening | purchase | reversal"),
+        "debit_account": F("c", "", "bank/kind/key of the debited account"),
+        "credit_account": F("c", "", "bank/kind/key of the credited account"),
+        "amount_tyiyn": F("q", "tyiyn", "Amount moved"),
     },
     "receipts": {
-        "trace_id": ("q", "", "Transaction id"),
-        "kkm_id": ("c", "", "Fiscal cash register serial"),
-        "receipt_no": ("q", "", "Fiscal document number, sequential per KKM"),
-        "fiscal_sign": ("s", "", "Fiscal sign (10 digits) over the receipt"),
-        "amount_tyiyn": ("q", "tyiyn", "Receipt total"),
-        "printed_at": ("d", "s", "Receipt printed"),
+        "trace_id": F("i", "", "Transaction id"),
+        "kkm_id": F("c", "", "Fiscal cash register serial"),
+        "receipt_no": F("i", "", "Fiscal document number, sequential per KKM"),
+        "fiscal_sign": F("n", "", "Fiscal sign (10 digits) over the receipt"),
+        "amount_tyiyn": F("q", "tyiyn", "Receipt total"),
+        "printed_at": F("d", "s", "Receipt printed"),
     },
     "samples": {
-        "at": ("d", "s", "Sampling instant (end of the interval)"),
-        "component": ("c", "", "acquirer | switch | issuer:<bank>"),
-        "queue_length": ("q", "", "Requests waiting for a server at this instant"),
-        "busy": ("q", "", "Servers busy at this instant"),
-        "mean_queue": ("d", "", "Time-average of requests waiting over the interval before `at`"),
-        "mean_busy": ("d", "", "Time-average of busy servers over the interval before `at`"),
+        "at": F("d", "s", "Sampling instant (end of the interval)"),
+        "component": F("c", "", "acquirer | switch | issuer:<bank>"),
+        "queue_length": F("i", "", "Requests waiting for a server at this instant"),
+        "busy": F("i", "", "Servers busy at this instant"),
+        "mean_queue": F("d", "", "Time-average of requests waiting over the interval before `at`"),
+        "mean_busy": F("d", "", "Time-average of busy servers over the interval before `at`"),
     },
     "token_events": {
-        "at": ("d", "s", "When the token service acted"),
-        "token_masked": ("s", "", "The token, masked; empty when no token was issued"),
-        "event": ("c", "", "provisioned | suspended | resumed | deleted | keys_issued | keys_refused | idv_failed"),
-        "reason": ("s", "", "Why (lifecycle request, refusal), in words"),
-        "device_id": ("q", "", "Attested id of the phone the token is bound to"),
-        "key_count": ("q", "", "Limited-use keys issued by this event"),
+        "at": F("d", "s", "When the token service acted"),
+        "token_masked": F("c", "", "The token, masked; empty when no token was issued"),
+        "event": F("c", "", "provisioned | suspended | resumed | deleted | keys_issued | keys_refused | idv_failed"),
+        "reason": F("c", "", "Why (lifecycle request, refusal), in words"),
+        "device_id": F("q", "", "Attested id of the phone the token is bound to (32 bits, unsigned)"),
+        "key_count": F("i", "", "Limited-use keys issued by this event"),
     },
     # Only when the run records them: Simulation(record_apdus=True), as `elcart-sim tap` does.
     "apdus": {
-        "trace_id": ("q", "", "Transaction id"),
-        "seq": ("q", "", "Position of the command in the card dialogue, from 0"),
-        "sent_at": ("d", "s", "Command sent: tapped_at + the durations of the commands before it"),
-        "command": ("c", "", "Command name: SELECT PPSE, SELECT AID, GPO, READ RECORD SFI s REC r"),
-        "command_length": ("q", "", "Length of the command APDU in bytes (no APDU bytes are kept)"),
-        "sw": ("c", "", "Status word SW1 SW2 of the answer, hex; empty when the answer has none"),
-        "duration_s": ("d", "s", "Round trip; measured wall time on a live PC/SC link, drawn on the simulated link"),
+        "trace_id": F("i", "", "Transaction id"),
+        "seq": F("h", "", "Position of the command in the card dialogue, from 0"),
+        "sent_at": F("d", "s", "Command sent: tapped_at + the durations of the commands before it"),
+        "command": F("c", "", "Command name: SELECT PPSE, SELECT AID, GPO, READ RECORD SFI s REC r"),
+        "command_length": F("i", "", "Length of the command APDU in bytes (no APDU bytes are kept)"),
+        "sw": F("c", "", "Status word SW1 SW2 of the answer, hex; empty when the answer has none"),
+        "duration_s": F("d", "s", "Round trip; measured wall time on a live PC/SC link, drawn on the simulated link"),
     },
 }
 
+_CHUNK = 4096  # rows filed away before they are moved into the column arrays
+_CODE_WIDTHS = (("b", 2**7), ("h", 2**15), ("i", 2**31))  # category codes: typecode, categories it can number
+_DIGITS = 10  # width of an 'n' column's text
+
+
+def _empty_storage(storage: str) -> array | list:
+    if storage == "s":
+        return []
+    return array({"c": "b", "n": "q"}.get(storage, storage))
+
+
+def _numpy(values: array) -> np.ndarray:
+    """A view of an array's memory (no copy), or an empty array of its type."""
+    return np.frombuffer(values, dtype=values.typecode) if len(values) else np.empty(0, dtype=values.typecode)
+
+
+def categorical(codes: np.ndarray, categories: list) -> pd.Categorical:
+    """A pandas Categorical from integer codes into `categories` (unique, no missing values)."""
+    if not categories:
+        return pd.Categorical([])
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+
 
 class Table:
-    """Append-only column store for one record type."""
+    """Append-only column store for one record type.
+
+    `append(*values)` takes one row's values in the schema's order, without the computed
+    columns (those with a `difference`); `stored` names them. `to_frame()` copies the rows into a
+    DataFrame; `take_frame()` hands the storage itself to the DataFrame and empties the table.
+    """
 
     def __init__(self, name: str):
         self.name = name
         self.schema = SCHEMAS[name]
-        self.columns: dict[str, Any] = {}
-        self._categories: dict[str, dict[str, int]] = {}
-        for column, (storage, _, _) in self.schema.items():
-            if storage in ("q", "d"):
-                self.columns[column] = array(storage)
-            elif storage == "c":
-                self.columns[column] = array("i")
-                self._categories[column] = {}
-            else:
-                self.columns[column] = []
-        self._appenders = [self._appender(column, storage) for column, (storage, _, _) in self.schema.items()]
+        self.stored = tuple(column for column, field in self.schema.items() if field.difference is None)
+        self.columns: dict[str, array | list] = {column: _empty_storage(self.schema[column].storage) for column in self.stored}
+        self.categories: dict[str, dict[Any, int]] = {c: {} for c in self.stored if self.schema[c].storage == "c"}
+        self._rows: list[tuple] = []
+        self.append = self._appender()
 
-    def _appender(self, column: str, storage: str):
-        target = self.columns[column]
-        if storage != "c":
-            return target.append
-        codes = self._categories[column]
+    def _appender(self):
+        rows = self._rows
+        file_row = rows.append
+        width = len(self.stored)
+        flush = self._flush
 
-        def append_category(value: str) -> None:
-            code = codes.get(value)
-            if code is None:
-                code = codes[value] = len(codes)
-            target.append(code)
+        def append(*values: Any) -> None:
+            if len(values) != width:
+                values = self._without_computed(values)
+            file_row(values)
+            if len(rows) >= _CHUNK:
+                flush()
 
-        return append_category
+        return append
 
-    def append(self, *values: Any) -> None:
-        for append, value in zip(self._appenders, values, strict=True):
-            append(value)
+    def append(self, *values: Any) -> None:  # replaced per instance by _appender (documentation only)
+        """Add one row: its values in the order of `stored` (or of the whole schema, computed
+        columns included, whose values are then dropped)."""
+
+    def _without_computed(self, values: tuple) -> tuple:
+        if len(values) == len(self.schema):
+            return tuple(value for value, field in zip(values, self.schema.values()) if field.difference is None)
+        raise RecordError(f"{self.name}: a row has {len(self.stored)} values ({', '.join(self.stored)}), got {len(values)}: {values!r}")
+
+    def _flush(self) -> None:
+        """Move the filed rows into the column arrays."""
+        rows = self._rows
+        if not rows:
+            return
+        for column, values in zip(self.stored, zip(*rows)):
+            target = self.columns[column]
+            storage = self.schema[column].storage
+            try:
+                if storage == "c":
+                    codes = self.categories[column]
+                    for value in dict.fromkeys(values):
+                        if value not in codes:
+                            codes[value] = len(codes)
+                    target = self._codes_for(column, len(codes))
+                    coded = np.fromiter(map(codes.__getitem__, values), dtype=target.typecode, count=len(values))
+                    target.frombytes(memoryview(coded).cast("B"))
+                elif storage == "n":
+                    if set(map(len, values)) != {_DIGITS}:
+                        raise ValueError(f"not all {_DIGITS} digits long")
+                    target.extend(map(int, values))
+                else:
+                    target.extend(values)
+            except (TypeError, ValueError, OverflowError) as error:
+                raise RecordError(f"{self.name}.{column} ({storage}): cannot store a value in {values!r}: {error}") from error
+        rows.clear()
+
+    def _codes_for(self, column: str, categories: int) -> array:
+        """The code array of `column`, widened when it must number more categories."""
+        codes = self.columns[column]
+        for typecode, limit in _CODE_WIDTHS:
+            if categories <= limit:
+                if codes.typecode != typecode:
+                    codes = self.columns[column] = array(typecode, codes)
+                return codes
+        raise RecordError(f"{self.name}.{column}: more than {_CODE_WIDTHS[-1][1]} categories")
 
     def __len__(self) -> int:
-        return len(next(iter(self.columns.values())))
+        return len(self.columns[self.stored[0]]) + len(self._rows)
+
+    def nbytes(self) -> int:
+        """Bytes held by the column arrays (text columns: the list and its strings, counted once)."""
+        self._flush()
+        total = 0
+        for values in self.columns.values():
+            if isinstance(values, array):
+                total += values.itemsize * len(values)
+            else:
+                total += sys.getsizeof(values) + sum(sys.getsizeof(v) for v in {id(v): v for v in values}.values())
+        return total
 
     def to_frame(self) -> pd.DataFrame:
-        data = {}
-        for column, (storage, _, _) in self.schema.items():
+        """The rows so far as a DataFrame (a copy: the table goes on taking rows)."""
+        return self._frame(order_by=(), release=False)
+
+    def take_frame(self, order_by: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The rows as a DataFrame sorted stably by the columns `order_by`, built on the table's
+        own arrays (no copy when no reordering is needed; otherwise one column at a time is
+        copied) and the table emptied, so the rows are never held twice."""
+        return self._frame(order_by=order_by, release=True)
+
+    def _frame(self, order_by: tuple[str, ...], release: bool) -> pd.DataFrame:
+        self._flush()
+        order = None
+        if order_by and len(self) > 1:
+            keys = [_numpy(self.columns[column]) for column in reversed(order_by)]  # lexsort: last key first
+            order = np.lexsort(keys)
+            del keys
+            if (order[1:] > order[:-1]).all():
+                order = None  # already in order
+        data: dict[str, Any] = {}
+        for column, field in self.schema.items():
+            if field.difference is not None:
+                minuend, subtrahend = field.difference
+                data[column] = data[minuend] - data[subtrahend]
+                continue
             values = self.columns[column]
-            if storage == "c":
-                names = list(self._categories[column])
-                data[column] = pd.Categorical.from_codes(list(values), categories=names) if names else pd.Categorical([])
-            elif storage in ("q", "d"):
-                data[column] = pd.array(values, dtype="int64" if storage == "q" else "float64")
+            if release:
+                self.columns[column] = _empty_storage(field.storage)
+            if field.storage == "s":
+                strings = pd.array(values, dtype="string")
+                data[column] = strings if order is None else strings.take(order)
+                continue
+            array_ = _numpy(values)
+            if order is not None:
+                array_ = array_[order]
+            elif not release:
+                array_ = array_.copy()  # the table's array must stay free to grow
+            del values
+            if field.storage == "c":
+                categories = self.categories[column]
+                data[column] = categorical(array_, list(categories))
+                if release:
+                    self.categories[column] = {}
+            elif field.storage == "n":
+                digits = pc.utf8_lpad(pa.array(array_).cast(pa.string()), width=_DIGITS, padding="0")
+                data[column] = pd.array(digits, dtype="string") if len(array_) else pd.array([], dtype="string")
             else:
-                data[column] = pd.Series(values, dtype="string")
-        return pd.DataFrame(data)
+                data[column] = array_
+        return pd.DataFrame(data, copy=False)
 
 
 class Records:
@@ -169,7 +312,7 @@ class Records:
 
 
 _UNIT_NAMES = {"s": "seconds", "tyiyn": "tyiyn (1/100 KGS)", "": ""}
-_STORAGE_NAMES = {"q": "int64", "d": "float64", "c": "category", "s": "string"}
+_STORAGE_NAMES = {"b": "int8", "h": "int16", "i": "int32", "q": "int64", "d": "float64", "c": "category", "s": "string", "n": "string"}
 
 
 def schema_markdown() -> str:
@@ -188,6 +331,7 @@ def schema_markdown() -> str:
     ]
     for table, fields in SCHEMAS.items():
         lines += ["", f"## {table}", "", "| field | type | unit | meaning |", "|---|---|---|---|"]
-        for name, (storage, unit, meaning) in fields.items():
-            lines.append(f"| `{name}` | {_STORAGE_NAMES[storage]} | {_UNIT_NAMES[unit]} | {meaning} |")
+        for name, field in fields.items():
+            kind = _STORAGE_NAMES[field.storage] + (" (computed)" if field.difference else "")
+            lines.append(f"| `{name}` | {kind} | {_UNIT_NAMES[field.unit]} | {field.meaning} |")
     return "\n".join(lines) + "\n"

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from elcart_sim.ledger import POSTING_KINDS
-from elcart_sim.records import Table
+from elcart_sim.ledger import POSTING_KINDS, Ledger
+from elcart_sim.records import Table, categorical
 from elcart_sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -32,6 +32,38 @@ OUTCOMES = ("approved", "declined", "reversed", "terminated")
 
 def _account_name(account: tuple) -> str:
     return "/".join(str(part) for part in account)
+
+
+def _postings_frame(ledger: Ledger) -> pd.DataFrame:
+    """The journal as a DataFrame; the ledger keeps its books (it may go on posting), so its
+    arrays are copied, one column at a time. Accounts become one categorical of names shared
+    by the debit and credit columns (the accounts that appear in the journal)."""
+    n = len(ledger)
+    debit = np.array(ledger.debit, dtype=np.int32)
+    credit = np.array(ledger.credit, dtype=np.int32)
+    # The accounts the journal mentions, in account-number order, as one set of names; two
+    # accounts whose names print the same (a key 1 and a key "1") share a name.
+    used = np.zeros(len(ledger.account_names), dtype=bool)
+    used[debit] = True
+    used[credit] = True
+    names: dict[str, int] = {}
+    by_number = np.full(len(used), -1, dtype=np.int32)
+    for number in np.flatnonzero(used).tolist():
+        by_number[number] = names.setdefault(_account_name(ledger.account_names[number]), len(names))
+    accounts = list(names)
+    frame = pd.DataFrame(
+        {
+            "entry_id": np.arange(n, dtype=np.int32),
+            "trace_id": np.array(ledger.trace_id, dtype=np.int32),
+            "posted_at": np.array(ledger.posted_at, dtype=np.float64),
+            "kind": categorical(np.array(ledger.kind, dtype=np.int8), list(POSTING_KINDS)),
+            "debit_account": categorical(by_number[debit], accounts),
+            "credit_account": categorical(by_number[credit], accounts),
+            "amount_tyiyn": np.array(ledger.amount_tyiyn, dtype=np.int64),
+        },
+        copy=False,
+    )
+    return frame
 
 
 @dataclass
@@ -51,40 +83,32 @@ class Results:
 
     @classmethod
     def collect(cls, simulation: "Simulation") -> "Results":
+        """The run's tables as DataFrames. Each frame is built on its table's own arrays, and the
+        table is emptied as its frame is made, so the rows of a national day are never held
+        twice (only a table that must be sorted has one column at a time copied)."""
         records = simulation.records
         ledger = simulation.ledger
         ledger.prove_balanced()
-        postings = pd.DataFrame(
-            {
-                "entry_id": pd.array(ledger.entry_id, dtype="int64"),
-                "trace_id": pd.array(ledger.trace_id, dtype="int64"),
-                "posted_at": pd.array(ledger.posted_at, dtype="float64"),
-                "kind": pd.Categorical.from_codes(list(ledger.kind), categories=list(POSTING_KINDS)),
-                "debit_account": pd.Series([_account_name(a) for a in ledger.debit], dtype="string"),
-                "credit_account": pd.Series([_account_name(a) for a in ledger.credit], dtype="string"),
-                "amount_tyiyn": pd.array(ledger.amount_tyiyn, dtype="int64"),
-            }
-        )
+        trial_balance = ledger.trial_balance()
+        postings = _postings_frame(ledger)
         duration = simulation.scenario.demand.duration_s
         rows = [{"component": "acquirer", **simulation.acquirer.pool.statistics(duration)}]
         rows.append({"component": "switch", **simulation.switch.pool.statistics(duration)})
         for issuer in simulation.issuers.values():
             rows.append({"component": f"issuer:{issuer.bank.code}", **issuer.pool.statistics(duration)})
         components = pd.DataFrame(rows)
-        transactions = records.transactions.to_frame().sort_values("trace_id", kind="stable").reset_index(drop=True)
-        hops = records.hops.to_frame().sort_values(["trace_id", "arrived_at"], kind="stable").reset_index(drop=True)
         return cls(
             scenario=simulation.scenario,
-            transactions=transactions,
-            hops=hops,
+            transactions=records.transactions.take_frame(order_by=("trace_id",)),
+            hops=records.hops.take_frame(order_by=("trace_id", "arrived_at")),
             postings=postings,
-            receipts=records.receipts.to_frame(),
-            samples=records.samples.to_frame(),
+            receipts=records.receipts.take_frame(),
+            samples=records.samples.take_frame(),
             components=components,
             population=simulation.population.summary(),
-            trial_balance_tyiyn=ledger.trial_balance(),
-            apdus=records.apdus.to_frame(),
-            token_events=records.token_events.to_frame(),
+            trial_balance_tyiyn=trial_balance,
+            apdus=records.apdus.take_frame(),
+            token_events=records.token_events.take_frame(),
         )
 
     # -- summary -----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def test_only_positive_integer_tyiyn(amount):
 def test_prove_balanced_detects_tampering():
     ledger = Ledger()
     ledger.post(ALICE, BOB, 10, kind="purchase", trace_id=1, at=0.0)
-    ledger._balances[ALICE] += 1  # simulate a bug that bypasses post()
+    ledger._balances[ledger.account_ids[ALICE]] += 1  # simulate a bug that bypasses post()
     with pytest.raises(LedgerError, match="trial balance is 1 tyiyn"):
         ledger.prove_balanced()
 
@@ -71,3 +71,30 @@ def test_the_chart_of_accounts_carries_p2p_bill_payment_and_clearing():
     assert ledger.balance_tyiyn(accounts.elkart_settlement("AIYL")) == ledger.balance_tyiyn(accounts.elkart_settlement("MBANK")) == 0
     assert ledger.available_tyiyn(bob) == 125_000
     ledger.prove_balanced()
+
+
+def test_an_unknown_kind_or_an_absurd_amount_is_refused_before_any_balance_moves():
+    ledger = Ledger()
+    with pytest.raises(LedgerError, match="kind must be one of opening, purchase, reversal, got 'refund'"):
+        ledger.post(ALICE, BOB, 10, kind="refund", trace_id=1, at=0.0)
+    with pytest.raises(LedgerError, match="amount_tyiyn must be a positive integer up to"):
+        ledger.post(ALICE, BOB, 10**16, kind="purchase", trace_id=1, at=0.0)
+    assert len(ledger) == 0 and ledger.trial_balance() == 0 and all(b == 0 for b in ledger.accounts.values())
+
+
+def test_each_account_is_numbered_once_and_the_journal_holds_numbers():
+    ledger = Ledger(opening_balance=lambda account: 500 if account[1] == "cardholder" else 0)
+    assert ledger.post(ALICE, AIYL_SETTLEMENT, 100, kind="purchase", trace_id=3, at=1.0) == 1  # after ALICE's opening entry
+    assert ledger.post(("AIYL", "cardholder", 1), AIYL_SETTLEMENT, 50, kind="purchase", trace_id=4, at=2.0) == 2
+    assert ledger.account_names == [ALICE, ("AIYL", "own_funds", ""), AIYL_SETTLEMENT]
+    assert ledger.account_ids[ALICE] == 0
+    assert (list(ledger.debit), list(ledger.credit), list(ledger.trace_id)) == ([1, 0, 0], [0, 2, 2], [-1, 3, 4])
+    assert ledger.accounts == {ALICE: -350, ("AIYL", "own_funds", ""): 500, AIYL_SETTLEMENT: -150}
+
+
+def test_prove_balanced_detects_a_journal_that_does_not_replay_to_the_balances():
+    ledger = Ledger()
+    ledger.post(ALICE, BOB, 10, kind="purchase", trace_id=1, at=0.0)
+    ledger.amount_tyiyn[0] = 11  # balances still sum to zero, but the journal says otherwise
+    with pytest.raises(LedgerError, match=r"account \('AIYL', 'cardholder', 1\) holds 10 but its postings sum to 11"):
+        ledger.prove_balanced()

@@ -54,6 +54,21 @@ __all__ = ["CardAuthentication", "Authentication", "CounterWindow"]
 FRESH, REPLAYED, BEHIND, JUMP = "fresh", "replayed", "behind", "jump"
 
 
+def _check(highest: int, seen: int, value: int, window: int, max_jump: int | None = None) -> str:
+    if value > highest:
+        return JUMP if max_jump is not None and value - highest > max_jump else FRESH
+    behind = highest - value
+    if behind >= window:
+        return BEHIND
+    return REPLAYED if seen >> behind & 1 else FRESH
+
+
+def _accept(highest: int, seen: int, value: int, window: int) -> tuple[int, int]:
+    if value > highest:
+        return value, ((seen << (value - highest)) | 1) & ((1 << window) - 1)
+    return highest, seen | 1 << (highest - value)
+
+
 class CounterWindow:
     """The replay memory of one counter: the highest value accepted and which of the ``window``
     values at and below it have been seen (bit i = highest − i). Starts at 0, itself 'seen'."""
@@ -66,28 +81,20 @@ class CounterWindow:
 
     def check(self, value: int, window: int, max_jump: int | None = None) -> str:
         """'fresh', 'replayed' (seen before), 'behind' (older than the window) or 'jump'."""
-        if value > self.highest:
-            return JUMP if max_jump is not None and value - self.highest > max_jump else FRESH
-        behind = self.highest - value
-        if behind >= window:
-            return BEHIND
-        return REPLAYED if self.seen >> behind & 1 else FRESH
+        return _check(self.highest, self.seen, value, window, max_jump)
 
     def accept(self, value: int, window: int) -> None:
         """Remember ``value`` (which ``check`` found fresh)."""
-        if value > self.highest:
-            self.seen = ((self.seen << (value - self.highest)) | 1) & ((1 << window) - 1)
-            self.highest = value
-        else:
-            self.seen |= 1 << (self.highest - value)
+        self.highest, self.seen = _accept(self.highest, self.seen, value, window)
 
 
 class _TokenMemory:
-    __slots__ = ("atc", "key_index")
+    """A token's two counter windows (ATC, key index) as four numbers: one small object per token."""
+
+    __slots__ = ("atc", "atc_seen", "key_index", "key_index_seen")
 
     def __init__(self) -> None:
-        self.atc = CounterWindow()
-        self.key_index = CounterWindow()
+        self.atc, self.atc_seen, self.key_index, self.key_index_seen = 0, 1, 0, 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,26 +192,27 @@ class CardAuthentication:
         memory = self._memory.get(token_pan)
         if memory is None:
             memory = self._memory[token_pan] = _TokenMemory()
+        window = self.replay_window
         if reason is None:
-            atc_state = memory.atc.check(atc, self.replay_window, self.max_atc_jump)
+            atc_state = _check(memory.atc, memory.atc_seen, atc, window, self.max_atc_jump)
             if atc_state == REPLAYED:
                 reason = DeclineReason.ATC_REPLAYED
             elif atc_state == BEHIND:
                 reason = DeclineReason.ATC_BEHIND
             elif atc_state == JUMP:
                 reason = DeclineReason.ATC_JUMP
-            elif memory.key_index.check(key_index, self.replay_window) != FRESH:
+            elif _check(memory.key_index, memory.key_index_seen, key_index, window) != FRESH:
                 reason = DeclineReason.KEY_REUSED
         if reason is not None:
             return reason
-        memory.atc.accept(atc, self.replay_window)
-        memory.key_index.accept(key_index, self.replay_window)
+        memory.atc, memory.atc_seen = _accept(memory.atc, memory.atc_seen, atc, window)
+        memory.key_index, memory.key_index_seen = _accept(memory.key_index, memory.key_index_seen, key_index, window)
         return None
 
     def highest_atc(self, token_pan: str) -> int:
         """The highest ATC accepted for the token so far (0 before its first tap)."""
         memory = self._memory.get(token_pan)
-        return memory.atc.highest if memory is not None else 0
+        return memory.atc if memory is not None else 0
 
     def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes | Arpc:
         """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not

@@ -80,7 +80,6 @@ class TokenService:
         self._key_label = key_label
         self._events = events
         self._vault: dict[str, TokenRecord] = {}
-        self._by_device: dict[int, TokenRecord] = {}  # card << 32 | device id -> live token
         self._tokens_issued: dict[int, int] = {}  # card -> tokens ever issued, for cards with more than one
         self._offset = int.from_bytes(hashlib.blake2b(key_label.encode(), digest_size=8).digest(), "big") % _ACCOUNT_SPACE
         self._issuer_master_keys: dict[str, bytes] = {}
@@ -176,22 +175,21 @@ class TokenService:
         has a live (active or suspended) token on that device."""
         if idv.card != card or not idv.passed:
             raise TokenServiceError(f"card {card}: no token without a passed identity and verification")
-        existing = self._by_device.get(card << 32 | device_id)
-        if existing is not None:
-            raise TokenServiceError(
-                f"card {card} already has token {mask_pan(existing.token_pan)} on device {device_id:08X} (one token per card per device)"
-            )
         sequence = self._tokens_issued.get(card)
         if sequence is None:  # most cards: no token yet, or just one (then not in the dict)
             token_pan = self.token_pan_for(card, 0)
             sequence = 0 if token_pan not in self._vault else 1
         if sequence:
+            existing = self.token_of(card, device_id)
+            if existing is not None:
+                raise TokenServiceError(
+                    f"card {card} already has token {mask_pan(existing.token_pan)} on device {device_id:08X} (one token per card per device)"
+                )
             token_pan = self.token_pan_for(card, sequence)
             self._tokens_issued[card] = sequence + 1
         par = f"K417{card:025d}"
         token = TokenRecord(token_pan, card, par, device_id, psn)
         self._vault[token_pan] = token
-        self._by_device[card << 32 | device_id] = token
         if record:
             self._event(at, token, "provisioned", "", 0)
         return TokenCredential(token_pan=token_pan, expiry=expiry_yymm, psn=psn, par=par)
@@ -201,8 +199,16 @@ class TokenService:
         return self._vault.get(token_pan)
 
     def token_of(self, card: int, device_id: int) -> TokenRecord | None:
-        """The card's live token on that device, if any."""
-        return self._by_device.get(card << 32 | device_id)
+        """The card's live token on that device, if any (its tokens are found by number: no index
+        is kept per device)."""
+        first = self._vault.get(self.token_pan_for(card, 0))
+        if first is None:
+            return None
+        for sequence in range(self._tokens_issued.get(card, 1)):
+            record = first if sequence == 0 else self._vault[self.token_pan_for(card, sequence)]
+            if record.device_id == device_id and record.status != "deleted":
+                return record
+        return None
 
     def refuse_provisioning(self, card: int, idv: IdvResult, at: float, device_id: int) -> None:
         """Record a tokenization request refused because ID&V failed."""
@@ -227,7 +233,6 @@ class TokenService:
         """Delete for good (lost or replaced phone, reissued card): the device may be given a new token."""
         record = self._live(token_pan, "delete")
         record.status, record.status_reason = "deleted", reason
-        self._by_device.pop(record.card << 32 | record.device_id, None)
         self._event(at, record, "deleted", reason, 0)
 
     def _live(self, token_pan: str, step: str) -> TokenRecord:

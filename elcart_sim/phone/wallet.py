@@ -87,7 +87,7 @@ class Wallet:
     The wallet is the applet's key source: the applet asks it whether a key is usable (expired
     keys are dropped first) and takes one per cryptogram; taking a key may start a replenishment."""
 
-    __slots__ = ("card", "token_pan", "token_masked", "device_id", "phone", "keys", "services", "online", "replenishing", "applet")
+    __slots__ = ("card", "token_pan", "device_id", "phone", "keys", "services", "online", "replenishing", "applet")
 
     def __init__(
         self,
@@ -103,7 +103,6 @@ class Wallet:
     ):
         self.card = card  # index of the funding card in the population; the wallet never sees its PAN
         self.token_pan = credential.token_pan
-        self.token_masked = mask_pan(credential.token_pan)
         self.device_id = device_id
         self.phone = phone  # which of its holder's phones (0 = the first)
         self.keys = keys
@@ -159,6 +158,11 @@ class Wallet:
         keys = KeyStore()
         keys.add(token_service.issue_key_batch(credential.token_pan, count, at, issued_at=keys_issued_at, record=record))
         return cls(card, credential, device_id=device_id, keys=keys, profile=profile, services=services, online=online, phone=phone)
+
+    @property
+    def token_masked(self) -> str:
+        """The token as records show it (computed when asked: one string less per wallet)."""
+        return mask_pan(self.token_pan)
 
     # -- the applet's key source ----------------------------------------------------------------
 

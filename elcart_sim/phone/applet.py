@@ -123,6 +123,7 @@ _IDLE, _PPSE_SELECTED, _APP_SELECTED, _GPO_DONE, _AC_DONE = range(5)
 _FCI_QVSDC = Fci(pdol=True)
 _FCI_MCHIP = Fci(pdol=False)
 _GPO_MCHIP = GpoAnswer(AIP_MCHIP, AFL, None)
+_new = tuple.__new__  # builds a named tuple from all its fields without its Python-level __new__ (per-tap hot path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,7 +465,7 @@ class PaymentApplet:
         chip = self._chip_data(terminal)  # type: ignore[arg-type]
         if chip is None:
             return apdu.SW_REFERENCE_DATA_NOT_USABLE
-        return GpoAnswer(AIP, AFL, chip)
+        return _new(GpoAnswer, (AIP, AFL, chip))
 
     def read_record(self, sfi: int, record: int) -> CardRecord | int:
         if self._state < _APP_SELECTED:
@@ -474,7 +475,7 @@ class PaymentApplet:
         if record != 1:
             return apdu.SW_RECORD_NOT_FOUND
         c = self.credential
-        return CardRecord(_track2(c.token_pan, c.expiry), c.token_pan, c.expiry, c.psn, c.par, self.kernel == "mchip")
+        return _new(CardRecord, (_track2(c.token_pan, c.expiry), c.token_pan, c.expiry, c.psn, c.par, self.kernel == "mchip"))
 
     def generate_ac(self, terminal: TerminalData) -> ChipData | int:
         """GENERATE AC (ARQC) with the CDOL1 data: the M/Chip style's cryptogram."""
@@ -502,6 +503,5 @@ class PaymentApplet:
             key_token, key_index, device_id = key.token_pan, key.key_index, self.device_id
         atc, version = self._atc, self.cryptogram_version
         over = (terminal, self._aip, atc, version, key_index, device_id)
-        return ChipData(
-            terminal, self._aip, atc, version, key_index, device_id, self.cdcvm_performed, Cryptogram(key_token, key_index, over)
-        )
+        cryptogram = _new(Cryptogram, (key_token, key_index, over))
+        return _new(ChipData, (terminal, self._aip, atc, version, key_index, device_id, self.cdcvm_performed, cryptogram))

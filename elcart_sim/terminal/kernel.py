@@ -217,6 +217,7 @@ def _afl_records(afl: bytes) -> list[tuple[int, int]]:
 
 
 _SW_OK_BYTES = b"\x90\x00"
+_new = tuple.__new__  # builds a named tuple from all its fields without its Python-level __new__ (per-tap hot path)
 _NO_CDCVM = "card data: the phone did not verify its user (CTQ 9F6C: no consumer device CVM)"
 
 
@@ -433,7 +434,7 @@ class ContactlessKernel:
         """The dialogue of ``_dialogue`` as method calls on ``link.card``: same commands, same
         checks in the same order, one duration per exchange."""
         amount_other, country, tvr, currency, transaction_type = self._static_digits
-        terminal = TerminalData(f"{amount_tyiyn:012d}", amount_other, country, tvr, currency, transaction_date, transaction_type, bytes(un))
+        terminal = _new(TerminalData, (f"{amount_tyiyn:012d}", amount_other, country, tvr, currency, transaction_date, transaction_type, bytes(un)))
         exchanges: list[ExchangeRecord] = []
         try:
             return self._object_dialogue(link, terminal, exchanges)
@@ -445,7 +446,7 @@ class ContactlessKernel:
 
         def exchange(name: str, answer):  # type: ignore[no-untyped-def]
             refused = type(answer) is int
-            exchanges.append(ExchangeRecord(name, b"", answer.to_bytes(2, "big") if refused else _SW_OK_BYTES, duration_s()))
+            exchanges.append(_new(ExchangeRecord, (name, b"", answer.to_bytes(2, "big") if refused else _SW_OK_BYTES, duration_s())))
             if refused:
                 raise _refusal(name, answer)
             return answer
@@ -475,16 +476,9 @@ class ContactlessKernel:
             chip = chip._replace(terminal=terminal)  # DE55 carries the terminal's own values
         if self.config.require_cdcvm and not chip.cdcvm:
             raise _Terminate(_NO_CDCVM, "device_cvm")
-        return KernelOutcome(
-            exchanges=tuple(exchanges),
-            nfc_s=sum([x.duration_s for x in exchanges]),
-            outcome="online",
-            token_pan=record.token_pan,
-            expiry=record.expiry,
-            psn=record.psn,
-            track2=record.track2,
-            par=record.par,
-            atc=chip.atc,
-            icc_data=chip,
-            cdcvm_performed=chip.cdcvm,
+        nfc_s = sum([x.duration_s for x in exchanges])
+        # KernelOutcome(exchanges, nfc_s, outcome, reason, token_pan, expiry, psn, track2, par, atc, icc_data, cdcvm_performed, check)
+        return _new(
+            KernelOutcome,
+            (tuple(exchanges), nfc_s, "online", "", record.token_pan, record.expiry, record.psn, record.track2, record.par, chip.atc, chip, chip.cdcvm, ""),
         )

@@ -353,6 +353,17 @@ class TokenData:
     assurance_level: str = "00"
 
     def __post_init__(self) -> None:
+        pan, expiry, requestor, par, level = (
+            self.token_pan, self.token_expiry, self.token_requestor_id, self.par, self.assurance_level
+        )
+        # Fast path (the subfield table below, for well-formed data); the loop says what is wrong.
+        if (
+            13 <= len(pan) <= 19 and len(expiry) == 4 and len(requestor) == 11 and len(par) == 29 and len(level) == 2
+            and pan.isascii() and pan.isdigit() and expiry.isascii() and expiry.isdigit()
+            and requestor.isascii() and requestor.isdigit() and par.isascii() and par.isalnum()
+            and level.isascii() and level.isdigit()
+        ):  # fmt: skip
+            return
         for sid, name, lo, hi, fmt in _TOKEN_SUBFIELDS:
             value = getattr(self, name)
             ok = lo <= len(value) <= hi and value.isascii()
@@ -365,11 +376,13 @@ class TokenData:
                 )
 
     def to_de123(self) -> str:
-        out = []
-        for sid, name, *_ in _TOKEN_SUBFIELDS:
-            value = getattr(self, name)
-            out.append(f"{sid}{len(value):03d}{value}")
-        return "".join(out)
+        pan, expiry, requestor, par, level = (
+            self.token_pan, self.token_expiry, self.token_requestor_id, self.par, self.assurance_level
+        )
+        return (
+            f"01{len(pan):03d}{pan}02{len(expiry):03d}{expiry}03{len(requestor):03d}{requestor}"
+            f"04{len(par):03d}{par}05{len(level):03d}{level}"
+        )
 
     @classmethod
     def from_de123(cls, text: str) -> TokenData:

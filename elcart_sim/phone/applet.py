@@ -156,6 +156,16 @@ class TokenCredential:
         if self.icc_master_key is not None and len(self.icc_master_key) != 16:
             raise ValueError(f"icc_master_key must be 16 bytes, got {len(self.icc_master_key)}")
 
+    @classmethod
+    def issued(cls, token_pan: str, expiry: str, psn: int, par: str) -> TokenCredential:
+        """A credential the token service has just made from values valid by construction (a
+        token number with its Luhn digit, 'YYMM', PSN 0-99, PAR): the checks are not run again.
+        Anything else comes in through the constructor."""
+        credential = object.__new__(cls)
+        for name, value in (("token_pan", token_pan), ("expiry", expiry), ("psn", psn), ("par", par), ("icc_master_key", None)):
+            object.__setattr__(credential, name, value)
+        return credential
+
     def __repr__(self) -> str:
         key = "<hidden>" if self.icc_master_key is not None else "None"
         return (

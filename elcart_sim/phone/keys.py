@@ -105,9 +105,10 @@ class KeyStore:
 
     __slots__ = ("_runs",)
 
-    def __init__(self, keys: Iterable[LimitedUseKey] | KeyBatch = ()):
+    def __init__(self, keys: Iterable[LimitedUseKey] | KeyBatch | None = None):
         self._runs: list[_Run] = []
-        self.add(keys)
+        if keys is not None:
+            self.add(keys)
 
     def add(self, keys: Iterable[LimitedUseKey] | KeyBatch | None) -> None:
         """Add a batch, or single keys (consecutive ones with one expiry and derivation share a run)."""

@@ -155,8 +155,7 @@ class Wallet:
         credential = token_service.provision(card, idv, device_id=device_id, at=at, record=record)
         batch = services.batch_size if services is not None else _DEFAULT_BATCH
         count = batch if keys_left is None else keys_left
-        keys = KeyStore()
-        keys.add(token_service.issue_key_batch(credential.token_pan, count, at, issued_at=keys_issued_at, record=record))
+        keys = KeyStore(token_service.issue_key_batch(credential.token_pan, count, at, issued_at=keys_issued_at, record=record))
         return cls(card, credential, device_id=device_id, keys=keys, profile=profile, services=services, online=online, phone=phone)
 
     @property

@@ -281,3 +281,13 @@ def test_wire_and_fast_give_identical_tables_where_the_card_side_differs(overrid
     assert len(tx) > 300 and checks <= set(tx.stopped_by.astype(str))
     if overrides.get("security.provisioning.idv_failure_share"):
         assert tx.reason.astype(str).str.startswith("SELECT PPSE: card answered SW 6A82").any()  # phones without a token
+
+
+def test_an_aid_the_phone_does_not_offer_ends_the_same_way(population):
+    tokens = TokenService(population)
+    wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[3]), AID)
+    config = TerminalConfig(aid=bytes.fromhex("F0000004179999"))
+    a = ContactlessKernel(config).perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 100, "250701", UN)
+    b = ContactlessKernel(config, objects=True).perform(wallet.link(lambda: 0.02), 100, "250701", UN)
+    assert_same_outcome(a, b)
+    assert b.reason == "SELECT PPSE: AID F0000004179999 not offered (F0000004171010)"

@@ -123,3 +123,39 @@ def test_enrolment_needs_a_passed_idv(population):
     card = int(population.enrolled_cards[5])
     with pytest.raises(TokenServiceError, match="no token without a passed identity and verification"):
         Wallet.enrol(population, tokens, card, AID, idv=IdvResult(card, False, 3.0, "failed"))
+
+
+def test_a_batch_is_one_run_in_the_store_and_keys_derive_only_when_asked(population):
+    from elcart_sim.phone.keys import KeyBatch
+
+    derived = []
+
+    def derive(token_pan, key_index):
+        derived.append(key_index)
+        return bytes([key_index]) * 16
+
+    store = KeyStore(KeyBatch(5, 8, 30.0, "9417000000000001", derive))
+    store.add(KeyBatch(9, 10, 60.0, "9417000000000001", derive))
+    copy = store.copy()
+    assert (len(store), store.key_indexes(), len(store._runs)) == (6, [5, 6, 7, 8, 9, 10], 2)
+    key = store.take_key()
+    assert (key.key_index, key.expires_at, key.token_pan, derived) == (5, 30.0, "9417000000000001", [])
+    assert key.key == b"\x05" * 16 and derived == [5]
+    assert store.discard_expired(30.0) == 3 and store.key_indexes() == [9, 10]
+    assert copy.key_indexes() == [5, 6, 7, 8, 9, 10]  # a copy spends on its own
+    singles = KeyStore([LimitedUseKey(k, 1.0, bytes, token_pan="t") for k in (1, 2, 3)] + [LimitedUseKey(7, 1.0, bytes)])
+    assert len(singles._runs) == 2 and singles.key_indexes() == [1, 2, 3, 7]  # consecutive keys share a run
+
+
+def test_the_token_service_credential_needs_no_second_check(population):
+    from elcart_sim.errors import TokenServiceError
+    from elcart_sim.phone.applet import TokenCredential
+
+    tokens = TokenService(population)
+    card = int(population.enrolled_cards[5])
+    credential = tokens.provision(card, IdvResult.passed_before_the_day(card))
+    assert credential == TokenCredential(credential.token_pan, "3012", 0, credential.par)
+    assert "icc_master_key=None" in repr(credential) and credential.token_pan not in repr(credential)
+    other = int(population.enrolled_cards[6])
+    with pytest.raises(TokenServiceError, match="expiry must be 'YYMM' and psn 0-99, got '3013' and 0"):
+        tokens.provision(other, IdvResult.passed_before_the_day(other), expiry_yymm="3013")

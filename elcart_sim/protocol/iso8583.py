@@ -20,6 +20,7 @@ conversion happens here.) Error messages never quote field values: DE2 and DE35 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -263,6 +264,42 @@ def _is_valid(msg: dict[str, Any]) -> bool:
     return True
 
 
+def _is_track2(value: str) -> bool:
+    return value.replace("=", "").isdigit()
+
+
+def _is_bytes(value: Any) -> bool:
+    return isinstance(value, bytes)
+
+
+# What _is_valid checks per field, for a message fresh from pyiso8583: every text value is then
+# an ASCII str already, DE55 bytes (converted in decode), so one call per field is enough.
+_DECODED_CHECKS: dict[str, Callable[[Any], bool]] = {
+    key: {"n": str.isdigit, "z": _is_track2, "an": str.isalnum, "ans": str.isprintable, "b": _is_bytes}[
+        ELKART_SPEC[key]["fmt"]
+    ]
+    for key in _USER_FIELDS
+}
+
+
+def _decoded_is_valid(doc: dict[str, Any]) -> bool:
+    """:func:`_is_valid` for what pyiso8583 decoded (ASCII text, DE55 as bytes)."""
+    mti = doc["t"]
+    if mti not in _MTIS:
+        return False
+    checks = _DECODED_CHECKS
+    for key, value in doc.items():
+        if not checks[key](value):
+            return False
+    if not doc.keys() >= MANDATORY_FIELDS[mti]:
+        return False
+    if mti == MTI_AUTHORISATION_REQUEST:
+        return "55" in doc or not doc.get("22", "").startswith("07")
+    if mti == MTI_AUTHORISATION_RESPONSE:
+        return "38" in doc or doc.get("39") != ResponseCode.APPROVED
+    return True
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """Encode an ELKART host message; raises IsoMessageError naming the field."""
     if not _is_valid(message):
@@ -301,7 +338,7 @@ def decode(raw: bytes) -> dict[str, Any]:
     icc = doc.get("55")
     if icc is not None:
         doc["55"] = bytes.fromhex(icc)
-    if not _is_valid(doc):
+    if not _decoded_is_valid(doc):
         _check_values(doc, "decode")
     return doc
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from elcart_sim.errors import IccDataError, ProtocolError, TlvError
-from elcart_sim.protocol import tlv
+from elcart_sim.protocol import icc_data, tlv
 from elcart_sim.protocol.icc_data import REQUEST_TAGS, RESPONSE_TAGS, parse_icc_data
 
 DE55 = bytes.fromhex(
@@ -70,3 +70,23 @@ def test_fuzz_only_protocol_errors(data: bytes) -> None:
     for tag, value in tags.items():
         low, high = REQUEST_TAGS[tag]
         assert low <= len(value) <= high
+
+
+# The one-pass reader (icc_data._parse_well_formed) must accept only what the general decoder
+# accepts and return the same map; anything it is unsure of goes to the general decoder.
+_PIECES = [o.to_bytes() for o in tlv.decode(DE55)] + [
+    bytes.fromhex(h) for h in ("9F028106000000000123", "77039F2700", "9F818101", "00", "FF", "9F", "DF0101AA", "9F1000", "910834C36FB900820000")
+]
+
+
+@given(st.one_of(st.binary(max_size=120), st.lists(st.sampled_from(_PIECES), max_size=16).map(b"".join)), st.booleans())
+def test_fuzz_fast_reader_agrees_with_the_general_decoder(data: bytes, response: bool) -> None:
+    allowed = RESPONSE_TAGS if response else REQUEST_TAGS
+    fast = icc_data._parse_well_formed(data, allowed)
+    if fast is not None:
+        assert list(fast.items()) == list(icc_data._parse_and_explain(data, allowed).items())
+
+
+def test_the_reference_de55_takes_the_fast_reader() -> None:
+    assert icc_data._parse_well_formed(DE55, REQUEST_TAGS) == parse_icc_data(DE55)
+    assert icc_data._parse_well_formed(bytes.fromhex("910834C36FB900820000"), RESPONSE_TAGS) is not None

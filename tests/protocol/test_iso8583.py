@@ -299,3 +299,49 @@ def test_fuzz_encode_raises_only_iso_message_error(fields: dict) -> None:
         assert exc.field is not None
         return
     assert iso8583.decode(raw) == {k: v for k, v in message.items() if k not in ("h", "p", "1")}
+
+
+# encode and decode run a one-pass check (_is_valid, _decoded_is_valid) and only on failure the
+# explaining one (_check_values): both must accept exactly the same messages.
+_VALUES = st.one_of(
+    st.text(alphabet="0123456789", max_size=14),
+    st.text(alphabet="0123456789=", max_size=14),
+    st.text(alphabet="AZaz09 ~#\x7f\t²Ö", max_size=10),
+    st.sampled_from(["00", "05", "071", "051", ResponseCode.APPROVED, "A1B2C3", ""]),
+    st.binary(max_size=12),
+    st.integers(0, 99),
+)
+
+
+def _explained_ok(message: dict) -> bool:
+    try:
+        iso8583._check_values(message, "encode")
+    except IsoMessageError:
+        return False
+    return True
+
+
+@given(
+    st.sampled_from([AUTH_REQUEST, AUTH_RESPONSE, {**AUTH_RESPONSE, "t": "0410"}]),
+    st.dictionaries(st.sampled_from(sorted(iso8583.ELKART_SPEC, key=str) + ["64"]), _VALUES, max_size=4),
+    st.sets(st.sampled_from(["t", "2", "22", "38", "39", "41", "55"]), max_size=2),
+)
+def test_fuzz_fast_check_agrees_with_the_explaining_check(base: dict, fields: dict, dropped: set) -> None:
+    message = {k: v for k, v in {**base, **fields}.items() if k not in dropped}
+    assert iso8583._is_valid(message) == _explained_ok(message)
+
+
+@given(st.sampled_from([AUTH_RESPONSE_BYTES, iso8583.encode(AUTH_REQUEST)]), st.lists(st.tuples(st.integers(0, 320), st.integers(0, 255)), max_size=2))
+def test_fuzz_decoded_check_agrees_with_the_explaining_check(raw: bytes, edits: list) -> None:
+    corrupted = bytearray(raw)
+    for i, b in edits:
+        corrupted[i % len(raw)] = b
+    try:
+        doc, _ = iso8583._iso.decode(bytes(corrupted), iso8583.ELKART_SPEC)
+    except (iso8583._iso.DecodeError, KeyError):
+        return
+    del doc["p"]
+    doc.pop("1", None)
+    if "55" in doc:
+        doc["55"] = bytes.fromhex(doc["55"])
+    assert iso8583._decoded_is_valid(doc) == _explained_ok(doc)

@@ -36,8 +36,7 @@ in either fidelity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from elcart_sim.errors import CryptogramError, ProtocolError
 from elcart_sim.protocol import arqc_verify
@@ -97,21 +96,25 @@ class _TokenMemory:
         self.atc, self.atc_seen, self.key_index, self.key_index_seen = 0, 1, 0, 1
 
 
-@dataclass(frozen=True, slots=True)
-class Authentication:
-    """The verdict on one authorisation request: ``decline`` None when every check passed.
-    ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC; in the
-    fast fidelity ``cryptogram`` (the verified ARQC object) instead."""
+class Authentication(NamedTuple):
+    """The verdict on one authorisation request (immutable): ``decline`` None when every check
+    passed. ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC; in
+    the fast fidelity ``cryptogram`` (the verified ARQC object) instead."""
 
     decline: DeclineReason | None
-    session_key: bytes = field(default=b"", repr=False)
-    arqc: bytes = field(default=b"", repr=False)
-    cryptogram: Cryptogram | None = field(default=None, repr=False)
+    session_key: bytes = b""
+    arqc: bytes = b""
+    cryptogram: Cryptogram | None = None
 
     @property
     def verified(self) -> bool:
         return bool(self.session_key) or self.cryptogram is not None
 
+    def __repr__(self) -> str:
+        return f"Authentication(decline={self.decline!r}, verified={self.verified})"
+
+
+_new = tuple.__new__  # builds a named tuple from all its fields without its Python-level __new__ (per-tap hot path)
 
 # Verdicts reached before the cryptogram is verified carry nothing else: one of each suffices.
 _EARLY = {
@@ -179,7 +182,7 @@ class CardAuthentication:
         if cryptogram.key_token != token_pan or cryptogram.key_index != key_index or cryptogram.over != chip[:6]:
             return _EARLY[DeclineReason.ARQC]
         reason = self._after_cryptogram(record, chip.atc, key_index, chip.device_id, expires_at, now)
-        return Authentication(reason, cryptogram=cryptogram)
+        return _new(Authentication, (reason, b"", b"", cryptogram))
 
     def _after_cryptogram(
         self, record: TokenRecord, atc: int, key_index: int, device_id: int | None, expires_at: float, now: float

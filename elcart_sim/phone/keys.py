@@ -103,10 +103,11 @@ class KeyStore:
     """The wallet's keys, oldest first; each is taken at most once. Kept as runs of consecutive
     indexes with one expiry (a batch is one run), so a store is a few numbers, not ten objects."""
 
-    __slots__ = ("_runs",)
+    __slots__ = ("_runs", "_count")
 
     def __init__(self, keys: Iterable[LimitedUseKey] | KeyBatch | None = None):
         self._runs: list[_Run] = []
+        self._count = 0  # keys in the runs (asked on every tap: kept, not counted)
         if keys is not None:
             self.add(keys)
 
@@ -118,6 +119,7 @@ class KeyStore:
         if isinstance(keys, KeyBatch):
             if keys.last >= keys.first:
                 runs.append(_Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive, True))
+                self._count += keys.last - keys.first + 1
             return
         for key in keys:
             last = runs[-1] if runs else None
@@ -132,6 +134,7 @@ class KeyStore:
                 last.last = key.key_index
             else:
                 runs.append(_Run(key.key_index, key.key_index, key.expires_at, key.token_pan, key._derive, False))
+            self._count += 1
 
     def discard_expired(self, now: float) -> int:
         """Drop keys whose expiry is not after ``now``; returns how many were dropped."""
@@ -143,6 +146,7 @@ class KeyStore:
             return 0
         dropped = sum(r.last - r.next + 1 for r in runs if r.expires_at <= now)
         self._runs = [r for r in runs if r.expires_at > now]
+        self._count -= dropped
         return dropped
 
     def has_key(self) -> bool:
@@ -158,6 +162,7 @@ class KeyStore:
             del runs[0]
         else:
             run.next = index + 1
+        self._count -= 1
         return LimitedUseKey(index, run.expires_at, run, token_pan=run.token_pan)
 
     def key_indexes(self) -> list[int]:
@@ -167,10 +172,8 @@ class KeyStore:
         """Another store holding the same keys (what malware copying a wallet would get)."""
         other = KeyStore()
         other._runs = [r.copy() for r in self._runs]
+        other._count = self._count
         return other
 
     def __len__(self) -> int:
-        n = 0
-        for r in self._runs:
-            n += r.last - r.next + 1
-        return n
+        return self._count

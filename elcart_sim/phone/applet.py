@@ -37,6 +37,12 @@ not supported, 6A86 bad P1/P2, 6A82 application or file not found, 6A83 record n
 key (an offline wallet spent its batch, or a credential without keys), 6985 GPO/READ RECORD
 before SELECT AID, a second GPO or GENERATE AC in the same selection, GENERATE AC before GPO, or
 an exhausted ATC. After any error the applet keeps answering.
+
+The fast fidelity asks the same applet the same questions as method calls (``select_ppse`` …
+``generate_ac``, answers from ``protocol/emv_objects.py``): the checks and state changes are the
+APDU handlers' own (``_begin_transaction``, the key taken per cryptogram), only no bytes are
+encoded and the cryptogram is an object saying which key made it over what — no key is derived
+and nothing is MACed. The BER-TLV answers are built on the first APDU an applet receives.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ is computed from its index when needed (BIN of its bank ‖ 9-digit account ‖ 
 from __future__ import annotations
 
 import csv
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,7 @@ class Population:
         self.terminal_store = terminal_store
         self.merchants = merchants
         self.terminal_tap_weight = np.array([merchants[m].tap_weight for m in terminal_merchant], dtype=float)
+        self._starts = card_starts.tolist()  # the same as Python ints: per-tap lookups stay out of NumPy
         self._bank_by_card_bin = {b.card_bin: b for b in banks}
         self._bank_by_token_bin = {b.token_bin: b for b in banks}
         self._terminals: dict[int, Terminal] = {}
@@ -120,12 +122,12 @@ class Population:
     # -- cards --------------------------------------------------------------------------------
 
     def bank_of_card(self, card: int) -> Bank:
-        return self.banks[int(np.searchsorted(self.card_starts, card, side="right")) - 1]
+        return self.banks[bisect_right(self._starts, card) - 1]
 
     def pan(self, card: int) -> str:
         """The card number of card `card`: BIN ‖ 9-digit account ‖ Luhn check digit."""
         bank = self.bank_of_card(card)
-        partial = f"{bank.card_bin}{card - int(self.card_starts[bank.index]):09d}"
+        partial = f"{bank.card_bin}{card - self._starts[bank.index]:09d}"
         return partial + luhn_check_digit(partial)
 
     def card_of_pan(self, pan: str) -> int | None:
@@ -133,8 +135,8 @@ class Population:
         bank = self._bank_by_card_bin.get(pan[:6])
         if bank is None or len(pan) != 16 or not pan.isdigit() or luhn_check_digit(pan[:15]) != pan[15]:
             return None
-        card = int(self.card_starts[bank.index]) + int(pan[6:15])
-        return card if card < int(self.card_starts[bank.index + 1]) else None
+        card = self._starts[bank.index] + int(pan[6:15])
+        return card if card < self._starts[bank.index + 1] else None
 
     def bank_of_card_bin(self, bin6: str) -> Bank | None:
         return self._bank_by_card_bin.get(bin6)

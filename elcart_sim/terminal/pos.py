@@ -288,17 +288,17 @@ class PosTerminal:
         self, trace_id: int, kernel: KernelOutcome, amount_tyiyn: int, now_local: datetime.datetime
     ) -> dict:
         """The 0100 for a completed card dialogue (ELKART host spec, host_spec.md)."""
-        now_utc = now_local - _LOCAL_UTC_OFFSET
+        local = now_local.strftime("%m%d%H%M%S")
         t = self.terminal
         request = {
             "t": iso8583.MTI_AUTHORISATION_REQUEST,
             "2": kernel.token_pan,
             "3": "000000",
             "4": f"{amount_tyiyn:012d}",
-            "7": now_utc.strftime("%m%d%H%M%S"),
+            "7": (now_local - _LOCAL_UTC_OFFSET).strftime("%m%d%H%M%S"),
             "11": self.next_stan(),
-            "12": now_local.strftime("%H%M%S"),
-            "13": now_local.strftime("%m%d"),
+            "12": local[4:],
+            "13": local[:4],
             "14": kernel.expiry,
             "18": t.mcc,
             "22": "071",

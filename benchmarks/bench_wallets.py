@@ -75,7 +75,8 @@ def main() -> None:
     authenticate_s, n_online = 0.0, 0
     for wallet in wallets:  # the same phones tap again; their requests are checked in a second pass
         record = sim.token_service.detokenise(wallet.token_pan)
-        requests = [{"4": "000000001234", "49": "417", "55": o.icc_data} for o in (kernel.perform(wallet.link(latency), 1_234, "250701", UN) for _ in range(args.taps)) if o.outcome == "online"]
+        outcomes = [kernel.perform(wallet.link(latency), 1_234, "250701", UN) for _ in range(args.taps)]
+        requests = [{"4": "000000001234", "49": "417", "55": o.icc_data} for o in outcomes if o.outcome == "online"]
         started = time.process_time()
         for request in requests:
             verdict = authentication.authenticate(record, request, 0.0)

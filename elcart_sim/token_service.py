@@ -193,7 +193,9 @@ class TokenService:
         if record:
             self._event(at, token, "provisioned", "", 0)
         if not (len(expiry_yymm) == 4 and expiry_yymm.isdigit() and 1 <= int(expiry_yymm[2:]) <= 12 and 0 <= psn <= 99):
-            raise TokenServiceError(f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry_yymm!r} and {psn}")
+            raise TokenServiceError(
+                f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry_yymm!r} and {psn}"
+            )
         return TokenCredential.issued(token_pan, expiry_yymm, psn, par)
 
     def detokenise(self, token_pan: str) -> TokenRecord | None:

@@ -430,23 +430,32 @@ class ContactlessKernel:
 
     # -- the same dialogue as objects (fast fidelity) ---------------------------------------------
 
-    def _perform_objects(self, link: ObjectNfcLink, amount_tyiyn: int, transaction_date: str, un: bytes) -> KernelOutcome:
+    def _perform_objects(
+        self, link: ObjectNfcLink, amount_tyiyn: int, transaction_date: str, un: bytes
+    ) -> KernelOutcome:
         """The dialogue of ``_dialogue`` as method calls on ``link.card``: same commands, same
         checks in the same order, one duration per exchange."""
         amount_other, country, tvr, currency, transaction_type = self._static_digits
-        terminal = _new(TerminalData, (f"{amount_tyiyn:012d}", amount_other, country, tvr, currency, transaction_date, transaction_type, bytes(un)))
+        terminal = _new(
+            TerminalData,
+            (f"{amount_tyiyn:012d}", amount_other, country, tvr, currency, transaction_date, transaction_type, bytes(un)),
+        )
         exchanges: list[ExchangeRecord] = []
         try:
             return self._object_dialogue(link, terminal, exchanges)
         except KernelError as e:
-            return KernelOutcome(tuple(exchanges), sum([x.duration_s for x in exchanges]), "terminated", str(e), check=getattr(e, "check", ""))
+            nfc_s = sum([x.duration_s for x in exchanges])
+            return KernelOutcome(tuple(exchanges), nfc_s, "terminated", str(e), check=getattr(e, "check", ""))
 
-    def _object_dialogue(self, link: ObjectNfcLink, terminal: TerminalData, exchanges: list[ExchangeRecord]) -> KernelOutcome:
+    def _object_dialogue(
+        self, link: ObjectNfcLink, terminal: TerminalData, exchanges: list[ExchangeRecord]
+    ) -> KernelOutcome:
         card, duration_s, aid = link.card, link.duration_s, self.config.aid
 
         def exchange(name: str, answer):  # type: ignore[no-untyped-def]
             refused = type(answer) is int
-            exchanges.append(_new(ExchangeRecord, (name, b"", answer.to_bytes(2, "big") if refused else _SW_OK_BYTES, duration_s())))
+            sw = answer.to_bytes(2, "big") if refused else _SW_OK_BYTES
+            exchanges.append(_new(ExchangeRecord, (name, b"", sw, duration_s())))
             if refused:
                 raise _refusal(name, answer)
             return answer
@@ -463,7 +472,8 @@ class ContactlessKernel:
         record: CardRecord | None = None
         records = self._records.get(gpo.afl)
         if records is None:
-            records = self._records[gpo.afl] = tuple((sfi, n, f"READ RECORD SFI {sfi} REC {n}") for sfi, n in _afl_records(gpo.afl))
+            named = tuple((sfi, n, f"READ RECORD SFI {sfi} REC {n}") for sfi, n in _afl_records(gpo.afl))
+            records = self._records[gpo.afl] = named
         for sfi, number, name in records:
             record = exchange(name, card.read_record(sfi, number))
         if chip is None and record is not None and record.cdol1:
@@ -477,8 +487,10 @@ class ContactlessKernel:
         if self.config.require_cdcvm and not chip.cdcvm:
             raise _Terminate(_NO_CDCVM, "device_cvm")
         nfc_s = sum([x.duration_s for x in exchanges])
-        # KernelOutcome(exchanges, nfc_s, outcome, reason, token_pan, expiry, psn, track2, par, atc, icc_data, cdcvm_performed, check)
+        # KernelOutcome(exchanges, nfc_s, outcome, reason, token_pan, expiry, psn, track2, par, atc, icc_data, cdcvm_performed,
+        # check), every field given
+        r = record
         return _new(
             KernelOutcome,
-            (tuple(exchanges), nfc_s, "online", "", record.token_pan, record.expiry, record.psn, record.track2, record.par, chip.atc, chip, chip.cdcvm, ""),
+            (tuple(exchanges), nfc_s, "online", "", r.token_pan, r.expiry, r.psn, r.track2, r.par, chip.atc, chip, chip.cdcvm, ""),
         )

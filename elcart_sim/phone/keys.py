@@ -118,7 +118,11 @@ class KeyStore:
         runs = self._runs
         if isinstance(keys, KeyBatch):
             if keys.last >= keys.first:
-                runs.append(_Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive, True))
+                run = _Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive, True)
+                if runs:
+                    runs.append(run)
+                else:
+                    self._runs = [run]  # a list made at its size: no room kept for growth
                 self._count += keys.last - keys.first + 1
             return
         for key in keys:

@@ -14,7 +14,9 @@ Liability accounts (deposits, settlement payable) have credit balances: a cardho
 A national day posts millions of entries, so the books are kept compact: each account is
 numbered once, when it is first touched (`account_ids`, `account_names`), balances are an int64
 array indexed by that number, and the journal is column-wise in typed arrays — the debit and
-credit columns hold account numbers, the entry id is the row number.
+credit columns hold account numbers, the entry id is the row number. At the end of a run the
+journal is closed (`close_journal`): its arrays are handed to the postings table as they are,
+and the ledger goes on from the closing balances with an empty journal.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Ledger:
         self.account_ids: dict[Account, int] = {}
         self.account_names: list[Account] = []
         self._balances = array("q")  # debit-positive, by account number
+        self._closing = array("q")  # the balances when the journal was last closed (see close_journal)
+        self._first_entry = 0  # entry id of the journal's first row
         # Journal, column-wise; entry id = row number.
         self.trace_id = array("i")
         self.posted_at = array("d")
@@ -85,7 +89,7 @@ class Ledger:
         balances = self._balances
         balances[debit] += amount_tyiyn
         balances[credit] -= amount_tyiyn
-        entry = len(self.amount_tyiyn)
+        entry = self._first_entry + len(self.amount_tyiyn)
         self.trace_id.append(trace_id)
         self.posted_at.append(at)
         self.kind.append(kind)
@@ -136,6 +140,7 @@ class Ledger:
         if total != 0:
             raise LedgerError(f"trial balance is {total} tyiyn, not zero")
         replay = np.zeros(len(self.account_names), dtype=np.int64)
+        replay[: len(self._closing)] = self._closing
         if len(self):  # views of the journal's arrays, dropped before anything can append again
             amounts = np.frombuffer(self.amount_tyiyn, dtype=np.int64)
             np.add.at(replay, np.frombuffer(self.debit, dtype=np.int32), amounts)
@@ -146,6 +151,21 @@ class Ledger:
             number = int(wrong[0])
             account, balance = self.account_names[number], self._balances[number]
             raise LedgerError(f"account {account} holds {balance} but its postings sum to {int(replay[number])}")
+
+    def close_journal(self) -> tuple[int, dict[str, array]]:
+        """Prove the books, hand the journal over and start an empty one: returns the entry id of
+        its first row and its columns (trace_id, posted_at, kind, debit, credit, amount_tyiyn),
+        which the ledger no longer holds. Balances carry on, and `prove_balanced` from now on
+        replays the new journal from the balances at closing. Entry ids go on counting."""
+        self.prove_balanced()
+        names = ("trace_id", "posted_at", "kind", "debit", "credit", "amount_tyiyn")
+        journal = {name: getattr(self, name) for name in names}
+        first = self._first_entry
+        self._first_entry += len(self)
+        self._closing = array("q", self._balances)
+        for name, column in journal.items():
+            setattr(self, name, array(column.typecode))
+        return first, journal
 
     def journal_nbytes(self) -> int:
         """Bytes held by the journal's columns and the balances (not the account names)."""

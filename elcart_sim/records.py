@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from elcart_sim.errors import ElcartSimError
 
-__all__ = ["Table", "Records", "Field", "SCHEMAS", "RecordError"]
+__all__ = ["Table", "Records", "Field", "SCHEMAS", "RecordError", "as_numpy", "categorical", "category_dtype"]
 
 
 class RecordError(ElcartSimError):
@@ -144,16 +144,24 @@ def _empty_storage(storage: str) -> array | list:
     return array({"c": "b", "n": "q"}.get(storage, storage))
 
 
-def _numpy(values: array) -> np.ndarray:
+def as_numpy(values: array) -> np.ndarray:
     """A view of an array's memory (no copy), or an empty array of its type."""
     return np.frombuffer(values, dtype=values.typecode) if len(values) else np.empty(0, dtype=values.typecode)
 
 
-def categorical(codes: np.ndarray, categories: list) -> pd.Categorical:
-    """A pandas Categorical from integer codes into `categories` (unique, no missing values)."""
-    if not categories:
+def category_dtype(categories: list) -> pd.CategoricalDtype:
+    """The dtype of a categorical column whose categories are `categories` (unique, no missing
+    values). They are kept as the Python strings given (object dtype): a pyarrow-backed index
+    would copy them, and then turn the copy back into Python strings to check they are unique."""
+    return pd.CategoricalDtype(pd.Index(categories, dtype=object))
+
+
+def categorical(codes: np.ndarray, categories: list | pd.CategoricalDtype) -> pd.Categorical:
+    """A pandas Categorical from integer codes into `categories` (a list, or a dtype shared by columns)."""
+    dtype = categories if isinstance(categories, pd.CategoricalDtype) else None
+    if dtype is None and not categories:
         return pd.Categorical([])
-    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(categories), validate=False)
+    return pd.Categorical.from_codes(codes, dtype=dtype or category_dtype(categories), validate=False)
 
 
 class Table:
@@ -262,7 +270,7 @@ class Table:
         self._flush()
         order = None
         if order_by and len(self) > 1:
-            keys = [_numpy(self.columns[column]) for column in reversed(order_by)]  # lexsort: last key first
+            keys = [as_numpy(self.columns[column]) for column in reversed(order_by)]  # lexsort: last key first
             order = np.lexsort(keys)
             del keys
             if (order[1:] > order[:-1]).all():
@@ -280,7 +288,7 @@ class Table:
                 strings = pd.array(values, dtype="string")
                 data[column] = strings if order is None else strings.take(order)
                 continue
-            array_ = _numpy(values)
+            array_ = as_numpy(values)
             if order is not None:
                 array_ = array_[order]
             elif not release:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from elcart_sim.ledger import POSTING_KINDS, Ledger
-from elcart_sim.records import Table, categorical
+from elcart_sim.records import Table, as_numpy, categorical, category_dtype
 from elcart_sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -35,35 +35,47 @@ def _account_name(account: tuple) -> str:
 
 
 def _postings_frame(ledger: Ledger) -> pd.DataFrame:
-    """The journal as a DataFrame; the ledger keeps its books (it may go on posting), so its
-    arrays are copied, one column at a time. Accounts become one categorical of names shared
-    by the debit and credit columns (the accounts that appear in the journal)."""
-    n = len(ledger)
-    debit = np.array(ledger.debit, dtype=np.int32)
-    credit = np.array(ledger.credit, dtype=np.int32)
-    # The accounts the journal mentions, in account-number order, as one set of names; two
-    # accounts whose names print the same (a key 1 and a key "1") share a name.
+    """The ledger's journal, closed (ledger.close_journal), as a DataFrame built on its own
+    arrays. Accounts become one categorical of names shared by the debit and credit columns
+    (the accounts that appear in the journal)."""
+    first, journal = ledger.close_journal()
+    columns = {name: as_numpy(values) for name, values in journal.items()}
+    del journal
+    debit, credit = columns["debit"], columns["credit"]
+    # The accounts the journal mentions, in account-number order.
     used = np.zeros(len(ledger.account_names), dtype=bool)
     used[debit] = True
     used[credit] = True
-    names: dict[str, int] = {}
-    by_number = np.full(len(used), -1, dtype=np.int32)
-    for number in np.flatnonzero(used).tolist():
-        by_number[number] = names.setdefault(_account_name(ledger.account_names[number]), len(names))
-    accounts = list(names)
-    frame = pd.DataFrame(
+    numbers = np.flatnonzero(used)
+    names = [_account_name(ledger.account_names[number]) for number in numbers.tolist()]
+    try:
+        accounts = category_dtype(names) if names else []
+    except ValueError:  # two accounts whose names print the same (a key 1 and a key "1") share a name
+        unique = dict.fromkeys(names)
+        accounts = category_dtype(list(unique))
+        code_of_name = dict(zip(unique, range(len(unique))))
+        codes = np.array([code_of_name[name] for name in names], dtype=np.int32)
+    else:
+        codes = np.arange(len(names), dtype=np.int32)
+    del names
+    if len(numbers) != len(used) or not (codes == np.arange(len(codes))).all():
+        by_number = np.full(len(used), -1, dtype=np.int32)
+        by_number[numbers] = codes
+        np.take(by_number, debit, out=debit)  # account number -> category code, in place
+        np.take(by_number, credit, out=credit)
+    n = len(debit)
+    return pd.DataFrame(
         {
-            "entry_id": np.arange(n, dtype=np.int32),
-            "trace_id": np.array(ledger.trace_id, dtype=np.int32),
-            "posted_at": np.array(ledger.posted_at, dtype=np.float64),
-            "kind": categorical(np.array(ledger.kind, dtype=np.int8), list(POSTING_KINDS)),
-            "debit_account": categorical(by_number[debit], accounts),
-            "credit_account": categorical(by_number[credit], accounts),
-            "amount_tyiyn": np.array(ledger.amount_tyiyn, dtype=np.int64),
+            "entry_id": np.arange(first, first + n, dtype=np.int32),
+            "trace_id": columns["trace_id"],
+            "posted_at": columns["posted_at"],
+            "kind": categorical(columns["kind"], list(POSTING_KINDS)),
+            "debit_account": categorical(debit, accounts),
+            "credit_account": categorical(credit, accounts),
+            "amount_tyiyn": columns["amount_tyiyn"],
         },
         copy=False,
     )
-    return frame
 
 
 @dataclass
@@ -88,9 +100,8 @@ class Results:
         twice (only a table that must be sorted has one column at a time copied)."""
         records = simulation.records
         ledger = simulation.ledger
-        ledger.prove_balanced()
+        postings = _postings_frame(ledger)  # proves the books balanced first
         trial_balance = ledger.trial_balance()
-        postings = _postings_frame(ledger)
         duration = simulation.scenario.demand.duration_s
         rows = [{"component": "acquirer", **simulation.acquirer.pool.statistics(duration)}]
         rows.append({"component": "switch", **simulation.switch.pool.statistics(duration)})

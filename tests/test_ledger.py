@@ -98,3 +98,35 @@ def test_prove_balanced_detects_a_journal_that_does_not_replay_to_the_balances()
     ledger.amount_tyiyn[0] = 11  # balances still sum to zero, but the journal says otherwise
     with pytest.raises(LedgerError, match=r"account \('AIYL', 'cardholder', 1\) holds 10 but its postings sum to 11"):
         ledger.prove_balanced()
+
+
+def test_the_postings_table_names_the_accounts_it_mentions_once_each():
+    from elcart_sim.results import _postings_frame
+
+    ledger = Ledger()
+    ledger.balance_tyiyn(("AIYL", "biller", "gas"))  # touched, never posted: not a category
+    ledger.post(ALICE, AIYL_SETTLEMENT, 100, kind="purchase", trace_id=3, at=1.0)
+    ledger.post(("AIYL", "customer_account", 7), ("AIYL", "customer_account", "7"), 5, kind="purchase", trace_id=4, at=2.0)
+    frame = _postings_frame(ledger)
+    assert frame.debit_account.tolist() == ["AIYL/cardholder/1", "AIYL/customer_account/7"]
+    assert frame.credit_account.tolist() == ["AIYL/elkart_settlement/", "AIYL/customer_account/7"]  # two keys, one name
+    assert list(frame.debit_account.cat.categories) == ["AIYL/cardholder/1", "AIYL/elkart_settlement/", "AIYL/customer_account/7"]
+    assert frame.debit_account.dtype == frame.credit_account.dtype
+    assert (frame.entry_id.tolist(), frame.trace_id.tolist(), frame.kind.tolist()) == ([0, 1], [3, 4], ["purchase", "purchase"])
+    assert len(ledger) == 0  # the journal was handed to the frame
+    assert ledger.post(ALICE, BOB, 1, kind="purchase", trace_id=5, at=3.0) == 2  # the ledger goes on
+    assert len(frame) == 2 and len(ledger) == 1 and frame.amount_tyiyn.tolist() == [100, 5]
+
+
+def test_a_closed_journal_is_handed_over_and_the_books_go_on_from_the_closing_balances():
+    ledger = Ledger(opening_balance=lambda account: 1_000 if account[1] == "cardholder" else 0)
+    ledger.post(ALICE, BOB, 300, kind="purchase", trace_id=1, at=0.0)
+    first, journal = ledger.close_journal()
+    assert first == 0 and list(journal["amount_tyiyn"]) == [1_000, 1_000, 300] and len(ledger) == 0
+    assert ledger.available_tyiyn(ALICE) == 700 and ledger.available_tyiyn(BOB) == 1_300
+    assert ledger.post(BOB, AIYL_SETTLEMENT, 50, kind="purchase", trace_id=2, at=1.0) == 3
+    ledger.prove_balanced()  # replays the new journal from the closing balances
+    ledger._balances[ledger.account_ids[BOB]] -= 1
+    ledger._balances[ledger.account_ids[ALICE]] += 1
+    with pytest.raises(LedgerError, match=r"account \('AIYL', 'cardholder', 1\) holds -699 but its postings sum to -700"):
+        ledger.prove_balanced()

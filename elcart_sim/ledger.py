@@ -85,6 +85,19 @@ class Ledger:
             credit_id = self._touch(credit, at)
         return self._append(debit_id, credit_id, amount_tyiyn, code, trace_id, at)
 
+    def reverse(self, entry_id: int, *, at: float, kind: str = "reversal") -> int:
+        """Post the opposite of entry `entry_id` of the open journal (debit and credit swapped,
+        same amount and trace id); returns the new entry's id. A host that may have to undo a
+        posting can keep its entry id instead of the accounts and the amount."""
+        row = entry_id - self._first_entry
+        if not 0 <= row < len(self):
+            held = f"entries {self._first_entry} to {self._first_entry + len(self) - 1}" if len(self) else "it is empty"
+            raise LedgerError(f"entry {entry_id} is not in the open journal ({held})")
+        code = _KIND_CODES.get(kind)
+        if code is None:
+            raise LedgerError(f"kind must be one of {', '.join(POSTING_KINDS)}, got {kind!r} (entry {entry_id})")
+        return self._append(self.credit[row], self.debit[row], self.amount_tyiyn[row], code, self.trace_id[row], at)
+
     def _append(self, debit: int, credit: int, amount_tyiyn: int, kind: int, trace_id: int, at: float) -> int:
         balances = self._balances
         balances[debit] += amount_tyiyn

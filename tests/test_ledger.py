@@ -130,3 +130,15 @@ def test_a_closed_journal_is_handed_over_and_the_books_go_on_from_the_closing_ba
     ledger._balances[ledger.account_ids[ALICE]] += 1
     with pytest.raises(LedgerError, match=r"account \('AIYL', 'cardholder', 1\) holds -699 but its postings sum to -700"):
         ledger.prove_balanced()
+
+
+def test_an_entry_is_reversed_by_its_id():
+    ledger = Ledger(opening_balance=lambda account: 1_000 if account[1] == "cardholder" else 0)
+    entry = ledger.post(ALICE, AIYL_SETTLEMENT, 250, kind="purchase", trace_id=9, at=1.0)
+    assert ledger.reverse(entry, at=2.0) == entry + 1
+    assert ledger.available_tyiyn(ALICE) == 1_000 and ledger.balance_tyiyn(AIYL_SETTLEMENT) == 0
+    assert (ledger.debit[-1], ledger.credit[-1], ledger.trace_id[-1], ledger.kind[-1]) == (2, 0, 9, 2)
+    ledger.prove_balanced()
+    ledger.close_journal()
+    with pytest.raises(LedgerError, match=r"entry 1 is not in the open journal"):
+        ledger.reverse(entry, at=3.0)

@@ -212,8 +212,9 @@ class Wallet:
 
     def link(self, apdu_latency_s: Callable[[], float], unlocked: bool = True) -> ObjectNfcLink:
         """The phone held to a simulated reader whose APDUs take ``apdu_latency_s()`` each:
-        bytes as ``present(unlocked)`` answers them, or the same dialogue as objects."""
-        return ObjectNfcLink(PhoneAtReader(self.applet, unlocked), apdu_latency_s)
+        bytes as ``present(unlocked)`` answers them, or the same dialogue as objects. Unlocked,
+        the phone is its applet as its owner leaves it (CDCVM performed): nothing to wrap."""
+        return ObjectNfcLink(self.applet if unlocked else PhoneAtReader(self.applet, False), apdu_latency_s)
 
 
 class PhoneAtReader:

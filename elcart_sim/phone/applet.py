@@ -168,8 +168,12 @@ class TokenCredential:
         token number with its Luhn digit, 'YYMM', PSN 0-99, PAR): the checks are not run again.
         Anything else comes in through the constructor."""
         credential = object.__new__(cls)
-        for name, value in (("token_pan", token_pan), ("expiry", expiry), ("psn", psn), ("par", par), ("icc_master_key", None)):
-            object.__setattr__(credential, name, value)
+        set_field = object.__setattr__  # frozen: fields are set the way the dataclass sets them
+        set_field(credential, "token_pan", token_pan)
+        set_field(credential, "expiry", expiry)
+        set_field(credential, "psn", psn)
+        set_field(credential, "par", par)
+        set_field(credential, "icc_master_key", None)
         return credential
 
     def __repr__(self) -> str:

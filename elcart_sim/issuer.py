@@ -50,7 +50,7 @@ class Issuer(Host):
         self.population = population
         self.ledger = ledger
         self.settlement_account = accounts.elkart_settlement(bank.code)
-        self._approved: dict[int, tuple[tuple, int]] = {}  # trace -> (cardholder account, amount)
+        self._approved: dict[int, int] = {}  # trace -> ledger entry of its purchase, until reversed
         self._reversed_early: set[int] = set()
         self._authorisations = 0
 
@@ -88,8 +88,7 @@ class Issuer(Host):
         now = self.env.now
         if self.ledger.available_tyiyn(account, now) < amount:
             return "51", "insufficient funds"
-        self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
-        self._approved[trace_id] = (account, amount)
+        self._approved[trace_id] = self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
         return "00", ""
 
     # -- 0400 ----------------------------------------------------------------------------------
@@ -100,11 +99,10 @@ class Issuer(Host):
 
     def _answer_reversal(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         request = self.wire.decode(raw)
-        posted = self._approved.pop(trace_id, None)
-        if posted is None:
+        purchase = self._approved.pop(trace_id, None)
+        if purchase is None:
             self._reversed_early.add(trace_id)
         else:
-            account, amount = posted
-            self.ledger.post(self.settlement_account, account, amount, kind="reversal", trace_id=trace_id, at=self.env.now)
+            self.ledger.reverse(purchase, at=self.env.now)
         self.record_hop(trace_id, "0400", times, "00", False)
         reply(self.wire.encode(messages.response_to(request, "00")))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,25 +90,25 @@ class Distribution:
 class Sampler:
     """Draws from one distribution on one stream, `BATCH` values at a time; call it for the next."""
 
-    __slots__ = ("_rng", "_distribution", "_buffer", "_draw")
+    __slots__ = ("_rng", "_distribution", "_buffer")
 
     def __init__(self, rng: np.random.Generator, distribution: Distribution):
         self._rng = rng
         self._distribution = distribution
         self._buffer: list[float] = []
-        if distribution.kind == "constant":
-            mean = float(distribution.mean)
-            self._draw: Callable[[], float] = lambda: mean
-        else:
-            self._draw = self._next_from_buffer
 
     def __call__(self) -> float:
-        return self._draw()
+        buffer = self._buffer  # one call per draw: this is on every delay of every transaction
+        if buffer:
+            return buffer.pop()
+        return self._refill()
 
-    def _next_from_buffer(self) -> float:
-        if not self._buffer:
-            batch = self._distribution.draw_batch(self._rng, _BATCH)
-            self._buffer = batch[::-1].tolist()
+    def _refill(self) -> float:
+        distribution = self._distribution
+        if distribution.kind == "constant":  # nothing drawn from the stream, as before batching
+            self._buffer = [float(distribution.mean)] * _BATCH
+        else:
+            self._buffer = distribution.draw_batch(self._rng, _BATCH)[::-1].tolist()
         return self._buffer.pop()
 
 

@@ -196,9 +196,10 @@ class Table:
 
         return append
 
-    def append(self, *values: Any) -> None:  # replaced per instance by _appender (documentation only)
+    def append(self, *values: Any) -> None:  # each instance has its own, made by _appender
         """Add one row: its values in the order of `stored` (or of the whole schema, computed
         columns included, whose values are then dropped)."""
+        self.__dict__["append"](*values)
 
     def _without_computed(self, values: tuple) -> tuple:
         if len(values) == len(self.schema):

@@ -5,10 +5,10 @@ the token service rule on it — token status and domain (token_service.py), the
 evidence (card_authentication.py: cryptogram, keys, counters, device). A token that fails is
 declined here, DE39 per protocol/decline_reasons.py with the reason code in DE44; one that
 passes is routed by the card's BIN to the issuing bank's host, and the answer is relayed back
-with the token and the ARPC (DE55 tag 91) — the acquirer never sees the card number. If the
-issuer does not answer within the switch's timeout, the switch declines with 91 (issuer
-inoperative) and sends the issuer a reversal, so a late approval cannot leave the cardholder
-debited. A request it cannot decode is answered 30 (format error).
+with the token and the ARPC (DE55 tag 91), without the issuer leg's DE100 — the acquirer never
+sees the card number. If the issuer does not answer within the switch's timeout, the switch
+declines with 91 (issuer inoperative) and sends the issuer a reversal, so a late approval cannot
+leave the cardholder debited. A request it cannot decode is answered 30 (format error).
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ class Switch(Host):
         def relay(answer: bytes) -> None:
             response = self.wire.decode(answer)
             response["2"] = request["2"]  # back to the token
+            response.pop("100", None)  # the receiving institution was for the issuer's leg only
             if authentication is not None and authentication.verified:
                 response["55"] = self.card_authentication.issuer_authentication_data(authentication, response["39"] == "00")
             self.record_hop(trace_id, "0100", times, response["39"], False)

@@ -9,10 +9,8 @@ A national day is millions of rows, so a row costs what its values need and no m
 is a typed array of the narrowest width that holds every value it can take (int32 trace ids,
 int8/int16 codes for text from a small set, float64 instants), a duration that is the difference
 of two stored instants (a hop's `wait_s` = `started_at` − `arrived_at`) is computed when the
-DataFrame is built instead of being stored, an instant that nearly always equals another of
-its row (a hop's `started_at` is its `arrived_at` unless the message queued) is stored only where
-it differs, and `append` only files the row away: rows are moved into the arrays a few thousand
-at a time, column by column, at C speed.
+DataFrame is built instead of being stored, and `append` only files the row away: rows are
+moved into the arrays a few thousand at a time, column by column, at C speed.
 
 The field tables below are the documentation: `docs/records.md` is generated from them.
 """
@@ -42,15 +40,12 @@ class Field(NamedTuple):
     typecodes), 'c' category (text from a set, kept as integer codes as narrow as the set allows),
     's' text, 'n' a 10-digit decimal code kept as an int64 and given back as text with its leading
     zeros. `difference` = (a, b): not stored, computed as a − b when the DataFrame is built (a
-    column's type is then float64). `usually` (float64 columns): the value the column nearly
-    always has — another column of the row (`started_at` is `arrived_at` unless the message
-    queued) or a constant; only the rows where it differs are stored (row number and value)."""
+    column's type is then float64)."""
 
     storage: str
     unit: str
     meaning: str
     difference: tuple[str, str] | None = None
-    usually: str | float | None = None
 
 
 F = Field
@@ -63,7 +58,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "tap_to_result_s": F("d", "s", "result_at − tapped_at", difference=("result_at", "tapped_at")),
         "nfc_s": F("d", "s", "Time spent in APDU exchanges with the phone"),
         "host_s": F("d", "s", "Authorisation request sent → response or timeout at the terminal"),
-        "lane_wait_s": F("d", "s", "Wait for the terminal (checkout lane) before the tap", usually=0.0),
+        "lane_wait_s": F("d", "s", "Wait for the terminal (checkout lane) before the tap"),
         "outcome": F("c", "", "approved | declined | reversed (terminal timed out, sent 0400) | terminated (card dialogue failed)"),
         "response_code": F("c", "", "ISO 8583 DE39 as seen by the terminal; empty when terminated"),
         "reason": F("c", "", "Why it was declined or terminated, in words"),
@@ -83,9 +78,9 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "hop": F("c", "", "acquirer | switch | issuer"),
         "mti": F("c", "", "Message type handled: 0100 authorisation, 0400 reversal"),
         "arrived_at": F("d", "s", "Message reached the host"),
-        "started_at": F("d", "s", "A server took it", usually="arrived_at"),
+        "started_at": F("d", "s", "A server took it"),
         "finished_at": F("d", "s", "Service ended"),
-        "responded_at": F("d", "s", "Host sent its answer upstream (after the next hop, if any)", usually="finished_at"),
+        "responded_at": F("d", "s", "Host sent its answer upstream (after the next hop, if any)"),
         "wait_s": F("d", "s", "started_at − arrived_at (queueing)", difference=("started_at", "arrived_at")),
         "service_s": F("d", "s", "finished_at − started_at", difference=("finished_at", "started_at")),
         "residence_s": F("d", "s", "responded_at − arrived_at", difference=("responded_at", "arrived_at")),
@@ -183,8 +178,6 @@ class Table:
         self.stored = tuple(column for column, field in self.schema.items() if field.difference is None)
         self.columns: dict[str, array | list] = {column: _empty_storage(self.schema[column].storage) for column in self.stored}
         self.categories: dict[str, dict[Any, int]] = {c: {} for c in self.stored if self.schema[c].storage == "c"}
-        # Columns stored only where they differ from their usual value: row numbers here, values in `columns`.
-        self.exceptions: dict[str, array] = {c: array("i") for c in self.stored if self.schema[c].usually is not None}
         self._rows: list[tuple] = []
         self.append = self._appender()
 
@@ -218,15 +211,11 @@ class Table:
         rows = self._rows
         if not rows:
             return
-        first_row = len(self.columns[self.stored[0]])
-        chunk = dict(zip(self.stored, zip(*rows)))
-        for column, values in chunk.items():
+        for column, values in zip(self.stored, zip(*rows)):
             target = self.columns[column]
             storage = self.schema[column].storage
             try:
-                if column in self.exceptions:
-                    self._store_exceptions(column, values, chunk, first_row)
-                elif storage == "c":
+                if storage == "c":
                     codes = self.categories[column]
                     for value in dict.fromkeys(values):
                         if value not in codes:
@@ -244,29 +233,6 @@ class Table:
                 raise RecordError(f"{self.name}.{column} ({storage}): cannot store a value in {values!r}: {error}") from error
         rows.clear()
 
-    def _store_exceptions(self, column: str, values: tuple, chunk: dict[str, tuple], first_row: int) -> None:
-        """Store the values of `column` that differ (bit for bit) from its usual value."""
-        usually = self.schema[column].usually
-        mine = np.frombuffer(array("d", values), dtype=np.int64)
-        if isinstance(usually, str):
-            usual = np.frombuffer(array("d", chunk[usually]), dtype=np.int64)
-        else:
-            usual = np.float64(usually).view(np.int64)
-        differ = np.flatnonzero(mine != usual)
-        if len(differ):
-            self.exceptions[column].frombytes((differ + first_row).astype(np.int32).tobytes())
-            self.columns[column].frombytes(mine[differ].tobytes())
-
-    def _full(self, column: str) -> np.ndarray:
-        """A column kept as exceptions, whole (a new array, in row order)."""
-        usually = self.schema[column].usually
-        if isinstance(usually, str):
-            full = as_numpy(self.columns[usually]).copy()
-        else:
-            full = np.full(len(self), usually, dtype=np.float64)
-        full[as_numpy(self.exceptions[column])] = as_numpy(self.columns[column])
-        return full
-
     def _codes_for(self, column: str, categories: int) -> array:
         """The code array of `column`, widened when it must number more categories."""
         codes = self.columns[column]
@@ -283,7 +249,7 @@ class Table:
     def nbytes(self) -> int:
         """Bytes held by the column arrays (text columns: the list and its strings, counted once)."""
         self._flush()
-        total = sum(rows.itemsize * len(rows) for rows in self.exceptions.values())
+        total = 0
         for values in self.columns.values():
             if isinstance(values, array):
                 total += values.itemsize * len(values)
@@ -303,10 +269,9 @@ class Table:
 
     def _frame(self, order_by: tuple[str, ...], release: bool) -> pd.DataFrame:
         self._flush()
-        full = {column: self._full(column) for column in self.exceptions}
         order = None
         if order_by and len(self) > 1:
-            keys = [full[c] if c in full else as_numpy(self.columns[c]) for c in reversed(order_by)]  # lexsort: last key first
+            keys = [as_numpy(self.columns[column]) for column in reversed(order_by)]  # lexsort: last key first
             order = np.lexsort(keys)
             del keys
             if (order[1:] > order[:-1]).all():
@@ -316,12 +281,6 @@ class Table:
             if field.difference is not None:
                 minuend, subtrahend = field.difference
                 data[column] = data[minuend] - data[subtrahend]
-                continue
-            if column in full:
-                array_ = full.pop(column)
-                data[column] = array_ if order is None else array_[order]
-                if release:
-                    self.columns[column], self.exceptions[column] = array("d"), array("i")
                 continue
             values = self.columns[column]
             if release:
@@ -379,15 +338,11 @@ def schema_markdown() -> str:
         "The `components` table (utilisation per host) has the columns `component`, `servers`, `served`,",
         "`utilisation`, `mean_busy`, `mean_queue` and `max_queue`, time-averaged over the run.",
         "The type is the DataFrame's dtype, the narrowest that holds every value the field can take; a type marked",
-        "(computed) is a difference of two instants of the same row, computed when the DataFrame is built, not stored;",
-        "one marked (stored where ≠ x) is kept only for the rows where it differs from x, its usual value.",
+        "(computed) is a difference of two instants of the same row, computed when the DataFrame is built, not stored.",
     ]
     for table, fields in SCHEMAS.items():
         lines += ["", f"## {table}", "", "| field | type | unit | meaning |", "|---|---|---|---|"]
         for name, field in fields.items():
             kind = _STORAGE_NAMES[field.storage] + (" (computed)" if field.difference else "")
-            if field.usually is not None:
-                usual = f"`{field.usually}`" if isinstance(field.usually, str) else f"{field.usually:g}"
-                kind += f" (stored where ≠ {usual})"
             lines.append(f"| `{name}` | {kind} | {_UNIT_NAMES[field.unit]} | {field.meaning} |")
     return "\n".join(lines) + "\n"

@@ -130,27 +130,3 @@ def test_an_empty_table_gives_an_empty_frame_with_every_column():
             continue
         frame = Table(name).take_frame(order_by=("trace_id",) if "trace_id" in schema else ())
         assert list(frame.columns) == list(schema) and len(frame) == 0
-
-
-def test_an_instant_that_usually_equals_another_is_stored_only_where_it_differs():
-    hops = Table("hops")
-    rng = np.random.default_rng(5)
-    rows = []
-    for i in range(3 * _CHUNK + 11):
-        arrived = float(rng.uniform(0, 86_400))
-        started = arrived if i % 7 else arrived + float(rng.exponential(0.01))  # every 7th queued
-        finished = started + 0.005
-        responded = finished if i % 3 == 2 else finished + 0.02  # the last hop answers as it finishes
-        rows.append((i, "issuer", "0100", arrived, started, finished, responded, "00", 0))
-    rows.append((len(rows), "issuer", "0100", 5.0, -0.0 + 5.0, 0.0, -0.0, "00", 0))  # -0.0 differs from 0.0 bit for bit
-    for row in rows:
-        hops.append(*row)
-    frame = hops.to_frame()
-    assert len(hops.columns["started_at"]) == len(hops.exceptions["started_at"]) == len(range(0, len(rows) - 1, 7))
-    for column, index in (("arrived_at", 3), ("started_at", 4), ("finished_at", 5), ("responded_at", 6)):
-        assert frame[column].tolist() == [row[index] for row in rows]
-    assert np.signbit(frame.responded_at.iloc[-1])
-    lanes = Table("transactions")
-    lanes.append(1, 0.0, 1.0, 0.1, 0.2, 0.0, "approved", "00", "", 100, "A", "B", "T1", "M", "t", 4, 1, "", "")
-    lanes.append(2, 0.0, 1.0, 0.1, 0.2, 2.5, "approved", "00", "", 100, "A", "B", "T1", "M", "t", 4, 2, "", "")
-    assert lanes.to_frame().lane_wait_s.tolist() == [0.0, 2.5] and list(lanes.exceptions["lane_wait_s"]) == [1]

@@ -8,7 +8,7 @@ interface, so the kernel does not know which one it talks to.
 
 No clock and no randomness live here: :class:`SimulatedNfcLink` asks a caller-supplied
 sampler (seeded by the caller's random stream) for each round trip's duration in seconds; the
-SimPy process around the kernel turns those durations into simulated time.
+checkout around the kernel (terminal/pos.py) turns those durations into simulated time.
 
 :class:`ObjectNfcLink` is the simulated link to a card in this process that can also answer the
 dialogue as objects (``protocol/emv_objects.py``): a kernel of the fast fidelity runs the object

@@ -20,7 +20,7 @@ answers with tags the kernel does not know are not an error: EMV terminals ignor
 §5.3); it is the host that refuses unknown tags in DE55.
 
 The kernel is pure: the link returns each answer with its round-trip duration, and the
-outcome sums them into ``nfc_s``; the SimPy process around it adds the time. A card answer
+outcome sums them into ``nfc_s``; the checkout around it (pos.py) adds the time. A card answer
 that is wrong (bad status word, malformed TLV, missing tag) is not an exception but an outcome
 ``'terminated'`` whose reason names the APDU and the problem. Link failures (LinkError)
 propagate to the caller.

@@ -6,10 +6,18 @@ debit in the ledger at once (cardholder deposit → the bank's ELKART settlement
 end-of-day clearing will settle). A reversal (0400) undoes an approved debit; a reversal that
 overtakes its original request marks the trace, so the original is then declined unposted.
 Either way each purchase is debited at most once and only if the terminal saw it approved.
+
+Any approval may yet be reversed (reversals are store-and-forward, so no deadline bounds their
+arrival), so the issuer remembers every approval of the day — as two integer columns, trace
+and ledger entry, 8 bytes per approval; a reversal, which is rare, finds its trace by a
+vectorised search.
 """
 
 from __future__ import annotations
 
+from array import array
+
+import numpy as np
 import simpy
 
 from elcart_sim import accounts
@@ -50,7 +58,9 @@ class Issuer(Host):
         self.population = population
         self.ledger = ledger
         self.settlement_account = accounts.elkart_settlement(bank.code)
-        self._approved: dict[int, int] = {}  # trace -> ledger entry of its purchase, until reversed
+        # Approvals in the order posted: the trace, and its purchase's ledger entry (-1 once reversed).
+        self._approved_traces = array("i")
+        self._approved_entries = array("i")
         self._reversed_early: set[int] = set()
         self._authorisations = 0
 
@@ -88,7 +98,9 @@ class Issuer(Host):
         now = self.env.now
         if self.ledger.available_tyiyn(account, now) < amount:
             return "51", "insufficient funds"
-        self._approved[trace_id] = self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
+        entry = self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
+        self._approved_traces.append(trace_id)
+        self._approved_entries.append(entry)
         return "00", ""
 
     # -- 0400 ----------------------------------------------------------------------------------
@@ -99,10 +111,23 @@ class Issuer(Host):
 
     def _answer_reversal(self, raw: bytes, trace_id: int, times: tuple, reply: Reply) -> None:
         request = self.wire.decode(raw)
-        purchase = self._approved.pop(trace_id, None)
+        purchase = self._take_approval(trace_id)
         if purchase is None:
             self._reversed_early.add(trace_id)
         else:
             self.ledger.reverse(purchase, at=self.env.now)
         self.record_hop(trace_id, "0400", times, "00", False)
         reply(self.wire.encode(messages.response_to(request, "00")))
+
+    def _take_approval(self, trace_id: int) -> int | None:
+        """The ledger entry of the trace's approved purchase, now marked reversed; None if the
+        trace has no approval here that is not reversed yet."""
+        traces = np.frombuffer(self._approved_traces, dtype=np.int32)
+        rows = np.flatnonzero(traces == trace_id).tolist()
+        del traces  # release the view: the column grows again with the next approval
+        for row in rows:
+            entry = self._approved_entries[row]
+            if entry >= 0:
+                self._approved_entries[row] = -1
+                return entry
+        return None

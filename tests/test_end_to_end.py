@@ -122,6 +122,28 @@ def test_terminal_timeout_ends_reversed_and_the_issuer_undoes_it():
     assert np.count_nonzero(np.array(sim.ledger.kind) == 2) == 1
 
 
+def test_two_reversals_of_one_approval_undo_it_once():
+    # The issuer takes 40 s; the acquirer gives up after 25 s (91, reversal) and the terminal
+    # after 30 s (68, reversal): two 0400s of the same approved purchase reach the issuer.
+    slow = dict(
+        FIXED,
+        **{
+            "issuer.service_time": {"dist": "constant", "mean_s": 40.0},
+            "switch.timeout_s": 100,
+            "network.terminal_acquirer": {"dist": "constant", "mean_s": 16.0},
+        },
+    )
+    sim = Simulation(load_scenario("national-day", seed=99).with_overrides(slow))
+    card = active_card_with_balance(sim, 10_000)
+    result = sim.tap(card, terminal=0, amount_tyiyn=1_000)
+    assert (result.outcome, result.response_code) == ("reversed", "68")
+    hops = sim.records.hops.to_frame()
+    assert len(hops[(hops.hop == "issuer") & (hops.mti == "0400")]) == 2
+    assert list(sim.ledger.kind) == [0, 1, 2]  # opening, purchase, one reversal
+    account = sim.issuers[sim.population.bank_of_card(card).index].cardholder_account(card)
+    assert sim.ledger.available_tyiyn(account) == int(sim.population.opening_balance_tyiyn[card])
+
+
 def test_malformed_card_answer_terminates_without_a_host_message(sim):
     card = active_card_with_balance(sim, 10_000)
     wallet = sim.wallet(card)

@@ -29,7 +29,7 @@ class ServerPool:
         self.name = name
         self.capacity = capacity
         self.busy = 0
-        self._waiting: deque[Callable[[], None]] = deque()
+        self._waiting: deque[Callable[[], None]] | None = None  # made on the first wait: most lanes never queue
         self._busy_area = 0.0
         self._queue_area = 0.0
         self._last = env.now
@@ -41,7 +41,8 @@ class ServerPool:
         elapsed = now - self._last
         if elapsed:
             self._busy_area += self.busy * elapsed
-            self._queue_area += len(self._waiting) * elapsed
+            if self._waiting:
+                self._queue_area += len(self._waiting) * elapsed
             self._last = now
 
     def request(self, then: Callable[[], None]) -> None:
@@ -51,9 +52,12 @@ class ServerPool:
             self.busy += 1
             then()
         else:
-            self._waiting.append(then)
-            if len(self._waiting) > self.max_queue:
-                self.max_queue = len(self._waiting)
+            waiting = self._waiting
+            if waiting is None:
+                waiting = self._waiting = deque()
+            waiting.append(then)
+            if len(waiting) > self.max_queue:
+                self.max_queue = len(waiting)
 
     def release(self) -> None:
         """Give the server back; the longest waiter gets it now."""
@@ -71,7 +75,7 @@ class ServerPool:
 
     @property
     def queue_length(self) -> int:
-        return len(self._waiting)
+        return len(self._waiting) if self._waiting else 0
 
     def statistics(self, duration_s: float) -> dict[str, float]:
         """Time-averaged figures over [0, duration_s] (call at the end of the run)."""

@@ -189,7 +189,7 @@ class Table:
 
         def append(*values: Any) -> None:
             if len(values) != width:
-                values = self._without_computed(values)
+                raise RecordError(f"{self.name}: a row has {width} values ({', '.join(self.stored)}), got {len(values)}: {values!r}")
             file_row(values)
             if len(rows) >= _CHUNK:
                 flush()
@@ -197,14 +197,8 @@ class Table:
         return append
 
     def append(self, *values: Any) -> None:  # each instance has its own, made by _appender
-        """Add one row: its values in the order of `stored` (or of the whole schema, computed
-        columns included, whose values are then dropped)."""
+        """Add one row: its values in the order of `stored` (the computed columns left out)."""
         self.__dict__["append"](*values)
-
-    def _without_computed(self, values: tuple) -> tuple:
-        if len(values) == len(self.schema):
-            return tuple(value for value, field in zip(values, self.schema.values()) if field.difference is None)
-        raise RecordError(f"{self.name}: a row has {len(self.stored)} values ({', '.join(self.stored)}), got {len(values)}: {values!r}")
 
     def _flush(self) -> None:
         """Move the filed rows into the column arrays."""

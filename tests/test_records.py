@@ -40,18 +40,6 @@ def test_the_differences_are_the_float64_subtractions_of_the_instants():
     assert frame.residence_s.tolist() == [r - a for a, _, _, r in instants.tolist()]
 
 
-def test_a_row_with_every_schema_column_is_taken_without_its_computed_values():
-    hops = Table("hops")
-    hops.append(1, "issuer", "0100", 1.0, 1.25, 2.0, 3.0, 0.25, 0.75, 2.0, "00", 0)  # as hosts wrote rows before
-    assert hops.to_frame().equals(_one_hop(1, "issuer", "0100", 1.0, 1.25, 2.0, 3.0, "00", 0))
-
-
-def _one_hop(*row):
-    table = Table("hops")
-    table.append(*row)
-    return table.to_frame()
-
-
 def test_a_row_with_the_wrong_number_of_values_is_refused_at_once():
     hops = Table("hops")
     with pytest.raises(RecordError, match=r"hops: a row has 9 values \(trace_id, hop, .*got 11"):

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 __all__ = ["luhn_check_digit", "is_luhn_valid"]
 
-# Digit sum of 2*d for d = 0..9.
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+# Each digit replaced by the digit sum of its double (0->0, 5->1, 9->9).
+_DOUBLED = str.maketrans("0123456789", "0246813579")
 
 
 def _luhn_sum(digits: str, double_first: bool) -> int:
-    total = 0
-    double = double_first
-    for ch in reversed(digits):
-        d = ord(ch) - 48
-        total += _DOUBLED[d] if double else d
-        double = not double
-    return total
+    """Sum of the digits of ``digits`` (ASCII decimal) with every second one, from the right,
+    doubled and digit-summed (starting with the last when ``double_first``), by string slicing
+    and byte sums rather than a loop per digit: it runs for every card number a host reads."""
+    backwards = digits[::-1]
+    doubled, plain = (backwards[0::2], backwards[1::2]) if double_first else (backwards[1::2], backwards[0::2])
+    return sum(doubled.translate(_DOUBLED).encode()) + sum(plain.encode()) - 48 * len(digits)
 
 
 def luhn_check_digit(partial: str) -> str:

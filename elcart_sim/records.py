@@ -270,12 +270,11 @@ class Table:
             del keys
             if (order[1:] > order[:-1]).all():
                 order = None  # already in order
+            elif len(order) < 2**31:
+                order = order.astype(np.int32)  # half the bytes while the columns are gathered
         data: dict[str, Any] = {}
-        for column, field in self.schema.items():
-            if field.difference is not None:
-                minuend, subtrahend = field.difference
-                data[column] = data[minuend] - data[subtrahend]
-                continue
+        for column in self.stored:  # the stored columns first: the order is dropped before any column is computed
+            field = self.schema[column]
             values = self.columns[column]
             if release:
                 self.columns[column] = _empty_storage(field.storage)
@@ -285,10 +284,10 @@ class Table:
                 continue
             array_ = as_numpy(values)
             if order is not None:
-                array_ = array_[order]
+                array_ = array_.take(order)
             elif not release:
                 array_ = array_.copy()  # the table's array must stay free to grow
-            del values
+            del values  # released: only the gathered copy is left
             if field.storage == "c":
                 categories = self.categories[column]
                 data[column] = categorical(array_, list(categories))
@@ -299,7 +298,13 @@ class Table:
                 data[column] = pd.array(digits, dtype="string") if len(array_) else pd.array([], dtype="string")
             else:
                 data[column] = array_
-        return pd.DataFrame(data, copy=False)
+            del array_
+        del order
+        for column, field in self.schema.items():
+            if field.difference is not None:
+                minuend, subtrahend = field.difference
+                data[column] = np.subtract(data[minuend], data[subtrahend])
+        return pd.DataFrame({column: data[column] for column in self.schema}, copy=False)
 
 
 class Records:

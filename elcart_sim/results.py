@@ -97,7 +97,9 @@ class Results:
     def collect(cls, simulation: "Simulation") -> "Results":
         """The run's tables as DataFrames. Each frame is built on its table's own arrays, and the
         table is emptied as its frame is made, so the rows of a national day are never held
-        twice (only a table that must be sorted has one column at a time copied)."""
+        twice (only a table that must be sorted has one column at a time copied). The hops go
+        last: their computed durations are the largest addition, and a table's transient copies
+        then never sit on top of them."""
         records = simulation.records
         ledger = simulation.ledger
         postings = _postings_frame(ledger)  # proves the books balanced first
@@ -108,18 +110,23 @@ class Results:
         for issuer in simulation.issuers.values():
             rows.append({"component": f"issuer:{issuer.bank.code}", **issuer.pool.statistics(duration)})
         components = pd.DataFrame(rows)
+        receipts = records.receipts.take_frame()
+        samples = records.samples.take_frame()
+        apdus = records.apdus.take_frame()
+        token_events = records.token_events.take_frame()
+        transactions = records.transactions.take_frame(order_by=("trace_id",))
         return cls(
             scenario=simulation.scenario,
-            transactions=records.transactions.take_frame(order_by=("trace_id",)),
+            transactions=transactions,
             hops=records.hops.take_frame(order_by=("trace_id", "arrived_at")),
             postings=postings,
-            receipts=records.receipts.take_frame(),
-            samples=records.samples.take_frame(),
+            receipts=receipts,
+            samples=samples,
             components=components,
             population=simulation.population.summary(),
             trial_balance_tyiyn=trial_balance,
-            apdus=records.apdus.take_frame(),
-            token_events=records.token_events.take_frame(),
+            apdus=apdus,
+            token_events=token_events,
         )
 
     # -- summary -----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ cannot push the window for the genuine phone. The replay memory is a sliding win
 as IPsec keeps one for sequence numbers (RFC 4303 §3.4.3): the highest value accepted and a
 bitmask of the ``replay_window`` values below it. A value below the highest but inside the
 window and not yet seen is accepted — one phone's authorisations can overtake each other in the
-network. When the issuer has answered, the service signs the answer with an ARPC (method 2) under
+network. The memory of a token is four numbers kept in its vault entry (``TokenRecord``). When the issuer has answered, the service signs the answer with an ARPC (method 2) under
 the same session key; the switch returns it in DE55 tag 91 of the 0110.
 
 In the fast fidelity DE55 is a :class:`~elcart_sim.protocol.emv_objects.ChipData` and the ARQC a
@@ -87,15 +87,6 @@ class CounterWindow:
         self.highest, self.seen = _accept(self.highest, self.seen, value, window)
 
 
-class _TokenMemory:
-    """A token's two counter windows (ATC, key index) as four numbers: one small object per token."""
-
-    __slots__ = ("atc", "atc_seen", "key_index", "key_index_seen")
-
-    def __init__(self) -> None:
-        self.atc, self.atc_seen, self.key_index, self.key_index_seen = 0, 1, 0, 1
-
-
 class Authentication(NamedTuple):
     """The verdict on one authorisation request (immutable): ``decline`` None when every check
     passed. ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC; in
@@ -131,7 +122,6 @@ class CardAuthentication:
         self.cryptogram_version = spec.cryptogram_version
         self.max_atc_jump = spec.max_atc_jump
         self.replay_window = spec.replay_window
-        self._memory: dict[str, _TokenMemory] = {}
         self._icc_master_keys: dict[str, bytes] = {}
 
     def authenticate(self, record: TokenRecord, request: dict[str, Any], now: float) -> Authentication:
@@ -188,13 +178,10 @@ class CardAuthentication:
         self, record: TokenRecord, atc: int, key_index: int, device_id: int | None, expires_at: float, now: float
     ) -> DeclineReason | None:
         """Steps 4-7 for a verified cryptogram: the decline, or None with the ATC and key remembered."""
-        token_pan = record.token_pan
         reason = self.token_service.device_violation(record, device_id)
         if reason is None and expires_at <= now:
             reason = DeclineReason.KEY_EXPIRED
-        memory = self._memory.get(token_pan)
-        if memory is None:
-            memory = self._memory[token_pan] = _TokenMemory()
+        memory = record  # the token's replay memory lives in its vault entry
         window = self.replay_window
         if reason is None:
             atc_state = _check(memory.atc, memory.atc_seen, atc, window, self.max_atc_jump)
@@ -214,8 +201,8 @@ class CardAuthentication:
 
     def highest_atc(self, token_pan: str) -> int:
         """The highest ATC accepted for the token so far (0 before its first tap)."""
-        memory = self._memory.get(token_pan)
-        return memory.atc if memory is not None else 0
+        record = self.token_service.detokenise(token_pan)
+        return record.atc if record is not None else 0
 
     def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes | Arpc:
         """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not

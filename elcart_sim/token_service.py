@@ -51,7 +51,13 @@ _MAX_TOKENS_PER_CARD = _ACCOUNT_SPACE // _SEQUENCE_STRIDE
 
 @dataclass(slots=True)
 class TokenRecord:
-    """What the vault knows about one token (mutable: status and keys change over its life)."""
+    """What the vault knows about one token (mutable: status and keys change over its life).
+
+    A national day keeps hundreds of thousands, so an entry is one slotted object: the key
+    batches issued are one flat tuple (``batches``: first, last, expires_at, first, …; read them
+    as ``key_batches``), and the card authentication's replay memory of the token (two counter
+    windows, card_authentication.py) is kept in four numbers here rather than in an object of
+    its own."""
 
     token_pan: str
     card: int
@@ -61,7 +67,17 @@ class TokenRecord:
     status: str = "active"
     status_reason: str = ""
     next_key_index: int = 1
-    key_batches: tuple[tuple[int, int, float], ...] = ()  # (first, last, expires_at), oldest first
+    batches: tuple[int | float, ...] = ()  # (first, last, expires_at) of each batch, oldest first, flattened
+    atc: int = 0  # card authentication: the highest ATC accepted, and bit i = highest − i seen
+    atc_seen: int = 1
+    key_index: int = 0  # the same for the limited-use key indexes
+    key_index_seen: int = 1
+
+    @property
+    def key_batches(self) -> tuple[tuple[int, int, float], ...]:
+        """(first, last, expires_at) of each key batch issued, oldest first."""
+        b = self.batches
+        return tuple(zip(b[0::3], b[1::3], b[2::3]))
 
 
 class TokenService:
@@ -131,7 +147,7 @@ class TokenService:
             raise TokenServiceError(f"token {mask_pan(token_pan)}: key indexes exhausted (65535 keys issued)")
         expires_at = (at if issued_at is None else issued_at) + self.key_ttl_s
         token.next_key_index = last + 1
-        token.key_batches += ((first, last, expires_at),)
+        token.batches += (first, last, expires_at)
         if record:
             self._event(at, token, "keys_issued", "", count)
         return KeyBatch(first, last, expires_at, token.token_pan, self._derive_key)
@@ -141,9 +157,10 @@ class TokenService:
         record = self._vault.get(token_pan)
         if record is None:
             return None
-        for first, last, expires_at in record.key_batches:
-            if first <= key_index <= last:
-                return expires_at
+        batches = record.batches
+        for i in range(0, len(batches), 3):
+            if batches[i] <= key_index <= batches[i + 1]:
+                return batches[i + 2]
         return None
 
     # -- provisioning ---------------------------------------------------------------------------

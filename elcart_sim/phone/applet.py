@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from elcart_sim.phone.keys import KeySource
 from elcart_sim.protocol import apdu
@@ -246,6 +247,29 @@ class _ByteAnswers:
             raise ValueError("GPO template exceeds one-byte length; shorten the credential")
 
 
+class _Profile(NamedTuple):
+    """The personalisation an applet shares with every applet personalised alike (a national day
+    enrols hundreds of thousands, all with the scheme's one profile): kept once, not per applet."""
+
+    aid: bytes
+    label: str
+    kernel: str
+    cryptogram_version: int
+    cdcvm_required: bool
+    aip: bytes
+
+    @staticmethod
+    def shared(aid: bytes, label: str, kernel: str, cryptogram_version: int, cdcvm_required: bool) -> _Profile:
+        key = (aid, label, kernel, cryptogram_version, cdcvm_required)
+        profile = _PROFILES.get(key)
+        if profile is None:
+            profile = _PROFILES[key] = _Profile(*key, AIP_MCHIP if kernel == "mchip" else AIP)
+        return profile
+
+
+_PROFILES: dict[tuple, _Profile] = {}
+
+
 class PaymentApplet:
     """An HCE payment applet: ``process(command APDU bytes) -> response APDU bytes``, or the same
     dialogue as method calls (``select_ppse`` … ``generate_ac``, see ``emv_objects.ObjectCard``)
@@ -259,10 +283,7 @@ class PaymentApplet:
     The BER-TLV answers are built on the first APDU, so an applet that only ever answers objects
     holds a few references and numbers."""
 
-    __slots__ = (
-        "credential", "aid", "label", "kernel", "cryptogram_version", "keys", "device_id",
-        "cdcvm_performed", "cdcvm_required", "_atc", "_state", "_aip", "_answers",
-    )  # fmt: skip
+    __slots__ = ("credential", "_profile", "keys", "device_id", "cdcvm_performed", "_atc", "_state", "_answers")
 
     def __init__(
         self,
@@ -291,18 +312,21 @@ class PaymentApplet:
         if not label.isascii():
             raise ValueError(f"label must be ASCII, got {label!r}")
         self.credential = credential
-        self.aid = bytes(aid)
-        self.label = label
-        self.kernel = kernel
-        self.cryptogram_version = cryptogram_version
+        self._profile = _Profile.shared(bytes(aid), label, kernel, cryptogram_version, cdcvm_required)
         self.keys = keys
         self.device_id = device_id
         self.cdcvm_performed = cdcvm_performed
-        self.cdcvm_required = cdcvm_required
         self._atc = atc
         self._state = _IDLE
-        self._aip = AIP_MCHIP if kernel == "mchip" else AIP
         self._answers: _ByteAnswers | None = None
+
+    # What every applet personalised alike shares (one _Profile), read as the applet's own.
+    aid = property(lambda self: self._profile.aid, doc="The application identifier it answers SELECT for.")
+    label = property(lambda self: self._profile.label, doc="Application label (tag 50).")
+    kernel = property(lambda self: self._profile.kernel, doc="'qvsdc' or 'mchip' (KERNEL_STYLES).")
+    cryptogram_version = property(lambda self: self._profile.cryptogram_version, doc="CVN written into the IAD.")
+    cdcvm_required = property(lambda self: self._profile.cdcvm_required, doc="Whether a locked phone refuses to pay.")
+    _aip = property(lambda self: self._profile.aip)
 
     @property
     def atc(self) -> int:

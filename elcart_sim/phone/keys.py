@@ -101,12 +101,13 @@ class _Run:
 
 class KeyStore:
     """The wallet's keys, oldest first; each is taken at most once. Kept as runs of consecutive
-    indexes with one expiry (a batch is one run), so a store is a few numbers, not ten objects."""
+    indexes with one expiry (a batch is one run), so a store is a few numbers, not ten objects;
+    the runs are a tuple (a store of one batch: one small tuple, not a list with room to grow)."""
 
     __slots__ = ("_runs", "_count")
 
     def __init__(self, keys: Iterable[LimitedUseKey] | KeyBatch | None = None):
-        self._runs: list[_Run] = []
+        self._runs: tuple[_Run, ...] = ()
         self._count = 0  # keys in the runs (asked on every tap: kept, not counted)
         if keys is not None:
             self.add(keys)
@@ -118,13 +119,10 @@ class KeyStore:
         runs = self._runs
         if isinstance(keys, KeyBatch):
             if keys.last >= keys.first:
-                run = _Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive, True)
-                if runs:
-                    runs.append(run)
-                else:
-                    self._runs = [run]  # a list made at its size: no room kept for growth
+                self._runs = runs + (_Run(keys.first, keys.last, keys.expires_at, keys.token_pan, keys.derive, True),)
                 self._count += keys.last - keys.first + 1
             return
+        runs = list(runs)
         for key in keys:
             last = runs[-1] if runs else None
             if (
@@ -139,6 +137,7 @@ class KeyStore:
             else:
                 runs.append(_Run(key.key_index, key.key_index, key.expires_at, key.token_pan, key._derive, False))
             self._count += 1
+        self._runs = tuple(runs)
 
     def discard_expired(self, now: float) -> int:
         """Drop keys whose expiry is not after ``now``; returns how many were dropped."""
@@ -149,7 +148,7 @@ class KeyStore:
         else:
             return 0
         dropped = sum(r.last - r.next + 1 for r in runs if r.expires_at <= now)
-        self._runs = [r for r in runs if r.expires_at > now]
+        self._runs = tuple(r for r in runs if r.expires_at > now)
         self._count -= dropped
         return dropped
 
@@ -163,7 +162,7 @@ class KeyStore:
         run = runs[0]
         index = run.next
         if index == run.last:
-            del runs[0]
+            self._runs = runs[1:]
         else:
             run.next = index + 1
         self._count -= 1
@@ -175,7 +174,7 @@ class KeyStore:
     def copy(self) -> KeyStore:
         """Another store holding the same keys (what malware copying a wallet would get)."""
         other = KeyStore()
-        other._runs = [r.copy() for r in self._runs]
+        other._runs = tuple(r.copy() for r in self._runs)
         other._count = self._count
         return other
 

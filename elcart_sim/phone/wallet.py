@@ -87,7 +87,7 @@ class Wallet:
     The wallet is the applet's key source: the applet asks it whether a key is usable (expired
     keys are dropped first) and takes one per cryptogram; taking a key may start a replenishment."""
 
-    __slots__ = ("card", "token_pan", "device_id", "phone", "keys", "services", "online", "replenishing", "applet")
+    __slots__ = ("card", "token_pan", "phone", "keys", "services", "online", "replenishing", "applet")
 
     def __init__(
         self,
@@ -103,7 +103,6 @@ class Wallet:
     ):
         self.card = card  # index of the funding card in the population; the wallet never sees its PAN
         self.token_pan = credential.token_pan
-        self.device_id = device_id
         self.phone = phone  # which of its holder's phones (0 = the first)
         self.keys = keys
         self.services = services
@@ -157,6 +156,11 @@ class Wallet:
         count = batch if keys_left is None else keys_left
         keys = KeyStore(token_service.issue_key_batch(credential.token_pan, count, at, issued_at=keys_issued_at, record=record))
         return cls(card, credential, device_id=device_id, keys=keys, profile=profile, services=services, online=online, phone=phone)
+
+    @property
+    def device_id(self) -> int:
+        """The id the phone's platform attests (kept once, by the applet that writes it into the IAD)."""
+        return self.applet.device_id
 
     @property
     def token_masked(self) -> str:

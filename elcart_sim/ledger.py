@@ -12,8 +12,9 @@ Liability accounts (deposits, settlement payable) have credit balances: a cardho
 1,000 som available shows −100000 here; `available_tyiyn` gives the cardholder's view.
 
 A national day posts millions of entries, so the books are kept compact: each account is
-numbered once, when it is first touched (`account_ids`, `account_names`), balances are an int64
-array indexed by that number, and the journal is column-wise in typed arrays — the debit and
+numbered once, when it is first touched (`account_ids`, `account_names`; kept as one dict of
+numbers per bank and kind, so no account tuple is stored), balances are an int64 array indexed
+by that number, and the journal is column-wise in typed arrays — the debit and
 credit columns hold account numbers, the entry id is the row number. At the end of a run the
 journal is closed (`close_journal`): its arrays are handed to the postings table as they are,
 and the ledger goes on from the closing balances with an empty journal.
@@ -22,7 +23,7 @@ and the ledger goes on from the closing balances with an empty journal.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator, Mapping
 
 import numpy as np
 
@@ -53,9 +54,14 @@ class Ledger:
 
     def __init__(self, opening_balance: Callable[[Account], int] | None = None):
         self._opening_balance = opening_balance
-        # The accounts, numbered in the order they were first touched.
-        self.account_ids: dict[Account, int] = {}
-        self.account_names: list[Account] = []
+        # The accounts, numbered in the order they were first touched: per (bank code, kind), a
+        # dict key -> number; per number, its (bank code, kind) and its key.
+        self._numbers: dict[tuple[str, str], dict[Hashable, int]] = {}
+        self._kinds: list[tuple[str, str]] = []  # the (bank code, kind) pairs, in order of appearance
+        self._kind_index: dict[tuple[str, str], int] = {}
+        self._kind_of = array("i")  # by account number: index into _kinds
+        self._keys: list[Hashable] = []  # by account number: the account's key
+        self.account_ids: Mapping[Account, int] = _AccountNumbers(self)
         self._balances = array("q")  # debit-positive, by account number
         self._closing = array("q")  # the balances when the journal was last closed (see close_journal)
         self._first_entry = 0  # entry id of the journal's first row
@@ -76,11 +82,13 @@ class Ledger:
         code = _KIND_CODES.get(kind)
         if code is None:
             raise LedgerError(f"kind must be one of {', '.join(POSTING_KINDS)}, got {kind!r} (trace {trace_id})")
-        ids = self.account_ids
-        debit_id = ids.get(debit)
+        numbers = self._numbers
+        group = numbers.get((debit[0], debit[1]))
+        debit_id = None if group is None else group.get(debit[2])
         if debit_id is None:
             debit_id = self._touch(debit, at)
-        credit_id = ids.get(credit)
+        group = numbers.get((credit[0], credit[1]))
+        credit_id = None if group is None else group.get(credit[2])
         if credit_id is None:
             credit_id = self._touch(credit, at)
         return self._append(debit_id, credit_id, amount_tyiyn, code, trace_id, at)
@@ -111,18 +119,42 @@ class Ledger:
         self.amount_tyiyn.append(amount_tyiyn)
         return entry
 
+    def _find(self, account: Account) -> int | None:
+        """The account's number, or None if it was never touched."""
+        bank_code, kind, key = account
+        group = self._numbers.get((bank_code, kind))
+        return None if group is None else group.get(key)
+
     def _number(self, account: Account) -> int:
         """The account's number; a new account starts at zero."""
-        number = self.account_ids.get(account)
+        number = self._find(account)
         if number is None:
-            number = self.account_ids[account] = len(self.account_names)
-            self.account_names.append(account)
+            bank_code, kind, key = account
+            group = self._numbers.get((bank_code, kind))
+            if group is None:
+                group = self._numbers[bank_code, kind] = {}
+                self._kinds.append((bank_code, kind))
+                self._kind_index[bank_code, kind] = len(self._kinds) - 1
+            number = group[key] = len(self._keys)
+            self._kind_of.append(self._kind_index[bank_code, kind])
+            self._keys.append(key)
             self._balances.append(0)
         return number
 
+    def account(self, number: int) -> Account:
+        """The account numbered `number`."""
+        bank_code, kind = self._kinds[self._kind_of[number]]
+        return (bank_code, kind, self._keys[number])
+
+    @property
+    def account_names(self) -> list[Account]:
+        """Every account touched, in the order of their numbers (a list made when asked)."""
+        kinds = self._kinds
+        return [(*kinds[k], key) for k, key in zip(self._kind_of, self._keys)]
+
     def _touch(self, account: Account, at: float) -> int:
         """The account's number; the first touch brings its opening balance in."""
-        number = self.account_ids.get(account)
+        number = self._find(account)
         if number is not None:
             return number
         number = self._number(account)
@@ -152,7 +184,7 @@ class Ledger:
         total = self.trial_balance()
         if total != 0:
             raise LedgerError(f"trial balance is {total} tyiyn, not zero")
-        replay = np.zeros(len(self.account_names), dtype=np.int64)
+        replay = np.zeros(len(self._keys), dtype=np.int64)
         replay[: len(self._closing)] = self._closing
         if len(self):  # views of the journal's arrays, dropped before anything can append again
             amounts = np.frombuffer(self.amount_tyiyn, dtype=np.int64)
@@ -162,7 +194,7 @@ class Ledger:
         wrong = np.flatnonzero(replay != np.array(self._balances, dtype=np.int64))
         if len(wrong):
             number = int(wrong[0])
-            account, balance = self.account_names[number], self._balances[number]
+            account, balance = self.account(number), self._balances[number]
             raise LedgerError(f"account {account} holds {balance} but its postings sum to {int(replay[number])}")
 
     def close_journal(self) -> tuple[int, dict[str, array]]:
@@ -192,3 +224,24 @@ class Ledger:
     def accounts(self) -> dict[Account, int]:
         """Every account touched, with its debit-positive balance."""
         return dict(zip(self.account_names, self._balances))
+
+
+class _AccountNumbers(Mapping):
+    """`Ledger.account_ids`: account -> number, read from the ledger's dicts per bank and kind."""
+
+    __slots__ = ("_ledger",)
+
+    def __init__(self, ledger: Ledger):
+        self._ledger = ledger
+
+    def __getitem__(self, account: Account) -> int:
+        number = self._ledger._find(account) if isinstance(account, tuple) and len(account) == 3 else None
+        if number is None:
+            raise KeyError(account)
+        return number
+
+    def __iter__(self) -> Iterator[Account]:
+        return iter(self._ledger.account_names)
+
+    def __len__(self) -> int:
+        return len(self._ledger._keys)

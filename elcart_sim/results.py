@@ -43,11 +43,11 @@ def _postings_frame(ledger: Ledger) -> pd.DataFrame:
     del journal
     debit, credit = columns["debit"], columns["credit"]
     # The accounts the journal mentions, in account-number order.
-    used = np.zeros(len(ledger.account_names), dtype=bool)
+    used = np.zeros(len(ledger.account_ids), dtype=bool)
     used[debit] = True
     used[credit] = True
     numbers = np.flatnonzero(used)
-    names = [_account_name(ledger.account_names[number]) for number in numbers.tolist()]
+    names = [_account_name(ledger.account(number)) for number in numbers.tolist()]
     try:
         accounts = category_dtype(names) if names else []
     except ValueError:  # two accounts whose names print the same (a key 1 and a key "1") share a name

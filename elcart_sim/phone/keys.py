@@ -101,16 +101,26 @@ class _Run:
 
 class KeyStore:
     """The wallet's keys, oldest first; each is taken at most once. Kept as runs of consecutive
-    indexes with one expiry (a batch is one run), so a store is a few numbers, not ten objects;
-    the runs are a tuple (a store of one batch: one small tuple, not a list with room to grow)."""
+    indexes with one expiry (a batch is one run), so a store is a few numbers, not ten objects.
+    A store of one run (a wallet between replenishments) holds that run itself; of more, a tuple
+    of them (``_runs`` reads either as a tuple)."""
 
-    __slots__ = ("_runs", "_count")
+    __slots__ = ("_held", "_count")
 
     def __init__(self, keys: Iterable[LimitedUseKey] | KeyBatch | None = None):
-        self._runs: tuple[_Run, ...] = ()
+        self._held: _Run | tuple[_Run, ...] = ()
         self._count = 0  # keys in the runs (asked on every tap: kept, not counted)
         if keys is not None:
             self.add(keys)
+
+    @property
+    def _runs(self) -> tuple[_Run, ...]:
+        held = self._held
+        return (held,) if type(held) is _Run else held
+
+    @_runs.setter
+    def _runs(self, runs: tuple[_Run, ...]) -> None:
+        self._held = runs[0] if len(runs) == 1 else runs
 
     def add(self, keys: Iterable[LimitedUseKey] | KeyBatch | None) -> None:
         """Add a batch, or single keys (consecutive ones with one expiry and derivation share a run)."""
@@ -141,6 +151,9 @@ class KeyStore:
 
     def discard_expired(self, now: float) -> int:
         """Drop keys whose expiry is not after ``now``; returns how many were dropped."""
+        held = self._held
+        if type(held) is _Run and held.expires_at > now:  # the common case: one run, still good
+            return 0
         runs = self._runs
         for run in runs:
             if run.expires_at <= now:
@@ -153,16 +166,16 @@ class KeyStore:
         return dropped
 
     def has_key(self) -> bool:
-        return bool(self._runs)
+        return bool(self._held)
 
     def take_key(self) -> LimitedUseKey | None:
-        runs = self._runs
-        if not runs:
+        held = self._held
+        if not held:
             return None
-        run = runs[0]
+        run = held if type(held) is _Run else held[0]
         index = run.next
         if index == run.last:
-            self._runs = runs[1:]
+            self._runs = self._runs[1:]
         else:
             run.next = index + 1
         self._count -= 1

@@ -11,7 +11,8 @@ Prints figures; asserts nothing.
    builds a wallet) at `--sizes`, and a 1 % population (scale 0.01: ~4 k wallets, re-used) at
    `--small-sizes`, whose growth is the per-transaction cost alone. Printed per size: taps,
    wallets built, resident memory after building the population, the peak while the day runs
-   (before `Results.collect`) and the peak of the whole run (with the DataFrames); per series a
+   (before `Results.collect`), the peak of the whole run (with the DataFrames) and what collect
+   adds (that peak − the resident memory just before collect); per series a
    least-squares line (bytes per transaction, R²). A 3,000,000-transaction day is extrapolated
    naively along the national line (which overestimates: wallets stop growing at the enrolled)
    and by parts: base + per-transaction bytes (1 % series) × 3 M + per-wallet bytes (national
@@ -98,7 +99,7 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 def _series(sizes: list[int], fidelity: str, scale: float, label: str) -> list[dict]:
     print(f"{label}: national-day's population at scale {scale:g}, {fidelity} fidelity, each size in a fresh interpreter")
-    print(f"  {'taps':>9}  {'wallets':>8}  {'built':>8}  {'run peak':>9}  {'overall peak':>12}  {'wall':>6}")
+    print(f"  {'taps':>9}  {'wallets':>8}  {'built':>8}  {'run peak':>9}  {'overall peak':>12}  {'collect +':>9}  {'wall':>6}")
     rows = []
     for n in sizes:
         command = [sys.executable, __file__, "--growth-child", str(n), "--fidelity", fidelity, "--scale", str(scale)]
@@ -106,7 +107,7 @@ def _series(sizes: list[int], fidelity: str, scale: float, label: str) -> list[d
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
         print(f"  {row['transactions']:>9,}  {row['wallets']:>8,}  {row['built_mb']:>5,.0f} MB  {row['run_peak_mb']:>6,.0f} MB"
-              f"  {row['peak_mb']:>9,.0f} MB  {row['wall_s']:>4.0f} s")
+              f"  {row['peak_mb']:>9,.0f} MB  {row['peak_mb'] - row['run_rss_mb']:>6,.0f} MB  {row['wall_s']:>4.0f} s")
     n = np.array([r["transactions"] for r in rows], dtype=float)
     for key, what in (("run_peak_mb", "peak while the day runs"), ("peak_mb", "overall peak (with the DataFrames)")):
         if len(n) >= 2:

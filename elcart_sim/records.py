@@ -18,8 +18,8 @@ raises each time a mapped block is freed (up to 32 MiB): past the first freed bu
 dict tables and buffers of up to that size live in the heap, where each growth leaves a hole the
 process keeps. `Records()` therefore pins the threshold at 128 KiB (`keep_large_blocks_mapped`):
 on a 1,000,000-transaction national day (fast fidelity) the same setting made at process start
-(MALLOC_MMAP_THRESHOLD_=131072) gave ~190 MB less resident memory before `Results.collect`
-and ~90 MB less at the peak.
+(MALLOC_MMAP_THRESHOLD_=131072) gave ~140 MB less resident memory before `Results.collect`
+(1,024 -> 882 MB) and ~90 MB less at the peak (1,151 -> 1,064 MB).
 
 The field tables below are the documentation: `docs/records.md` is generated from them.
 """

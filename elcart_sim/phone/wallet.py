@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from typing import Any
 
 import simpy
 
@@ -232,13 +233,17 @@ class PhoneAtReader:
         self.applet = applet
         self.unlocked = unlocked
 
-    def process(self, command: bytes) -> bytes:
+    def _as_held(self, command: Callable[..., Any], *args: Any) -> Any:
+        """Run one of the applet's commands with the phone as held for this tap, then unlocked."""
         applet = self.applet
         applet.cdcvm_performed = self.unlocked
         try:
-            return applet.process(command)
+            return command(*args)
         finally:
             applet.cdcvm_performed = True
+
+    def process(self, command: bytes) -> bytes:
+        return self._as_held(self.applet.process, command)
 
     def select_ppse(self) -> tuple[bytes, ...]:
         return self.applet.select_ppse()
@@ -247,23 +252,13 @@ class PhoneAtReader:
         return self.applet.select_aid(aid)
 
     def get_processing_options(self, terminal: TerminalData | None) -> GpoAnswer | int:
-        applet = self.applet
-        applet.cdcvm_performed = self.unlocked
-        try:
-            return applet.get_processing_options(terminal)
-        finally:
-            applet.cdcvm_performed = True
+        return self._as_held(self.applet.get_processing_options, terminal)
 
     def read_record(self, sfi: int, record: int) -> CardRecord | int:
         return self.applet.read_record(sfi, record)
 
     def generate_ac(self, terminal: TerminalData) -> ChipData | int:
-        applet = self.applet
-        applet.cdcvm_performed = self.unlocked
-        try:
-            return applet.generate_ac(terminal)
-        finally:
-            applet.cdcvm_performed = True
+        return self._as_held(self.applet.generate_ac, terminal)
 
 
 def offline_phones(enrolled_cards, share: float, batch_size: int, ttl_s: float, streams) -> dict[int, tuple[int, float]]:

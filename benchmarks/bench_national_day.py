@@ -10,16 +10,23 @@ and after the run, with the ratio of the model's transaction rate to that event 
 `--transactions-per-day 3000000` is the 3-million-transaction day of issue 5 (same population).
 `--profile` runs the day under cProfile instead (slower, so use a smaller --scale) and prints
 where the time goes: the share of CPU time spent in the code of each module.
+`--library-floor` times every call into the libraries that do the byte and crypto work — pyiso8583
+(encode, decode), pyemv (key derivation, ARQC check, ARPC) and cryptography (the phone's keys and
+ARQC, through protocol/cryptogram.py) — and prints their time per transaction: the cost a run of
+that fidelity pays whatever the project's own code costs, so the highest rate it can reach per core.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import pstats
 import resource
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import simpy
 
@@ -48,6 +55,9 @@ def main() -> None:
     parser.add_argument("--fidelity", choices=("wire", "fast"), help="default: the scenario's (wire)")
     parser.add_argument("--transactions-per-day", type=int, metavar="N", help="default: the scenario's (300,000)")
     parser.add_argument("--profile", action="store_true", help="print the share of CPU time by module (cProfile)")
+    parser.add_argument(
+        "--library-floor", action="store_true", help="time the calls into pyiso8583, pyemv and cryptography per transaction"
+    )
     args = parser.parse_args()
 
     before = raw_simpy_events_per_s()
@@ -59,9 +69,13 @@ def main() -> None:
     started = time.perf_counter()
     simulation = Simulation(scenario)
     built = time.perf_counter()
+    library_s: dict[str, list] = {}
     if args.profile:
         profiler = cProfile.Profile()
         results = profiler.runcall(simulation.run)
+    elif args.library_floor:
+        with library_calls_timed() as library_s:
+            results = simulation.run()
     else:
         results = simulation.run()
     wall = time.perf_counter() - started
@@ -82,6 +96,8 @@ def main() -> None:
           f"(≈ {raw / (n / wall):,.0f} raw-event times per transaction)")
     if args.profile:
         print_time_by_module(profiler, n)
+    if args.library_floor:
+        print_library_floor(library_s, n)
 
 
 def print_time_by_module(profiler: cProfile.Profile, transactions: int, top: int = 25) -> None:
@@ -93,6 +109,67 @@ def print_time_by_module(profiler: cProfile.Profile, transactions: int, top: int
     print(f"CPU time by module (cProfile, {total:.1f} s profiled, {total / max(transactions, 1) * 1e6:,.0f} µs per transaction):")
     for module, own_s in by_module.most_common(top):
         print(f"  {own_s / total:6.1%}  {module}")
+
+
+def _library_calls() -> Iterator[tuple[str, object, str]]:
+    """(label, module, function name): the calls that hand the byte and crypto work to a library."""
+    import iso8583
+    from pyemv import ac, kd
+
+    from elcart_sim.phone import applet, keys
+    from elcart_sim.protocol import cryptogram
+
+    yield from (("pyiso8583", iso8583, name) for name in ("encode", "decode"))
+    yield from (("pyemv", kd, name) for name in ("derive_icc_mk_a", "derive_common_sk"))
+    yield from (("pyemv", ac, name) for name in ("generate_ac", "generate_arpc_2"))
+    # cryptography's 3DES, behind the thin functions of protocol/cryptogram.py, where they are called
+    for module in (cryptogram, applet, keys):
+        for name in ("derive_icc_master_key", "derive_session_key", "derive_limited_use_key", "generate_arqc"):
+            if hasattr(module, name):
+                yield "cryptography", module, name
+
+
+@contextmanager
+def library_calls_timed() -> Iterator[dict[str, list]]:
+    """Inside the block, each library call of `_library_calls` adds its wall time and a count to
+    the yielded dict ('library.function' -> [seconds, calls]); the functions are restored after."""
+    spent: dict[str, list] = defaultdict(lambda: [0.0, 0])
+    originals = []
+
+    def timed(key: str, function: Callable) -> Callable:
+        tally = spent[key]
+
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                tally[0] += time.perf_counter() - started
+                tally[1] += 1
+
+        return call
+
+    for label, module, name in _library_calls():
+        function = getattr(module, name)
+        originals.append((module, name, function))
+        setattr(module, name, timed(f"{label}.{name}", function))
+    try:
+        yield spent
+    finally:
+        for module, name, function in originals:
+            setattr(module, name, function)
+
+
+def print_library_floor(spent: dict[str, list], transactions: int) -> None:
+    n = max(transactions, 1)
+    total_s = sum(seconds for seconds, _calls in spent.values())
+    print("library calls          per transaction (calls, µs), µs per call:")
+    for key, (seconds, calls) in sorted(spent.items()):
+        if calls:
+            print(f"  {key:34s} {calls / n:5.2f}  {seconds / n * 1e6:7.1f}   {seconds / calls * 1e6:6.1f}")
+    if total_s:
+        print(f"library floor          {total_s / n * 1e6:,.0f} µs per transaction: at most {n / total_s:,.0f} transactions/s per core")
 
 
 if __name__ == "__main__":

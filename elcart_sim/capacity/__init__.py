@@ -12,7 +12,13 @@ One concern per module:
 | `executors` | `SerialExecutor`, `ProcessExecutor`, `DaskExecutor`: identical answers, different places |
 | `queueing` | Erlang B/C, M/M/c waiting times, Allen–Cunneen, relaxation times |
 | `validation` | the analytic validation suite behind `elcart-sim validate` |
-| `sizing` | servers per host for a p99 target at the peak, and years of growth absorbed (`elcart-sim size`) |
+| `hosts` | the three sized hosts (acquirer, switch, issuer), their servers, each host pool's load at a tap rate |
+| `peak` | the peak window: the busiest hour, some years of growth ahead, as a run of its own |
+| `predictor` | the analytic p99 predictor from one pilot run (Erlang C / Allen–Cunneen waits on pilot taps) |
+| `evaluations` | one server vector simulated at its peak window (replications, p99 interval), kept once |
+| `growth` | the years of growth today's servers absorb, walked year by year from the predictor's guess |
+| `sizing_report` | the answers of `size`, as plain values or a terminal table |
+| `sizing` | `size`: servers per host for a p99 target at the peak, and years of growth absorbed (`elcart-sim size`) |
 | `tables` | plain-text tables for the terminal |
 | `cli` | the `validate`, `replicate`, `sweep` and `size` commands |
 
@@ -41,7 +47,12 @@ from elcart_sim.capacity.metrics import (
 )
 from elcart_sim.capacity.queueing import erlang_b, erlang_c, mmc_mean_wait_s, utilisation, wait_quantile_s
 from elcart_sim.capacity.replications import ReplicationTask, compare, replicate, run_replication, run_tasks
-from elcart_sim.capacity.sizing import Evaluation, GrowthAnswer, HostLoad, PeakWindow, SizingReport, host_loads, peak_window, size
+from elcart_sim.capacity.evaluations import Evaluation
+from elcart_sim.capacity.growth import GrowthAnswer
+from elcart_sim.capacity.hosts import HostLoad, host_loads
+from elcart_sim.capacity.peak import PeakWindow, peak_window
+from elcart_sim.capacity.sizing import size
+from elcart_sim.capacity.sizing_report import SizingReport
 from elcart_sim.capacity.sweeps import grid_points, parse_assignment, sweep
 from elcart_sim.capacity.validation import ValidationReport, queue_scenario, validate
 

@@ -1,0 +1,101 @@
+"""The peak window: the scenario's busiest hour, some years of growth ahead, as a run of its own.
+
+The busiest hour of the scenario's day (`demand.hourly_profile` with every volume factor:
+weekday, salary day, growth, channel share; `elcart_sim.demand.hourly_rates_per_s`) is simulated
+alone, at its constant rate, for a warm-up plus a window long enough for `taps` taps. In the
+model the rate is constant within an hour, so this is that hour. Sizing
+(`elcart_sim.capacity.sizing`) and the report's sizing and headroom curves simulate it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from elcart_sim.capacity.hosts import host_loads
+from elcart_sim.capacity.queueing import relaxation_time_s
+from elcart_sim.errors import CapacityError
+from elcart_sim.scenario import Scenario
+
+__all__ = ["PeakWindow", "peak_window"]
+
+_MIN_WARMUP_S = 5.0  # a few tap durations: terminals and links reach their steady state
+_MAX_WARMUP_S = 600.0
+_MAX_WINDOW_S = 3600.0
+_MAX_TAPS_FACTOR = 20  # a run never simulates more than 20 × `taps` taps, warm-up included
+
+
+@dataclass(frozen=True)
+class PeakWindow:
+    """The scenario's busiest hour as a run of its own: `scenario` has a flat profile at the
+    peak rate and lasts `warmup_s` + `window_s` (both whole monitor intervals)."""
+
+    scenario: Scenario
+    warmup_s: float
+    window_s: float
+    rate_per_s: float
+    peak_hour: int
+    years: float
+
+
+def _grown(scenario: Scenario, years: float, growth_per_year: float | None) -> Scenario:
+    overrides: dict[str, Any] = {}
+    if growth_per_year is not None and growth_per_year != scenario.demand.growth_per_year:
+        overrides["demand.growth_per_year"] = growth_per_year
+    if years:
+        overrides["demand.years_ahead"] = scenario.demand.years_ahead + years
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def peak_window(
+    scenario: Scenario,
+    *,
+    years: float = 0.0,
+    growth_per_year: float | None = None,
+    taps: int = 5_000,
+    warmup_s: float | None = None,
+    window_s: float | None = None,
+) -> PeakWindow:
+    """The busiest hour of `scenario` `years` of growth ahead, as a scenario of its own.
+
+    Unless given, the warm-up is ten relaxation times of the most loaded host
+    (`relaxation_time_s`), at least 5 s and at most 10 minutes, and the window lasts `taps` taps
+    at the peak rate, at least as long as the warm-up and at most an hour; near saturation, where the
+    relaxation time grows without bound, both shrink so that a run stays within 20 × `taps` taps.
+    Runs use the `fast` fidelity (the same timings as `wire`, fewer codec cycles).
+    """
+    from elcart_sim.demand import hourly_rates_per_s
+
+    grown = _grown(scenario, years, growth_per_year)
+    rates = hourly_rates_per_s(grown)
+    peak_hour = int(np.argmax(rates))
+    peak = float(rates[peak_hour])
+    mean = float(np.mean(rates))
+    if peak <= 0:
+        raise CapacityError(f"scenario {scenario.name} has no demand to size for")
+    automatic = warmup_s is None and window_s is None
+    if warmup_s is None:
+        relax = max((relaxation_time_s(load.arrival_rate_per_s, load.mean_service_s, load.servers)
+                     for load in host_loads(grown, rate_per_s=peak)), default=0.0)
+        warmup_s = min(_MAX_WARMUP_S, max(_MIN_WARMUP_S, 10.0 * relax))
+    if window_s is None:
+        window_s = min(_MAX_WINDOW_S, max(taps / peak, warmup_s))
+    budget_s = _MAX_TAPS_FACTOR * taps / peak
+    if automatic and warmup_s + window_s > budget_s:
+        shrink = budget_s / (warmup_s + window_s)
+        warmup_s, window_s = warmup_s * shrink, window_s * shrink
+    interval = warmup_s if warmup_s > 0 else 60.0
+    window_s = math.ceil(window_s / interval) * interval
+    peak_only = grown.with_overrides(
+        {
+            "demand.hourly_profile": [1.0] * 24,
+            "demand.transactions_per_day": grown.demand.transactions_per_day * peak / mean,
+            "demand.duration_s": warmup_s + window_s,
+            "monitor_interval_s": interval,
+            "fidelity": "fast",
+        }
+    )
+    return PeakWindow(peak_only, float(warmup_s), float(window_s), peak, peak_hour, years)

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from elcart_sim.errors import CardRemovedError, ElcartSimError, LinkError, NoCardError, ProtocolError
+from elcart_sim.errors import ElcartSimError, LinkError, NoCardError, ProtocolError
 from elcart_sim.phone.applet import PaymentApplet, TokenCredential
 from elcart_sim.phone.vpcd import (
     DEMO_ISSUER_MASTER_KEY,
@@ -62,7 +62,7 @@ from elcart_sim.phone.vpcd import (
 from elcart_sim.protocol.apdu import PPSE
 from elcart_sim.protocol.emv_tags import describe
 from elcart_sim.redact import mask_pan
-from elcart_sim.terminal.kernel import ApduExchange
+from elcart_sim.terminal.kernel import TORN, ApduExchange
 from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.terminal.pos import TapResult
 from elcart_sim.terminal.validation import (
@@ -427,8 +427,9 @@ def live_tap(
     ``link`` taps any other :class:`NfcLink` (the caller keeps it open).
 
     Raises the PC/SC faults as typed :class:`LinkError` (no pcscd, no reader, reader removed,
-    no card within the timeout). A phone taken away mid-tap is not raised: the report's outcome
-    is 'terminated' with the APDUs answered before the tear.
+    no card within the timeout). A phone taken away mid-tap is not raised: the kernel ends the
+    dialogue 'terminated' (stopped by 'torn') with the APDUs answered before the tear, the
+    terminal records it, and the report's trace ends with the command left unanswered.
     """
     if timeout_s <= 0:
         raise ValueError(f"timeout must be > 0 s, got {timeout_s}")
@@ -445,9 +446,7 @@ def live_tap(
     tracing = TracingLink(link)
     started = time.perf_counter()
     try:
-        result = sim.tap(None, terminal, amount_tyiyn, link=tracing)
-    except CardRemovedError as exc:  # torn: it never reached the hosts; a fresh run's first trace is 1
-        result = TapResult(1, "terminated", "", str(exc), None)
+        result = sim.tap(None, terminal, amount_tyiyn, link=tracing)  # a tear ends it 'terminated', recorded
     finally:
         tap_wall_s = time.perf_counter() - started
         if own_link is not None:
@@ -570,7 +569,7 @@ def format_report(report: LiveTapReport) -> str:
         f"  outcome         {report.outcome.upper()}"
         + (f"  DE39 {report.response_code}" if report.response_code else "")
         + (f"  {report.reason}" if report.reason else "")
-        + (f"  (stopped by the {report.stopped_by} check)" if report.stopped_by else ""),
+        + (f"  (stopped by the {report.stopped_by} check)" if report.stopped_by not in ("", TORN) else ""),
     ]
     if report.tap_to_result_s is not None and report.hops:
         lines.append(

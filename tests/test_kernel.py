@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elcart_sim.errors import LinkError
+from elcart_sim.errors import CardRemovedError, LinkError, PcscServiceError, ReaderRemovedError
 from elcart_sim.phone.applet import PaymentApplet, TokenCredential
 from elcart_sim.protocol import iso8583, tlv
 from elcart_sim.protocol.arqc_verify import verify_arqc
@@ -205,15 +205,47 @@ def test_card_without_pdol_gets_empty_gpo_template() -> None:
     assert out.reason == "GPO: card answered SW 6700 (wrong length)"
 
 
-def test_link_errors_propagate() -> None:
-    class BrokenLink:
-        name = "torn"
+class TearingLink:
+    """The simulated link, until the phone leaves: command ``tear_at`` (0-based) gets no answer."""
 
-        def transceive(self, command: bytes) -> tuple[bytes, float]:
-            raise LinkError("torn: phone left the field")
+    def __init__(self, card: Callable[[bytes], bytes], tear_at: int, error: type[LinkError] = CardRemovedError):
+        self.name = "tearing"
+        self.link = _link(card)
+        self.tear_at = tear_at
+        self.error = error
+        self.sent = 0
 
-    with pytest.raises(LinkError, match="phone left the field"):
-        ContactlessKernel().perform(BrokenLink(), 100, "260101", UN)
+    def transceive(self, command: bytes) -> tuple[bytes, float]:
+        if self.sent == self.tear_at:
+            raise self.error(f"link 'test' failed during {command[:4].hex().upper()}")
+        self.sent += 1
+        return self.link.transceive(command)
+
+
+@pytest.mark.parametrize(
+    ("tear_at", "name"),
+    [(0, "SELECT PPSE"), (1, "SELECT AID"), (2, "GPO"), (3, "READ RECORD SFI 1 REC 1")],
+)
+def test_a_torn_dialogue_is_terminated_with_what_was_answered_before(tear_at: int, name: str) -> None:
+    out = ContactlessKernel().perform(TearingLink(_applet().process, tear_at), 12345, "261126", UN)
+    assert (out.outcome, out.check) == ("terminated", "torn")
+    assert out.reason.startswith(f"{name}: no answer, the card or phone left the reader (torn): link 'test' failed during ")
+    assert [x.name for x in out.exchanges] == [n for n, _ in EXPECTED_COMMANDS[:tear_at]]
+    assert out.nfc_s == tear_at * LATENCY_S
+    assert out.token_pan is None and out.icc_data == b""
+
+
+def test_a_torn_mchip_dialogue_names_generate_ac() -> None:
+    link = TearingLink(_applet(kernel="mchip").process, 4)
+    out = ContactlessKernel().perform(link, 12345, "261126", UN)
+    assert (out.outcome, out.check, len(out.exchanges)) == ("terminated", "torn", 4)
+    assert out.reason.startswith("GENERATE AC: no answer, the card or phone left the reader (torn)")
+
+
+@pytest.mark.parametrize("error", [LinkError, ReaderRemovedError, PcscServiceError])
+def test_link_errors_other_than_a_tear_propagate(error: type[LinkError]) -> None:
+    with pytest.raises(error, match="link 'test' failed during 80A80000"):
+        ContactlessKernel().perform(TearingLink(_applet().process, 2, error), 100, "260101", UN)
 
 
 def test_negative_latency_is_a_link_error() -> None:

@@ -122,7 +122,10 @@ def test_phone_taken_away_mid_tap_is_terminated(start_phone, pcsc_stack, capsys)
     captured = capsys.readouterr()
     assert code == 3, captured.out
     assert captured.err == ""
-    assert "  outcome         TERMINATED  the card or phone left reader 'Virtual PCD 00 00' during GET PROCESSING OPTIONS" in captured.out
+    assert (
+        "  outcome         TERMINATED  GPO: no answer, the card or phone left the reader (torn): "
+        "the card or phone left reader 'Virtual PCD 00 00' during GET PROCESSING OPTIONS (80A80000): torn transaction"
+    ) in captured.out
     assert "GPO                      no SW" in captured.out and "! no answer: the phone left (torn)" in captured.out
     assert [(r.apdus, r.ended_by) for r in phone.join()] == [(2, "torn")]
 

@@ -1,0 +1,193 @@
+"""How the day goes: replications of a scenario's whole day, hour by hour.
+
+`day_study` runs the day's replications; `DayStudy` holds, per replication, the headline metrics
+(`elcart_sim.capacity.metrics`), taps per second and latency percentiles in each hour, and the
+utilisation of every host over the day and in the demand model's peak hour, and turns them into
+the report's rounded tables with 95 % confidence intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from elcart_sim.capacity import (
+    Executor,
+    ReplicationTask,
+    component_metrics,
+    confidence_intervals,
+    replication_metrics,
+    run_all,
+)
+from elcart_sim.demand import hourly_rates_per_s
+from elcart_sim.errors import ReportError
+from elcart_sim.report.runner import study_executor
+from elcart_sim.results import Results
+from elcart_sim.scenario import Scenario
+
+__all__ = ["SUMMARY_METRICS", "HOURLY_METRICS", "DayStudy", "day_study", "hourly_rows", "run_day_replication"]
+
+SUMMARY_METRICS = (
+    "transactions",
+    "approval_rate",
+    "throughput_tps",
+    "latency_p50_s",
+    "latency_p95_s",
+    "latency_p99_s",
+    "timeouts",
+    "reversals",
+    "acquirer_utilisation",
+    "switch_utilisation",
+    "issuers_max_utilisation",
+)
+HOURLY_METRICS = ("taps", "tps", "latency_p50_s", "latency_p95_s", "latency_p99_s")
+_INTERVAL_COLUMNS = ["metric", "n", "mean", "half_width", "ci_low", "ci_high"]
+
+
+def _table(intervals: pd.DataFrame, by: Sequence[str] = (), digits: int = 4) -> pd.DataFrame:
+    """An interval frame as a readable, rounded table."""
+    return intervals[[*by, *_INTERVAL_COLUMNS]].round(digits).reset_index(drop=True)
+
+
+
+def hourly_rows(results: Results) -> list[dict[str, Any]]:
+    """Taps, taps per second and latency percentiles in each hour of one run (by tap instant)."""
+    tx = results.transactions
+    duration = results.scenario.demand.duration_s
+    tapped = tx["tapped_at"].to_numpy(dtype=float)
+    latency = tx["tap_to_result_s"].to_numpy(dtype=float)
+    hour_of = (tapped // 3600.0).astype(int)
+    rows = []
+    for hour in range(int(np.ceil(duration / 3600.0))):
+        values = latency[hour_of == hour]
+        seconds = min(3600.0, duration - hour * 3600.0)
+        p50, p95, p99 = np.percentile(values, [50, 95, 99]).tolist() if len(values) else (np.nan,) * 3
+        rows.append(
+            {"hour": hour, "taps": len(values), "tps": len(values) / seconds,
+             "latency_p50_s": p50, "latency_p95_s": p95, "latency_p99_s": p99}
+        )
+    return rows
+
+
+def _peak_hour_utilisation(results: Results, hour: int) -> dict[str, float]:
+    """Utilisation of each host in the local hour `hour`: the time average of the samples table's
+    busy servers over the monitor intervals that end within the hour, ÷ servers."""
+    samples = results.samples
+    at = samples["at"].to_numpy(dtype=float)
+    ends = np.unique(at)
+    length = dict(zip(ends.tolist(), np.diff(ends, prepend=0.0).tolist()))
+    inside = (at > hour * 3600.0) & (at <= (hour + 1) * 3600.0)
+    weights = np.array([length[a] for a in at[inside].tolist()])
+    frame = pd.DataFrame(
+        {
+            "component": samples["component"].astype(str).to_numpy()[inside],
+            "busy_area": samples["mean_busy"].to_numpy(dtype=float)[inside] * weights,
+            "seconds": weights,
+        }
+    )
+    sums = frame.groupby("component", sort=False)[["busy_area", "seconds"]].sum()
+    servers = dict(zip(results.components["component"], results.components["servers"]))
+    return {
+        component: float(sums.at[component, "busy_area"] / sums.at[component, "seconds"] / n) if component in sums.index else 0.0
+        for component, n in servers.items()
+    }
+
+
+def run_day_replication(task: ReplicationTask) -> dict[str, Any]:
+    """One replication of the day study (what executors ship to workers): the capacity metrics,
+    the hourly rows and the utilisation of each host over the day and in the peak hour."""
+    from elcart_sim.simulation import Simulation
+
+    results = Simulation(task.scenario, replication=task.replication).run()
+    k = task.replication
+    rates = hourly_rates_per_s(task.scenario)
+    peak = int(np.argmax(rates))
+    day = component_metrics(results, task.warmup_s)
+    peak_utilisation = _peak_hour_utilisation(results, peak)
+    utilisation = [{"replication": k, "component": c, "window": "day", "utilisation": float(u)}
+                   for c, u in zip(day["component"], day["utilisation"])]
+    utilisation += [{"replication": k, "component": c, "window": f"peak hour {peak:02d}:00", "utilisation": u}
+                    for c, u in peak_utilisation.items()]
+    return {
+        "metrics": {"replication": k, **replication_metrics(results, task.warmup_s)},
+        "hourly": [{"replication": k, **row} for row in hourly_rows(results)],
+        "utilisation": utilisation,
+    }
+
+
+@dataclass(frozen=True)
+class DayStudy:
+    """Replications of a scenario's day: per-replication frames and their intervals."""
+
+    scenario: Scenario
+    replications: pd.DataFrame  # one row per replication: elcart_sim.capacity.metrics
+    hourly: pd.DataFrame  # replication, hour, taps, tps, latency_p50_s, latency_p95_s, latency_p99_s
+    utilisation: pd.DataFrame  # replication, component, window ("day" | "peak hour HH:00"), utilisation
+
+    def summary_intervals(self) -> pd.DataFrame:
+        metrics = [m for m in SUMMARY_METRICS if m in self.replications.columns]
+        return confidence_intervals(self.replications, metrics=metrics)
+
+    def hourly_intervals(self) -> pd.DataFrame:
+        return confidence_intervals(self.hourly, by=["hour"], metrics=list(HOURLY_METRICS))
+
+    def utilisation_intervals(self) -> pd.DataFrame:
+        return confidence_intervals(self.utilisation, by=["component", "window"], metrics=["utilisation"])
+
+    def summary_table(self) -> pd.DataFrame:
+        """Headline metrics: mean, 95 % interval and n (rounded; utilisations in per cent)."""
+        intervals = self.summary_intervals()
+        percent = intervals["metric"].str.endswith("utilisation")
+        scaled = intervals.copy()
+        for column in ("mean", "half_width", "ci_low", "ci_high"):
+            scaled[column] = np.where(percent, intervals[column] * 100, intervals[column])
+        scaled["metric"] = np.where(percent, intervals["metric"] + " (%)", intervals["metric"])
+        return _table(scaled)
+
+    def peak_hour_table(self) -> pd.DataFrame:
+        """Latency percentiles and taps per second in the demand model's peak hour."""
+        peak = int(np.argmax(hourly_rates_per_s(self.scenario)))
+        intervals = self.hourly_intervals()
+        return _table(intervals[intervals["hour"] == peak], by=["hour"])
+
+    def busiest_components_table(self, n: int = 5) -> pd.DataFrame:
+        """The `n` most utilised hosts in the peak hour: utilisation in per cent with its 95 %
+        interval (the lower end clipped at 0, as a utilisation cannot be negative)."""
+        intervals = self.utilisation_intervals()
+        peak = intervals[intervals["window"] != "day"].sort_values("mean", ascending=False, kind="stable").head(n)
+        return pd.DataFrame(
+            {
+                "component": peak["component"].to_numpy(),
+                "window": peak["window"].to_numpy(),
+                "utilisation_%": (peak["mean"] * 100).round(4).to_numpy(),
+                "ci_low_%": (peak["ci_low"].clip(lower=0) * 100).round(4).to_numpy(),
+                "ci_high_%": (peak["ci_high"] * 100).round(4).to_numpy(),
+                "n": peak["n"].to_numpy(),
+            }
+        )
+
+
+def day_study(
+    scenario: Scenario, replications: int, *, warmup_s: float = 0.0, workers: int = 1, executor: Executor | None = None
+) -> DayStudy:
+    """Run `replications` replications of the scenario's day (serially, or on `workers` local
+    processes, or on the `executor` given)."""
+    if replications < 2:
+        raise ReportError(f"replications must be >= 2 for confidence intervals, got {replications}")
+    tasks = [ReplicationTask(scenario, k, warmup_s) for k in range(replications)]
+    runner, owned = study_executor(workers, executor)
+    try:
+        answers = run_all(runner, run_day_replication, tasks, progress=False, desc=f"{scenario.name} day")
+    finally:
+        if owned:
+            runner.close()
+    return DayStudy(
+        scenario=scenario,
+        replications=pd.DataFrame([a["metrics"] for a in answers]),
+        hourly=pd.DataFrame([row for a in answers for row in a["hourly"]]),
+        utilisation=pd.DataFrame([row for a in answers for row in a["utilisation"]]),
+    )

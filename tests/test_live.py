@@ -481,7 +481,7 @@ def test_tap_faults_are_one_line_and_a_defined_exit_code(monkeypatch, capsys, er
     def failing_tap(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(live, "live_tap", failing_tap)
+    monkeypatch.setattr(live.cli, "live_tap", failing_tap)  # the name `elcart-sim tap` calls
     assert main(["tap", "--json"]) == code
     captured = capsys.readouterr()
     assert len(captured.err.splitlines()) == 1 and captured.err.startswith("elcart-sim: error: ")

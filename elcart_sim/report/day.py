@@ -53,7 +53,6 @@ def _table(intervals: pd.DataFrame, by: Sequence[str] = (), digits: int = 4) -> 
     return intervals[[*by, *_INTERVAL_COLUMNS]].round(digits).reset_index(drop=True)
 
 
-
 def hourly_rows(results: Results) -> list[dict[str, Any]]:
     """Taps, taps per second and latency percentiles in each hour of one run (by tap instant)."""
     tx = results.transactions

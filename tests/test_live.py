@@ -376,7 +376,7 @@ def test_reports_never_show_a_full_token_or_card_number():
 def test_a_torn_tap_is_terminated_with_the_apdus_before_the_tear():
     applet = PaymentApplet(demo_credential())
     report = live.live_tap(link=MeasuredLink(applet, [0.001] * 4, tear_at=2))
-    assert (report.outcome, report.response_code, report.stopped_by, report.exit_code) == ("terminated", "", "torn", 3)
+    assert (report.outcome, report.response_code, report.stopped_by, report.exit_code) == ("terminated", "", "", 3)
     assert report.reason == (
         "GPO: no answer, the card or phone left the reader (torn): "
         "the card or phone left reader 'test' during GET PROCESSING OPTIONS: torn transaction"
@@ -387,7 +387,7 @@ def test_a_torn_tap_is_terminated_with_the_apdus_before_the_tear():
     assert report.apdus[2].problem == "no answer: the phone left (torn)"
     assert report.hops == () and (report.nfc_s, report.tap_to_result_s, report.host_s) == (0.002, 0.002, 0.0)
     tx = report.results.transactions
-    assert len(tx) == 1 and (tx.trace_id.item(), tx.outcome.item(), tx.stopped_by.item()) == (report.trace_id, "terminated", "torn")
+    assert len(tx) == 1 and (tx.trace_id.item(), tx.outcome.item(), tx.stopped_by.item()) == (report.trace_id, "terminated", "")
     text = live.format_report(report)
     assert "GPO                      no SW" in text and "! no answer: the phone left (torn)" in text
     assert "  outcome         TERMINATED  GPO: no answer, the card or phone left the reader (torn)" in text
@@ -399,7 +399,7 @@ def test_a_torn_tap_is_recorded_once_frees_the_lane_and_moves_no_money(fixed_sim
     card = live.wallet_card(sim, first_wallet(sim, min_balance_kgs=200))
     applet = sim.wallet(card).applet
     torn = sim.tap(None, 0, 5_000, link=MeasuredLink(applet, [0.0123, 0.0045], tear_at=2))
-    assert (torn.outcome, torn.response_code, torn.stopped_by) == ("terminated", "", "torn")
+    assert (torn.outcome, torn.response_code, torn.stopped_by) == ("terminated", "", "")  # a tear is no security check
     assert torn.reason.startswith("GPO: no answer, the card or phone left the reader (torn): ")
     assert [x.name for x in torn.kernel.exchanges] == ["SELECT PPSE", "SELECT AID"]
     assert sim.terminal(0).lane.busy == 0 and len(sim.records.hops) == 0
@@ -408,7 +408,7 @@ def test_a_torn_tap_is_recorded_once_frees_the_lane_and_moves_no_money(fixed_sim
     tx = sim.records.transactions.to_frame()
     assert len(tx) == 1
     row = tx.iloc[0]
-    assert (row.trace_id, row.outcome, row.stopped_by, row.reason) == (torn.trace_id, "terminated", "torn", torn.reason)
+    assert (row.trace_id, row.outcome, row.stopped_by, row.reason) == (torn.trace_id, "terminated", "", torn.reason)
     assert (row.nfc_s, row.host_s, row.tap_to_result_s, row.apdus) == (0.0168, 0.0, 0.0168, 2)
     assert (row.token_masked, row.issuer) == ("", "")  # no token was read
     assert list(sim.records.apdus.to_frame().command.astype(str)) == ["SELECT PPSE", "SELECT AID"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from elcart_sim.terminal.kernel import TORN
 from elcart_sim.terminal.validation import FAIL, NOT_VERIFIABLE, PASS, TAP_BUDGET_S, Check
 
 if TYPE_CHECKING:
@@ -179,7 +178,7 @@ def format_report(report: LiveTapReport) -> str:
         f"  outcome         {report.outcome.upper()}"
         + (f"  DE39 {report.response_code}" if report.response_code else "")
         + (f"  {report.reason}" if report.reason else "")
-        + (f"  (stopped by the {report.stopped_by} check)" if report.stopped_by not in ("", TORN) else ""),
+        + (f"  (stopped by the {report.stopped_by} check)" if report.stopped_by else ""),
     ]
     if report.tap_to_result_s is not None and report.hops:
         lines.append(

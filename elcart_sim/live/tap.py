@@ -54,7 +54,7 @@ def live_tap(
 
     Raises the PC/SC faults as typed :class:`LinkError` (no pcscd, no reader, reader removed,
     no card within the timeout). A phone taken away mid-tap is not raised: the kernel ends the
-    dialogue 'terminated' (stopped by 'torn') with the APDUs answered before the tear, the
+    dialogue 'terminated' (the reason says torn) with the APDUs answered before the tear, the
     terminal records it, and the report's trace ends with the command left unanswered.
     """
     if timeout_s <= 0:

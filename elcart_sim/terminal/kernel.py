@@ -24,8 +24,8 @@ outcome sums them into ``nfc_s``; the checkout around it (pos.py) adds the time.
 that is wrong (bad status word, malformed TLV, missing tag) is not an exception but an outcome
 ``'terminated'`` whose reason names the APDU and the problem. So is a torn tap - the phone
 taken away while the terminal waits for an answer (the link raises ``CardRemovedError``): that
-is what a shopper does, not a fault, so the outcome is ``'terminated'`` with ``check`` 'torn',
-the exchanges answered before the tear and their time. Other link failures (LinkError: reader
+is what a shopper does, not a fault, so the outcome is ``'terminated'`` — no security check
+stopped it, so ``check`` stays empty — with the exchanges answered before the tear and their time. Other link failures (LinkError: reader
 removed, pcscd gone, a broken sampler) are faults and propagate to the caller.
 
 In the fast fidelity (``ContactlessKernel(objects=True)``) a tap over an :class:`ObjectNfcLink`
@@ -51,17 +51,13 @@ from elcart_sim.protocol.emv_objects import CardRecord, ChipData, TerminalData
 from elcart_sim.protocol.emv_tags import build_dol_data, tag_name
 from elcart_sim.terminal.nfc_link import NfcLink, ObjectNfcLink
 
-__all__ = ["TerminalConfig", "ContactlessKernel", "KernelOutcome", "ApduExchange", "ExchangeRecord", "DE55_TAGS", "TORN"]
+__all__ = ["TerminalConfig", "ContactlessKernel", "KernelOutcome", "ApduExchange", "ExchangeRecord", "DE55_TAGS"]
 
 DE55_TAGS: tuple[int, ...] = (
     0x9F26, 0x9F27, 0x9F10, 0x9F37, 0x9F36, 0x95, 0x9A, 0x9C,
     0x9F02, 0x5F2A, 0x82, 0x9F1A, 0x9F03, 0x9F6C,
 )  # fmt: skip
 """ICC data sent online in DE55, in this order (9F6C only if the card gave a CTQ)."""
-
-TORN = "torn"
-"""``check`` of a dialogue the card or phone left before answering (a torn tap): the shopper's
-doing, recorded like the security checks' names so the record says what stopped it."""
 
 _REQUIRED: tuple[tuple[int, int | None], ...] = (
     (0x57, None),
@@ -153,8 +149,7 @@ class KernelOutcome(NamedTuple):
       (the object dialogue: the same as a ChipData)
     - ``cdcvm_performed``: CTQ (9F6C) byte 2 bit 8: the phone verified its user
     - ``check``: when terminated by one of the modelled security checks, its name
-      ('device_cvm', 'relay_timing', 'limited_use_keys'; see protocol/decline_reasons.CHECKS);
-      TORN ('torn') when the card or phone left the reader before answering (a torn tap)
+      ('device_cvm', 'relay_timing', 'limited_use_keys'; see protocol/decline_reasons.CHECKS)
 
     On 'terminated' only exchanges, nfc_s, outcome, reason and check are set. The repr leaves
     out the exchanges, the token PAN, track 2 and the ICC data."""
@@ -313,7 +308,7 @@ class ContactlessKernel:
         except (TlvError, ApduError) as e:
             return self._terminated(d, f"{d.step}: malformed answer: {e}")
         except CardRemovedError as e:  # torn: the command d.step got no answer
-            return self._terminated(d, f"{d.step}: no answer, the card or phone left the reader (torn): {e}", TORN)
+            return self._terminated(d, f"{d.step}: no answer, the card or phone left the reader (torn): {e}")
 
     @staticmethod
     def _terminated(d: _Dialogue, reason: str, check: str = "") -> KernelOutcome:

@@ -187,7 +187,7 @@ def test_torn_tap_raises_card_removed_the_kernel_terminates_then_the_next_tap_wo
         assert "during GET PROCESSING OPTIONS (80A80000)" in message
         assert "torn transaction" in message
         assert keeping.error.__cause__ is None and keeping.error.__context__ is None
-        assert (outcome.outcome, outcome.check) == ("terminated", "torn")
+        assert (outcome.outcome, outcome.check) == ("terminated", "")
         assert outcome.reason == f"GPO: no answer, the card or phone left the reader (torn): {message}"
         assert [x.name for x in outcome.exchanges] == ["SELECT PPSE", "SELECT AID"]
         assert outcome.nfc_s == sum(x.duration_s for x in outcome.exchanges) > 0

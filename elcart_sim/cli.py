@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenarios.set_defaults(handler=_scenarios)
     add_live_commands(commands)  # phone, tap: live taps on a PC/SC reader (elcart_sim/live/cli.py)
     add_capacity_commands(commands)  # validate, replicate, sweep, size (elcart_sim/capacity/cli.py)
-    add_report_commands(commands)  # report: the capacity-planning notebook as one HTML file (elcart_sim/report.py)
+    add_report_commands(commands)  # report: the capacity-planning notebook as one HTML file (elcart_sim/report/cli.py)
     return parser
 
 

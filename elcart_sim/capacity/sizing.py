@@ -45,26 +45,16 @@ import pandas as pd
 
 from elcart_sim.capacity.evaluations import Evaluation, Evaluator, worst_host
 from elcart_sim.capacity.executors import Executor
-from elcart_sim.capacity.growth import GrowthAnswer, years_of_growth
-from elcart_sim.capacity.hosts import HOSTS, HostLoad, configured_servers, host_loads
-from elcart_sim.capacity.peak import PeakWindow, peak_window
+from elcart_sim.capacity.growth import years_of_growth
+from elcart_sim.capacity.hosts import HOSTS, configured_servers, host_loads
+from elcart_sim.capacity.peak import peak_window
 from elcart_sim.capacity.predictor import Predictor, analytic_guess, pilot_predictor
 from elcart_sim.capacity.queueing import min_stable_servers
 from elcart_sim.capacity.sizing_report import SizingReport
 from elcart_sim.errors import CapacityError
 from elcart_sim.scenario import Scenario
 
-__all__ = [
-    "HOSTS",
-    "PeakWindow",
-    "HostLoad",
-    "Evaluation",
-    "GrowthAnswer",
-    "SizingReport",
-    "peak_window",
-    "host_loads",
-    "size",
-]
+__all__ = ["size"]
 
 
 def _confirm(

@@ -89,7 +89,9 @@ class Simulation:
             env=env,
             kernel=ContactlessKernel(
                 TerminalConfig(aid=self.aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm),
-                objects=scenario.fidelity == "fast",  # the card dialogue as objects over a wallet's link
+                # fast: the card dialogue as objects over a wallet's link — unless the run records
+                # its APDUs, which then must exist (the same outcomes and timings either way)
+                objects=scenario.fidelity == "fast" and not record_apdus,
             ),
             wire=wire,
             acquirer=self.acquirer,

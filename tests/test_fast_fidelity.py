@@ -20,6 +20,7 @@ from elcart_sim.population import Population
 from elcart_sim.protocol import tlv
 from elcart_sim.protocol.decline_reasons import DeclineReason as R
 from elcart_sim.protocol.emv_objects import Arpc, ChipData
+from elcart_sim.results import Results
 from elcart_sim.scenario import ATTACK_KINDS, SecuritySpec
 from elcart_sim.streams import Distribution, RandomStreams, Sampler
 from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink, TerminalConfig
@@ -246,6 +247,19 @@ def test_a_fast_tap_carries_objects_and_a_wire_tap_bytes():
         result = sim.tap(card, 0, 1_000)
         assert isinstance(result.request["55"], kind), fidelity
         assert result.outcome == "approved" or result.response is not None
+
+
+def test_a_fast_run_that_records_apdus_records_the_apdus_of_a_wire_run():
+    scenario = load_scenario("national-day", seed=99, scale=0.001)
+    apdus = {}
+    for fidelity in ("wire", "fast"):
+        sim = Simulation(scenario.with_overrides({"fidelity": fidelity}), record_apdus=True)
+        cards = [int(c) for c in sim.population.enrolled_cards[:5]]
+        for card in cards:
+            sim.tap(card, 0, 1_000)
+        apdus[fidelity] = Results.collect(sim).apdus
+    assert len(apdus["wire"]) >= 5 * 4 and (apdus["wire"].command_length > 0).all()
+    pd.testing.assert_frame_equal(apdus["wire"], apdus["fast"], check_exact=True)
 
 
 VARIANTS = {  # name: (overrides, checks that must have stopped some taps)

@@ -19,8 +19,8 @@ A token the simulated token service never issues (the virtual phone's demo token
 card) reaches the switch and is declined 14 (invalid card number), as a network declines a
 foreign token; it is still read, traced and validated.
 
-Time. On a PcscLink each APDU's duration is measured wall time; the POS process yields
-``env.timeout(kernel.nfc_s)``, so simulated time advances by exactly the measured card dialogue,
+Time. On a PcscLink each APDU's duration is measured wall time; the terminal waits
+``kernel.nfc_s`` of simulated time, so simulated time advances by exactly the measured card dialogue,
 and the simulated host legs follow. The run records every APDU (the ``apdus`` table, with the
 measured durations). Printed durations say which clock they come from: ``wall`` (measured),
 ``sim`` (drawn by the simulation) or ``sim+wall`` (a simulated span that contains measured time).

@@ -27,8 +27,9 @@ __all__ = ["main", "build_parser"]
 _EPILOG = """\
 Bundled scenarios live in data/scenarios/ (list them with `elcart-sim scenarios`).
 Outputs of `run`: transactions, hops, postings, receipts, samples, components and token_events
-tables as Parquet and CSV, summary.json, and PNG plots (latency distribution; throughput and queue
-lengths over the day; utilisation per host; attack detection when the scenario injects attacks).
+tables as Parquet and CSV, summary.json, scenario.yaml (the scenario as run, with every override:
+`--scenario DIR/scenario.yaml` runs it again), and PNG plots (latency distribution; throughput and
+queue lengths over the day; utilisation per host; attack detection when the scenario injects attacks).
 Field meanings and units: docs/records.md.
 """
 

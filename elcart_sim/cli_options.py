@@ -1,16 +1,44 @@
-"""Command-line options shared by the commands that run a scenario (run, replicate, sweep, size):
-which scenario, and the seed, scale and fidelity that override its own."""
+"""Command-line options shared by the commands that run a scenario (run, replicate, sweep, size,
+report, and the live tap and phone): which scenario, the seed, scale and fidelity that override
+its own, and `--set PATH=VALUE` for any other field."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any
 
+from elcart_sim.errors import ScenarioError
 from elcart_sim.scenario import Scenario, load_scenario
 
-__all__ = ["add_scenario_options", "scenario_from_args"]
+__all__ = ["add_scenario_options", "add_set_option", "scenario_from_args", "scenario_overrides"]
+
+SET_HELP = (
+    "override one scenario field by its dotted path, e.g. --set switch.servers=4 or "
+    "--set security.keys.batch_size=1000 (VALUE is read as YAML; repeat for more fields)"
+)
 
 
-def add_scenario_options(parser: argparse.ArgumentParser, *, fidelity: bool = True) -> None:
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    """`--set PATH=VALUE`, repeatable: any scenario field (see `scenario_overrides`)."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=SET_HELP)
+
+
+def scenario_overrides(assignments: Sequence[str]) -> dict[str, Any]:
+    """`PATH=VALUE` texts (the `--set` options) -> {dotted path: value}, each VALUE read as YAML
+    as a sweep reads its values (`capacity.sweeps.parse_assignment`), but one value each."""
+    from elcart_sim.capacity.sweeps import parse_assignment
+
+    overrides: dict[str, Any] = {}
+    for text in assignments:
+        path, values = parse_assignment(text)
+        if len(values) != 1:
+            raise ScenarioError(path, f"takes one value with --set, got {len(values)} in {text!r} (several values are a sweep: elcart-sim sweep --set {text})")
+        overrides[path] = values[0]
+    return overrides
+
+
+def add_scenario_options(parser: argparse.ArgumentParser, *, fidelity: bool = True, overrides: bool = True) -> None:
     parser.add_argument(
         "--scenario",
         default="national-day",
@@ -31,11 +59,15 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, fidelity: bool = Tr
             help="wire: ISO 8583 bytes at every host boundary; fast: message objects, same timings "
             "and outcomes (default: the scenario's, normally wire)",
         )
+    if overrides:
+        add_set_option(parser)
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
-    """The chosen scenario with the seed, scale and fidelity given on the command line."""
+    """The chosen scenario with the `--set` fields, then the seed, scale and fidelity given on
+    the command line."""
     scenario = load_scenario(args.scenario)
     chosen = (("seed", args.seed), ("scale", args.scale), ("fidelity", getattr(args, "fidelity", None)))
-    overrides = {key: value for key, value in chosen if value is not None}
+    overrides = scenario_overrides(getattr(args, "overrides", ()))
+    overrides.update((key, value) for key, value in chosen if value is not None)
     return scenario.with_overrides(overrides) if overrides else scenario

@@ -204,7 +204,9 @@ class Results:
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:
-        """Write every table in each format, and summary.json; returns the files written."""
+        """Write every table in each format, summary.json, and scenario.yaml — the scenario as run,
+        with every override (`elcart-sim run --scenario DIR/scenario.yaml` runs it again); returns
+        the files written."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -219,6 +221,9 @@ class Results:
                 written.append(path)
         path = out / "summary.json"
         path.write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+        path = out / "scenario.yaml"
+        path.write_text(self.scenario.to_yaml(), encoding="utf-8")
         written.append(path)
         return written
 

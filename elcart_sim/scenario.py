@@ -293,6 +293,11 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def to_yaml(self) -> str:
+        """Every field, as a scenario file: `load_scenario` of it gives this scenario back (its
+        data files are named relative to data/, as in the bundled scenarios)."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Scenario":
         """A copy with dotted-path fields replaced, e.g. `{"switch.servers": 8, "scale": 0.01}`."""
         raw = self.to_dict()

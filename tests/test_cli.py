@@ -26,7 +26,7 @@ def test_run_writes_summary_tables_and_plots(tmp_path, capsys):
 def test_help_explains_every_option():
     proc = subprocess.run([sys.executable, "-m", "elcart_sim.cli", "run", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for option in ("--scenario", "--seed", "--scale", "--fidelity", "--out", "--no-progress", "--no-plots", "--format"):
+    for option in ("--scenario", "--seed", "--scale", "--fidelity", "--set", "--out", "--no-progress", "--no-plots", "--format"):
         assert option in proc.stdout
     assert "docs/records.md" in proc.stdout
 
@@ -34,3 +34,25 @@ def test_help_explains_every_option():
 def test_scenarios_lists_the_default(capsys):
     assert main(["scenarios"]) == 0
     assert "national-day" in capsys.readouterr().out
+
+
+def test_set_overrides_fields_and_the_run_writes_the_scenario_it_ran(tmp_path, capsys):
+    from elcart_sim import load_scenario
+
+    argv = ["run", "--scale", "0.001", "--seed", "3", "--set", "switch.servers=3", "--set", "network.acquirer_switch={dist: constant, mean_s: 0.05}"]
+    assert main([*argv, "--out", str(tmp_path), "--no-progress", "--no-plots", "--format", "csv"]) == 0
+    expected = load_scenario("national-day").with_overrides(
+        {"seed": 3, "scale": 0.001, "switch.servers": 3, "network.acquirer_switch": {"dist": "constant", "mean_s": 0.05}}
+    )
+    assert load_scenario(tmp_path / "scenario.yaml") == expected  # `--scenario DIR/scenario.yaml` runs it again
+
+
+def test_set_refuses_what_is_not_one_valid_field_value(capsys):
+    for assignment, problem in (
+        ("switch.server=3", "switch.server is not a scenario field"),
+        ("switch.servers=2,4", "switch.servers takes one value with --set, got 2"),
+        ("switch.servers", "expected PATH=VALUE"),
+        ("switch.servers=-1", "switch.servers"),
+    ):
+        assert main(["run", "--scale", "0.001", "--set", assignment, "--no-progress"]) == 2, assignment
+        assert problem in capsys.readouterr().err, assignment

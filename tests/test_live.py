@@ -537,6 +537,17 @@ def test_a_phone_that_spent_its_keys_cannot_pay():
     assert "(stopped by the limited_use_keys check)" in live.format_report(report)
 
 
+def test_a_phone_and_a_tap_given_the_same_set_agree_on_a_bigger_key_batch(capsys):
+    assert main(["phone", "--list-wallets", "--set", "security.keys.batch_size=12"]) == 0
+    assert re.fullmatch(r"\s+0  .*online\s+12", capsys.readouterr().out.splitlines()[2])
+    world = load_scenario(live.LIVE_SCENARIO).with_overrides({"security.keys.batch_size": 12})
+    applet, description = live.phone_applet(0, scenario=world)
+    assert "12 limited-use keys" in description
+    link = MeasuredLink(applet, [0.001] * 4 * 11)
+    outcomes = [live.live_tap(link=link, scenario=world, amount_tyiyn=100).outcome for _ in range(11)]
+    assert outcomes == ["approved"] * 11  # the 11th key is one the default batch (10) never had
+
+
 def test_phone_refuses_a_wallet_out_of_range(capsys):
     assert main(["phone", "--wallet", "5000"]) == 2
     assert "wallet must be 0-369" in capsys.readouterr().err

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from elcart_sim import load_scenario, run
 from elcart_sim.population import Population
@@ -96,7 +95,7 @@ def test_no_full_card_number_in_exports(small_scenario, small_results, tmp_path)
     small_results.export(tmp_path)
     card_bins = [bank.card_bin for bank in Population.build(small_scenario, RandomStreams(small_scenario.seed)).banks]
     written = sorted(tmp_path.iterdir())
-    assert {p.suffix for p in written} == {".parquet", ".csv", ".json"}
+    assert {p.suffix for p in written} == {".parquet", ".csv", ".json", ".yaml"}  # tables, summary, the scenario as run
     for path in written:
         assert find_card_numbers(path, card_bins) == [], path.name
 
@@ -119,11 +118,11 @@ def test_no_full_card_number_in_any_file_the_main_job_writes(tmp_path):
         }
     )
     path = tmp_path / "drill.yaml"
-    path.write_text(yaml.safe_dump(scenario.to_dict()), encoding="utf-8")
+    path.write_text(scenario.to_yaml(), encoding="utf-8")
     out = tmp_path / "out"
     assert main(["run", "--scenario", str(path), "--out", str(out), "--no-progress"]) == 0
     written = sorted(out.iterdir())
-    assert {p.suffix for p in written} == {".parquet", ".csv", ".json", ".png"}
+    assert {p.suffix for p in written} == {".parquet", ".csv", ".json", ".yaml", ".png"}
     assert "attack_detection.png" in {p.name for p in written}
     for table in ("transactions", "token_events"):
         assert len(pd.read_parquet(out / f"{table}.parquet")) > 0

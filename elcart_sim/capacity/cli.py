@@ -128,7 +128,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     sweep.add_argument("--set", dest="assignments", action="append", required=True, metavar="PATH=V1,V2,...",
                        help="a scenario field by dotted path and its values (YAML; commas inside [] or {} "
                        "do not split); repeat for a grid, e.g. --set switch.servers=2,4 --set demand.years_ahead=0,5")
-    add_scenario_options(sweep)
+    add_scenario_options(sweep, overrides=False)  # its own --set is the grid (one value: an override)
     _add_study_options(sweep, replications=5)
     _add_execution_options(sweep)
     sweep.set_defaults(handler=_sweep)

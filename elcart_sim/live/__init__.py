@@ -14,7 +14,8 @@ vault) and the switch detokenises it like any other. The virtual phone can carry
 ``elcart-sim phone --wallet K`` builds the same scenario, seed and scale and serves wallet K's
 applet. Token numbers, device ids and limited-use keys are deterministic, so both processes
 agree on the token, the phone it is bound to and its keys; the stand-alone phone fetches no new
-keys, so it pays as many times as it had keys (10 for a phone online at the start of the day).
+keys, so it pays as many times as it had keys (10 for a phone online at the start of the day;
+both commands take the same ``--set security.keys.batch_size=N`` for more).
 A token the simulated token service never issues (the virtual phone's demo token, a real bank
 card) reaches the switch and is declined 14 (invalid card number), as a network declines a
 foreign token; it is still read, traced and validated.

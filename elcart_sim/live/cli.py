@@ -16,6 +16,7 @@ import sys
 import threading
 from decimal import Decimal, InvalidOperation
 
+from elcart_sim.cli_options import add_set_option, scenario_overrides
 from elcart_sim.errors import ElcartSimError, LinkError, NoCardError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, live_simulation, phone_applet, wallet_table
 from elcart_sim.live.report import (
@@ -89,6 +90,16 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
         "--scale", type=_positive_float, default=LIVE_SCALE, metavar="F",
         help="population scale of that country (default: %(default)g, about 370 enrolled wallets)",
     )  # fmt: skip
+    add_set_option(parser)
+
+
+def _world(args: argparse.Namespace):
+    """The simulated country's scenario: --scenario as named, or loaded with its --set fields."""
+    if not args.overrides:
+        return args.scenario
+    from elcart_sim.scenario import load_scenario
+
+    return load_scenario(args.scenario).with_overrides(scenario_overrides(args.overrides))
 
 
 _TAP_EPILOG = "exit codes:\n" + "\n".join(
@@ -174,7 +185,7 @@ def _phone_command(args: argparse.Namespace) -> int:
 def _phone(args: argparse.Namespace) -> int:
     try:
         if args.list_wallets:
-            sim = live_simulation(args.scenario, seed=args.seed, scale=args.scale)
+            sim = live_simulation(_world(args), seed=args.seed, scale=args.scale)
             print(f"enrolled wallets of {sim.scenario.name} seed {sim.scenario.seed} scale {sim.scenario.scale:g}")
             print(f"{'wallet':>6}  {'token':<16}  {'issuer':<8}  {'status':<8}  {'balance KGS':>14}  phone    keys")
             for row in wallet_table(sim).to_dict("records"):
@@ -184,7 +195,7 @@ def _phone(args: argparse.Namespace) -> int:
                 )
             return 0
         try:
-            applet, description = phone_applet(args.wallet, scenario=args.scenario, seed=args.seed, scale=args.scale)
+            applet, description = phone_applet(args.wallet, scenario=_world(args), seed=args.seed, scale=args.scale)
         except ValueError as exc:
             _error(str(exc))
             return EXIT_USAGE
@@ -239,7 +250,7 @@ def _tap(args: argparse.Namespace) -> int:
             args.reader,
             amount_tyiyn=args.amount,
             timeout_s=args.timeout,
-            scenario=args.scenario,
+            scenario=_world(args),
             seed=args.seed,
             scale=args.scale,
             simulated_wallet=args.simulated_wallet,

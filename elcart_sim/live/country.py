@@ -17,6 +17,7 @@ from elcart_sim.redact import mask_pan
 if TYPE_CHECKING:
     import pandas as pd
 
+    from elcart_sim.scenario import Scenario
     from elcart_sim.simulation import Simulation
 
 __all__ = ["LIVE_SCENARIO", "LIVE_SCALE", "live_simulation", "wallet_card", "wallet_table", "phone_applet", "known_keys"]
@@ -26,15 +27,19 @@ LIVE_SCALE = 0.001
 """Scale of the simulated country behind a live tap: 0.1 % (about 370 enrolled wallets)."""
 
 
-def live_simulation(scenario: str = LIVE_SCENARIO, *, seed: int | None = None, scale: float = LIVE_SCALE) -> Simulation:
-    """The small simulated country a live tap pays in; it records every APDU."""
+def live_simulation(
+    scenario: str | Scenario = LIVE_SCENARIO, *, seed: int | None = None, scale: float = LIVE_SCALE
+) -> Simulation:
+    """The small simulated country a live tap pays in — a bundled scenario's name, a YAML path,
+    or a Scenario (e.g. with `--set` fields) — at ``seed`` and ``scale``; it records every APDU."""
     from elcart_sim.scenario import load_scenario
     from elcart_sim.simulation import Simulation
 
     overrides: dict[str, Any] = {"scale": scale}
     if seed is not None:
         overrides["seed"] = seed
-    return Simulation(load_scenario(scenario, **overrides), record_apdus=True)
+    base = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    return Simulation(base.with_overrides(overrides), record_apdus=True)
 
 
 def wallet_card(sim: Simulation, wallet: int) -> int:
@@ -73,7 +78,7 @@ def wallet_table(sim: Simulation, limit: int | None = None) -> pd.DataFrame:
 
 
 def phone_applet(
-    wallet: int | None = None, *, scenario: str = LIVE_SCENARIO, seed: int | None = None, scale: float = LIVE_SCALE
+    wallet: int | None = None, *, scenario: str | Scenario = LIVE_SCENARIO, seed: int | None = None, scale: float = LIVE_SCALE
 ) -> tuple[PaymentApplet, str]:
     """The applet a virtual phone serves, and one line saying whose it is.
 

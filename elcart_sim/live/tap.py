@@ -26,6 +26,7 @@ from elcart_sim.terminal.pos import TapResult
 from elcart_sim.terminal.validation import card_tags, split_answer, validate_live_tap
 
 if TYPE_CHECKING:
+    from elcart_sim.scenario import Scenario
     from elcart_sim.simulation import Simulation
 
 __all__ = ["DEFAULT_TIMEOUT_S", "live_tap"]
@@ -38,7 +39,7 @@ def live_tap(
     *,
     amount_tyiyn: int = 12345,
     timeout_s: float = DEFAULT_TIMEOUT_S,
-    scenario: str = LIVE_SCENARIO,
+    scenario: str | Scenario = LIVE_SCENARIO,
     seed: int | None = None,
     scale: float = LIVE_SCALE,
     terminal: int = 0,

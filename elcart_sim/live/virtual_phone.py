@@ -8,11 +8,15 @@ leaves, tap after tap, while the caller - a notebook, a test - taps it with :fun
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from elcart_sim.errors import LinkError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, phone_applet
 from elcart_sim.phone.applet import PaymentApplet
 from elcart_sim.phone.vpcd import VPCD_PORT, TapRecord, VirtualPhone
+
+if TYPE_CHECKING:
+    from elcart_sim.scenario import Scenario
 
 __all__ = ["VirtualPhoneThread", "start_virtual_phone"]
 
@@ -53,7 +57,7 @@ class VirtualPhoneThread:
 def start_virtual_phone(
     wallet: int | None = None,
     *,
-    scenario: str = LIVE_SCENARIO,
+    scenario: str | Scenario = LIVE_SCENARIO,
     seed: int | None = None,
     scale: float = LIVE_SCALE,
     port: int = VPCD_PORT,

@@ -27,7 +27,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "confidence bands across replications, utilisation per component, sizing curves (p99 against "
         "servers per component) and headroom over the years of growth.",
     )
-    add_scenario_options(report, fidelity=False)  # reports run the fast fidelity
+    add_scenario_options(report, fidelity=False, overrides=False)  # reports run the fast fidelity; the notebook takes a scenario by name or path
     report.add_argument(
         "--replications",
         type=int,

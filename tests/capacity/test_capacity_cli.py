@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import yaml
 
 from elcart_sim.capacity import queue_scenario
 from elcart_sim.cli import main
 
 OPTIONS = {
     "validate": ["--size", "--confidence", "--seed", "--out", "--workers", "--dask", "--no-progress"],
-    "replicate": ["--scenario", "--seed", "--scale", "--fidelity", "--replications", "--warmup", "--confidence",
+    "replicate": ["--scenario", "--seed", "--scale", "--fidelity", "--set", "--replications", "--warmup", "--confidence",
                   "--out", "--workers", "--dask", "--no-progress"],
     "sweep": ["--set", "--scenario", "--seed", "--scale", "--fidelity", "--replications", "--warmup",
               "--confidence", "--out", "--workers", "--dask", "--no-progress"],
-    "size": ["--target-p99", "--scenario", "--seed", "--scale", "--growth", "--no-growth",
+    "size": ["--target-p99", "--scenario", "--seed", "--scale", "--set", "--growth", "--no-growth",
              "--max-years", "--taps", "--replications", "--out", "--workers", "--dask", "--no-progress"],
 }
 
@@ -59,7 +58,7 @@ def test_replicate_prints_headline_intervals(tmp_path, capsys):
 def test_size_answers_for_a_scenario_file(tmp_path, capsys):
     scenario = queue_scenario(2, 0.5, 1.0, seed=7).with_overrides({"acquirer.servers": 4, "issuer.servers": 4})
     path = tmp_path / "slow-switch.yaml"
-    path.write_text(yaml.safe_dump(scenario.to_dict()), encoding="utf-8")
+    path.write_text(scenario.to_yaml(), encoding="utf-8")
     args = ["size", "--scenario", str(path), "--target-p99", "6", "--no-growth", "--taps", "200",
             "--replications", "2", "--out", str(tmp_path), "--no-progress"]
     assert main(args) == 0

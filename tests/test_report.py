@@ -28,7 +28,7 @@ TINY = load_scenario("national-day", scale=0.0005, seed=5, fidelity="fast")
 
 def test_report_writes_one_self_contained_html_naming_the_scenario(tmp_path, capsys):
     argv = ["report", "--scenario", "salary-day-peak", "--scale", "0.0005", "--seed", "3", "--replications", "2",
-            "--years", "1", "--peak-taps", "50", "--sizing-points", "2", "--out", str(tmp_path)]
+            "--years", "1", "--peak-taps", "50", "--sizing-points", "2", "--set", "switch.servers=5", "--out", str(tmp_path)]
     assert main(argv) == 0
     html_path = tmp_path / "capacity-report-salary-day-peak.html"
     assert str(html_path.resolve()) in capsys.readouterr().out
@@ -44,6 +44,8 @@ def test_report_writes_one_self_contained_html_naming_the_scenario(tmp_path, cap
     executed = nbformat.read(tmp_path / "capacity-report-salary-day-peak.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "REPLICATIONS = 2" in injected[0].source
+    varied = tmp_path / "scenario.yaml"  # --set: the report is about the scenario with the field set
+    assert f'SCENARIO = "{varied.resolve()}"' in injected[0].source and load_scenario(varied).switch.servers == 5
 
 
 def test_report_refuses_too_few_replications_and_broken_scenarios(tmp_path, capsys):
@@ -57,7 +59,9 @@ def test_report_refuses_too_few_replications_and_broken_scenarios(tmp_path, caps
     assert "--target-p99 must be > 0 s, got 0.0" in capsys.readouterr().err
     assert main(["report", "--sizing-points", "1", "--out", str(tmp_path / "c")]) == 2
     assert "--sizing-points must be >= 2, got 1" in capsys.readouterr().err
-    assert not any((tmp_path / d).exists() for d in "abc")
+    assert main(["report", "--set", "switch.server=5", "--out", str(tmp_path / "d")]) == 2
+    assert "switch.server is not a scenario field" in capsys.readouterr().err
+    assert not any((tmp_path / d).exists() for d in "abcd")
 
 
 def test_the_report_notebook_is_thin():

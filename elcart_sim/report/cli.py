@@ -1,6 +1,6 @@
 """The `elcart-sim report` command.
 
-    elcart-sim report [--scenario NAME|PATH] [--replications N] [--seed N] [--scale F] --out DIR
+    elcart-sim report [--scenario NAME|PATH] [--set PATH=VALUE ...] [--replications N] [--seed N] [--scale F] --out DIR
 """
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from elcart_sim.cli_options import add_scenario_options
+from elcart_sim.cli_options import add_scenario_options, scenario_overrides
 from elcart_sim.errors import ReportError
 from elcart_sim.report.notebook import ReportParameters, build_report, report_scenario
 
@@ -27,7 +28,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "confidence bands across replications, utilisation per component, sizing curves (p99 against "
         "servers per component) and headroom over the years of growth.",
     )
-    add_scenario_options(report, fidelity=False, overrides=False)  # reports run the fast fidelity; the notebook takes a scenario by name or path
+    add_scenario_options(report, fidelity=False)  # reports run the fast fidelity
     report.add_argument(
         "--replications",
         type=int,
@@ -85,8 +86,16 @@ def _report(args: argparse.Namespace) -> int:
             raise ReportError(f"{option} must be >= {least}, got {value}")
     if not args.target_p99 > 0:
         raise ReportError(f"--target-p99 must be > 0 s, got {args.target_p99}")
+    scenario_source = args.scenario
+    if args.overrides:  # the notebook takes a scenario by name or path: the varied one is written beside the report
+        from elcart_sim.scenario import load_scenario
+
+        varied = load_scenario(args.scenario).with_overrides(scenario_overrides(args.overrides))
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        scenario_source = str(Path(args.out) / "scenario.yaml")
+        Path(scenario_source).write_text(varied.to_yaml(), encoding="utf-8")
     parameters = ReportParameters(
-        scenario=args.scenario,
+        scenario=scenario_source,
         seed=args.seed,
         scale=args.scale,
         replications=args.replications,
@@ -97,7 +106,7 @@ def _report(args: argparse.Namespace) -> int:
         workers=args.workers,
         dask=args.dask,
     )
-    scenario = report_scenario(args.scenario, args.seed, args.scale)
+    scenario = report_scenario(scenario_source, args.seed, args.scale)
     print(
         f"report on {scenario.name}: ~{scenario.transactions_expected:,.0f} taps per run, "
         f"{args.replications} replications, seed {scenario.seed}, scale {scenario.scale:g}",

@@ -11,7 +11,7 @@ from typing import Any
 from elcart_sim.errors import ScenarioError
 from elcart_sim.scenario import Scenario, load_scenario
 
-__all__ = ["add_scenario_options", "add_set_option", "scenario_from_args", "scenario_overrides"]
+__all__ = ["add_scenario_options", "add_set_option", "scenario_from_args", "scenario_with_sets"]
 
 SET_HELP = (
     "override one scenario field by its dotted path, e.g. --set switch.servers=4 or "
@@ -24,9 +24,10 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=SET_HELP)
 
 
-def scenario_overrides(assignments: Sequence[str]) -> dict[str, Any]:
-    """`PATH=VALUE` texts (the `--set` options) -> {dotted path: value}, each VALUE read as YAML
-    as a sweep reads its values (`capacity.sweeps.parse_assignment`), but one value each."""
+def scenario_with_sets(name_or_path: str, assignments: Sequence[str] = (), **fields: Any) -> Scenario:
+    """Scenario `name_or_path` with the `--set` `PATH=VALUE` assignments — each VALUE read as YAML,
+    as a sweep reads its values (`capacity.sweeps.parse_assignment`), but one value each — then
+    `fields` (dotted path -> value; None leaves the scenario's own)."""
     from elcart_sim.capacity.sweeps import parse_assignment
 
     overrides: dict[str, Any] = {}
@@ -35,7 +36,9 @@ def scenario_overrides(assignments: Sequence[str]) -> dict[str, Any]:
         if len(values) != 1:
             raise ScenarioError(path, f"takes one value with --set, got {len(values)} in {text!r} (several values are a sweep: elcart-sim sweep --set {text})")
         overrides[path] = values[0]
-    return overrides
+    overrides.update((path, value) for path, value in fields.items() if value is not None)
+    scenario = load_scenario(name_or_path)
+    return scenario.with_overrides(overrides) if overrides else scenario
 
 
 def add_scenario_options(parser: argparse.ArgumentParser, *, fidelity: bool = True, overrides: bool = True) -> None:
@@ -66,8 +69,6 @@ def add_scenario_options(parser: argparse.ArgumentParser, *, fidelity: bool = Tr
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """The chosen scenario with the `--set` fields, then the seed, scale and fidelity given on
     the command line."""
-    scenario = load_scenario(args.scenario)
-    chosen = (("seed", args.seed), ("scale", args.scale), ("fidelity", getattr(args, "fidelity", None)))
-    overrides = scenario_overrides(getattr(args, "overrides", ()))
-    overrides.update((key, value) for key, value in chosen if value is not None)
-    return scenario.with_overrides(overrides) if overrides else scenario
+    return scenario_with_sets(
+        args.scenario, getattr(args, "overrides", ()), seed=args.seed, scale=args.scale, fidelity=getattr(args, "fidelity", None)
+    )

@@ -16,7 +16,7 @@ import sys
 import threading
 from decimal import Decimal, InvalidOperation
 
-from elcart_sim.cli_options import add_set_option, scenario_overrides
+from elcart_sim.cli_options import add_set_option, scenario_with_sets
 from elcart_sim.errors import ElcartSimError, LinkError, NoCardError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, live_simulation, phone_applet, wallet_table
 from elcart_sim.live.report import (
@@ -91,15 +91,6 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
         help="population scale of that country (default: %(default)g, about 370 enrolled wallets)",
     )  # fmt: skip
     add_set_option(parser)
-
-
-def _world(args: argparse.Namespace):
-    """The simulated country's scenario: --scenario as named, or loaded with its --set fields."""
-    if not args.overrides:
-        return args.scenario
-    from elcart_sim.scenario import load_scenario
-
-    return load_scenario(args.scenario).with_overrides(scenario_overrides(args.overrides))
 
 
 _TAP_EPILOG = "exit codes:\n" + "\n".join(
@@ -185,7 +176,7 @@ def _phone_command(args: argparse.Namespace) -> int:
 def _phone(args: argparse.Namespace) -> int:
     try:
         if args.list_wallets:
-            sim = live_simulation(_world(args), seed=args.seed, scale=args.scale)
+            sim = live_simulation(scenario_with_sets(args.scenario, args.overrides), seed=args.seed, scale=args.scale)
             print(f"enrolled wallets of {sim.scenario.name} seed {sim.scenario.seed} scale {sim.scenario.scale:g}")
             print(f"{'wallet':>6}  {'token':<16}  {'issuer':<8}  {'status':<8}  {'balance KGS':>14}  phone    keys")
             for row in wallet_table(sim).to_dict("records"):
@@ -195,7 +186,7 @@ def _phone(args: argparse.Namespace) -> int:
                 )
             return 0
         try:
-            applet, description = phone_applet(args.wallet, scenario=_world(args), seed=args.seed, scale=args.scale)
+            applet, description = phone_applet(args.wallet, scenario=scenario_with_sets(args.scenario, args.overrides), seed=args.seed, scale=args.scale)
         except ValueError as exc:
             _error(str(exc))
             return EXIT_USAGE
@@ -250,7 +241,7 @@ def _tap(args: argparse.Namespace) -> int:
             args.reader,
             amount_tyiyn=args.amount,
             timeout_s=args.timeout,
-            scenario=_world(args),
+            scenario=scenario_with_sets(args.scenario, args.overrides),
             seed=args.seed,
             scale=args.scale,
             simulated_wallet=args.simulated_wallet,

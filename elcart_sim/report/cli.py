@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from elcart_sim.cli_options import add_scenario_options, scenario_overrides
+from elcart_sim.cli_options import add_scenario_options, scenario_with_sets
 from elcart_sim.errors import ReportError
 from elcart_sim.report.notebook import ReportParameters, build_report, report_scenario
 
@@ -88,9 +88,7 @@ def _report(args: argparse.Namespace) -> int:
         raise ReportError(f"--target-p99 must be > 0 s, got {args.target_p99}")
     scenario_source = args.scenario
     if args.overrides:  # the notebook takes a scenario by name or path: the varied one is written beside the report
-        from elcart_sim.scenario import load_scenario
-
-        varied = load_scenario(args.scenario).with_overrides(scenario_overrides(args.overrides))
+        varied = scenario_with_sets(args.scenario, args.overrides)
         Path(args.out).mkdir(parents=True, exist_ok=True)
         scenario_source = str(Path(args.out) / "scenario.yaml")
         Path(scenario_source).write_text(varied.to_yaml(), encoding="utf-8")

@@ -131,7 +131,7 @@ def growth(sizes: list[int], small_sizes: list[int], fidelity: str) -> None:
     peak = np.array([r["peak_mb"] for r in national], dtype=float)
     slope, intercept, _ = _line(n, peak)
     naive = intercept + slope * TARGET_TRANSACTIONS
-    print(f"3,000,000 transactions (target < 2,048 MB):")
+    print("3,000,000 transactions (target < 2,048 MB):")
     print(f"  naive, along the national line: {naive:,.0f} MB")
     if len(small_sizes) < 2:
         return

@@ -61,7 +61,7 @@ def _peak_mb() -> float:
 
 def _before_collect(hook) -> None:
     """Call `hook(simulation)` at the end of Simulation.run(), just before Results.collect."""
-    from elcart_sim.results import Results
+    from elcart_sim.analysis.results import Results
 
     collect = Results.collect.__func__
 
@@ -73,7 +73,7 @@ def _before_collect(hook) -> None:
 
 
 def growth_child(transactions: int, fidelity: str, scale: float) -> None:
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
     scenario = _scenario(transactions, fidelity, scale)
     simulation = Simulation(scenario)
@@ -170,7 +170,7 @@ def _table_bytes(table) -> int:
 
 
 def trace_child(transactions: int, fidelity: str, top: int) -> None:
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
     scenario = _scenario(transactions, fidelity)
     tracemalloc.start()
@@ -208,7 +208,7 @@ def trace_child(transactions: int, fidelity: str, top: int) -> None:
 
 def append_speed(rows: int = 300_000) -> None:
     """Microseconds per `Table.append` of a typical row (values as the chain passes them)."""
-    from elcart_sim.records import Table
+    from elcart_sim.core.records import Table
 
     print(f"append: µs per row, {rows:,} rows per table (fresh table, text from a set of 40 values)")
     for name in ("transactions", "hops", "receipts"):

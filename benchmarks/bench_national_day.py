@@ -31,7 +31,7 @@ from contextlib import contextmanager
 import simpy
 
 from elcart_sim import load_scenario
-from elcart_sim.simulation import Simulation
+from elcart_sim.model.simulation import Simulation
 
 
 def raw_simpy_events_per_s(n: int = 1_000_000) -> float:
@@ -116,8 +116,8 @@ def _library_calls() -> Iterator[tuple[str, object, str]]:
     import iso8583
     from pyemv import ac, kd
 
-    from elcart_sim.phone import applet, keys
-    from elcart_sim.protocol import cryptogram
+    from elcart_sim.wallet import applet, keys
+    from elcart_sim.protocol.emv import cryptogram
 
     yield from (("pyiso8583", iso8583, name) for name in ("encode", "decode"))
     yield from (("pyemv", kd, name) for name in ("derive_icc_mk_a", "derive_common_sk"))

@@ -25,11 +25,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from elcart_sim.errors import LinkError
-from elcart_sim.phone.applet import PaymentApplet
-from elcart_sim.phone.vpcd import VPCD_PORT, VirtualPhone, demo_credential
-from elcart_sim.terminal.kernel import ContactlessKernel, TerminalConfig
-from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.core.errors import LinkError
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.live.vpcd import VPCD_PORT, VirtualPhone, demo_credential
+from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 
 READER = "Virtual PCD 00 00"
 AMOUNT_TYIYN = 12345
@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reader", default=READER)
     args = parser.parse_args(argv)
 
-    from elcart_sim.terminal.pcsc_link import PcscLink, list_readers
+    from elcart_sim.live.pcsc_link import PcscLink, list_readers
 
     try:
         readers = list_readers()

@@ -20,11 +20,12 @@ import time
 import timeit
 from collections.abc import Callable
 
-from elcart_sim.phone.applet import CVR, PaymentApplet, TokenCredential
-from elcart_sim.protocol import apdu, arqc_verify, cryptogram, iso8583, tlv
-from elcart_sim.protocol.cryptogram import IssuerApplicationData
-from elcart_sim.protocol.icc_data import RESPONSE_TAGS, parse_icc_data
-from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.wallet.applet import CVR, PaymentApplet, TokenCredential
+from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, tlv
+from elcart_sim.protocol import iso8583
+from elcart_sim.protocol.emv.cryptogram import IssuerApplicationData
+from elcart_sim.protocol.emv.icc_data import RESPONSE_TAGS, parse_icc_data
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
 
 H = bytes.fromhex
 IMK = H("0123456789ABCDEFFEDCBA9876543210")

@@ -20,7 +20,7 @@ import time
 import tracemalloc
 
 from elcart_sim import load_scenario
-from elcart_sim.simulation import Simulation
+from elcart_sim.model.simulation import Simulation
 
 UN = bytes.fromhex("CAFEBABE")
 

@@ -5,18 +5,30 @@
     >>> results.summary()["transactions"] > 0
     True
 
-The package reads like the payment chain: `phone` (HCE wallet, applet, limited-use keys),
-`token_service` and `card_authentication` (IPC as TSP: tokens, lifecycle, cryptogram checks),
-`terminal` (kernel, NFC links, POS, KKM), `acquirer`, `switch`, `issuer`, `ledger`; `fraud`
-injects attacks; apart from them the pure protocol code (`protocol`: APDU, BER-TLV, ISO 8583,
-cryptograms) and the analysis code (`results`, `plots`, `detection`, `anatomy`).
+The package reads like the payment chain (docs/architecture.md draws the map): ``wallet`` (the
+phone: HCE applet, limited-use keys), ``tokens`` (IPC as token service: ID&V, tokens, lifecycle,
+card authentication), ``acceptance`` (POS terminal, contactless kernel, NFC link, KKM),
+``hosts`` (acquirer, national switch, issuers), ``money`` (chart of accounts, ledger) and
+``fraud`` (attacks with ground truth); beneath them ``protocol`` (EMV and ISO 8583, pure),
+``world`` (population, demand), ``scenario`` (validated configuration) and ``core`` (clock,
+server pools, random streams, records, errors); above them ``model`` (the system wired and its
+day played), ``analysis`` (results, plots, anatomy of a tap), ``capacity``, ``report``, ``live``
+(a real PC/SC reader) and ``cli``.
+
+``plots``, ``anatomy``, ``detection`` and ``live`` are reachable from here as well
+(``from elcart_sim import plots``); they are imported when first asked for.
 """
 
-from elcart_sim.errors import ElcartSimError, ScenarioError
-from elcart_sim.redact import mask_pan
-from elcart_sim.results import Results
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from elcart_sim.analysis.results import Results
+from elcart_sim.core.errors import ElcartSimError, ScenarioError
+from elcart_sim.core.redact import mask_pan
+from elcart_sim.model.simulation import Simulation, run
 from elcart_sim.scenario import Scenario, load_scenario, scenario_names
-from elcart_sim.simulation import Simulation, run
 
 __all__ = [
     "ElcartSimError",
@@ -31,3 +43,19 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_SUBMODULES = {
+    "plots": "elcart_sim.analysis.plots",
+    "anatomy": "elcart_sim.analysis.anatomy",
+    "detection": "elcart_sim.fraud.detection",
+    "live": "elcart_sim.live",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The submodules named in the docstring, imported on first use (matplotlib, pyscard…)."""
+    if name in _SUBMODULES:
+        module = importlib.import_module(_SUBMODULES[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'elcart_sim' has no attribute {name!r}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from elcart_sim import Simulation, anatomy, load_scenario
+from elcart_sim import Simulation, load_scenario
+from elcart_sim.analysis import anatomy
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elcart_sim.phone.applet import PaymentApplet, TokenCredential
-from elcart_sim.phone.keys import KeyStore, LimitedUseKey
-from elcart_sim.protocol import apdu, tlv
-from elcart_sim.protocol.arqc_verify import verify_arqc
-from elcart_sim.protocol.cryptogram import arqc_input, derive_icc_master_key, derive_limited_use_key
+from elcart_sim.wallet.applet import PaymentApplet, TokenCredential
+from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.protocol.emv import apdu, tlv
+from elcart_sim.protocol.emv.arqc_verify import verify_arqc
+from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key, derive_limited_use_key
 
 IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 PAN = "9999041700000019"

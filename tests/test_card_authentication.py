@@ -6,23 +6,23 @@ from __future__ import annotations
 import pytest
 
 from elcart_sim import load_scenario
-from elcart_sim.card_authentication import CardAuthentication, CounterWindow
-from elcart_sim.phone.applet import PaymentApplet
-from elcart_sim.phone.keys import KeyStore, LimitedUseKey
-from elcart_sim.phone.wallet import Wallet
-from elcart_sim.population import Population
-from elcart_sim.protocol import tlv
-from elcart_sim.protocol.cryptogram import (
+from elcart_sim.tokens.card_authentication import CardAuthentication, CounterWindow
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.wallet import Wallet
+from elcart_sim.world.population import Population
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.emv.cryptogram import (
     arpc_method_2,
     derive_icc_master_key,
     derive_limited_use_key,
     derive_session_key,
 )
-from elcart_sim.protocol.decline_reasons import DeclineReason as R
+from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason as R
 from elcart_sim.scenario import SecuritySpec
-from elcart_sim.streams import RandomStreams
-from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink
-from elcart_sim.token_service import TokenService
+from elcart_sim.core.streams import RandomStreams
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.tokens.token_service import TokenService
 
 AID = bytes.fromhex("F0000004171010")
 UN = bytes.fromhex("CAFEBABE")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import elcart_sim
-from elcart_sim.records import schema_markdown
+from elcart_sim.core.records import schema_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def test_records_doc_matches_the_schemas():
 
 
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(elcart_sim.__path__, "elcart_sim.") if not m.name.endswith("pcsc_link")
+    m.name for m in pkgutil.walk_packages(elcart_sim.__path__, "elcart_sim.") if not m.name.endswith(("pcsc_link", "__main__"))
 )
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from elcart_sim import Simulation, load_scenario
-from elcart_sim.population import CARD_STATUSES
-from elcart_sim.protocol import iso8583, tlv
-from elcart_sim.streams import RandomStreams
+from elcart_sim.world.population import CARD_STATUSES
+from elcart_sim.protocol import iso8583
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.core.streams import RandomStreams
 from fixed_delays import FIXED_DELAYS
 
 FIXED = FIXED_DELAYS
@@ -147,7 +148,7 @@ def test_two_reversals_of_one_approval_undo_it_once():
 def test_malformed_card_answer_terminates_without_a_host_message(sim):
     card = active_card_with_balance(sim, 10_000)
     wallet = sim.wallet(card)
-    from elcart_sim.terminal.nfc_link import SimulatedNfcLink
+    from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 
     def broken(command: bytes) -> bytes:
         answer = wallet.applet.process(command)

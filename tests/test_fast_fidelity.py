@@ -12,20 +12,20 @@ import pytest
 import simpy
 
 from elcart_sim import Simulation, load_scenario, run
-from elcart_sim.card_authentication import CardAuthentication
-from elcart_sim.phone.applet import PaymentApplet
-from elcart_sim.phone.keys import KeyStore, LimitedUseKey
-from elcart_sim.phone.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
-from elcart_sim.population import Population
-from elcart_sim.protocol import tlv
-from elcart_sim.protocol.decline_reasons import DeclineReason as R
-from elcart_sim.protocol.emv_objects import Arpc, ChipData
-from elcart_sim.results import Results
+from elcart_sim.tokens.card_authentication import CardAuthentication
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
+from elcart_sim.world.population import Population
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason as R
+from elcart_sim.protocol.emv.objects import Arpc, ChipData
+from elcart_sim.analysis.results import Results
 from elcart_sim.scenario import ATTACK_KINDS, SecuritySpec
-from elcart_sim.streams import Distribution, RandomStreams, Sampler
-from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink, TerminalConfig
-from elcart_sim.terminal.nfc_link import ObjectNfcLink
-from elcart_sim.token_service import TokenService
+from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink, TerminalConfig
+from elcart_sim.acceptance.nfc_link import ObjectNfcLink
+from elcart_sim.tokens.token_service import TokenService
 
 AID = bytes.fromhex("F0000004171010")
 UN = bytes.fromhex("CAFEBABE")

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from elcart_sim import load_scenario, plots, run
-from elcart_sim.detection import checks_table, detection_table
+from elcart_sim import load_scenario, run
+from elcart_sim.analysis import plots
+from elcart_sim.fraud.detection import checks_table, detection_table
 from elcart_sim.scenario import ATTACK_KINDS
 
 ATTEMPTS = 6
@@ -95,7 +96,7 @@ def test_fast_fidelity_and_the_mchip_kernel_give_the_same_outcomes_as_wire():
 
 
 def test_no_attacks_no_plot_bars():
-    from elcart_sim.results import Results
+    from elcart_sim.analysis.results import Results
 
     results = run(load_scenario("national-day", scale=0.0005, seed=3))
     assert isinstance(results, Results)

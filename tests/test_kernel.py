@@ -8,12 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elcart_sim.errors import CardRemovedError, LinkError, PcscServiceError, ReaderRemovedError
-from elcart_sim.phone.applet import PaymentApplet, TokenCredential
-from elcart_sim.protocol import iso8583, tlv
-from elcart_sim.protocol.arqc_verify import verify_arqc
-from elcart_sim.protocol.cryptogram import arqc_input, derive_icc_master_key
-from elcart_sim.terminal import (
+from elcart_sim.core.errors import CardRemovedError, LinkError, PcscServiceError, ReaderRemovedError
+from elcart_sim.wallet.applet import PaymentApplet, TokenCredential
+from elcart_sim.protocol import iso8583
+from elcart_sim.protocol.emv import tlv, track2
+from elcart_sim.protocol.emv.arqc_verify import verify_arqc
+from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key
+from elcart_sim.acceptance import (
     ContactlessKernel,
     KernelOutcome,
     NfcLink,
@@ -75,7 +76,7 @@ def test_issuer_can_verify_the_arqc_from_de55_alone() -> None:
     out = _perform(_applet(atc=9).process)
     de55 = tlv.flatten(tlv.decode(out.icc_data))
     assert verify_arqc(IMK, out.token_pan, out.psn, out.atc, arqc_input(de55), de55[0x9F26])
-    assert iso8583.de35_from_track2(out.track2) == "9999041700000019=30122010000000000000"
+    assert track2.to_de35(out.track2) == "9999041700000019=30122010000000000000"
 
 
 def test_durations_come_from_the_sampler_in_order() -> None:
@@ -157,7 +158,7 @@ def _gpo_with(tag: int, value: bytes) -> Callable[[bytes], bytes]:
         (3, _gpo_with(0x94, H("080101")), 3, "GPO: AFL (94) is 3 bytes, not a multiple of 4"),
         (3, _gpo_with(0x94, H("08020100")), 3, "GPO: AFL entry 08020100 is invalid"),
         (3, _gpo_with(0x57, H("9999041700000019")), 4,
-         "card data: track 2 equivalent (57) is malformed"),
+         "card data: track 2 (57): no D separator"),
         (3, _gpo_with(0x57, H("9999041700000027D30122010000000000000F")), 4,
          "card data: PAN (5A) differs from track 2 (57)"),
         (2, lambda r: r.replace(H("9F3818"), H("9F3819")), 2,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from elcart_sim.ledger import Ledger, LedgerError
+from elcart_sim.money.ledger import Ledger, LedgerError
 
 ALICE = ("AIYL", "cardholder", 1)
 BOB = ("MBANK", "cardholder", 2)
@@ -53,7 +53,7 @@ def test_any_sequence_of_postings_balances(moves):
 
 def test_the_chart_of_accounts_carries_p2p_bill_payment_and_clearing():
     """The postings accounts.py describes for later services balance and net to zero at clearing."""
-    from elcart_sim import accounts
+    from elcart_sim.money import accounts
 
     ledger = Ledger(opening_balance=lambda account: 100_000 if account[1] == "cardholder" else 0)
     alice, bob = accounts.cardholder("AIYL", 1), accounts.cardholder("MBANK", 2)
@@ -101,7 +101,7 @@ def test_prove_balanced_detects_a_journal_that_does_not_replay_to_the_balances()
 
 
 def test_the_postings_table_names_the_accounts_it_mentions_once_each():
-    from elcart_sim.results import _postings_frame
+    from elcart_sim.analysis.results import _postings_frame
 
     ledger = Ledger()
     ledger.balance_tyiyn(("AIYL", "biller", "gas"))  # touched, never posted: not a category

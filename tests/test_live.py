@@ -14,13 +14,14 @@ import sys
 import pytest
 
 from elcart_sim import Simulation, load_scenario, live
+from elcart_sim.cli import live as cli_live
 from elcart_sim.cli import main
-from elcart_sim.errors import CardRemovedError, NoCardError, ReaderNotFoundError, ReaderRemovedError
-from elcart_sim.phone.applet import PaymentApplet
-from elcart_sim.phone.vpcd import DEMO_ISSUER_MASTER_KEY, MALFORMED_RESPONSE, demo_credential
-from elcart_sim.protocol import tlv
-from elcart_sim.terminal.kernel import ApduExchange, ContactlessKernel
-from elcart_sim.terminal.nfc_link import SimulatedNfcLink
+from elcart_sim.core.errors import CardRemovedError, NoCardError, ReaderNotFoundError, ReaderRemovedError
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, MALFORMED_RESPONSE, demo_credential
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.acceptance.kernel import ApduExchange, ContactlessKernel
+from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 from fixed_delays import FIXED_DELAYS
 
 AMOUNT_TYIYN = 12345
@@ -171,7 +172,7 @@ def test_the_wrong_issuer_key_fails_verification_only():
         (0x5F24, bytes.fromhex("310131"), "5F24 expiry", "310131 differs from track 2 expiry 3012"),
         (0x5F24, bytes.fromhex("300231"), "5F24 expiry", "300231 is not a date YYMMDD"),
         (0x5A, bytes.fromhex("9999041700000027"), "5A PAN", "differs from the track 2 PAN"),
-        (0x57, bytes.fromhex("9999041700000018D30122010000000000000F"), "57 track 2", "PAN is not 12-19 digits passing Luhn"),
+        (0x57, bytes.fromhex("9999041700000018D30122010000000000000F"), "57 track 2", "PAN fails the Luhn check"),
         (0x57, bytes.fromhex("9999041700000019D30132010000000000000F"), "57 track 2", "expiry YYMM and service code missing or invalid"),
         (0x57, bytes.fromhex("99990417000000193012201000"), "57 track 2", "no D separator"),
         (0x9F24, b"SHORTPAR", "9F24 PAR", "8 bytes, expected 29 alphanumerics"),
@@ -309,7 +310,7 @@ def test_apdus_are_recorded_only_when_asked(fixed_sim):
     plain.tap(card, 0, 100)
     assert len(plain.records.apdus) == 0
     fixed_sim.tap(card, 0, 100)
-    from elcart_sim.results import Results
+    from elcart_sim.analysis.results import Results
 
     results = Results.collect(fixed_sim)
     assert list(results.apdus.duration_s) == [0.02] * 4  # the simulated link's constant draw
@@ -481,7 +482,7 @@ def test_tap_faults_are_one_line_and_a_defined_exit_code(monkeypatch, capsys, er
     def failing_tap(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(live.cli, "live_tap", failing_tap)  # the name `elcart-sim tap` calls
+    monkeypatch.setattr(cli_live, "live_tap", failing_tap)  # the name `elcart-sim tap` calls
     assert main(["tap", "--json"]) == code
     captured = capsys.readouterr()
     assert len(captured.err.splitlines()) == 1 and captured.err.startswith("elcart-sim: error: ")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from elcart_sim.records import _CHUNK, SCHEMAS, RecordError, Table
+from elcart_sim.core.records import _CHUNK, SCHEMAS, RecordError, Table
 
 
 def hop(trace_id, arrived, hop="issuer", mti="0100", started=None, code="00", timed_out=0):

@@ -12,7 +12,7 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.cli import main
-from elcart_sim.demand import hourly_rates_per_s
+from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.report import (
     ReportParameters,
     day_study,

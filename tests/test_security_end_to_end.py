@@ -8,11 +8,12 @@ import datetime
 import pytest
 
 from elcart_sim import Simulation, load_scenario
-from elcart_sim.phone.wallet import PhoneWithoutToken, Wallet
-from elcart_sim.population import CARD_STATUSES
-from elcart_sim.protocol import iso8583, tlv
-from elcart_sim.protocol.cryptogram import arpc_method_2, derive_icc_master_key, derive_limited_use_key, derive_session_key
-from elcart_sim.terminal.kernel import KernelOutcome
+from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet
+from elcart_sim.world.population import CARD_STATUSES
+from elcart_sim.protocol import iso8583
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.emv.cryptogram import arpc_method_2, derive_icc_master_key, derive_limited_use_key, derive_session_key
+from elcart_sim.acceptance.kernel import KernelOutcome
 from fixed_delays import FIXED_DELAYS
 
 FIXED = {**FIXED_DELAYS, "security.keys.offline_share": 0.0}
@@ -100,7 +101,7 @@ def test_a_phone_replacement_deletes_the_old_token_and_provisions_the_new_phone_
     assert list(events.event.astype(str))[:3] == ["deleted", "provisioned", "keys_issued"]
     assert events["at"].iloc[1] > 0.001  # after the ID&V latency
     old_phone = sim.terminal(0)  # the old phone, still in someone's hand, is refused by the network
-    from elcart_sim.terminal.nfc_link import SimulatedNfcLink
+    from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 
     results = []
     old_phone.accept_tap(sim.next_trace_id(), SimulatedNfcLink(old.present(), lambda: 0.02), 1_000, old.token_masked, "X", then=results.append)
@@ -140,7 +141,7 @@ def test_another_cryptogram_version_is_declined_by_a_switch_configured_for_18():
 
 def test_a_locked_phone_produces_no_payment(sim):
     card = good_card(sim)
-    from elcart_sim.terminal.nfc_link import SimulatedNfcLink
+    from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 
     result = sim.tap(card, 0, 1_000, link=SimulatedNfcLink(sim.wallet(card).present(unlocked=False), lambda: 0.02))
     assert (result.outcome, result.stopped_by) == ("terminated", "device_cvm")
@@ -176,7 +177,7 @@ def test_the_switch_answers_garbage_with_a_format_error(sim):
 def _request(sim, card, **changes):
     terminal = sim.terminal(0)
     wallet = sim.wallet(card)
-    from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink
+    from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
 
     kernel: KernelOutcome = ContactlessKernel().perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 1_000, "250701", b"\x00\x00\x00\x01")
     request = terminal.authorisation_request(sim.next_trace_id(), kernel, 1_000, datetime.datetime(2025, 7, 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import simpy
 
-from elcart_sim.server_pool import ServerPool
+from elcart_sim.core.server_pool import ServerPool
 
 
 def customer(env, pool, service_s, log, name):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from elcart_sim.streams import Distribution, RandomStreams
+from elcart_sim.core.streams import Distribution, RandomStreams
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():

@@ -6,13 +6,13 @@ import simpy
 import pytest
 
 from elcart_sim import load_scenario
-from elcart_sim.identity import IdvResult
-from elcart_sim.phone.keys import KeyStore, LimitedUseKey
-from elcart_sim.phone.wallet import PhoneWithoutToken, Wallet, WalletServices, attested_device_id, offline_phones
-from elcart_sim.population import Population
-from elcart_sim.streams import Distribution, RandomStreams, Sampler
-from elcart_sim.terminal import ContactlessKernel, SimulatedNfcLink
-from elcart_sim.token_service import TokenService
+from elcart_sim.tokens.identity import IdvResult
+from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletServices, attested_device_id, offline_phones
+from elcart_sim.world.population import Population
+from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.tokens.token_service import TokenService
 
 AID = bytes.fromhex("F0000004171010")
 UN = bytes.fromhex("01020304")
@@ -117,7 +117,7 @@ def test_offline_phones_are_drawn_once_per_run_and_reproducibly(population):
 
 
 def test_enrolment_needs_a_passed_idv(population):
-    from elcart_sim.errors import TokenServiceError
+    from elcart_sim.core.errors import TokenServiceError
 
     tokens = TokenService(population)
     card = int(population.enrolled_cards[5])
@@ -126,7 +126,7 @@ def test_enrolment_needs_a_passed_idv(population):
 
 
 def test_a_batch_is_one_run_in_the_store_and_keys_derive_only_when_asked(population):
-    from elcart_sim.phone.keys import KeyBatch
+    from elcart_sim.wallet.keys import KeyBatch
 
     derived = []
 
@@ -148,8 +148,8 @@ def test_a_batch_is_one_run_in_the_store_and_keys_derive_only_when_asked(populat
 
 
 def test_the_token_service_credential_needs_no_second_check(population):
-    from elcart_sim.errors import TokenServiceError
-    from elcart_sim.phone.applet import TokenCredential
+    from elcart_sim.core.errors import TokenServiceError
+    from elcart_sim.wallet.applet import TokenCredential
 
     tokens = TokenService(population)
     card = int(population.enrolled_cards[5])

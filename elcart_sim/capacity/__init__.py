@@ -20,7 +20,6 @@ One concern per module:
 | `sizing_report` | the answers of `size`, as plain values or a terminal table |
 | `sizing` | `size`: servers per host for a p99 target at the peak, and years of growth absorbed (`elcart-sim size`) |
 | `tables` | plain-text tables for the terminal |
-| `cli` | the `validate`, `replicate`, `sweep` and `size` commands |
 
 A typical study (serially here; pass `executor=ProcessExecutor(2)` or `DaskExecutor("local")`
 to scale out — scripts that use processes need the `if __name__ == "__main__":` guard):

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 
 __all__ = ["Executor", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "run_all", "worker_identity"]
 

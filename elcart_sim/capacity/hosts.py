@@ -62,8 +62,8 @@ def _issuer_shares(scenario: Scenario) -> dict[str, float]:
     key = (scenario.seed, scenario.scale, repr(scenario.population), str(data_dir()))
     shares = _SHARES.get(key)
     if shares is None:
-        from elcart_sim.population import Population
-        from elcart_sim.streams import RandomStreams
+        from elcart_sim.world.population import Population
+        from elcart_sim.core.streams import RandomStreams
 
         population = Population.build(scenario, RandomStreams(scenario.seed, 0))
         starts = population.card_starts

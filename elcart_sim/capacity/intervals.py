@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 
 __all__ = ["Interval", "mean_interval", "difference_interval", "confidence_intervals", "t_quantile"]
 

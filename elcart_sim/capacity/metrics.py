@@ -38,8 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from elcart_sim.errors import CapacityError
-from elcart_sim.results import Results
+from elcart_sim.core.errors import CapacityError
+from elcart_sim.analysis.results import Results
 
 __all__ = [
     "COMPONENT_MEASURES",

@@ -1,7 +1,7 @@
 """The peak window: the scenario's busiest hour, some years of growth ahead, as a run of its own.
 
 The busiest hour of the scenario's day (`demand.hourly_profile` with every volume factor:
-weekday, salary day, growth, channel share; `elcart_sim.demand.hourly_rates_per_s`) is simulated
+weekday, salary day, growth, channel share; `elcart_sim.world.demand.hourly_rates_per_s`) is simulated
 alone, at its constant rate, for a warm-up plus a window long enough for `taps` taps. In the
 model the rate is constant within an hour, so this is that hour. Sizing
 (`elcart_sim.capacity.sizing`) and the report's sizing and headroom curves simulate it.
@@ -17,7 +17,7 @@ import numpy as np
 
 from elcart_sim.capacity.hosts import host_loads
 from elcart_sim.capacity.queueing import relaxation_time_s
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 from elcart_sim.scenario import Scenario
 
 __all__ = ["PeakWindow", "peak_window"]
@@ -67,7 +67,7 @@ def peak_window(
     relaxation time grows without bound, both shrink so that a run stays within 20 × `taps` taps.
     Runs use the `fast` fidelity (the same timings as `wire`, fewer codec cycles).
     """
-    from elcart_sim.demand import hourly_rates_per_s
+    from elcart_sim.world.demand import hourly_rates_per_s
 
     grown = _grown(scenario, years, growth_per_year)
     rates = hourly_rates_per_s(grown)

@@ -74,7 +74,7 @@ class Predictor:
 def pilot_predictor(window: PeakWindow, servers: dict[str, int]) -> tuple[Predictor, float]:
     """Simulate the peak once, in this process, with `servers` (ample) and build the predictor
     from it; also returns the no-queue p99."""
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
     results = Simulation(with_servers(window.scenario, servers), replication=0).run()
     tx = results.transactions

@@ -1,7 +1,7 @@
 """Replications: the same scenario run n times on independent random streams.
 
 Replication k of a scenario draws every stream from (seed, k, stream name) (see
-`elcart_sim.streams`), so replications are statistically independent and each one is exactly
+`elcart_sim.core.streams`), so replications are statistically independent and each one is exactly
 reproducible on its own, in any process. `replicate` returns one row of metrics per replication
 (`elcart_sim.capacity.metrics`); `confidence_intervals` turns such a frame into means with
 Student-t intervals.
@@ -29,7 +29,7 @@ import pandas as pd
 from elcart_sim.capacity.executors import Executor, run_all
 from elcart_sim.capacity.intervals import difference_interval
 from elcart_sim.capacity.metrics import replication_metrics
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 from elcart_sim.scenario import Scenario
 
 __all__ = ["ReplicationTask", "run_replication", "replicate", "compare", "run_tasks"]
@@ -51,7 +51,7 @@ class ReplicationTask:
 def run_replication(task: ReplicationTask) -> dict[str, Any]:
     """Run one task and return its row: labels, `replication`, then the metrics. This is what
     executors ship to workers; it is deterministic in the task."""
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
     results = Simulation(task.scenario, replication=task.replication).run()
     return {**dict(task.labels), "replication": task.replication, **replication_metrics(results, task.warmup_s)}

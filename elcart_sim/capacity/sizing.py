@@ -7,7 +7,7 @@ estimated as the mean over replications of each replication's p99 (with its 95 %
 A configuration *meets* the target when that mean is at most the target.
 
 **The peak.** The busiest hour of the scenario's day (`demand.hourly_profile` with every volume
-factor: weekday, salary day, growth, channel share; `elcart_sim.demand.hourly_rates_per_s`) is
+factor: weekday, salary day, growth, channel share; `elcart_sim.world.demand.hourly_rates_per_s`) is
 simulated alone, at its constant rate, for a warm-up plus a window long enough for `taps` taps
 (`peak_window`). In the model the rate is constant within an hour, so this is that hour.
 
@@ -51,7 +51,7 @@ from elcart_sim.capacity.peak import peak_window
 from elcart_sim.capacity.predictor import Predictor, analytic_guess, pilot_predictor
 from elcart_sim.capacity.queueing import min_stable_servers
 from elcart_sim.capacity.sizing_report import SizingReport
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 from elcart_sim.scenario import Scenario
 
 __all__ = ["size"]

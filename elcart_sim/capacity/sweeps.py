@@ -28,7 +28,7 @@ import yaml
 
 from elcart_sim.capacity.executors import Executor
 from elcart_sim.capacity.replications import ReplicationTask, run_tasks
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 from elcart_sim.scenario import Scenario
 
 __all__ = ["grid_points", "sweep", "parse_assignment", "label_value"]

@@ -42,7 +42,7 @@ from elcart_sim.capacity.queueing import erlang_c, mmc_mean_wait_s, utilisation
 from elcart_sim.capacity.replications import ReplicationTask, run_tasks
 from elcart_sim.capacity.sweeps import sweep
 from elcart_sim.capacity.tables import format_number, text_table
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 from elcart_sim.scenario import Scenario, load_scenario
 
 __all__ = ["Check", "ValidationReport", "SuiteSize", "SIZES", "queue_scenario", "validate", "VALIDATION_SEED"]
@@ -179,7 +179,7 @@ def queue_scenario(
 
 
 def _arrival_rate(scenario: Scenario) -> float:
-    from elcart_sim.demand import hourly_rates_per_s
+    from elcart_sim.world.demand import hourly_rates_per_s
 
     rates = hourly_rates_per_s(scenario)
     return float(np.mean(rates))

@@ -2,9 +2,9 @@
 
 Physical picture: a contactless reader is plugged into this machine (or vsmartcard's virtual
 reader, with our virtual phone behind it). A phone is held to it; the terminal's kernel runs
-its APDU dialogue over a :class:`~elcart_sim.terminal.pcsc_link.PcscLink`, timing each round
+its APDU dialogue over a :class:`~elcart_sim.live.pcsc_link.PcscLink`, timing each round
 trip on the wall clock; the authorisation then travels the *simulated* acquirer -> IPC switch ->
-issuer of a small-scale :class:`~elcart_sim.simulation.Simulation`, and the terminal shows the
+issuer of a small-scale :class:`~elcart_sim.model.simulation.Simulation`, and the terminal shows the
 outcome with its ISO 8583 response code (DE39).
 
 Who pays. A live device is identified as the network identifies any phone: by the token it
@@ -26,7 +26,7 @@ and the simulated host legs follow. The run records every APDU (the ``apdus`` ta
 measured durations). Printed durations say which clock they come from: ``wall`` (measured),
 ``sim`` (drawn by the simulation) or ``sim+wall`` (a simulated span that contains measured time).
 
-Validation. :func:`~elcart_sim.terminal.validation.validate_live_tap` (re-exported here) checks
+Validation. :func:`~elcart_sim.live.validation.validate_live_tap` (re-exported here) checks
 what the device answered: formats, the same answers as our own applet gives to the same commands,
 the cryptogram with the issuer key when we hold it, the 500 ms budget; each check passes, fails or
 is "not verifiable". :func:`known_keys` says which credential and issuer key we hold for a token.
@@ -38,14 +38,12 @@ The package, one concern per module (all public names are re-exported here):
 - ``country.py``: the simulated country behind the reader (:func:`live_simulation`) and its wallets
 - ``report.py``: :class:`LiveTapReport`, the exit codes, the report as text, JSON and tables
 - ``virtual_phone.py``: :func:`start_virtual_phone`, a virtual phone on vpcd in a thread
-- ``cli.py``: :func:`add_commands` adds ``elcart-sim phone`` and ``elcart-sim tap``
 
 Everything is pure except :func:`live_tap` and :func:`start_virtual_phone`.
 """
 
 from __future__ import annotations
 
-from elcart_sim.live.cli import add_commands, parse_amount
 from elcart_sim.live.country import (
     LIVE_SCALE,
     LIVE_SCENARIO,
@@ -69,8 +67,9 @@ from elcart_sim.live.report import (
 )
 from elcart_sim.live.tap import live_tap
 from elcart_sim.live.tracing import TracingLink, name_command
+from elcart_sim.money.amounts import parse_amount
 from elcart_sim.live.virtual_phone import VirtualPhoneThread, start_virtual_phone
-from elcart_sim.terminal.validation import TAP_BUDGET_S, Check, validate_live_tap
+from elcart_sim.live.validation import TAP_BUDGET_S, Check, validate_live_tap
 
 __all__ = [
     "LIVE_SCENARIO",
@@ -99,5 +98,4 @@ __all__ = [
     "duration_frame",
     "validation_frame",
     "timing_frame",
-    "add_commands",
 ]

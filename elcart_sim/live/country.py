@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from elcart_sim.phone.applet import PaymentApplet, TokenCredential
-from elcart_sim.phone.vpcd import DEMO_ISSUER_MASTER_KEY, demo_credential
-from elcart_sim.redact import mask_pan
+from elcart_sim.wallet.applet import PaymentApplet, TokenCredential
+from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, demo_credential
+from elcart_sim.core.redact import mask_pan
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from elcart_sim.scenario import Scenario
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
 __all__ = ["LIVE_SCENARIO", "LIVE_SCALE", "live_simulation", "wallet_card", "wallet_table", "phone_applet", "known_keys"]
 
@@ -33,7 +33,7 @@ def live_simulation(
     """The small simulated country a live tap pays in — a bundled scenario's name, a YAML path,
     or a Scenario (e.g. with `--set` fields) — at ``seed`` and ``scale``; it records every APDU."""
     from elcart_sim.scenario import load_scenario
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
     overrides: dict[str, Any] = {"scale": scale}
     if seed is not None:
@@ -56,7 +56,7 @@ def wallet_table(sim: Simulation, limit: int | None = None) -> pd.DataFrame:
     left (a phone with no key cannot pay: its applet answers 6984)."""
     import pandas as pd
 
-    from elcart_sim.population import CARD_STATUSES
+    from elcart_sim.world.population import CARD_STATUSES
 
     population = sim.population
     batch = sim.wallet_services.batch_size

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from elcart_sim.terminal.validation import FAIL, NOT_VERIFIABLE, PASS, TAP_BUDGET_S, Check
+from elcart_sim.live.validation import FAIL, NOT_VERIFIABLE, PASS, TAP_BUDGET_S, Check
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from elcart_sim.results import Results
+    from elcart_sim.analysis.results import Results
 
 __all__ = [
     "EXIT_CODES",

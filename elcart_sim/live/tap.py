@@ -14,20 +14,20 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from elcart_sim.errors import NoCardError, ProtocolError
+from elcart_sim.core.errors import NoCardError, ProtocolError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, known_keys, live_simulation, wallet_card
 from elcart_sim.live.report import LiveTapReport, TracedApdu
 from elcart_sim.live.tracing import TracingLink, name_command
-from elcart_sim.protocol.emv_tags import describe
-from elcart_sim.redact import mask_pan
-from elcart_sim.terminal.kernel import ApduExchange
-from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
-from elcart_sim.terminal.pos import TapResult
-from elcart_sim.terminal.validation import card_tags, split_answer, validate_live_tap
+from elcart_sim.protocol.emv.tags import describe
+from elcart_sim.core.redact import mask_pan
+from elcart_sim.acceptance.kernel import ApduExchange
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.acceptance.terminal import TapResult
+from elcart_sim.live.validation import card_tags, split_answer, validate_live_tap
 
 if TYPE_CHECKING:
     from elcart_sim.scenario import Scenario
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
 __all__ = ["DEFAULT_TIMEOUT_S", "live_tap"]
 
@@ -86,7 +86,7 @@ _WAIT_SLICE_S = 0.25  # waits for a card in slices, so Ctrl-C is seen at once
 
 def _open_reader(reader: str | int | None, timeout_s: float):
     """A PcscLink connected to the card or phone on ``reader``; NoCardError after ``timeout_s``."""
-    from elcart_sim.terminal.pcsc_link import PcscLink
+    from elcart_sim.live.pcsc_link import PcscLink
 
     link = PcscLink(reader, card_timeout_s=timeout_s, wait=False)
     deadline = time.perf_counter() + timeout_s
@@ -113,7 +113,7 @@ def _report(
     card_wait_s: float | None,
     tap_wall_s: float,
 ) -> LiveTapReport:
-    from elcart_sim.results import Results
+    from elcart_sim.analysis.results import Results
 
     exchanges = tracing.exchanges
     card = card_tags(exchanges)

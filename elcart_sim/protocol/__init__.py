@@ -8,19 +8,21 @@ same code serves the SimPy model, a vpcd virtual card and a real reader. Modules
 ``icc_data`` (DE55 read strictly) and ``decline_reasons`` (DE44).
 """
 
-from elcart_sim.protocol import apdu, arqc_verify, cryptogram, decline_reasons, emv_tags, icc_data, iso8583, luhn, tlv
-from elcart_sim.protocol.apdu import PPSE, CommandApdu, ResponseApdu
-from elcart_sim.protocol.arqc_verify import generate_arpc, verify_arqc
-from elcart_sim.protocol.cryptogram import (
+from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, tags as emv_tags, icc_data, tlv
+from elcart_sim.protocol.iso8583 import decline_reasons
+from elcart_sim.protocol import iso8583, luhn
+from elcart_sim.protocol.emv.apdu import PPSE, CommandApdu, ResponseApdu
+from elcart_sim.protocol.emv.arqc_verify import generate_arpc, verify_arqc
+from elcart_sim.protocol.emv.cryptogram import (
     arqc_input,
     derive_icc_master_key,
     derive_session_key,
     generate_arqc,
 )
-from elcart_sim.protocol.emv_tags import describe
+from elcart_sim.protocol.emv.tags import describe
 from elcart_sim.protocol.iso8583 import ResponseCode, TokenData
 from elcart_sim.protocol.luhn import is_luhn_valid, luhn_check_digit
-from elcart_sim.protocol.tlv import Tlv
+from elcart_sim.protocol.emv.tlv import Tlv
 
 __all__ = [
     "apdu",

@@ -13,7 +13,7 @@ confidence intervals (`elcart_sim.capacity`):
 - `headroom_study`: p99 as demand grows year by year (`demand.years_ahead`) on today's
   configuration, and how many years it absorbs before the target breaks.
 
-`notebooks/04_capacity_planning.ipynb` holds the narrative and calls these and `elcart_sim.plots`.
+`notebooks/04_capacity_planning.ipynb` holds the narrative and calls these and `elcart_sim.analysis.plots`.
 `build_report` executes it for a scenario (papermill) and renders it (nbconvert) into a single
 self-contained HTML file.
 
@@ -28,10 +28,8 @@ One concern per module:
 | `headroom` | `headroom_study` and `HeadroomStudy`: p99 at the peak as demand grows, years absorbed |
 | `runner` | the executor a study runs on: the caller's, or its own for `workers` processes |
 | `notebook` | `ReportParameters`, `report_scenario`, the notebook executed (papermill) and rendered (nbconvert) |
-| `cli` | the `elcart-sim report` command (`add_commands`) |
 """
 
-from elcart_sim.report.cli import add_commands
 from elcart_sim.report.day import DayStudy, day_study, hourly_rows
 from elcart_sim.report.headroom import HeadroomStudy, headroom_study, headroom_years
 from elcart_sim.report.notebook import (
@@ -65,5 +63,4 @@ __all__ = [
     "execute_notebook",
     "render_html",
     "build_report",
-    "add_commands",
 ]

@@ -23,10 +23,10 @@ from elcart_sim.capacity import (
     replication_metrics,
     run_all,
 )
-from elcart_sim.demand import hourly_rates_per_s
-from elcart_sim.errors import ReportError
+from elcart_sim.world.demand import hourly_rates_per_s
+from elcart_sim.core.errors import ReportError
 from elcart_sim.report.runner import study_executor
-from elcart_sim.results import Results
+from elcart_sim.analysis.results import Results
 from elcart_sim.scenario import Scenario
 
 __all__ = ["SUMMARY_METRICS", "HOURLY_METRICS", "DayStudy", "day_study", "hourly_rows", "run_day_replication"]
@@ -99,7 +99,7 @@ def _peak_hour_utilisation(results: Results, hour: int) -> dict[str, float]:
 def run_day_replication(task: ReplicationTask) -> dict[str, Any]:
     """One replication of the day study (what executors ship to workers): the capacity metrics,
     the hourly rows and the utilisation of each host over the day and in the peak hour."""
-    from elcart_sim.simulation import Simulation
+    from elcart_sim.model.simulation import Simulation
 
     results = Simulation(task.scenario, replication=task.replication).run()
     k = task.replication

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from elcart_sim.errors import ReportError
+from elcart_sim.core.errors import ReportError
 from elcart_sim.scenario import Scenario, load_scenario
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from elcart_sim.demand import demand_summary
+from elcart_sim.world.demand import demand_summary
 from elcart_sim.scenario import Scenario
 
 __all__ = ["heading", "demand_table"]
@@ -21,7 +21,7 @@ def heading(scenario: Scenario, replications: int, target_p99_s: float) -> str:
 
 
 def demand_table(scenario: Scenario) -> pd.DataFrame:
-    """How the day's volume is built (`elcart_sim.demand.demand_summary`), one row per figure."""
+    """How the day's volume is built (`elcart_sim.world.demand.demand_summary`), one row per figure."""
     summary = demand_summary(scenario)
     rows = [{"figure": key, "value": round(value, 4) if isinstance(value, float) else value} for key, value in summary.items()]
     return pd.DataFrame(rows).set_index("figure")

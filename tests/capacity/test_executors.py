@@ -7,7 +7,7 @@ import pytest
 
 from elcart_sim.capacity import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor, sweep
 from elcart_sim.capacity.executors import worker_identity
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 
 GRID = {"switch.servers": [1, 4]}
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from elcart_sim.capacity.intervals import confidence_intervals, difference_interval, mean_interval, t_quantile
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 
 
 def test_interval_of_four_values_by_hand():

@@ -13,7 +13,7 @@ from elcart_sim.capacity.metrics import (
     per_component,
     replication_metrics,
 )
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 
 
 @pytest.fixture(scope="module")

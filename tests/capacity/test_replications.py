@@ -7,7 +7,7 @@ import pytest
 
 from elcart_sim import Simulation
 from elcart_sim.capacity import compare, replicate, replication_metrics
-from elcart_sim.errors import CapacityError
+from elcart_sim.core.errors import CapacityError
 
 
 def test_each_row_is_that_replication_of_the_scenario(tiny_scenario):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from elcart_sim.capacity import confidence_intervals, grid_points, parse_assignment, sweep
-from elcart_sim.errors import CapacityError, ScenarioError
+from elcart_sim.core.errors import CapacityError, ScenarioError
 
 
 def test_grid_points_first_path_slowest():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from elcart_sim.phone.vpcd import VPCD_PORT, Applet, TapRecord, VirtualPhone
+from elcart_sim.live.vpcd import VPCD_PORT, Applet, TapRecord, VirtualPhone
 
 PCSCD_SOCKET = Path("/run/pcscd/pcscd.comm")
 READER = "Virtual PCD 00 00"  # vpcd slot 0, TCP 35963
@@ -66,8 +66,8 @@ def stack_problem() -> str | None:
             f"vpcd is not listening on TCP {VPCD_PORT} (is vsmartcard-vpcd installed, and was "
             f"pcscd started after it?); {START_HINT}"
         )
-    from elcart_sim.errors import LinkError
-    from elcart_sim.terminal.pcsc_link import list_readers
+    from elcart_sim.core.errors import LinkError
+    from elcart_sim.live.pcsc_link import list_readers
 
     try:
         readers = list_readers()
@@ -142,7 +142,7 @@ def start_phone(pcsc_stack: str) -> Iterator[Callable[..., PhoneRun]]:
 
     yield start
 
-    from elcart_sim.terminal.pcsc_link import PcscLink
+    from elcart_sim.live.pcsc_link import PcscLink
 
     for run in runs:
         run.phone.stop()

@@ -21,8 +21,8 @@ import pytest
 
 from elcart_sim import live
 from elcart_sim.cli import main
-from elcart_sim.phone.applet import PaymentApplet
-from elcart_sim.phone.vpcd import demo_credential
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.live.vpcd import demo_credential
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -198,6 +198,6 @@ def test_phone_command_serves_a_wallet_and_stops_cleanly_on_sigterm(pcsc_stack, 
 
 @pytest.fixture
 def pcsc_link_class():
-    from elcart_sim.terminal.pcsc_link import PcscLink
+    from elcart_sim.live.pcsc_link import PcscLink
 
     return PcscLink

@@ -21,20 +21,20 @@ from pathlib import Path
 
 import pytest
 
-from elcart_sim.errors import (
+from elcart_sim.core.errors import (
     CardRemovedError,
     LinkError,
     NoCardError,
     PcscServiceError,
     ReaderNotFoundError,
 )
-from elcart_sim.phone.applet import PaymentApplet
-from elcart_sim.phone.vpcd import DEMO_ISSUER_MASTER_KEY, PSEUDO_ATR, demo_credential, run_phone
-from elcart_sim.protocol import tlv
-from elcart_sim.protocol.arqc_verify import verify_arqc
-from elcart_sim.protocol.cryptogram import arqc_input
-from elcart_sim.terminal.kernel import ContactlessKernel, KernelOutcome, TerminalConfig
-from elcart_sim.terminal.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, PSEUDO_ATR, demo_credential, run_phone
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.emv.arqc_verify import verify_arqc
+from elcart_sim.protocol.emv.cryptogram import arqc_input
+from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome, TerminalConfig
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 
 REPO = Path(__file__).resolve().parents[2]
 AMOUNT_TYIYN = 12345  # 123.45 KGS
@@ -77,7 +77,7 @@ def assert_arqc_verifies(outcome: KernelOutcome) -> None:
 
 @pytest.fixture
 def pcsc_link_class():
-    from elcart_sim.terminal.pcsc_link import PcscLink
+    from elcart_sim.live.pcsc_link import PcscLink
 
     return PcscLink
 
@@ -265,8 +265,8 @@ def test_pcscd_not_running_gives_a_clear_message(pyscard_installed, tmp_path):
     # pcsc-lite reads the socket path from PCSCLITE_CSOCK_NAME on the client side: point it
     # at nothing and the client behaves as if pcscd were not running, whatever this host runs.
     code = (
-        "from elcart_sim.terminal.pcsc_link import PcscLink\n"
-        "from elcart_sim.errors import LinkError\n"
+        "from elcart_sim.live.pcsc_link import PcscLink\n"
+        "from elcart_sim.core.errors import LinkError\n"
         "try:\n"
         "    PcscLink()\n"
         "except LinkError as exc:\n"
@@ -290,7 +290,7 @@ def test_pcscd_not_running_gives_a_clear_message(pyscard_installed, tmp_path):
 @pytest.mark.hardware
 def test_phone_process_serves_the_demo_token_and_stops_on_sigterm(pcsc_stack, pcsc_link_class):
     phone = subprocess.Popen(
-        [sys.executable, "-m", "elcart_sim.phone.vpcd", "--port", "35963"],
+        [sys.executable, "-m", "elcart_sim.live.vpcd", "--port", "35963"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

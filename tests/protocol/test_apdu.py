@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from elcart_sim.errors import ApduError, StatusWordError
-from elcart_sim.protocol import apdu
-from elcart_sim.protocol.apdu import CommandApdu, ResponseApdu
+from elcart_sim.core.errors import ApduError, StatusWordError
+from elcart_sim.protocol.emv import apdu
+from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
 
 AID = bytes.fromhex("F0000004171010")
 PDOL_DATA = bytes.fromhex(

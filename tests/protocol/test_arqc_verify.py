@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from elcart_sim.errors import CryptogramError
-from elcart_sim.protocol.arqc_verify import (
+from elcart_sim.core.errors import CryptogramError
+from elcart_sim.protocol.emv.arqc_verify import (
     CSU_APPROVED,
     arpc,
     cryptogram_matches,

@@ -9,9 +9,9 @@ from pyemv import ac as pyemv_ac
 from pyemv import cvn as pyemv_cvn
 from pyemv import kd as pyemv_kd
 
-from elcart_sim.errors import CryptogramError
-from elcart_sim.protocol.arqc_verify import verify_arqc
-from elcart_sim.protocol.cryptogram import (
+from elcart_sim.core.errors import CryptogramError
+from elcart_sim.protocol.emv.arqc_verify import verify_arqc
+from elcart_sim.protocol.emv.cryptogram import (
     IssuerApplicationData,
     arpc_method_2,
     arqc_input,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from elcart_sim.errors import IsoMessageError
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol import iso8583
-from elcart_sim.protocol.decline_reasons import CHECKS, DeclineReason, decline_for_code
+from elcart_sim.protocol.iso8583.decline_reasons import CHECKS, DeclineReason, decline_for_code
 
 
 def test_every_reason_fits_de44_and_names_a_known_check_and_response_code() -> None:

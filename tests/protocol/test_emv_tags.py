@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from elcart_sim.protocol import tlv
-from elcart_sim.protocol.emv_tags import TAGS, build_dol_data, describe, tag_name
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.emv.tags import TAGS, build_dol_data, describe, tag_name
 
 RECORD_1 = bytes.fromhex(
     "704E57139999041700000019D30122010000000000000F5A0899990417000000195F2403301231"

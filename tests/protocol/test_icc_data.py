@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from elcart_sim.errors import IccDataError, ProtocolError, TlvError
-from elcart_sim.protocol import icc_data, tlv
-from elcart_sim.protocol.icc_data import REQUEST_TAGS, RESPONSE_TAGS, parse_icc_data
+from elcart_sim.core.errors import IccDataError, ProtocolError, TlvError
+from elcart_sim.protocol.emv import icc_data, tlv
+from elcart_sim.protocol.emv.icc_data import REQUEST_TAGS, RESPONSE_TAGS, parse_icc_data
 
 DE55 = bytes.fromhex(
     "9F2608F512DDBF502EB8239F2701809F100706011203A000009F37049C753B839F3602000195050000000000"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from elcart_sim.errors import IsoMessageError
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.iso8583 import ResponseCode, TokenData
 
@@ -128,7 +128,7 @@ def _without(key: str) -> dict:
         ({**AUTH_REQUEST, "43": "ÖSKEMEN"}, "43",
          "ISO 8583 encode: field 43 (Card Acceptor Name/Location) must be printable ASCII"),
         ({**AUTH_REQUEST, "55": DE55.hex()}, "55",
-         "ISO 8583 encode: field 55 (ICC data) must be bytes, got str"),
+         "ISO 8583 encode: field 55 (ICC Data (EMV BER-TLV)) must be bytes, got str"),
         ({**AUTH_REQUEST, "55": bytes(256)}, "55",
          "ISO 8583 encode: field 55 (ICC Data (EMV BER-TLV)): "
          "Field data is 256 bytes, larger than maximum 255"),
@@ -231,13 +231,6 @@ def test_token_data_validation() -> None:
     )
 
 
-def test_de35_from_track2() -> None:
-    track2 = bytes.fromhex("9999041700000019D30122010000000000000F")
-    assert iso8583.de35_from_track2(track2) == "9999041700000019=30122010000000000000"
-    with pytest.raises(IsoMessageError, match="DE35: tag 57 is not"):
-        iso8583.de35_from_track2(bytes.fromhex("999904170000001930"))
-
-
 def test_original_data_elements_validation() -> None:
     with pytest.raises(IsoMessageError, match=r"DE90: part must be 6 digits, got '1'"):
         iso8583.original_data_elements("0100", "1", "1126101500", "417001")
@@ -301,8 +294,8 @@ def test_fuzz_encode_raises_only_iso_message_error(fields: dict) -> None:
     assert iso8583.decode(raw) == {k: v for k, v in message.items() if k not in ("h", "p", "1")}
 
 
-# encode and decode run a one-pass check (_is_valid, _decoded_is_valid) and only on failure the
-# explaining one (_check_values): both must accept exactly the same messages.
+# One check (problem) says what is wrong with any message: it never raises, and it names a field
+# the message holds (a bad value) or lacks (a mandatory one).
 _VALUES = st.one_of(
     st.text(alphabet="0123456789", max_size=14),
     st.text(alphabet="0123456789=", max_size=14),
@@ -313,35 +306,24 @@ _VALUES = st.one_of(
 )
 
 
-def _explained_ok(message: dict) -> bool:
-    try:
-        iso8583._check_values(message, "encode")
-    except IsoMessageError:
-        return False
-    return True
-
-
 @given(
     st.sampled_from([AUTH_REQUEST, AUTH_RESPONSE, {**AUTH_RESPONSE, "t": "0410"}]),
     st.dictionaries(st.sampled_from(sorted(iso8583.ELKART_SPEC, key=str) + ["64"]), _VALUES, max_size=4),
     st.sets(st.sampled_from(["t", "2", "22", "38", "39", "41", "55"]), max_size=2),
 )
-def test_fuzz_fast_check_agrees_with_the_explaining_check(base: dict, fields: dict, dropped: set) -> None:
+def test_fuzz_the_check_names_the_field_it_refuses(base: dict, fields: dict, dropped: set) -> None:
     message = {k: v for k, v in {**base, **fields}.items() if k not in dropped}
-    assert iso8583._is_valid(message) == _explained_ok(message)
-
-
-@given(st.sampled_from([AUTH_RESPONSE_BYTES, iso8583.encode(AUTH_REQUEST)]), st.lists(st.tuples(st.integers(0, 320), st.integers(0, 255)), max_size=2))
-def test_fuzz_decoded_check_agrees_with_the_explaining_check(raw: bytes, edits: list) -> None:
-    corrupted = bytearray(raw)
-    for i, b in edits:
-        corrupted[i % len(raw)] = b
-    try:
-        doc, _ = iso8583._iso.decode(bytes(corrupted), iso8583.ELKART_SPEC)
-    except (iso8583._iso.DecodeError, KeyError):
+    found = iso8583.problem(message)
+    if found is None:  # valid by the spec's rules: only a length pyiso8583 refuses can stop it
+        try:
+            raw = iso8583.encode(message)
+        except IsoMessageError as exc:
+            assert "bytes" in str(exc) and exc.field in message
+        else:
+            assert iso8583.decode(raw) == message
         return
-    del doc["p"]
-    doc.pop("1", None)
-    if "55" in doc:
-        doc["55"] = bytes.fromhex(doc["55"])
-    assert iso8583._decoded_is_valid(doc) == _explained_ok(doc)
+    field, text = found
+    assert field == "t" or field in message or field in iso8583.required_fields(message)
+    with pytest.raises(IsoMessageError) as info:
+        iso8583.validate(message)
+    assert info.value.field == field and text in str(info.value)

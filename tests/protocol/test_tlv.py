@@ -6,9 +6,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from elcart_sim.errors import TlvError
-from elcart_sim.protocol import tlv
-from elcart_sim.protocol.tlv import Tlv
+from elcart_sim.core.errors import TlvError
+from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.emv.tlv import Tlv
 
 # SELECT PPSE answer from pcsc-and-emv.md §3.1 (without SW).
 PPSE_FCI = bytes.fromhex(

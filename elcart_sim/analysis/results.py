@@ -1,0 +1,230 @@
+"""The results of a run as pandas DataFrames, a summary, and exports (Parquet and CSV).
+
+This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
+`receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
+`token_events` (the token service's lifecycle steps and key issues), and
+`apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
+Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from elcart_sim.money.ledger import POSTING_KINDS, Ledger
+from elcart_sim.core.records import Table, as_numpy, categorical, category_dtype
+from elcart_sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from elcart_sim.model.simulation import Simulation
+
+__all__ = ["Results", "TABLES"]
+
+TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components", "token_events")
+OUTCOMES = ("approved", "declined", "reversed", "terminated")
+
+
+def _return_free_memory() -> None:
+    """Hand the C heap's free pages back to the operating system (glibc's malloc_trim; nothing
+    elsewhere). A day frees millions of small buffers whose pages the heap keeps, while the
+    DataFrames' large arrays are mapped afresh, so without this both count in resident memory."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError):
+        return
+    trim(0)
+
+
+def _account_name(account: tuple) -> str:
+    return "/".join(str(part) for part in account)
+
+
+def _postings_frame(ledger: Ledger) -> pd.DataFrame:
+    """The ledger's journal, closed (ledger.close_journal), as a DataFrame built on its own
+    arrays. Accounts become one categorical of names shared by the debit and credit columns
+    (the accounts that appear in the journal)."""
+    first, journal = ledger.close_journal()
+    columns = {name: as_numpy(values) for name, values in journal.items()}
+    del journal
+    debit, credit = columns["debit"], columns["credit"]
+    # The accounts the journal mentions, in account-number order.
+    used = np.zeros(len(ledger.account_ids), dtype=bool)
+    used[debit] = True
+    used[credit] = True
+    numbers = np.flatnonzero(used)
+    names = [_account_name(ledger.account(number)) for number in numbers.tolist()]
+    try:
+        accounts = category_dtype(names) if names else []
+    except ValueError:  # two accounts whose names print the same (a key 1 and a key "1") share a name
+        unique = dict.fromkeys(names)
+        accounts = category_dtype(list(unique))
+        code_of_name = dict(zip(unique, range(len(unique))))
+        codes = np.array([code_of_name[name] for name in names], dtype=np.int32)
+    else:
+        codes = np.arange(len(names), dtype=np.int32)
+    del names
+    if len(numbers) != len(used) or not (codes == np.arange(len(codes))).all():
+        by_number = np.full(len(used), -1, dtype=np.int32)
+        by_number[numbers] = codes
+        np.take(by_number, debit, out=debit)  # account number -> category code, in place
+        np.take(by_number, credit, out=credit)
+    n = len(debit)
+    return pd.DataFrame(
+        {
+            "entry_id": np.arange(first, first + n, dtype=np.int32),
+            "trace_id": columns["trace_id"],
+            "posted_at": columns["posted_at"],
+            "kind": categorical(columns["kind"], list(POSTING_KINDS)),
+            "debit_account": categorical(debit, accounts),
+            "credit_account": categorical(credit, accounts),
+            "amount_tyiyn": columns["amount_tyiyn"],
+        },
+        copy=False,
+    )
+
+
+@dataclass
+class Results:
+    scenario: Scenario
+    transactions: pd.DataFrame
+    hops: pd.DataFrame
+    postings: pd.DataFrame
+    receipts: pd.DataFrame
+    samples: pd.DataFrame
+    components: pd.DataFrame
+    population: dict[str, int]
+    trial_balance_tyiyn: int
+    extra: dict[str, Any] = field(default_factory=dict)
+    apdus: pd.DataFrame = field(default_factory=lambda: Table("apdus").to_frame())  # empty unless recorded
+    token_events: pd.DataFrame = field(default_factory=lambda: Table("token_events").to_frame())
+
+    @classmethod
+    def collect(cls, simulation: "Simulation") -> "Results":
+        """The run's tables as DataFrames. Each frame is built on its table's own arrays, and the
+        table is emptied as its frame is made, so the rows of a national day are never held
+        twice (only a table that must be sorted has one column at a time copied). The hops go
+        last: their computed durations are the largest addition, and a table's transient copies
+        then never sit on top of them."""
+        _return_free_memory()
+        records = simulation.records
+        ledger = simulation.ledger
+        postings = _postings_frame(ledger)  # proves the books balanced first
+        trial_balance = ledger.trial_balance()
+        duration = simulation.scenario.demand.duration_s
+        rows = [{"component": "acquirer", **simulation.acquirer.pool.statistics(duration)}]
+        rows.append({"component": "switch", **simulation.switch.pool.statistics(duration)})
+        for issuer in simulation.issuers.values():
+            rows.append({"component": f"issuer:{issuer.bank.code}", **issuer.pool.statistics(duration)})
+        components = pd.DataFrame(rows)
+        receipts = records.receipts.take_frame()
+        samples = records.samples.take_frame()
+        apdus = records.apdus.take_frame()
+        token_events = records.token_events.take_frame()
+        transactions = records.transactions.take_frame(order_by=("trace_id",))
+        return cls(
+            scenario=simulation.scenario,
+            transactions=transactions,
+            hops=records.hops.take_frame(order_by=("trace_id", "arrived_at")),
+            postings=postings,
+            receipts=receipts,
+            samples=samples,
+            components=components,
+            population=simulation.population.summary(),
+            trial_balance_tyiyn=trial_balance,
+            apdus=apdus,
+            token_events=token_events,
+        )
+
+    # -- summary -----------------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """Headline figures of the run (plain Python numbers)."""
+        tx = self.transactions
+        n = len(tx)
+        counts = tx["outcome"].value_counts()
+        latency = tx["tap_to_result_s"].to_numpy(dtype=float)
+        per_minute = np.bincount((tx["tapped_at"].to_numpy(dtype=float) // 60).astype(int)) if n else np.zeros(1)
+        per_second = np.bincount(tx["tapped_at"].to_numpy(dtype=float).astype(int)) if n else np.zeros(1)
+        issuers = self.components[self.components["component"].str.startswith("issuer:")]
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.scenario.seed,
+            "scale": self.scenario.scale,
+            "transactions": n,
+            **{f"{o}": int(counts.get(o, 0)) for o in OUTCOMES},
+            "approval_rate": float(counts.get("approved", 0) / n) if n else 0.0,
+            "latency_p50_s": float(np.percentile(latency, 50)) if n else float("nan"),
+            "latency_p95_s": float(np.percentile(latency, 95)) if n else float("nan"),
+            "latency_p99_s": float(np.percentile(latency, 99)) if n else float("nan"),
+            "peak_tps_minute": float(per_minute.max() / 60.0),
+            "peak_tps_second": int(per_second.max()),
+            "utilisation_acquirer": float(self.components.loc[self.components.component == "acquirer", "utilisation"].iloc[0]),
+            "utilisation_switch": float(self.components.loc[self.components.component == "switch", "utilisation"].iloc[0]),
+            "utilisation_issuer_mean": float(issuers["utilisation"].mean()),
+            "utilisation_issuer_max": float(issuers["utilisation"].max()),
+            "approved_tyiyn": int(tx.loc[tx.outcome == "approved", "amount_tyiyn"].sum()),
+            "trial_balance_tyiyn": self.trial_balance_tyiyn,
+            # Security: genuine payments a check stopped; injected attacks and those stopped.
+            "genuine_stopped_by_checks": int(((tx["attack"] == "") & (tx["stopped_by"] != "")).sum()),
+            "attack_attempts": int((tx["attack"] != "").sum()),
+            "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
+        }
+
+    def summary_text(self) -> str:
+        s = self.summary()
+        declines = self.transactions.loc[self.transactions.outcome == "declined", "response_code"].value_counts()
+        decline_text = ", ".join(f"{code}×{count}" for code, count in declines.items() if count) or "none"
+        lines = [
+            f"elcart-sim  scenario={s['scenario']} seed={s['seed']} scale={s['scale']:g}",
+            f"  transactions        {s['transactions']:>10,}   approved {s['approved']:,}  declined {s['declined']:,}"
+            f"  reversed {s['reversed']:,}  terminated {s['terminated']:,}",
+            f"  approval rate       {s['approval_rate']:>10.2%}   declines by DE39: {decline_text}",
+            f"  tap-to-result (s)   p50 {s['latency_p50_s']:.3f}   p95 {s['latency_p95_s']:.3f}   p99 {s['latency_p99_s']:.3f}",
+            f"  peak TPS            {s['peak_tps_minute']:>10.2f}   (busiest minute; busiest second {s['peak_tps_second']})",
+            "  utilisation         "
+            f"acquirer {s['utilisation_acquirer']:.3%}   switch {s['utilisation_switch']:.3%}   "
+            f"issuers mean {s['utilisation_issuer_mean']:.3%} / max {s['utilisation_issuer_max']:.3%}",
+            f"  money               approved {s['approved_tyiyn'] / 100:,.2f} KGS; ledger trial balance {s['trial_balance_tyiyn']} tyiyn",
+            f"  security            {s['genuine_stopped_by_checks']:,} genuine payments stopped by a check; "
+            f"attacks: {s['attack_attempts']:,} injected, {s['attacks_stopped']:,} stopped",
+        ]
+        return "\n".join(lines)
+
+    # -- export ---------------------------------------------------------------------------------------
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        recorded = ("apdus",) if len(self.apdus) else ()
+        return {name: getattr(self, name) for name in TABLES + recorded}
+
+    def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:
+        """Write every table in each format, summary.json, and scenario.yaml — the scenario as run,
+        with every override (`elcart-sim run --scenario DIR/scenario.yaml` runs it again); returns
+        the files written."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in self.tables().items():
+            if "parquet" in formats:
+                path = out / f"{name}.parquet"
+                frame.to_parquet(path, index=False)
+                written.append(path)
+            if "csv" in formats:
+                path = out / f"{name}.csv"
+                frame.to_csv(path, index=False)
+                written.append(path)
+        path = out / "summary.json"
+        path.write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+        path = out / "scenario.yaml"
+        path.write_text(self.scenario.to_yaml(), encoding="utf-8")
+        written.append(path)
+        return written
+
+

@@ -1,0 +1,16 @@
+"""The `elcart-sim` command line.
+
+    elcart-sim run   [--scenario NAME|PATH] [--seed N] [--scale F] [--out DIR]
+    elcart-sim scenarios
+    elcart-sim phone [--port 35963] [--taps N] [--tear-after N] [--malformed-after N] [--wallet K]
+    elcart-sim tap   [--reader NAME|INDEX] [--list-readers] [--amount KGS] [--timeout S] [--json]
+    elcart-sim validate | replicate | sweep | size | report
+
+One module per group of commands: ``run`` (run, scenarios), ``live`` (phone, tap), ``capacity``
+(validate, replicate, sweep, size), ``report``; ``options`` the options they share, ``main`` the
+parser and the exit codes.
+"""
+
+from elcart_sim.cli.main import build_parser, main
+
+__all__ = ["main", "build_parser"]

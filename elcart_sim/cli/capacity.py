@@ -1,0 +1,285 @@
+"""The capacity-planning commands of `elcart-sim`: validate, replicate, sweep and size.
+
+    elcart-sim validate  [--size ci|full] [--workers N] [--dask ADDRESS|local]
+    elcart-sim replicate [--scenario NAME|PATH] [--replications N] [--warmup S] [--workers N] [--out DIR]
+    elcart-sim sweep     --set PATH=V1,V2,... [--set ...] [--replications N] [--workers N] [--out DIR]
+    elcart-sim size      --target-p99 SECONDS [--scenario NAME|PATH] [--growth G] [--workers N]
+
+`add_commands(subparsers)` registers them on the main parser (elcart_sim/cli.py). Heavy imports
+happen inside the handlers, so `elcart-sim --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from elcart_sim.cli.options import add_scenario_options, scenario_from_args
+
+__all__ = ["add_commands"]
+
+HEADLINE_METRICS = (
+    "transactions",
+    "approval_rate",
+    "latency_p50_s",
+    "latency_p95_s",
+    "latency_p99_s",
+    "acquirer_utilisation",
+    "switch_utilisation",
+    "issuers_max_utilisation",
+    "acquirer_mean_queue",
+    "switch_mean_queue",
+    "issuers_max_mean_queue",
+    "timeouts",
+    "reversals",
+)
+
+_EXECUTION_EPILOG = """\
+Where runs execute: serially by default; --workers N uses N local processes; --dask ADDRESS uses
+an existing Dask cluster (its workers need elcart-sim installed), --dask local starts a local
+Dask cluster of --workers processes for the run. Results are identical everywhere: replication k
+always draws from the random streams of (seed, k).
+"""
+
+_METRICS_EPILOG = """\
+Metrics per replication (after --warmup): approval rate, tap-to-result latency p50/p95/p99,
+utilisation, mean queue, arrival rate, mean and p99 wait per host (acquirer, switch,
+issuer:<bank>, and issuers_max_* for the busiest bank), timeouts (hop records with timed_out = 1)
+and reversals (taps with a 0400). Means carry Student-t intervals across replications.
+"""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96)
+
+
+def _add_execution_options(parser: argparse.ArgumentParser, *, workers_default: int = 1) -> None:
+    parser.add_argument("--workers", type=int, default=workers_default, metavar="N",
+                        help="local worker processes (or Dask workers with --dask local) (default: %(default)s)")
+    parser.add_argument("--dask", metavar="ADDRESS|local",
+                        help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or on a local Dask cluster")
+    parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+
+
+def _add_study_options(parser: argparse.ArgumentParser, replications: int) -> None:
+    parser.add_argument("--replications", type=int, default=replications, metavar="N",
+                        help="replications per point, on independent streams (default: %(default)s)")
+    parser.add_argument("--warmup", type=float, default=0.0, metavar="SECONDS",
+                        help="drop taps before this simulated time; host metrics start at the next "
+                        "monitor boundary (default: %(default)s)")
+    parser.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                        help="confidence level of the intervals (default: %(default)s)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="also write the per-replication table (Parquet and CSV) and the intervals (CSV) here")
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register validate, replicate, sweep and size on the `elcart-sim` sub-command parsers."""
+    validate = subparsers.add_parser(
+        "validate",
+        help="check the model against queueing theory and itself; exit 1 on a failed check",
+        description=_wrap("Run the analytic validation suite: the switch as M/M/1 and M/M/3 against Erlang C "
+        "(mean wait) and λ/(cμ) (utilisation) within the confidence interval; Little's law L = λW at "
+        "every host of ordinary runs; more servers never mean longer waits (CRN sweep); the same seed "
+        "gives identical results serially and in parallel. Prints one line per check (expected, "
+        "observed, interval, pass/fail); exits 0 if all pass, 1 otherwise."),
+        epilog=_EXECUTION_EPILOG,
+        formatter_class=_formatter,
+    )
+    validate.add_argument("--size", choices=("ci", "full"), default="ci",
+                          help="ci: well under a minute; full: ~25× the taps (minutes), for intervals ~6× tighter "
+                          "(default: %(default)s)")
+    validate.add_argument("--confidence", type=float, default=0.95, metavar="LEVEL",
+                          help="confidence level of the intervals (default: %(default)s)")
+    validate.add_argument("--seed", type=int, metavar="N", help="master seed of the suite's runs (default: fixed)")
+    validate.add_argument("--out", metavar="DIR", help="also write the checks (CSV) and the runs' metrics (CSV) here")
+    _add_execution_options(validate, workers_default=2)
+    validate.set_defaults(handler=_validate)
+
+    replicate = subparsers.add_parser(
+        "replicate",
+        help="replicate a scenario and report means with confidence intervals",
+        description=_wrap("Run replications 0..N-1 of the scenario (independent random streams), cut the warm-up, "
+        "and print the mean and confidence interval of every headline metric."),
+        epilog=_METRICS_EPILOG + "\n" + _EXECUTION_EPILOG,
+        formatter_class=_formatter,
+    )
+    add_scenario_options(replicate)
+    _add_study_options(replicate, replications=10)
+    _add_execution_options(replicate)
+    replicate.set_defaults(handler=_replicate)
+
+    sweep = subparsers.add_parser(
+        "sweep",
+        help="replicate a scenario over a grid of field values",
+        description=_wrap("Run the scenario at every combination of the --set values, each point with the same "
+        "replications (common random numbers), and print means with intervals per point. "
+        "Example: elcart-sim sweep --set switch.servers=2,4,8 --replications 5 --workers 2 --out sweep/"),
+        epilog=_METRICS_EPILOG + "\n" + _EXECUTION_EPILOG,
+        formatter_class=_formatter,
+    )
+    sweep.add_argument("--set", dest="assignments", action="append", required=True, metavar="PATH=V1,V2,...",
+                       help="a scenario field by dotted path and its values (YAML; commas inside [] or {} "
+                       "do not split); repeat for a grid, e.g. --set switch.servers=2,4 --set demand.years_ahead=0,5")
+    add_scenario_options(sweep, overrides=False)  # its own --set is the grid (one value: an override)
+    _add_study_options(sweep, replications=5)
+    _add_execution_options(sweep)
+    sweep.set_defaults(handler=_sweep)
+
+    size = subparsers.add_parser(
+        "size",
+        help="servers per host for a p99 latency target at the peak, and years of growth absorbed",
+        description=_wrap("Find the fewest servers at the acquirer, the switch and the issuers (every bank's host "
+        "gets issuer.servers) such that the p99 of tap-to-result latency over the scenario's busiest hour "
+        "is at most --target-p99 (mean over replications); one server fewer at any single host misses it. "
+        "Erlang C gives the first guess, simulation confirms. Names the bottleneck (the host with the "
+        "highest utilisation at the peak) and counts the whole years of demand growth today's servers "
+        "absorb before the target breaks. The busiest hour is simulated alone at its rate, in the fast "
+        "fidelity (the same timings as wire)."),
+        epilog=_EXECUTION_EPILOG,
+        formatter_class=_formatter,
+    )
+    size.add_argument("--target-p99", type=float, required=True, metavar="SECONDS",
+                      help="target for the 99th percentile of tap-to-result latency at the peak, in seconds")
+    add_scenario_options(size, fidelity=False)
+    size.add_argument("--growth", type=float, metavar="G",
+                      help="demand growth per year, e.g. 0.30 (default: the scenario's demand.growth_per_year)")
+    size.add_argument("--no-growth", action="store_true", help="skip the years-of-growth question")
+    size.add_argument("--max-years", type=int, default=50, metavar="N",
+                      help="look at most this many years ahead (default: %(default)s)")
+    size.add_argument("--taps", type=int, default=5_000, metavar="N",
+                      help="peak taps simulated per replication (default: %(default)s)")
+    size.add_argument("--replications", type=int, default=3, metavar="N",
+                      help="replications per simulated configuration (default: %(default)s)")
+    size.add_argument("--out", metavar="DIR", help="also write sizing.json and every simulated configuration (CSV) here")
+    _add_execution_options(size)
+    size.set_defaults(handler=_size)
+
+
+# -- handlers -----------------------------------------------------------------------------------------
+
+
+def _executor(args: argparse.Namespace):
+    from elcart_sim.capacity.executors import make_executor
+
+    return make_executor(args.workers, args.dask)
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def _check_replications(args: argparse.Namespace) -> None:
+    from elcart_sim.core.errors import CapacityError
+
+    if args.replications < 1:
+        raise CapacityError(f"replications must be >= 1, got {args.replications}")
+
+
+def _write_tables(out: str, name: str, frame, intervals) -> list[Path]:
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / f"{name}.parquet", folder / f"{name}.csv", folder / "intervals.csv"]
+    frame.to_parquet(written[0], index=False)
+    frame.to_csv(written[1], index=False)
+    intervals.to_csv(written[2], index=False)
+    return written
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from elcart_sim.capacity.validation import VALIDATION_SEED, validate
+
+    with _executor(args) as executor:
+        print(f"validation suite (size {args.size}) on {executor}", file=sys.stderr)
+        report = validate(
+            size=args.size,
+            executor=executor,
+            confidence=args.confidence,
+            seed=VALIDATION_SEED if args.seed is None else args.seed,
+            progress=_progress(args),
+        )
+    print(report.table())
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        report.to_frame().to_csv(folder / "checks.csv", index=False)
+        for name, frame in report.frames.items():
+            frame.to_csv(folder / f"runs_{name}.csv", index=False)
+    return 0 if report.passed else 1
+
+
+def _replicate(args: argparse.Namespace) -> int:
+    from elcart_sim.capacity.intervals import confidence_intervals
+    from elcart_sim.capacity.replications import replicate
+    from elcart_sim.capacity.tables import interval_table
+
+    scenario = scenario_from_args(args)
+    _check_replications(args)
+    with _executor(args) as executor:
+        print(f"{args.replications} replications of {scenario.name} (~{scenario.transactions_expected:,.0f} taps each) "
+              f"on {executor}", file=sys.stderr)
+        frame = replicate(scenario, args.replications, warmup_s=args.warmup, executor=executor, progress=_progress(args))
+    intervals = confidence_intervals(frame, confidence=args.confidence)
+    print(interval_table(intervals, HEADLINE_METRICS))
+    if args.out:
+        written = _write_tables(args.out, "replications", frame, intervals)
+        print(f"wrote {len(written)} files to {Path(args.out).resolve()}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from elcart_sim.capacity.intervals import confidence_intervals
+    from elcart_sim.capacity.sweeps import grid_points, parse_assignment, sweep
+    from elcart_sim.capacity.tables import interval_table
+
+    grid = dict(parse_assignment(text) for text in args.assignments)
+    scenario = scenario_from_args(args)
+    _check_replications(args)
+    points = grid_points(grid)
+    for point in points:  # every point valid before anything runs
+        scenario.with_overrides(point)
+    points = len(points)
+    with _executor(args) as executor:
+        print(f"sweep of {scenario.name}: {points} points × {args.replications} replications on {executor}",
+              file=sys.stderr)
+        frame = sweep(scenario, grid, args.replications, warmup_s=args.warmup, executor=executor, progress=_progress(args))
+    intervals = confidence_intervals(frame, by=list(grid), confidence=args.confidence)
+    print(interval_table(intervals, HEADLINE_METRICS, by=list(grid)))
+    if args.out:
+        written = _write_tables(args.out, "sweep", frame, intervals)
+        print(f"wrote {len(written)} files to {Path(args.out).resolve()}")
+    return 0
+
+
+def _size(args: argparse.Namespace) -> int:
+    from elcart_sim.capacity.sizing import size
+
+    scenario = scenario_from_args(args)
+    with _executor(args) as executor:
+        print(f"sizing {scenario.name} for p99 ≤ {args.target_p99:g} s on {executor}", file=sys.stderr)
+        report = size(
+            scenario,
+            args.target_p99,
+            growth_per_year=args.growth,
+            growth=not args.no_growth,
+            max_years=args.max_years,
+            taps=args.taps,
+            replications=args.replications,
+            executor=executor,
+            progress=_progress(args),
+        )
+    print(report.table())
+    if args.out:
+        folder = Path(args.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        report.evaluations.to_csv(folder / "evaluations.csv", index=False)
+        (folder / "sizing.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+        print(f"wrote 2 files to {folder.resolve()}")
+    return 0

@@ -1,0 +1,142 @@
+"""The one family of errors elcart-sim raises.
+
+Declines are data (a response code in the records); these are faults: input that is malformed
+or a configuration that cannot run. Every message says what was wrong and where — the scenario
+key, the APDU, the ISO 8583 field — so a user can fix it without reading a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ElcartSimError",
+    "ScenarioError",
+    "AmountError",
+    "PopulationError",
+    "ProtocolError",
+    "TlvError",
+    "ApduError",
+    "StatusWordError",
+    "IsoMessageError",
+    "Track2Error",
+    "IccDataError",
+    "CryptogramError",
+    "KernelError",
+    "LinkError",
+    "PcscServiceError",
+    "ReaderNotFoundError",
+    "ReaderRemovedError",
+    "NoCardError",
+    "CardRemovedError",
+    "TokenServiceError",
+    "ReportError",
+    "CapacityError",
+]
+
+
+class ElcartSimError(Exception):
+    """Base class of every error raised on purpose by elcart-sim."""
+
+
+class ScenarioError(ElcartSimError):
+    """A scenario file or override is invalid; the message names the dotted path and the value."""
+
+    def __init__(self, path: str, problem: str, *, source: str | None = None):
+        self.path = path
+        self.problem = problem
+        self.source = source
+        where = f" (in {source})" if source else ""
+        super().__init__(f"{path} {problem}{where}" if path else f"{problem}{where}")
+
+
+class AmountError(ElcartSimError, ValueError):
+    """An amount that is not a positive number of som with at most two decimals (tyiyn)."""
+
+
+class PopulationError(ElcartSimError):
+    """A file under data/ (banks, merchants) is missing or malformed."""
+
+
+class ProtocolError(ElcartSimError):
+    """Bytes on a boundary do not follow the standard they claim to follow."""
+
+
+class TlvError(ProtocolError):
+    """Malformed BER-TLV (EMV Book 3 Annex B); says at which byte offset and which tag."""
+
+
+class ApduError(ProtocolError):
+    """Malformed command or response APDU (ISO/IEC 7816-4)."""
+
+
+class StatusWordError(ApduError):
+    """A response APDU carried a status word other than 9000 where success was required."""
+
+    def __init__(self, sw: int, command: str):
+        self.sw = sw
+        self.command = command
+        super().__init__(f"{command} answered SW {sw:04X}")
+
+
+class IsoMessageError(ProtocolError):
+    """An ISO 8583 message that cannot be encoded or decoded; names the field."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+class Track2Error(ProtocolError):
+    """Track 2 equivalent data (EMV tag 57, ISO 8583 DE35) that is not PAN 'D' expiry, service
+    code and discretionary digits; says which part (never the digits)."""
+
+
+class IccDataError(ProtocolError):
+    """EMV chip data (ISO 8583 DE55) that break the host spec: an unknown or repeated tag, a
+    template where only primitive objects belong, a value of the wrong length. Names tag and offset."""
+
+
+class CryptogramError(ProtocolError):
+    """Inputs to a cryptogram computation are invalid (key length, ATC range, data)."""
+
+
+class KernelError(ElcartSimError):
+    """The terminal's contactless kernel cannot complete the card dialogue."""
+
+
+class LinkError(ElcartSimError):
+    """The NFC link between terminal and phone failed (no reader, tear, reader removed)."""
+
+
+class PcscServiceError(LinkError):
+    """The PC/SC service is unusable: pcscd is not running (0x8010001D) or stopped meanwhile."""
+
+
+class ReaderNotFoundError(LinkError):
+    """No PC/SC reader is attached, or none matches the requested name or index."""
+
+
+class ReaderRemovedError(LinkError):
+    """The reader disappeared (unplugged, or its driver gave up) while it was in use."""
+
+
+class NoCardError(LinkError):
+    """No card or phone was presented to the reader within the timeout."""
+
+
+class CardRemovedError(LinkError):
+    """The card or phone left the reader during a transaction (a torn transaction)."""
+
+
+class ReportError(ElcartSimError):
+    """A capacity-planning report could not be produced: its notebook is missing or a cell failed."""
+
+
+class CapacityError(ElcartSimError):
+    """A capacity study cannot run as asked: too few replications for an interval, a malformed
+    sweep assignment, a Dask scheduler that cannot be reached, an impossible sizing target."""
+
+
+class TokenServiceError(ElcartSimError):
+    """A request the token service must refuse as a fault: provisioning without a passed
+    identity and verification, a second token for one card on one device, a lifecycle step a
+    token's state does not allow (resuming a deleted token)."""

@@ -1,0 +1,1 @@
+"""The system under test, assembled: the entities wired from a scenario and the day played."""

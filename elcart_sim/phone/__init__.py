@@ -1,5 +1,0 @@
-"""The phone side of a tap: the wallet's HCE payment applet and its token credential."""
-
-from elcart_sim.phone.applet import DEFAULT_AID, DEFAULT_LABEL, PaymentApplet, TokenCredential
-
-__all__ = ["PaymentApplet", "TokenCredential", "DEFAULT_AID", "DEFAULT_LABEL"]

@@ -1,0 +1,69 @@
+"""Track 2 equivalent data (EMV tag 57) and its ISO 8583 form (DE35): built and read in one place.
+
+Physical picture: the magnetic stripe's second track, as a chip (or a phone) sends it in its
+records: the card number, a separator, the expiry, the service code and discretionary data, in
+BCD nibbles — ``PAN 'D' YYMM service-code discretionary``, padded with one 'F' to whole bytes
+(EMV 4.4 Book 3 Annex A, ISO/IEC 7813). The acquirer copies it into DE35 with '=' for 'D'.
+A phone's tag 57 carries its token, never the card number.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from elcart_sim.core.errors import Track2Error
+
+__all__ = ["Track2", "SERVICE_CODE", "encode", "decode", "to_de35", "pan_of"]
+
+SERVICE_CODE = "201"
+"""International, chip; normal authorisation; no restrictions (ISO/IEC 7813)."""
+_DISCRETIONARY = "0" * 13
+
+
+class Track2(NamedTuple):
+    """Tag 57, read: the PAN (a token on a phone), 'YYMM', the service code and the rest."""
+
+    pan: str
+    expiry: str
+    service_code: str
+    discretionary: str
+
+
+def encode(pan: str, expiry: str, service_code: str = SERVICE_CODE, discretionary: str = _DISCRETIONARY) -> bytes:
+    """Tag 57 of ``pan`` expiring ``expiry`` ('YYMM'): BCD, 'D' separator, one 'F' pad if odd."""
+    digits = f"{pan}D{expiry}{service_code}{discretionary}"
+    if len(digits) % 2:
+        digits += "F"
+    return bytes.fromhex(digits)
+
+
+def decode(value: bytes) -> Track2:
+    """Tag 57 read; raises Track2Error naming every part that is malformed (never the digits)."""
+    text = value.hex().upper()
+    digits = text.rstrip("F")
+    pan, sep, rest = digits.partition("D")
+    if not sep:
+        raise Track2Error("track 2 (57): no D separator")
+    problems = []
+    if not (pan.isdigit() and 12 <= len(pan) <= 19):
+        problems.append("PAN is not 12-19 digits")
+    if not (len(rest) >= 7 and rest[:7].isdigit() and 1 <= int(rest[2:4]) <= 12):
+        problems.append("expiry YYMM and service code missing or invalid")
+    elif rest[7:] and not rest[7:].isdigit():
+        problems.append("discretionary data is not numeric")
+    if len(text) - len(digits) > 1:
+        problems.append("more than one F pad")
+    if problems:
+        raise Track2Error(f"track 2 (57): {'; '.join(problems)}")
+    return Track2(pan, rest[:4], rest[4:7], rest[7:])
+
+
+def to_de35(value: bytes) -> str:
+    """DE35 from tag 57: the same digits with '=' for 'D', the pad dropped ('9417…=3012201…')."""
+    decode(value)
+    return value.hex().upper().rstrip("F").replace("D", "=")
+
+
+def pan_of(value: bytes) -> str:
+    """The digits before the separator, however malformed the rest (for masking in traces)."""
+    return value.hex().upper().split("D", 1)[0].rstrip("F")

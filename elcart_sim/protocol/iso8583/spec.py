@@ -1,0 +1,194 @@
+"""The ELKART host spec as data: message types, data elements and their formats (host_spec.md).
+
+Physical picture: after the tap, the POS terminal's acquirer sends an authorisation request
+(MTI 0100) through the national switch to the issuer, which answers 0110 with a response
+code; if the answer never arrives in time the acquirer sends a reversal (0400, answered 0410)
+so no money stays blocked. Each message is an MTI, a bitmap saying which data elements follow,
+and the elements themselves in a fixed order and format: ASCII everywhere, except binary bitmaps
+and binary DE55 (EMV ICC data, BER-TLV).
+
+Everything a message must satisfy is declared here once — the pyiso8583 field specs, each
+field's ISO 8583 format (``FORMATS``: the rule and how it is said), the mandatory fields per MTI
+and the conditional ones (``required_fields``) — and the codec (codec.py) checks messages
+against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "ELKART_SPEC",
+    "FIELD_FORMATS",
+    "MTI_AUTHORISATION_REQUEST",
+    "MTI_AUTHORISATION_RESPONSE",
+    "MTI_REVERSAL_REQUEST",
+    "MTI_REVERSAL_RESPONSE",
+    "MTIS",
+    "USER_FIELDS",
+    "MANDATORY_FIELDS",
+    "FORMATS",
+    "Format",
+    "required_fields",
+    "ResponseCode",
+]
+
+MTI_AUTHORISATION_REQUEST = "0100"
+MTI_AUTHORISATION_RESPONSE = "0110"
+MTI_REVERSAL_REQUEST = "0400"
+MTI_REVERSAL_RESPONSE = "0410"
+
+
+def _field(fmt: str, len_type: int, max_len: int, desc: str) -> dict[str, Any]:
+    """A pyiso8583 field spec; ``fmt`` (ours, ignored by pyiso8583) is the ISO 8583 format:
+    n numeric, an/ans alphanumeric (special), z track 2 characters, b binary."""
+    return {
+        "data_enc": "b" if fmt == "b" else "ascii",
+        "len_enc": "ascii",
+        "len_type": len_type,
+        "max_len": max_len,
+        "desc": desc,
+        "fmt": fmt,
+    }
+
+
+# Structure follows iso8583.specs.default; fields and formats: ELKART host spec (host_spec.md).
+ELKART_SPEC: dict[str, dict[str, Any]] = {
+    "h": _field("ans", 0, 0, "Message Header (none)"),
+    "t": _field("n", 0, 4, "Message Type Indicator"),
+    "p": _field("b", 0, 8, "Bitmap, Primary"),
+    "1": _field("b", 0, 8, "Bitmap, Secondary"),
+    "2": _field("n", 2, 19, "Primary Account Number (PAN)"),
+    "3": _field("n", 0, 6, "Processing Code"),
+    "4": _field("n", 0, 12, "Amount, Transaction (tyiyn)"),
+    "7": _field("n", 0, 10, "Transmission Date and Time (MMDDhhmmss, UTC)"),
+    "11": _field("n", 0, 6, "System Trace Audit Number (STAN)"),
+    "12": _field("n", 0, 6, "Time, Local Transaction (hhmmss)"),
+    "13": _field("n", 0, 4, "Date, Local Transaction (MMDD)"),
+    "14": _field("n", 0, 4, "Date, Expiration (YYMM)"),
+    "18": _field("n", 0, 4, "Merchant Category Code"),
+    "22": _field("n", 0, 3, "POS Entry Mode"),
+    "23": _field("n", 0, 3, "Card Sequence Number"),
+    "25": _field("n", 0, 2, "POS Condition Code"),
+    "32": _field("n", 2, 11, "Acquiring Institution ID"),
+    "35": _field("z", 2, 37, "Track 2 Data"),
+    "37": _field("an", 0, 12, "Retrieval Reference Number (trace id)"),
+    "38": _field("an", 0, 6, "Authorisation ID Response"),
+    "39": _field("an", 0, 2, "Response Code"),
+    "41": _field("ans", 0, 8, "Card Acceptor Terminal ID"),
+    "42": _field("ans", 0, 15, "Card Acceptor ID (merchant)"),
+    "43": _field("ans", 0, 40, "Card Acceptor Name/Location"),
+    "44": _field("ans", 2, 25, "Additional Response Data (decline reason)"),
+    "49": _field("n", 0, 3, "Currency Code, Transaction"),
+    "55": _field("b", 3, 255, "ICC Data (EMV BER-TLV)"),
+    "90": _field("n", 0, 42, "Original Data Elements"),
+    "100": _field("n", 2, 11, "Receiving Institution ID"),
+    "123": _field("ans", 3, 999, "Token Data"),
+}
+
+USER_FIELDS = frozenset(k for k in ELKART_SPEC if k not in ("h", "p", "1"))
+"""The data elements a message may hold (the MTI "t" and the bitmaps are the codec's)."""
+MTIS = (
+    MTI_AUTHORISATION_REQUEST,
+    MTI_AUTHORISATION_RESPONSE,
+    MTI_REVERSAL_REQUEST,
+    MTI_REVERSAL_RESPONSE,
+)
+
+MANDATORY_FIELDS: dict[str, frozenset[str]] = {
+    MTI_AUTHORISATION_REQUEST: frozenset(
+        "2 3 4 7 11 12 13 14 18 22 25 32 37 41 42 49".split()
+    ),
+    MTI_AUTHORISATION_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+    MTI_REVERSAL_REQUEST: frozenset("2 3 4 7 11 32 37 41 42 49 90".split()),
+    MTI_REVERSAL_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+}
+"""Always required per MTI; ``required_fields`` adds the conditional ones."""
+
+
+class ResponseCode(StrEnum):
+    """DE39 values used by ELKART (ISO 8583:1987 Annex A codes)."""
+
+    APPROVED = "00"
+    DO_NOT_HONOUR = "05"
+    INVALID_CARD_NUMBER = "14"
+    FORMAT_ERROR = "30"
+    LOST_CARD = "41"
+    STOLEN_CARD = "43"
+    INSUFFICIENT_FUNDS = "51"
+    EXPIRED_CARD = "54"
+    NOT_PERMITTED_TO_CARDHOLDER = "57"
+    RESTRICTED_CARD = "62"
+    SECURITY_VIOLATION = "63"
+    RESPONSE_RECEIVED_TOO_LATE = "68"
+    ISSUER_OR_SWITCH_INOPERATIVE = "91"
+    SYSTEM_MALFUNCTION = "96"
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS: dict[str, str] = {
+    "00": "Approved",
+    "05": "Do not honour",
+    "14": "Invalid card number",
+    "30": "Format error",
+    "41": "Lost card, pick up",
+    "43": "Stolen card, pick up",
+    "51": "Insufficient funds",
+    "54": "Expired card",
+    "57": "Transaction not permitted to cardholder",
+    "62": "Restricted card",
+    "63": "Security violation",
+    "68": "Response received too late",
+    "91": "Issuer or switch inoperative",
+    "96": "System malfunction",
+}
+
+
+class Format:
+    """An ISO 8583 data element format: the rule a value must satisfy and how it is said."""
+
+    __slots__ = ("code", "holds", "described", "kind")
+
+    def __init__(self, code: str, holds: Callable[[Any], bool], described: str, kind: type):
+        self.code = code
+        self.holds = holds  # value -> bool, type included
+        self.described = described  # "must be <described>"
+        self.kind = kind  # the Python type a value of this format has
+
+
+def _is_text(value: Any) -> bool:
+    return type(value) is str and value.isascii()
+
+
+FORMATS: dict[str, Format] = {
+    f.code: f
+    for f in (
+        Format("n", lambda v: _is_text(v) and v.isdigit(), "digits only", str),
+        Format("z", lambda v: _is_text(v) and v.replace("=", "").isdigit(), "digits and '='", str),
+        Format("an", lambda v: _is_text(v) and v.isalnum(), "letters and digits only", str),
+        Format("ans", lambda v: _is_text(v) and v.isprintable(), "printable ASCII", str),
+        Format("b", lambda v: isinstance(v, (bytes, bytearray)), "bytes", bytes),
+    )
+}
+"""ISO 8583 formats: n numeric, z track 2 characters, an alphanumeric, ans alphanumeric and
+special, b binary."""
+
+FIELD_FORMATS: dict[str, Format] = {key: FORMATS[ELKART_SPEC[key]["fmt"]] for key in USER_FIELDS}
+"""Each data element's format, from ELKART_SPEC."""
+
+
+def required_fields(message: Mapping[str, Any]) -> frozenset[str]:
+    """The fields ``message`` must hold: its MTI's mandatory fields and the conditional ones —
+    a 0100 with DE22 '07x' (contactless chip) needs DE55, an approved 0110 (DE39 '00') DE38."""
+    mti = message["t"]
+    required = MANDATORY_FIELDS[mti]
+    if mti == MTI_AUTHORISATION_REQUEST and message.get("22", "").startswith("07"):
+        return required | {"55"}
+    if mti == MTI_AUTHORISATION_RESPONSE and message.get("39") == ResponseCode.APPROVED:
+        return required | {"38"}
+    return required

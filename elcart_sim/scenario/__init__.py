@@ -1,0 +1,57 @@
+"""Scenarios: YAML files under data/scenarios/ loaded into validated, frozen configuration.
+
+A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
+impossible value raises ScenarioError naming the dotted path and the value
+(`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
+``hosts``, ``security``, ``fraud``), the building blocks and rules in ``fields``, every list of
+allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
+"""
+
+from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
+from elcart_sim.scenario.choices import (
+    ATTACK_KINDS,
+    CARD_STATUSES,
+    DAY_KINDS,
+    DISTRIBUTIONS,
+    KERNEL_STYLES,
+    MODELLED_CHANNELS,
+    WEEKDAYS,
+)
+from elcart_sim.scenario.fields import AmountSpec, DurationSpec
+from elcart_sim.scenario.fraud import FraudSpec
+from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
+from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
+from elcart_sim.scenario.rules import host_fields
+from elcart_sim.scenario.scenario import Scenario
+from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
+from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
+
+__all__ = [
+    "Scenario",
+    "DurationSpec",
+    "AmountSpec",
+    "PopulationSpec",
+    "PhoneSpec",
+    "DemandSpec",
+    "NfcSpec",
+    "TerminalSpec",
+    "HostSpec",
+    "NetworkSpec",
+    "KeysSpec",
+    "ProvisioningSpec",
+    "LifecycleSpec",
+    "SecuritySpec",
+    "FraudSpec",
+    "ATTACK_KINDS",
+    "CARD_STATUSES",
+    "DAY_KINDS",
+    "DISTRIBUTIONS",
+    "HOURS",
+    "KERNEL_STYLES",
+    "MODELLED_CHANNELS",
+    "WEEKDAYS",
+    "data_dir",
+    "host_fields",
+    "load_scenario",
+    "scenario_names",
+]

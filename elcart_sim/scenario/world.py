@@ -1,0 +1,131 @@
+"""Scenario fields of the world: who exists (population, phones) and who pays when (demand)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from elcart_sim.core.errors import ScenarioError
+from elcart_sim.scenario.choices import CARD_STATUSES, DAY_KINDS, MODELLED_CHANNELS, WEEKDAYS
+from elcart_sim.scenario.fields import (
+    AmountSpec,
+    checked,
+    fraction,
+    above_minus_one,
+    non_negative,
+    one_of,
+    positive,
+    shares,
+    weights,
+)
+
+__all__ = ["PhoneSpec", "PopulationSpec", "DemandSpec", "HOURS"]
+
+HOURS = tuple(f"{hour:02d}:00" for hour in range(24))
+"""Order of demand.hourly_profile: local hours from midnight."""
+
+
+def days_of_month(value: list[int], path: str) -> None:
+    for i, day in enumerate(value):
+        if not 1 <= day <= 31:
+            raise ScenarioError(f"{path}[{i}]", f"must be a day of the month 1..31, got {day!r}")
+    if len(set(value)) != len(value):
+        raise ScenarioError(path, f"must not repeat a day, got {value!r}")
+
+
+def android_version_shares(value: dict[str, float], path: str) -> None:
+    shares(value, path)
+    for version in value:
+        parts = version.split(".")
+        if not all(part.isdigit() for part in parts) or len(parts) > 3:
+            raise ScenarioError(f"{path}.{version}", "is not a dotted version like 6.0.1")
+
+
+def card_status_shares(value: dict[str, float], path: str) -> None:
+    shares(value, path)
+    for status in value:
+        if status not in CARD_STATUSES:
+            raise ScenarioError(f"{path}.{status}", f"is not a card status ({', '.join(CARD_STATUSES)})")
+
+
+def channel_shares(value: dict[str, float], path: str) -> None:
+    if not value:
+        raise ScenarioError(path, "must not be empty")
+    for channel, share in value.items():
+        if channel not in MODELLED_CHANNELS:
+            raise ScenarioError(f"{path}.{channel}", f"is not modelled yet (modelled channels: {', '.join(MODELLED_CHANNELS)})")
+        if not 0.0 <= share <= 1.0:
+            raise ScenarioError(f"{path}.{channel}", f"must be between 0 and 1, got {share!r}")
+    if abs(sum(value.values()) - 1.0) > 1e-9:
+        raise ScenarioError(path, f"shares must sum to 1, got {sum(value.values())!r}")
+
+
+@dataclass(frozen=True)
+class PhoneSpec:
+    """Cardholders' phones: only Android >= 6.0.1 with NFC can run ELKART Pay (HCE)."""
+
+    android_share: float = field(default=0.85, metadata=checked(fraction))
+    nfc_share: float = field(default=0.55, metadata=checked(fraction))
+    # Android version -> share among Android phones; keys are dotted versions ("6.0.1").
+    android_versions: dict[str, float] = field(
+        default_factory=lambda: {"5.1": 0.04, "6.0": 0.02, "6.0.1": 0.04, "8.1": 0.15, "10": 0.25, "12": 0.25, "14": 0.25},
+        metadata=checked(android_version_shares),
+    )
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """Who and what exists: banks and merchants from data/, cards, phones and terminals drawn."""
+
+    banks_file: str = "banks.csv"
+    merchants_file: str = "merchants.csv"
+    cards: int = field(default=3_651_617, metadata=checked(positive))
+    enrolment_share: float = field(default=0.12, metadata=checked(fraction))
+    terminals: int = field(default=24_000, metadata=checked(positive))
+    opening_balance: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 12_000.0, 1.5))
+    card_status: dict[str, float] = field(
+        default_factory=lambda: {"active": 0.994, "blocked": 0.003, "lost": 0.002, "expired": 0.001},
+        metadata=checked(card_status_shares),
+    )
+    phone: PhoneSpec = field(default_factory=PhoneSpec)
+
+
+@dataclass(frozen=True)
+class DemandSpec:
+    """Payments over the simulated day (local time, UTC+6).
+
+    The day's volume is `transactions_per_day` (an ordinary day today, all channels together)
+    × the weekday factor of the scenario's date × `salary_day_factor` on a salary/pension
+    crediting day × (1 + `growth_per_year`) ** `years_ahead` × the run's scale. `channels`
+    splits it among payment channels (only contactless taps are modelled so far) and
+    `hourly_profile` spreads each channel's share over the hours of the day.
+    """
+
+    transactions_per_day: float = field(default=300_000.0, metadata=checked(positive))
+    duration_s: float = field(default=86_400.0, metadata=checked(positive))
+    hourly_profile: list[float] = field(default_factory=lambda: [1.0] * 24, metadata=checked(weights(HOURS, "hourly weights")))
+    # Multiplier of the daily volume for each weekday, Monday first; the scenario's date picks one.
+    weekday_factors: list[float] = field(default_factory=lambda: [1.0] * 7, metadata=checked(weights(WEEKDAYS, f"weekday factors ({', '.join(WEEKDAYS)})")))
+    # normal | salary | auto (salary when the date's day of month is in salary_days_of_month)
+    day_kind: str = field(default="normal", metadata=checked(one_of(DAY_KINDS)))
+    salary_days_of_month: list[int] = field(default_factory=list, metadata=checked(days_of_month))
+    salary_day_factor: float = field(default=2.5, metadata=checked(positive))
+    growth_per_year: float = field(default=0.30, metadata=checked(above_minus_one))
+    years_ahead: float = field(default=0.0, metadata=checked(non_negative))
+    # Share of the day's payments per channel; shares sum to 1.
+    channels: dict[str, float] = field(default_factory=lambda: {"contactless": 1.0}, metadata=checked(channel_shares))
+    ticket: AmountSpec = field(default_factory=AmountSpec)
+
+    def is_salary_day(self, date: datetime.date) -> bool:
+        """Whether `date` is a salary/pension crediting day under `day_kind`."""
+        if self.day_kind == "auto":
+            return date.day in self.salary_days_of_month
+        return self.day_kind == "salary"
+
+    def volume_factors(self, date: datetime.date) -> dict[str, float]:
+        """The multipliers of `transactions_per_day` on `date`: weekday, day kind and growth."""
+        return {
+            "weekday": self.weekday_factors[date.weekday()],
+            "day_kind": self.salary_day_factor if self.is_salary_day(date) else 1.0,
+            "growth": (1.0 + self.growth_per_year) ** self.years_ahead,
+        }

@@ -1,0 +1,123 @@
+"""Demand: who taps where, when, and for how much.
+
+How many: the day's volume is the scenario's `transactions_per_day` scaled by the weekday of its
+date, by the salary/pension-day factor, by `growth_per_year` compounded over `years_ahead`, and
+by the run's scale; the channel mix then gives each channel its share (only contactless taps are
+modelled so far). When: taps arrive as a Poisson process whose rate is constant within each hour
+of the day and follows the hourly profile. Each tap picks an enrolled wallet uniformly, a terminal
+in proportion to its merchant's tap weight (supermarket checkouts see more taps than a corner
+shop), and a ticket amount in whole tyiyn.
+
+    >>> from elcart_sim.scenario import load_scenario
+    >>> s = load_scenario("national-day").with_overrides({"demand.years_ahead": 2})
+    >>> round(sum(hourly_rates_per_s(s)) * 3600)   # 300,000 taps × 1.3²
+    507000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+
+import numpy as np
+import simpy
+
+from elcart_sim.world.population import Population
+from elcart_sim.scenario import WEEKDAYS, Scenario
+from elcart_sim.core.streams import Distribution, RandomStreams
+
+__all__ = ["Demand", "hourly_rates_per_s", "demand_summary"]
+
+_BATCH = 4096
+_MIN_TICKET_TYIYN = 100  # one som
+_standard_exponential = Distribution("exponential", 1.0, 1.0)
+
+
+def hourly_rates_per_s(scenario: Scenario, channel: str = "contactless") -> list[float]:
+    """Arrival rate of `channel` in each local hour 00..23 of the scenario's day (per second)."""
+    weights = np.asarray(scenario.demand.hourly_profile, dtype=float)
+    per_day = scenario.transactions_per_day_effective * scenario.demand.channels.get(channel, 0.0)
+    return (per_day * weights / weights.sum() / 3600.0).tolist()
+
+
+def demand_summary(scenario: Scenario) -> dict[str, object]:
+    """How the day's volume is built, factor by factor, and where its peak hour falls."""
+    demand = scenario.demand
+    date = scenario.business_date
+    factors = demand.volume_factors(date)
+    rates = hourly_rates_per_s(scenario)
+    peak_hour = int(np.argmax(rates))
+    per_day = sum(rates) * 3600.0
+    return {
+        "scenario": scenario.name,
+        "date": scenario.date,
+        "weekday": WEEKDAYS[date.weekday()],
+        "day_kind": "salary" if demand.is_salary_day(date) else "normal",
+        "transactions_per_day": demand.transactions_per_day,
+        "weekday_factor": factors["weekday"],
+        "day_kind_factor": factors["day_kind"],
+        "growth_factor": factors["growth"],
+        "scale": scenario.scale,
+        "transactions_per_day_effective": scenario.transactions_per_day_effective,
+        "contactless_share": demand.channels.get("contactless", 0.0),
+        "taps_per_day": per_day,
+        "mean_tps": per_day / 86_400.0,
+        "peak_hour": peak_hour,
+        "peak_hour_share": rates[peak_hour] * 3600.0 / per_day if per_day else 0.0,
+        "peak_hour_tps": rates[peak_hour],
+    }
+
+
+class Demand:
+    """The arrival process and the choices each arrival makes, each on its own stream."""
+
+    def __init__(self, scenario: Scenario, population: Population, streams: RandomStreams):
+        self.rate_per_s = hourly_rates_per_s(scenario)
+        self.duration_s = scenario.demand.duration_s
+        self._gap = streams.sampler("demand.arrivals", _standard_exponential)
+        n_wallets = len(population.enrolled_cards)
+        self._enrolled = population.enrolled_cards
+        self._wallet_pick = streams.integers("demand.wallet", n_wallets) if n_wallets else None
+        cumulative = np.cumsum(population.terminal_tap_weight)
+        self._terminal_cumulative = cumulative / cumulative[-1]
+        self._terminal_rng = streams.generator("demand.terminal")
+        self._terminal_buffer: list[int] = []
+        self._ticket_tyiyn = streams.sampler("demand.ticket", scenario.demand.ticket.distribution())
+
+    def peak_rate_per_s(self) -> float:
+        return max(self.rate_per_s)
+
+    def next_wallet_card(self) -> int:
+        return int(self._enrolled[self._wallet_pick()])
+
+    def next_terminal(self) -> int:
+        if not self._terminal_buffer:
+            u = self._terminal_rng.random(_BATCH)
+            picks = np.searchsorted(self._terminal_cumulative, u, side="right")
+            self._terminal_buffer = np.minimum(picks, len(self._terminal_cumulative) - 1)[::-1].tolist()
+        return self._terminal_buffer.pop()
+
+    def next_amount_tyiyn(self) -> int:
+        return max(_MIN_TICKET_TYIYN, round(self._ticket_tyiyn()))
+
+    def generate_taps(
+        self, env: simpy.Environment, start_tap: Callable[[int, int, int], None]
+    ) -> Generator[simpy.Event, object, None]:
+        """SimPy process: call `start_tap(card, terminal, amount_tyiyn)` at each arrival instant."""
+        if self._wallet_pick is None:
+            return
+        t = env.now
+        rates = self.rate_per_s
+        while t < self.duration_s:
+            hour_start = (t // 3600.0) * 3600.0
+            boundary = min(hour_start + 3600.0, self.duration_s)
+            rate = rates[int(hour_start // 3600.0) % 24]
+            if rate <= 0:
+                t = boundary
+                continue
+            gap = self._gap() / rate
+            if t + gap >= boundary:
+                t = boundary  # memoryless: restart the clock at the hour with the new rate
+                continue
+            t += gap
+            yield env.timeout(t - env.now)
+            start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn())

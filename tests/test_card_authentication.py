@@ -8,7 +8,8 @@ import pytest
 from elcart_sim import load_scenario
 from elcart_sim.tokens.card_authentication import CardAuthentication, CounterWindow
 from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.wallet.wallet import Wallet
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.emv import tlv

@@ -14,7 +14,8 @@ import simpy
 from elcart_sim import Simulation, load_scenario, run
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.wallet.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.emv import tlv
@@ -91,7 +92,7 @@ def test_the_object_dialogue_makes_the_same_state_changes_and_draws_as_the_apdus
     for tap in range(14):
         unlocked = tap % 5 != 3
         a = byte_kernel.perform(SimulatedNfcLink(byte.wallet.present(unlocked), byte_latency), 1_000 + tap, "250701", UN)
-        b = object_kernel.perform(obj.wallet.link(object_latency, unlocked), 1_000 + tap, "250701", UN)
+        b = object_kernel.perform(ObjectNfcLink(obj.wallet.at_reader(unlocked), object_latency), 1_000 + tap, "250701", UN)
         assert_same_outcome(a, b)
         assert byte.state() == obj.state()
         checks.add(a.check)
@@ -107,7 +108,7 @@ def test_a_phone_without_token_and_an_exhausted_counter_end_the_same_way(populat
     kernel, objects = ContactlessKernel(), ContactlessKernel(objects=True)
     phone = PhoneWithoutToken(0, 1, 1)
     a = kernel.perform(SimulatedNfcLink(phone.present(), lambda: 0.02), 100, "250701", UN)
-    b = objects.perform(phone.link(lambda: 0.02), 100, "250701", UN)
+    b = objects.perform(ObjectNfcLink(phone.at_reader(), lambda: 0.02), 100, "250701", UN)
     assert_same_outcome(a, b)
     assert b.reason == "SELECT PPSE: card answered SW 6A82 (file or application not found)" and len(b.exchanges) == 1
     tokens = TokenService(population)
@@ -305,6 +306,6 @@ def test_an_aid_the_phone_does_not_offer_ends_the_same_way(population):
     wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[3]), AID)
     config = TerminalConfig(aid=bytes.fromhex("F0000004179999"))
     a = ContactlessKernel(config).perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 100, "250701", UN)
-    b = ContactlessKernel(config, objects=True).perform(wallet.link(lambda: 0.02), 100, "250701", UN)
+    b = ContactlessKernel(config, objects=True).perform(ObjectNfcLink(wallet.at_reader(), lambda: 0.02), 100, "250701", UN)
     assert_same_outcome(a, b)
     assert b.reason == "SELECT PPSE: AID F0000004179999 not offered (F0000004171010)"

@@ -7,7 +7,8 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletServices, attested_device_id, offline_phones
 from elcart_sim.world.population import Population
 from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
@@ -126,7 +127,7 @@ def test_enrolment_needs_a_passed_idv(population):
 
 
 def test_a_batch_is_one_run_in_the_store_and_keys_derive_only_when_asked(population):
-    from elcart_sim.wallet.keys import KeyBatch
+    from elcart_sim.tokens.keys import KeyBatch
 
     derived = []
 
@@ -149,7 +150,7 @@ def test_a_batch_is_one_run_in_the_store_and_keys_derive_only_when_asked(populat
 
 def test_the_token_service_credential_needs_no_second_check(population):
     from elcart_sim.core.errors import TokenServiceError
-    from elcart_sim.wallet.applet import TokenCredential
+    from elcart_sim.tokens.credential import TokenCredential
 
     tokens = TokenService(population)
     card = int(population.enrolled_cards[5])

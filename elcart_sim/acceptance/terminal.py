@@ -24,7 +24,7 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.hosts.host import after, discard, round_trip, within
+from elcart_sim.core.clock import after, discard, round_trip, within
 from elcart_sim.world.population import Bank, Terminal
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol import iso8583

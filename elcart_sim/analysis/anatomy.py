@@ -11,6 +11,7 @@ are masked in every table; no card number ever appears (the wallet holds only a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,8 +29,10 @@ from elcart_sim.protocol.emv.cryptogram import (
 )
 from elcart_sim.protocol.emv.tags import describe
 from elcart_sim.core.redact import mask_pan
-from elcart_sim.model.simulation import Simulation
 from elcart_sim.acceptance.terminal import TapResult
+
+if TYPE_CHECKING:
+    from elcart_sim.model.simulation import Simulation
 
 __all__ = ["TapAnatomy", "payable_card", "tap_anatomy"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import simpy
 
 from elcart_sim.core.errors import IsoMessageError
-from elcart_sim.hosts.host import Host, Reply, discard
+from elcart_sim.core.clock import Reply, discard
+from elcart_sim.hosts.host import Host
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.core.records import Table

@@ -18,55 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
-from simpy.events import Timeout
 
+from elcart_sim.core.clock import Handler, Reply, after, round_trip, within
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.core.records import Table
 from elcart_sim.scenario import HostSpec
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.core.streams import RandomStreams, Sampler
 
-__all__ = ["Host", "Reply", "after", "round_trip", "within", "discard"]
-
-Reply = Callable[[Any], None]  # takes a host's answer (bytes or a message, per the fidelity)
-Handler = Callable[[Any, int, Reply], None]  # a host method: (message, trace id, reply)
-
-
-def after(env: simpy.Environment, delay_s: float, step: Callable[..., None], *args: Any) -> None:
-    """Run `step(*args)` `delay_s` simulated seconds from now (one event)."""
-    Timeout(env, delay_s).callbacks.append(lambda _event: step(*args))
-
-
-def round_trip(env: simpy.Environment, latency_s: Sampler, method: Handler, message: Any, trace_id: int, reply: Reply) -> None:
-    """`message` crosses a link (one latency draw), `method(message, trace_id, answer)` handles
-    it, and its answer crosses back (another draw) to `reply`."""
-    after(env, latency_s(), method, message, trace_id, lambda answer: after(env, latency_s(), reply, answer))
-
-
-def within(env: simpy.Environment, timeout_s: float, on_answer: Reply, on_timeout: Callable[[], None]) -> Reply:
-    """A reply that passes the answer on to `on_answer` if it comes within `timeout_s` from now;
-    otherwise `on_timeout()` runs at the deadline and the late answer is dropped."""
-    pending = True
-
-    def answered(answer: Any) -> None:
-        nonlocal pending
-        if pending:
-            pending = False
-            on_answer(answer)
-
-    def expired() -> None:
-        nonlocal pending
-        if pending:
-            pending = False
-            on_timeout()
-
-    after(env, timeout_s, expired)
-    return answered
-
-
-def discard(answer: Any) -> None:
-    """The reply of a message whose answer nobody waits for (a reversal sent on a timeout)."""
-
+__all__ = ["Host"]
 
 class Host:
     """Base of the acquirer, switch and issuer hosts."""

@@ -21,7 +21,8 @@ import numpy as np
 import simpy
 
 from elcart_sim.money import accounts
-from elcart_sim.hosts.host import Host, Reply
+from elcart_sim.core.clock import Reply
+from elcart_sim.hosts.host import Host
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.world.population import CARD_STATUSES, Bank, Population
 from elcart_sim.protocol.iso8583 import messages

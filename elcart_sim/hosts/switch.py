@@ -19,7 +19,8 @@ import simpy
 
 from elcart_sim.tokens.card_authentication import Authentication, CardAuthentication
 from elcart_sim.core.errors import IsoMessageError
-from elcart_sim.hosts.host import Host, Reply, discard
+from elcart_sim.core.clock import Reply, discard
+from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.iso8583 import messages

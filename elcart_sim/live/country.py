@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from elcart_sim.wallet.applet import PaymentApplet, TokenCredential
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, demo_credential
 from elcart_sim.core.redact import mask_pan
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from elcart_sim.core.errors import CryptogramError, ProtocolError, Track2Error
-from elcart_sim.wallet.applet import PaymentApplet, TokenCredential
-from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.protocol.emv import tlv, track2
 from elcart_sim.protocol.emv.apdu import PPSE
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Protocol
 from elcart_sim.core.errors import LinkError
 
 if TYPE_CHECKING:
-    from elcart_sim.wallet.applet import TokenCredential
+    from elcart_sim.tokens.credential import TokenCredential
 
 __all__ = [
     "VPCD_PORT",
@@ -331,7 +331,7 @@ DEMO_ISSUER_MASTER_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 def demo_credential() -> TokenCredential:
     """The demo token the stand-alone phone carries: fictitious Luhn-valid PAN in 99990417...,
     expiry 2030-12, PSN 00, ICC master key derived (option A) from the test IMK."""
-    from elcart_sim.wallet.applet import TokenCredential
+    from elcart_sim.tokens.credential import TokenCredential
     from elcart_sim.protocol.emv.cryptogram import derive_icc_master_key
 
     token_pan = "9999041700000019"

@@ -26,7 +26,7 @@ from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.tokens.identity import IdentityVerification, IdvResult
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.money.ledger import Ledger
-from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, offline_phones
+from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, attested_device_id, offline_phones
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.fidelity import wire_format
 from elcart_sim.core.records import Records
@@ -36,7 +36,7 @@ from elcart_sim.scenario import Scenario
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
-from elcart_sim.acceptance.nfc_link import NfcLink
+from elcart_sim.acceptance.nfc_link import NfcLink, ObjectNfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, TerminalServices
 from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.tokens.token_service import TokenService
@@ -180,6 +180,10 @@ class Simulation:
             at=at,
         )
 
+    def new_phone(self, card: int, phone: int) -> PhoneWithoutToken:
+        """The card's holder's phone number ``phone``, new, before ELKART Pay holds a token on it."""
+        return PhoneWithoutToken(card, attested_device_id(f"card {card} phone {phone}"), phone)
+
     def next_trace_id(self) -> int:
         trace_id = self._next_trace
         self._next_trace += 1
@@ -239,7 +243,7 @@ class Simulation:
         else:
             wallet = self.wallet(card)
             if link is None:
-                link = wallet.link(self.apdu_latency_s)
+                link = ObjectNfcLink(wallet.at_reader(), self.apdu_latency_s)
             token_masked, issuer_code = wallet.token_masked, self.population.bank_of_card(card).code
         self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack, then)
 

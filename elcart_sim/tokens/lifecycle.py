@@ -16,17 +16,19 @@ wallets, each from its own named stream. Each step is a row of the ``token_event
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import simpy
 
 from elcart_sim.tokens.identity import IdentityVerification, IdvResult
-from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, attested_device_id
 from elcart_sim.world.population import Population
 from elcart_sim.scenario import LifecycleSpec
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.tokens.token_service import TokenService
+
+if TYPE_CHECKING:
+    from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet
 
 __all__ = ["TokenLifecycle", "WalletRegistry"]
 
@@ -41,6 +43,8 @@ class WalletRegistry(Protocol):
     def replace_wallet(self, card: int, wallet: Wallet | PhoneWithoutToken) -> None: ...
 
     def enrol_phone(self, card: int, phone: int, idv: IdvResult, at: float) -> Wallet: ...
+
+    def new_phone(self, card: int, phone: int) -> PhoneWithoutToken: ...
 
 
 class TokenLifecycle:
@@ -113,7 +117,7 @@ class TokenLifecycle:
             if record is not None and record.status != "deleted":
                 self.token_service.delete(old.token_pan, reason, env.now)
         phone = old.phone + 1
-        waiting = PhoneWithoutToken(card, attested_device_id(f"card {card} phone {phone}"), phone)
+        waiting = self.wallets.new_phone(card, phone)
         self.wallets.replace_wallet(card, waiting)
         idv = self.identity.verify(card)
         yield env.timeout(idv.latency_s)

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from elcart_sim.core.errors import TokenServiceError
 from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.applet import TokenCredential
-from elcart_sim.wallet.keys import KeyBatch, LimitedUseKey
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.tokens.keys import KeyBatch, LimitedUseKey
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.emv.cryptogram import derive_icc_master_key, derive_limited_use_key
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason

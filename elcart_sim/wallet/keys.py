@@ -17,56 +17,11 @@ Nothing here knows the time: callers pass ``now`` (simulated seconds).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import partial
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
-__all__ = ["LimitedUseKey", "KeyBatch", "KeyStore", "KeySource"]
+from elcart_sim.tokens.keys import KeyBatch, LimitedUseKey
 
-
-class LimitedUseKey:
-    """One single-use key: its index (1-65535, carried in the IAD), its expiry instant and the
-    16 key bytes (derived on first use). ``token_pan`` names the token whose keys the token
-    service derives it from (None: a key made some other way). The repr never shows the key."""
-
-    __slots__ = ("key_index", "expires_at", "token_pan", "_derive", "_key")
-
-    def __init__(self, key_index: int, expires_at: float, derive: Callable[[int], bytes], *, token_pan: str | None = None):
-        if not 1 <= key_index <= 0xFFFF:
-            raise ValueError(f"key_index must be 1-65535, got {key_index}")
-        self.key_index = key_index
-        self.expires_at = expires_at
-        self.token_pan = token_pan
-        self._derive = derive
-        self._key: bytes | None = None
-
-    @property
-    def key(self) -> bytes:
-        if self._key is None:
-            self._key = self._derive(self.key_index)
-        return self._key
-
-    def __repr__(self) -> str:
-        return f"LimitedUseKey(key_index={self.key_index}, expires_at={self.expires_at!r}, key=<hidden>)"
-
-
-class KeyBatch(NamedTuple):
-    """Keys ``first``..``last`` of token ``token_pan``, all expiring at ``expires_at``; the bytes
-    of key k are ``derive(token_pan, k)`` (the token service's derivation)."""
-
-    first: int
-    last: int
-    expires_at: float
-    token_pan: str
-    derive: Callable[[str, int], bytes]
-
-    def keys(self) -> list[LimitedUseKey]:
-        """The batch as single keys (each derives its bytes on first use)."""
-        derive = partial(self.derive, self.token_pan)
-        return [LimitedUseKey(k, self.expires_at, derive, token_pan=self.token_pan) for k in range(self.first, self.last + 1)]
-
-    @property
-    def count(self) -> int:
-        return self.last - self.first + 1
+__all__ = ["KeyStore", "KeySource"]
 
 
 class KeySource(Protocol):

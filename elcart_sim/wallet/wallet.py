@@ -10,8 +10,8 @@ batch runs low); a phone that stays offline spends its batch and then cannot pay
 answers GPO with 6984). Only Android 6.0.1 or newer with NFC can do this. The wallet never holds
 the card number, only the token.
 
-Held to a simulated reader the phone is :meth:`Wallet.link`: a link that carries APDU bytes, or
-— for a kernel of the fast fidelity — the same dialogue as objects (:class:`PhoneAtReader`).
+Held to a simulated reader the phone is :meth:`Wallet.at_reader`: its applet, answering APDU bytes or
+— for a kernel of the fast fidelity — the same dialogue as objects.
 A wallet is kept small (a national day enrols hundreds of thousands): slots, its keys as runs of
 indexes, and the applet's BER-TLV answers built only if a byte link ever asks.
 """
@@ -27,14 +27,15 @@ import simpy
 
 from elcart_sim.core.errors import ElcartSimError
 from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.applet import DEFAULT_CRYPTOGRAM_VERSION, PaymentApplet, TokenCredential
-from elcart_sim.wallet.keys import KeyStore, LimitedUseKey
+from elcart_sim.wallet.applet import DEFAULT_CRYPTOGRAM_VERSION, PaymentApplet
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, Population
 from elcart_sim.protocol.emv import apdu
 from elcart_sim.protocol.emv.objects import CardRecord, ChipData, Fci, GpoAnswer, TerminalData
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.core.streams import Sampler
-from elcart_sim.acceptance.nfc_link import ObjectNfcLink
 from elcart_sim.tokens.token_service import TokenService
 
 __all__ = [
@@ -215,11 +216,10 @@ class Wallet:
 
         return process
 
-    def link(self, apdu_latency_s: Callable[[], float], unlocked: bool = True) -> ObjectNfcLink:
-        """The phone held to a simulated reader whose APDUs take ``apdu_latency_s()`` each:
-        bytes as ``present(unlocked)`` answers them, or the same dialogue as objects. Unlocked,
+    def at_reader(self, unlocked: bool = True) -> PaymentApplet | PhoneAtReader:
+        """The phone held to a reader, answering APDUs or the same dialogue as objects. Unlocked,
         the phone is its applet as its owner leaves it (CDCVM performed): nothing to wrap."""
-        return ObjectNfcLink(self.applet if unlocked else PhoneAtReader(self.applet, False), apdu_latency_s)
+        return self.applet if unlocked else PhoneAtReader(self.applet, False)
 
 
 class PhoneAtReader:
@@ -290,8 +290,8 @@ class PhoneWithoutToken:
     def present(self, unlocked: bool = True) -> Callable[[bytes], bytes]:
         return _no_payment_service
 
-    def link(self, apdu_latency_s: Callable[[], float], unlocked: bool = True) -> ObjectNfcLink:
-        return ObjectNfcLink(_NO_PAYMENT_SERVICE, apdu_latency_s)
+    def at_reader(self, unlocked: bool = True) -> _NoPaymentService:
+        return _NO_PAYMENT_SERVICE
 
 
 def _no_payment_service(command: bytes) -> bytes:

@@ -10,6 +10,8 @@ from __future__ import annotations
 __all__ = [
     "ElcartSimError",
     "ScenarioError",
+    "ConfigurationError",
+    "MissingDependencyError",
     "AmountError",
     "PopulationError",
     "ProtocolError",
@@ -46,6 +48,16 @@ class ScenarioError(ElcartSimError):
         self.source = source
         where = f" (in {source})" if source else ""
         super().__init__(f"{path} {problem}{where}" if path else f"{problem}{where}")
+
+
+class ConfigurationError(ElcartSimError, ValueError):
+    """An entity or a function given a parameter it cannot work with (a negative capacity, a key
+    of the wrong length, an AID too long); names the parameter and the value."""
+
+
+class MissingDependencyError(ElcartSimError, ImportError):
+    """An optional dependency is not installed; says which one, what needs it and the command
+    that installs it."""
 
 
 class AmountError(ElcartSimError, ValueError):

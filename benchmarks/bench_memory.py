@@ -61,15 +61,15 @@ def _peak_mb() -> float:
 
 def _before_collect(hook) -> None:
     """Call `hook(simulation)` at the end of Simulation.run(), just before Results.collect."""
-    from elcart_sim.analysis.results import Results
+    from elcart_sim.model.simulation import Simulation
 
-    collect = Results.collect.__func__
+    results = Simulation.results
 
-    def collect_after_hook(cls, simulation):
+    def results_after_hook(simulation):
         hook(simulation)
-        return collect(cls, simulation)
+        return results(simulation)
 
-    Results.collect = classmethod(collect_after_hook)
+    Simulation.results = results_after_hook
 
 
 def growth_child(transactions: int, fidelity: str, scale: float) -> None:

@@ -115,7 +115,7 @@ def _arrival_times(scenario) -> np.ndarray:
     demand = Demand(scenario, Population.build(scenario, streams), streams)
     env = simpy.Environment()
     taps: list[float] = []
-    env.process(demand.generate_taps(env, lambda card, terminal, amount: taps.append(env.now)))
+    demand.schedule_arrivals(env, lambda card, terminal, amount: taps.append(env.now))
     env.run()
     return np.asarray(taps)
 

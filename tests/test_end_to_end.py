@@ -68,7 +68,7 @@ def test_one_approved_tap_exact_bytes_and_times(sim):
 def test_request_carries_chip_data_and_token_not_pan(sim):
     card = active_card_with_balance(sim, 10_000)
     result = sim.tap(card, terminal=1, amount_tyiyn=5_000)
-    request = sim.terminal(1).authorisation_request(1, result.kernel, 5_000, sim.terminal_services.business_day)
+    request = sim.terminal(1).authorisation_request(1, result.kernel, 5_000, 0.0)
     decoded = iso8583.decode(iso8583.encode(request))
     assert decoded["22"] == "071" and decoded["49"] == "417" and decoded["4"] == "000000005000"
     assert decoded["2"] != sim.population.pan(card)

@@ -21,7 +21,6 @@ from elcart_sim.world.population import Population
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason as R
 from elcart_sim.protocol.emv.objects import Arpc, ChipData
-from elcart_sim.analysis.results import Results
 from elcart_sim.scenario import ATTACK_KINDS, SecuritySpec
 from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
 from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink, TerminalConfig
@@ -258,7 +257,7 @@ def test_a_fast_run_that_records_apdus_records_the_apdus_of_a_wire_run():
         cards = [int(c) for c in sim.population.enrolled_cards[:5]]
         for card in cards:
             sim.tap(card, 0, 1_000)
-        apdus[fidelity] = Results.collect(sim).apdus
+        apdus[fidelity] = sim.results().apdus
     assert len(apdus["wire"]) >= 5 * 4 and (apdus["wire"].command_length > 0).all()
     pd.testing.assert_frame_equal(apdus["wire"], apdus["fast"], check_exact=True)
 

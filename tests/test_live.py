@@ -310,11 +310,9 @@ def test_apdus_are_recorded_only_when_asked(fixed_sim):
     plain.tap(card, 0, 100)
     assert len(plain.records.apdus) == 0
     fixed_sim.tap(card, 0, 100)
-    from elcart_sim.analysis.results import Results
-
-    results = Results.collect(fixed_sim)
+    results = fixed_sim.results()
     assert list(results.apdus.duration_s) == [0.02] * 4  # the simulated link's constant draw
-    assert "apdus" in results.tables() and "apdus" not in Results.collect(plain).tables()
+    assert "apdus" in results.tables() and "apdus" not in plain.results().tables()
 
 
 @pytest.mark.parametrize(("status", "code"), [("blocked", "62"), ("lost", "41")])

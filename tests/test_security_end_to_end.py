@@ -3,7 +3,6 @@ the records, the ARPC back in the 0110, the M/Chip-style kernel, hostile request
 
 from __future__ import annotations
 
-import datetime
 
 import pytest
 
@@ -180,7 +179,7 @@ def _request(sim, card, **changes):
     from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
 
     kernel: KernelOutcome = ContactlessKernel().perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 1_000, "250701", b"\x00\x00\x00\x01")
-    request = terminal.authorisation_request(sim.next_trace_id(), kernel, 1_000, datetime.datetime(2025, 7, 1))
+    request = terminal.authorisation_request(sim.next_trace_id(), kernel, 1_000, 0.0)
     request.update(changes)
     return terminal, wallet, {k: v for k, v in request.items() if v is not None}
 

@@ -17,14 +17,14 @@ fraud scenarios, and hostile-input tests.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import after, discard, round_trip, within
+from elcart_sim.core.clock import Deadlines, after, discard, round_trip
+from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.world.population import Bank, Terminal
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol import iso8583
@@ -33,16 +33,16 @@ from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.decline_reasons import decline_for_code
 from elcart_sim.protocol.iso8583.wire import WireFormat
 from elcart_sim.core.records import Table
-from elcart_sim.core.server_pool import ServerPool
+from elcart_sim.core.server_pool import Lane
 from elcart_sim.core.streams import Sampler
 from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome
 from elcart_sim.acceptance.kkm import FiscalRegister
 from elcart_sim.acceptance.nfc_link import NfcLink
 
-__all__ = ["PosTerminal", "TerminalServices", "TapResult"]
+__all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES"]
 
-_LOCAL_UTC_OFFSET = datetime.timedelta(hours=6)  # Kyrgyzstan, UTC+6 all year
-
+OUTCOMES = ("approved", "declined", "reversed", "terminated")
+"""Every tap ends in exactly one of these final states."""
 
 @dataclass(frozen=True, slots=True)
 class _Online:
@@ -94,12 +94,12 @@ class TerminalServices:
     kernel: ContactlessKernel
     wire: WireFormat  # how messages cross to the acquirer: bytes or objects (the run's fidelity)
     acquirer: object  # elcart_sim.hosts.acquirer.Acquirer (authorise/reverse handlers)
-    business_day: datetime.datetime  # local midnight of the simulated day
+    day: BusinessDay  # the simulated day's calendar (local midnight is simulated time 0)
     acquirer_link_latency_s: Sampler
     processing_s: Sampler
     receipt_print_s: Sampler
     unpredictable_number: Callable[[], int]
-    timeout_s: float
+    deadlines: Deadlines  # the terminals' host timeout: how long each waits for its 0110
     transactions: Table
     receipts: Table
     apdus: Table | None = None  # one row per APDU, only when the run records them (off: speed)
@@ -115,7 +115,7 @@ class PosTerminal:
         self.terminal = terminal
         self.acquirer_bank = acquirer_bank
         self.services = services
-        self.lane = ServerPool(services.env, terminal.terminal_id, 1)
+        self.lane = Lane(terminal.terminal_id)
         self.kkm = FiscalRegister(f"KKM{terminal.index:09d}")
         self._stan = 0
 
@@ -157,7 +157,10 @@ class PosTerminal:
     ) -> None:
         """Send an authorisation request that no card dialogue here produced — a message dict
         (encoded per the run's fidelity) or raw bytes sent as they are — and record it like a
-        tap with no APDUs; `then(result)` when it has ended."""
+        tap with no APDUs; `then(result)` when it has ended. A dict that breaks the host spec is
+        refused here, in either fidelity, as the wire's encoder refuses it (IsoMessageError)."""
+        if not isinstance(request, bytes):
+            iso8583.validate(request, "encode")
         payment = _Payment(trace_id, amount_tyiyn, token_masked, issuer_code, attack, then, self.services.env.now)
 
         def send() -> None:
@@ -169,32 +172,38 @@ class PosTerminal:
     def _tap(self, payment: _Payment, link: NfcLink) -> None:
         """The lane is free: the card dialogue, then — if the card went online — the host dialogue."""
         s = self.services
-        env = s.env
-        payment.tapped_at = tapped_at = env.now
-        now_local = s.business_day + datetime.timedelta(seconds=tapped_at)
+        payment.tapped_at = tapped_at = s.env.now
         un = s.unpredictable_number().to_bytes(4, "big")
-        payment.kernel = kernel = s.kernel.perform(link, payment.amount_tyiyn, now_local.strftime("%y%m%d"), un)
+        payment.kernel = kernel = s.kernel.perform(link, payment.amount_tyiyn, s.day.emv_date(tapped_at), un)
         if payment.token_masked is None or payment.issuer_code is None:
             identified = s.identify_token(kernel.token_pan) if s.identify_token and kernel.token_pan else ("", "")
             payment.token_masked, payment.issuer_code = identified
         if s.apdus is not None:
-            apdu_at = tapped_at
-            for seq, exchange in enumerate(kernel.exchanges):
-                sw = exchange.response[-2:].hex().upper() if len(exchange.response) >= 2 else ""
-                s.apdus.append(payment.trace_id, seq, apdu_at, exchange.name, len(exchange.command), sw, exchange.duration_s)
-                apdu_at += exchange.duration_s
+            self._record_apdus(payment.trace_id, tapped_at, kernel)
         if kernel.outcome != "online":
-            after(env, kernel.nfc_s, self._close, payment, _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None))
+            after(s.env, kernel.nfc_s, self._close, payment, _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None))
             return
+        # The phone leaves the field when the dialogue ends; the terminal then prepares the 0100.
+        after(s.env, kernel.nfc_s + s.processing_s(), self._send, payment)
 
-        def send() -> None:
-            request = self.authorisation_request(payment.trace_id, kernel, payment.amount_tyiyn, now_local)
-            self.go_online(payment.trace_id, request, lambda online: self._close(payment, online))
+    def _record_apdus(self, trace_id: int, tapped_at: float, kernel: KernelOutcome) -> None:
+        apdu_at = tapped_at
+        for seq, exchange in enumerate(kernel.exchanges):
+            sw = exchange.response[-2:].hex().upper() if len(exchange.response) >= 2 else ""
+            self.services.apdus.append(
+                trace_id=trace_id,
+                seq=seq,
+                sent_at=apdu_at,
+                command=exchange.name,
+                command_length=len(exchange.command),
+                sw=sw,
+                duration_s=exchange.duration_s,
+            )
+            apdu_at += exchange.duration_s
 
-        def process() -> None:  # the phone has left the field; the terminal prepares the 0100
-            after(env, s.processing_s(), send)
-
-        after(env, kernel.nfc_s, process)
+    def _send(self, payment: _Payment) -> None:
+        request = self.authorisation_request(payment.trace_id, payment.kernel, payment.amount_tyiyn, payment.tapped_at)
+        self.go_online(payment.trace_id, request, lambda online: self._close(payment, online))
 
     def go_online(self, trace_id: int, request: dict[str, Any] | bytes, then: Callable[[_Online], None]) -> None:
         """Send the 0100 to the acquirer and wait for the 0110 no longer than the timeout; on a
@@ -203,7 +212,7 @@ class PosTerminal:
         s = self.services
         env = s.env
         payload = request if isinstance(request, bytes) else s.wire.encode(request)
-        sent = request if isinstance(request, dict) else None
+        sent = None if isinstance(request, bytes) else request
         sent_at = env.now
 
         def answered(raw: Any) -> None:
@@ -217,7 +226,7 @@ class PosTerminal:
             round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
             then(_Online("reversed", "68", "no answer from the acquirer in time; reversal sent", "", host_s, sent, None))
 
-        round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id, within(env, s.timeout_s, answered, timed_out))
+        round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id, s.deadlines.expect(answered, timed_out))
 
     @staticmethod
     def _answer(response: dict[str, Any], sent: dict | None, host_s: float) -> _Online:
@@ -258,46 +267,52 @@ class PosTerminal:
         if result.outcome == "approved":
             receipt = self.kkm.issue_receipt(result.trace_id, amount_tyiyn, env.now)
             receipt_no = receipt.receipt_no
-            s.receipts.append(result.trace_id, receipt.kkm_id, receipt.receipt_no, receipt.fiscal_sign, amount_tyiyn, env.now)
+            s.receipts.append(
+                trace_id=result.trace_id,
+                kkm_id=receipt.kkm_id,
+                receipt_no=receipt.receipt_no,
+                fiscal_sign=receipt.fiscal_sign,
+                amount_tyiyn=amount_tyiyn,
+                printed_at=env.now,
+            )
         self.lane.release()
         s.transactions.append(
-            result.trace_id,
-            tapped_at,
-            result_at,
-            nfc_s,
-            host_s,
-            tapped_at - queued_at,
-            result.outcome,
-            result.response_code,
-            result.reason,
-            amount_tyiyn,
-            issuer_code,
-            self.acquirer_bank.code,
-            self.terminal.terminal_id,
-            self.terminal.chain,
-            token_masked,
-            apdus,
-            receipt_no,
-            attack,
-            result.stopped_by,
+            trace_id=result.trace_id,
+            tapped_at=tapped_at,
+            result_at=result_at,
+            nfc_s=nfc_s,
+            host_s=host_s,
+            lane_wait_s=tapped_at - queued_at,
+            outcome=result.outcome,
+            response_code=result.response_code,
+            reason=result.reason,
+            amount_tyiyn=amount_tyiyn,
+            issuer=issuer_code,
+            acquirer=self.acquirer_bank.code,
+            terminal_id=self.terminal.terminal_id,
+            merchant=self.terminal.chain,
+            token_masked=token_masked,
+            apdus=apdus,
+            receipt_no=receipt_no,
+            attack=attack,
+            stopped_by=result.stopped_by,
         )
         if payment.then is not None:
             payment.then(result)
 
     # -- the request (pure) -------------------------------------------------------------------------
 
-    def authorisation_request(
-        self, trace_id: int, kernel: KernelOutcome, amount_tyiyn: int, now_local: datetime.datetime
-    ) -> dict:
-        """The 0100 for a completed card dialogue (ELKART host spec, host_spec.md)."""
-        local = now_local.strftime("%m%d%H%M%S")
+    def authorisation_request(self, trace_id: int, kernel: KernelOutcome, amount_tyiyn: int, tapped_at: float) -> dict:
+        """The 0100 for a completed card dialogue tapped at ``tapped_at`` (ELKART host spec, host_spec.md)."""
+        day = self.services.day
+        local = day.local_date_time(tapped_at)
         t = self.terminal
         request = {
             "t": iso8583.MTI_AUTHORISATION_REQUEST,
             "2": kernel.token_pan,
             "3": "000000",
             "4": f"{amount_tyiyn:012d}",
-            "7": (now_local - _LOCAL_UTC_OFFSET).strftime("%m%d%H%M%S"),
+            "7": day.utc_date_time(tapped_at),
             "11": self.next_stan(),
             "12": local[4:],
             "13": local[:4],

@@ -13,22 +13,21 @@ import ctypes
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from elcart_sim.acceptance.terminal import OUTCOMES
+from elcart_sim.analysis.occupancy import by_component, components_table, samples_table
+from elcart_sim.core.records import Records, Table, as_numpy, categorical, category_dtype
+from elcart_sim.core.registry import Registry
 from elcart_sim.money.ledger import POSTING_KINDS, Ledger
-from elcart_sim.core.records import Table, as_numpy, categorical, category_dtype
 from elcart_sim.scenario import Scenario
-
-if TYPE_CHECKING:
-    from elcart_sim.model.simulation import Simulation
 
 __all__ = ["Results", "TABLES"]
 
 TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components", "token_events")
-OUTCOMES = ("approved", "declined", "reversed", "terminated")
 
 
 def _return_free_memory() -> None:
@@ -104,42 +103,41 @@ class Results:
     extra: dict[str, Any] = field(default_factory=dict)
     apdus: pd.DataFrame = field(default_factory=lambda: Table("apdus").to_frame())  # empty unless recorded
     token_events: pd.DataFrame = field(default_factory=lambda: Table("token_events").to_frame())
+    registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
-    def collect(cls, simulation: "Simulation") -> "Results":
-        """The run's tables as DataFrames. Each frame is built on its table's own arrays, and the
-        table is emptied as its frame is made, so the rows of a national day are never held
-        twice (only a table that must be sorted has one column at a time copied). The hops go
-        last: their computed durations are the largest addition, and a table's transient copies
-        then never sit on top of them."""
+    def collect(
+        cls, *, scenario: Scenario, records: Records, registry: Registry, ledger: Ledger, population: dict[str, int]
+    ) -> "Results":
+        """The run's tables as DataFrames, from its records, its ledger's journal and the
+        registry of its components. Each frame is built on its table's own arrays, and the table
+        is emptied as its frame is made, so the rows of a national day are never held twice (only
+        a table that must be sorted has one column at a time copied). The hops go last: their
+        computed durations are the largest addition, and a table's transient copies then never
+        sit on top of them; the per-host tables are read from them (occupancy.py)."""
         _return_free_memory()
-        records = simulation.records
-        ledger = simulation.ledger
         postings = _postings_frame(ledger)  # proves the books balanced first
         trial_balance = ledger.trial_balance()
-        duration = simulation.scenario.demand.duration_s
-        rows = [{"component": "acquirer", **simulation.acquirer.pool.statistics(duration)}]
-        rows.append({"component": "switch", **simulation.switch.pool.statistics(duration)})
-        for issuer in simulation.issuers.values():
-            rows.append({"component": f"issuer:{issuer.bank.code}", **issuer.pool.statistics(duration)})
-        components = pd.DataFrame(rows)
         receipts = records.receipts.take_frame()
-        samples = records.samples.take_frame()
         apdus = records.apdus.take_frame()
         token_events = records.token_events.take_frame()
         transactions = records.transactions.take_frame(order_by=("trace_id",))
+        hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
+        duration = scenario.demand.duration_s
+        occupancy = by_component(hops, registry)
         return cls(
-            scenario=simulation.scenario,
+            scenario=scenario,
             transactions=transactions,
-            hops=records.hops.take_frame(order_by=("trace_id", "arrived_at")),
+            hops=hops,
             postings=postings,
             receipts=receipts,
-            samples=samples,
-            components=components,
-            population=simulation.population.summary(),
+            samples=samples_table(hops, registry, duration, scenario.monitor_interval_s, occupancy=occupancy),
+            components=components_table(hops, registry, duration, occupancy=occupancy),
+            population=population,
             trial_balance_tyiyn=trial_balance,
             apdus=apdus,
             token_events=token_events,
+            registry=registry,
         )
 
     # -- summary -----------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """The hosts that sizing sizes, and the load each host pool carries at a tap rate.
 
-A scenario sets three server counts: `acquirer.servers`, `switch.servers` and `issuer.servers`
-(every issuing bank's host has that many). The acquirer and the switch see every tap; each issuer
-bank sees its share of them, which comes from the population (wallets are picked uniformly among
-the enrolled cards). A `HostLoad` is one host pool as an M/G/c queue: arrival rate, mean service
-time and its coefficient of variation, servers.
+A scenario sets one server count per host spec (`acquirer.servers`, `switch.servers`,
+`issuer.servers`: every issuing bank's host has that many; scenario.HOST_SPECS lists them). The
+pools are the components the model registers for the scenario (core/registry.py): a pool that
+is not a bank's sees every tap; each issuing bank's pool its bank's share of them, which comes
+from the population (wallets are picked uniformly among the enrolled cards). A `HostLoad` is one
+host pool as an M/G/c queue: arrival rate, mean service time and its coefficient of variation,
+servers.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from elcart_sim.scenario import Scenario, data_dir
+from elcart_sim.core.registry import Registry
+from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir
 
 __all__ = ["HOSTS", "HostLoad", "configured_servers", "with_servers", "host_loads"]
 
-HOSTS = ("acquirer", "switch", "issuer")
+HOSTS = HOST_SPECS
+"""The host specs sizing sizes."""
 
 
 def configured_servers(scenario: Scenario) -> dict[str, int]:
@@ -54,36 +58,34 @@ def _service(scenario: Scenario, host: str) -> tuple[float, float]:
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_SHARES: dict[tuple, dict[str, float]] = {}
+_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}
 
 
-def _issuer_shares(scenario: Scenario) -> dict[str, float]:
-    """Each bank's share of the taps: wallets are picked uniformly among the enrolled cards."""
+def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
+    """The components the model registers for the scenario, and each bank's share of the taps
+    (wallets are picked uniformly among the enrolled cards)."""
     key = (scenario.seed, scenario.scale, repr(scenario.population), str(data_dir()))
-    shares = _SHARES.get(key)
-    if shares is None:
-        from elcart_sim.world.population import Population
-        from elcart_sim.core.streams import RandomStreams
+    model = _MODELS.get(key)
+    if model is None:
+        from elcart_sim.model.simulation import Simulation
 
-        population = Population.build(scenario, RandomStreams(scenario.seed, 0))
-        starts = population.card_starts
-        enrolled = population.enrolled_cards
-        counts = np.diff(np.searchsorted(enrolled, starts))
+        simulation = Simulation(scenario)
+        population = simulation.population
+        counts = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
         total = max(1, int(counts.sum()))
         shares = {bank.code: float(counts[bank.index]) / total for bank in population.banks}
-        _SHARES[key] = shares
-    return shares
+        model = _MODELS[key] = (simulation.registry, shares)
+    return model
 
 
 def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int] | None = None) -> list[HostLoad]:
-    """Every host pool at tap rate `rate_per_s`: the acquirer and the switch see every tap, each
-    issuer bank its share. `servers` overrides the scenario's."""
+    """Every host pool at tap rate `rate_per_s`: a pool that is not a bank's sees every tap, each
+    issuing bank's pool its share. `servers` overrides the scenario's."""
     servers = servers or configured_servers(scenario)
+    registry, shares = _model(scenario)
     loads = []
-    for host in ("acquirer", "switch"):
-        mean, cv = _service(scenario, host)
-        loads.append(HostLoad(host, host, rate_per_s, mean, cv, servers[host]))
-    mean, cv = _service(scenario, "issuer")
-    for code, share in _issuer_shares(scenario).items():
-        loads.append(HostLoad("issuer", f"issuer:{code}", rate_per_s * share, mean, cv, servers["issuer"]))
+    for component in registry:
+        mean, cv = _service(scenario, component.spec)
+        share = shares[component.bank] if component.bank else 1.0
+        loads.append(HostLoad(component.spec, component.name, rate_per_s * share, mean, cv, servers[component.spec]))
     return loads

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 
 from elcart_sim.core.errors import CapacityError
+from elcart_sim.acceptance.terminal import OUTCOMES
+from elcart_sim.analysis.occupancy import hop_components
 from elcart_sim.analysis.results import Results
 
 __all__ = [
@@ -74,7 +76,6 @@ TRANSACTION_METRICS = (
     "timeouts",
     "reversals",
 )
-_OUTCOMES = ("approved", "declined", "reversed", "terminated")
 _EPS = 1e-9
 
 
@@ -101,13 +102,8 @@ def observation_window(results: Results, warmup_s: float = 0.0) -> tuple[float, 
 
 
 def _hop_components(results: Results) -> pd.DataFrame:
-    """The hops table with a `component` column naming the host pool (issuer:<bank> for issuers)."""
-    hops = results.hops
-    hop = hops["hop"].astype(str).to_numpy()
-    issuer_of = results.transactions.set_index("trace_id")["issuer"].astype(str)
-    issuer = issuer_of.reindex(hops["trace_id"].to_numpy()).to_numpy(dtype=object)
-    component = np.where(hop == "issuer", np.char.add("issuer:", issuer.astype(str)), hop)
-    return hops.assign(component=component)
+    """The hops table with a `component` column naming the host pool each message loaded."""
+    return results.hops.assign(component=hop_components(results.hops, results.registry))
 
 
 def component_metrics(results: Results, warmup_s: float = 0.0) -> pd.DataFrame:
@@ -174,7 +170,7 @@ def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, fl
     kept_hops = hops[hops["trace_id"].isin(kept["trace_id"])]
     metrics: dict[str, float] = {
         "transactions": n,
-        **{o: int(counts.get(o, 0)) for o in _OUTCOMES},
+        **{o: int(counts.get(o, 0)) for o in OUTCOMES},
         "approval_rate": float(counts.get("approved", 0) / n) if n else math.nan,
         "throughput_tps": n / (duration - warmup_s) if duration > warmup_s else math.nan,
         "latency_mean_s": float(latency.mean()) if n else math.nan,
@@ -188,7 +184,8 @@ def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, fl
     for row in components.itertuples(index=False):
         for measure in COMPONENT_MEASURES:
             metrics[f"{row.component}_{measure}"] = getattr(row, measure)
-    issuers = components[components["component"].str.startswith("issuer:")]
+    per_bank = [component.name for component in results.registry if component.bank]
+    issuers = components[components["component"].isin(per_bank)]
     for measure in COMPONENT_MEASURES:
         values = issuers[measure].to_numpy(dtype=float)
         metrics[f"issuers_max_{measure}"] = float(np.nanmax(values)) if np.isfinite(values).any() else math.nan
@@ -206,10 +203,8 @@ def per_component(frame: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.
     for column in frame.columns:
         for measure in COMPONENT_MEASURES:
             suffix = f"_{measure}"
-            if isinstance(column, str) and column.endswith(suffix):
-                component = column[: -len(suffix)]
-                if component in ("acquirer", "switch") or component.startswith("issuer:"):
-                    parsed[column] = (component, measure)
+            if isinstance(column, str) and column.endswith(suffix) and not column.startswith("issuers_"):
+                parsed[column] = (column[: -len(suffix)], measure)
                 break
     if keys is None:
         known = set(TRANSACTION_METRICS) | set(parsed) | {c for c in frame.columns if str(c).startswith("issuers_")}

@@ -1,56 +1,126 @@
 """A message's journey on the SimPy clock: timed steps run as callbacks, not a process per message.
 
 Physical picture: a message crosses a link, waits for a server, is served, and its answer comes
-back; each of those delays ends with one SimPy event, and the step after it is that event's
-callback. `after` schedules one step, `round_trip` a request and its answer over a link, `within`
-gives an answer a deadline. A tap meets about fifteen delays and costs one event for each.
+back; each of those delays ends with one SimPy event, and the step after it runs as that event's
+callback. `after` schedules one step, `round_trip` a request and its answer over a link, and
+`Deadlines` gives answers a deadline. A tap meets about a dozen delays and costs one event each.
+
+A step is the lightest event SimPy can run: `Environment.step` pops an event, calls its
+callbacks and checks `_ok`, and that is all a `_Step` offers — no value, no triggering, no
+process to resume. A deadline costs no event of its own: the answers a party waits for are
+queued in the order they were asked for (one timeout per party, so that is also deadline order),
+and one wake-up at the oldest open deadline fires every timeout that has come due. Most answers
+come back in milliseconds, so a party with a 15-second timeout wakes about once in 15 seconds,
+however many messages it sends.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
-__all__ = ["Reply", "Handler", "after", "round_trip", "within", "discard"]
+__all__ = ["Reply", "Handler", "after", "round_trip", "discard", "Deadlines", "Pending"]
 
-Reply = Callable[[Any], None]  # takes a host's answer (bytes or a message, per the fidelity)
-Handler = Callable[[Any, int, Reply], None]  # a host method: (message, trace id, reply)
-
-
-def after(env: simpy.Environment, delay_s: float, step: Callable[..., None], *args: Any) -> None:
-    """Run `step(*args)` `delay_s` simulated seconds from now (one event)."""
-    Timeout(env, delay_s).callbacks.append(lambda _event: step(*args))
+Reply = Callable[[Any], None]  # takes an answer (bytes or a message, per the fidelity)
+Handler = Callable[[Any, int, Reply], None]  # a host's entry: (message, trace id, reply)
 
 
-def round_trip(env: simpy.Environment, latency_s: Sampler, method: Handler, message: Any, trace_id: int, reply: Reply) -> None:
-    """`message` crosses a link (one latency draw), `method(message, trace_id, answer)` handles
-    it, and its answer crosses back (another draw) to `reply`."""
-    after(env, latency_s(), method, message, trace_id, lambda answer: after(env, latency_s(), reply, answer))
+def _run_step(step: _Step) -> None:
+    step.function(*step.args)
 
 
-def within(env: simpy.Environment, timeout_s: float, on_answer: Reply, on_timeout: Callable[[], None]) -> Reply:
-    """A reply that passes the answer on to `on_answer` if it comes within `timeout_s` from now;
-    otherwise `on_timeout()` runs at the deadline and the late answer is dropped."""
-    pending = True
+_RUN_STEP = (_run_step,)  # every step's callbacks: SimPy iterates them and never changes the tuple
 
-    def answered(answer: Any) -> None:
-        nonlocal pending
-        if pending:
-            pending = False
-            on_answer(answer)
 
-    def expired() -> None:
-        nonlocal pending
-        if pending:
-            pending = False
-            on_timeout()
+class _Step:
+    """One scheduled step: a SimPy event whose one callback runs ``function(*args)``."""
 
-    after(env, timeout_s, expired)
-    return answered
+    __slots__ = ("callbacks", "function", "args")
+    _ok = True  # read by Environment.step: the event succeeded
+
+
+def after(env: simpy.Environment, delay_s: float, function: Callable[..., None], *args: Any) -> None:
+    """Run ``function(*args)`` ``delay_s`` simulated seconds from now (one event)."""
+    step = _Step()
+    step.callbacks = _RUN_STEP
+    step.function = function
+    step.args = args
+    env.schedule(step, NORMAL, delay_s)
+
+
+def round_trip(env: simpy.Environment, latency_s: Callable[[], float], entry: Handler, message: Any, trace_id: int, reply: Reply) -> None:
+    """``message`` crosses a link (one latency draw) to ``entry(message, trace_id, answer)``, and
+    the answer crosses back (another draw) to ``reply``."""
+    after(env, latency_s(), entry, message, trace_id, lambda answer: after(env, latency_s(), reply, answer))
 
 
 def discard(answer: Any) -> None:
     """The reply of a message whose answer nobody waits for (a reversal sent on a timeout)."""
+
+
+class Pending:
+    """An answer a party waits for: called with the answer, it passes it on if it came before the
+    deadline; at the deadline, if none came, the party's ``on_timeout`` runs instead. Exactly
+    one of the two happens; a late answer is dropped. At the deadline itself the timeout wins."""
+
+    __slots__ = ("deadline", "on_answer", "on_timeout", "open", "_env")
+
+    def __init__(self, env: simpy.Environment, deadline: float, on_answer: Reply, on_timeout: Callable[[], None]):
+        self._env = env
+        self.deadline = deadline
+        self.on_answer = on_answer
+        self.on_timeout = on_timeout
+        self.open = True
+
+    def __call__(self, answer: Any) -> None:
+        if self.open and self._env.now < self.deadline:
+            self.open = False
+            self.on_answer(answer)
+
+
+class Deadlines:
+    """The answers one party waits for, each for at most ``timeout_s``."""
+
+    __slots__ = ("env", "timeout_s", "_waiting", "_awake_at")
+
+    def __init__(self, env: simpy.Environment, timeout_s: float):
+        self.env = env
+        self.timeout_s = timeout_s
+        self._waiting: deque[Pending] = deque()
+        self._awake_at: float | None = None  # when the wake-up is scheduled, if one is
+
+    def expect(self, on_answer: Reply, on_timeout: Callable[[], None]) -> Pending:
+        """A reply that passes the answer to ``on_answer`` if it comes within the timeout from now;
+        otherwise ``on_timeout()`` runs at the deadline and the late answer is dropped."""
+        pending = Pending(self.env, self.env.now + self.timeout_s, on_answer, on_timeout)
+        self._waiting.append(pending)
+        if self._awake_at is None:
+            self._wake_at(pending.deadline)
+        return pending
+
+    def _wake_at(self, deadline: float) -> None:
+        self._awake_at = deadline
+        after(self.env, deadline - self.env.now, self._wake)
+
+    def _wake(self) -> None:
+        """Fire every open deadline that has come, forget the answered ones, sleep until the next."""
+        self._awake_at = None
+        waiting = self._waiting
+        now = self.env.now
+        while waiting:
+            head = waiting[0]
+            if head.open and head.deadline > now:
+                self._wake_at(head.deadline)
+                return
+            waiting.popleft()
+            if head.open:
+                head.open = False
+                head.on_timeout()
+
+    def __len__(self) -> int:
+        """Answers asked for and not yet forgotten (answered ones leave at the next wake-up)."""
+        return len(self._waiting)

@@ -87,6 +87,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "trace_id": F("i", "", "Transaction id"),
         "hop": F("c", "", "acquirer | switch | issuer"),
         "mti": F("c", "", "Message type handled: 0100 authorisation, 0400 reversal"),
+        "issuer": F("c", "", "Issuing bank code of the transaction; empty when the host could not tell (a message it could not read)"),
         "arrived_at": F("d", "s", "Message reached the host"),
         "started_at": F("d", "s", "A server took it"),
         "finished_at": F("d", "s", "Service ended"),
@@ -115,6 +116,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "amount_tyiyn": F("q", "tyiyn", "Receipt total"),
         "printed_at": F("d", "s", "Receipt printed"),
     },
+    # Not kept during the run: read from the hops afterwards (analysis/occupancy.py).
     "samples": {
         "at": F("d", "s", "Sampling instant (end of the interval)"),
         "component": F("c", "", "acquirer | switch | issuer:<bank>"),
@@ -177,8 +179,8 @@ def categorical(codes: np.ndarray, categories: list | pd.CategoricalDtype) -> pd
 class Table:
     """Append-only column store for one record type.
 
-    `append(*values)` takes one row's values in the schema's order, without the computed
-    columns (those with a `difference`); `stored` names them. `to_frame()` copies the rows into a
+    `append(field=value, …)` takes one row, every stored field by name (the computed columns,
+    those with a `difference`, are left out; `stored` names the others). `to_frame()` copies the rows into a
     DataFrame; `take_frame()` hands the storage itself to the DataFrame and empties the table.
     """
 
@@ -188,34 +190,42 @@ class Table:
         self.stored = tuple(column for column, field in self.schema.items() if field.difference is None)
         self.columns: dict[str, array | list] = {column: _empty_storage(self.schema[column].storage) for column in self.stored}
         self.categories: dict[str, dict[Any, int]] = {c: {} for c in self.stored if self.schema[c].storage == "c"}
-        self._rows: list[tuple] = []
+        self._rows: list[dict[str, Any]] = []
         self.append = self._appender()
 
     def _appender(self):
         rows = self._rows
         file_row = rows.append
-        width = len(self.stored)
+        stored = frozenset(self.stored)
         flush = self._flush
 
-        def append(*values: Any) -> None:
-            if len(values) != width:
-                raise RecordError(f"{self.name}: a row has {width} values ({', '.join(self.stored)}), got {len(values)}: {values!r}")
+        def append(**values: Any) -> None:
+            if values.keys() != stored:
+                self._refuse(values)
             file_row(values)
             if len(rows) >= _CHUNK:
                 flush()
 
         return append
 
-    def append(self, *values: Any) -> None:  # each instance has its own, made by _appender
-        """Add one row: its values in the order of `stored` (the computed columns left out)."""
-        self.__dict__["append"](*values)
+    def append(self, **values: Any) -> None:  # each instance has its own, made by _appender
+        """Add one row, every stored field by name (the computed columns left out)."""
+        self.__dict__["append"](**values)
+
+    def _refuse(self, values: dict[str, Any]) -> None:
+        missing = [c for c in self.stored if c not in values]
+        unknown = [c for c in values if c not in self.stored]
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"not a stored field: {', '.join(unknown)}"] if unknown else []
+        raise RecordError(f"{self.name}: a row must give {', '.join(self.stored)} by name; {'; '.join(parts)}")
 
     def _flush(self) -> None:
         """Move the filed rows into the column arrays."""
         rows = self._rows
         if not rows:
             return
-        for column, values in zip(self.stored, zip(*rows)):
+        for column in self.stored:
+            values = [row[column] for row in rows]
             target = self.columns[column]
             storage = self.schema[column].storage
             try:
@@ -340,7 +350,6 @@ class Records:
         self.transactions = Table("transactions")
         self.hops = Table("hops")
         self.receipts = Table("receipts")
-        self.samples = Table("samples")
         self.token_events = Table("token_events")
         self.apdus = Table("apdus")
 

@@ -1,90 +1,79 @@
-"""A pool of identical servers with one FIFO queue: the capacity of every host in the chain.
+"""Servers and queues: a host's identical servers with one FIFO queue, and a checkout lane.
 
-`request(then)` calls `then()` as soon as a server is the requester's — at once when one is
-free, else when the requester reaches the head of the queue; `release()` hands the server to the
-next in line. It is a counter and a deque of callbacks, not `simpy.Resource`: the same FIFO
-semantics without an event per request (see shared/reference/simpy-performance.md: seize and
-release fall from microseconds to tens of nanoseconds, and a free server costs no event). The pool keeps the time
-integrals of busy servers and queue length, so utilisation and mean queue length are exact,
-and Little's law can be checked per component.
+A host (acquirer, switch, issuer) serves each message for a service time drawn when it
+arrives. With one FIFO queue in front of ``c`` identical servers, a message starts when the
+earliest of the servers is free (or now, if one is), in order of arrival — so its start and end
+are known the moment it arrives, and `ServerPool.schedule` returns them at once: one event per
+service, at its end, whether the message waited or not. The pool keeps only the servers' free
+times; how busy it was and how long its queue got are read from the hop records afterwards
+(analysis/occupancy.py), which hold every message's arrival, start and end.
+
+A checkout `Lane` is held by one customer until their payment has ended, which nobody knows in
+advance: the next customer gets it when it is released.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from heapq import heapreplace
 
-import simpy
+from elcart_sim.core.errors import ConfigurationError
 
-__all__ = ["ServerPool"]
+__all__ = ["ServerPool", "Lane"]
 
 
 class ServerPool:
-    __slots__ = ("env", "name", "capacity", "busy", "_waiting", "_busy_area", "_queue_area", "_last", "max_queue", "served")
+    """``capacity`` identical servers in front of one FIFO queue."""
 
-    def __init__(self, env: simpy.Environment, name: str, capacity: int):
-        if capacity <= 0:
-            raise ValueError(f"{name}: capacity must be > 0, got {capacity}")
-        self.env = env
+    __slots__ = ("name", "capacity", "_free_at", "served")
+
+    def __init__(self, name: str, capacity: int):
+        if type(capacity) is not int or capacity <= 0:
+            raise ConfigurationError(f"{name}: capacity must be a whole number > 0, got {capacity!r}")
         self.name = name
         self.capacity = capacity
-        self.busy = 0
-        self._waiting: deque[Callable[[], None]] | None = None  # made on the first wait: most lanes never queue
-        self._busy_area = 0.0
-        self._queue_area = 0.0
-        self._last = env.now
-        self.max_queue = 0
+        self._free_at = [0.0] * capacity  # a heap: when each server is next free
         self.served = 0
 
-    def _account(self) -> None:
-        now = self.env.now
-        elapsed = now - self._last
-        if elapsed:
-            self._busy_area += self.busy * elapsed
-            if self._waiting:
-                self._queue_area += len(self._waiting) * elapsed
-            self._last = now
+    def schedule(self, arrived_at: float, service_s: float) -> tuple[float, float]:
+        """(started_at, finished_at) of a message arriving at ``arrived_at`` that needs
+        ``service_s``: it takes the server that is free first, when it is free."""
+        free_at = self._free_at[0]
+        started_at = arrived_at if arrived_at >= free_at else free_at
+        finished_at = started_at + service_s
+        heapreplace(self._free_at, finished_at)
+        self.served += 1
+        return started_at, finished_at
+
+
+class Lane:
+    """A checkout lane: one customer at a time, the others wait in line."""
+
+    __slots__ = ("name", "busy", "_waiting")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.busy = False
+        self._waiting: deque[Callable[[], None]] | None = None  # made on the first wait: most lanes never queue
 
     def request(self, then: Callable[[], None]) -> None:
-        """Call `then()` when one of the servers is this requester's: now if one is free."""
-        self._account()
-        if self.busy < self.capacity:
-            self.busy += 1
+        """Call ``then()`` when the lane is this customer's: now if it is free."""
+        if not self.busy:
+            self.busy = True
             then()
-        else:
-            waiting = self._waiting
-            if waiting is None:
-                waiting = self._waiting = deque()
-            waiting.append(then)
-            if len(waiting) > self.max_queue:
-                self.max_queue = len(waiting)
+            return
+        if self._waiting is None:
+            self._waiting = deque()
+        self._waiting.append(then)
 
     def release(self) -> None:
-        """Give the server back; the longest waiter gets it now."""
-        self._account()
-        self.served += 1
+        """The customer leaves; the next in line steps up now."""
         if self._waiting:
             self._waiting.popleft()()
         else:
-            self.busy -= 1
-
-    def areas(self) -> tuple[float, float]:
-        """Time integrals so far of busy servers and of queue length (server-s, request-s)."""
-        self._account()
-        return self._busy_area, self._queue_area
+            self.busy = False
 
     @property
     def queue_length(self) -> int:
         return len(self._waiting) if self._waiting else 0
-
-    def statistics(self, duration_s: float) -> dict[str, float]:
-        """Time-averaged figures over [0, duration_s] (call at the end of the run)."""
-        self._account()
-        return {
-            "servers": self.capacity,
-            "served": self.served,
-            "utilisation": self._busy_area / (self.capacity * duration_s) if duration_s > 0 else 0.0,
-            "mean_busy": self._busy_area / duration_s if duration_s > 0 else 0.0,
-            "mean_queue": self._queue_area / duration_s if duration_s > 0 else 0.0,
-            "max_queue": self.max_queue,
-        }

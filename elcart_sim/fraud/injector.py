@@ -35,7 +35,6 @@ victim, terminal and amount come from named streams. Counts per kind are exact
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Generator
 from typing import Protocol
 
@@ -259,9 +258,8 @@ class FraudInjector:
         sniffed = KernelOutcome(
             exchanges=(), nfc_s=0.0, outcome="online", token_pan=credential.token_pan, expiry=credential.expiry, track2=track2_data
         )
-        now_local = terminal.services.business_day + datetime.timedelta(seconds=self.env.now)
         amount = self._amount_tyiyn()
-        request = terminal.authorisation_request(trace_id, sniffed, amount, now_local)
+        request = terminal.authorisation_request(trace_id, sniffed, amount, self.env.now)
         request["22"] = "901"  # magnetic stripe read, full track 2; PIN entry possible
         del request["55"]
         return (yield self._submit(terminal, trace_id, request, amount, victim, "wrong_channel"))

@@ -1,15 +1,18 @@
-"""What every host in the chain shares: servers, a service time, a timeout, and hop records.
+"""What every host in the chain shares: servers, a service time, a timeout, entries that read any
+message, and hop records.
 
 A host (acquirer, switch, issuer) takes a message, waits for one of its servers, holds it for a
 service time drawn from its own named stream, and — if it forwards the message — waits for the
 next hop's answer no longer than its timeout. Each message it handles becomes one hop record.
 
-Time is kept with callbacks, not a SimPy process per message: a message's journey is a chain of
-steps, each run as the callback of the one event that ends the delay before it (a link latency,
-a service time, a timeout), and a host hands its answer to the caller's `Reply` when the answer
-is ready. A tap thus costs one event per delay it meets — about 15 — where a process per hop
-cost about 31 (processes starting and ending, and a condition event per timeout). A free
-server costs no event (server_pool.py).
+Every entry reads what arrives before it acts: a message that does not decode, or decodes to
+another message type than the entry takes (a 0110 sent where a 0100 is expected), or lacks a
+mandatory field, is answered with a format error (DE39 30) and recorded like any other; nothing
+a sender puts on the wire ends the run.
+
+Time is kept with callbacks (core/clock.py): serving a message is one event at the end of its
+service — its start is known on arrival, since the queue is FIFO (core/server_pool.py) — and a
+deadline costs no event of its own (`Deadlines`).
 """
 
 from __future__ import annotations
@@ -19,14 +22,19 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Handler, Reply, after, round_trip, within
-from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
+from elcart_sim.core.clock import Deadlines, Handler, Reply, after, round_trip
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.records import Table
-from elcart_sim.scenario import HostSpec
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.core.streams import RandomStreams, Sampler
+from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
+from elcart_sim.protocol.iso8583 import messages
+from elcart_sim.scenario import HostSpec
 
-__all__ = ["Host"]
+__all__ = ["Host", "Times"]
+
+Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
+
 
 class Host:
     """Base of the acquirer, switch and issuer hosts."""
@@ -45,39 +53,59 @@ class Host:
     ):
         self.env = env
         self.name = name
-        self.pool = ServerPool(env, name, spec.servers)
+        self.pool = ServerPool(name, spec.servers)
         self.service_time_s = streams.sampler(f"{name}.service_time", spec.service_time.distribution())
-        self.timeout_s = spec.timeout_s
+        self.deadlines = Deadlines(env, spec.timeout_s)
         self._hops = hops
         self.link_latency_s = link_latency_s  # one-way latency to the next hop, if any
         self.wire = wire  # how messages cross its boundaries (the run's fidelity)
 
-    def serve(self, then: Callable[[tuple[float, float, float]], None]) -> None:
-        """Queue for a server and hold it for one service time, then `then((arrived, started, finished))`."""
+    @property
+    def timeout_s(self) -> float:
+        return self.deadlines.timeout_s
+
+    def serve(self, step: Callable[..., None], *args: Any) -> None:
+        """Queue for a server and hold it for one service time, then ``step((arrived, started,
+        finished), *args)``: one event, at the end of the service."""
         env = self.env
         arrived = env.now
+        started, finished = self.pool.schedule(arrived, self.service_time_s())
+        after(env, finished - arrived, step, (arrived, started, finished), *args)
 
-        def start() -> None:
-            started = env.now
-
-            def finish() -> None:
-                self.pool.release()
-                then((arrived, started, env.now))
-
-            after(env, self.service_time_s(), finish)
-
-        self.pool.request(start)
+    def admit(self, payload: Any, mti: str, trace_id: int, times: Times, reply: Reply) -> Any | None:
+        """The message ``payload`` decoded, if it is one this entry takes (MTI ``mti``); else the
+        sender gets a format error (DE39 30), the hop is recorded, and None is returned."""
+        try:
+            request = self.wire.decode(payload)
+        except IsoMessageError:
+            request = None
+        if request is not None and request["t"] == mti:
+            return request
+        self.record_hop(trace_id, mti, "", times, "30", False)
+        reply(self.wire.encode(messages.format_error_response(mti, trace_id)))
+        return None
 
     def call_next_hop(
-        self, method: Handler, message: Any, trace_id: int, on_answer: Reply, on_timeout: Callable[[], None] | None = None
+        self, entry: Handler, message: Any, trace_id: int, on_answer: Reply, on_timeout: Callable[[], None] | None = None
     ) -> None:
-        """Carry `message` over the link to the next hop, let `method` handle it, carry the answer
-        back to `on_answer`. With `on_timeout`, wait no longer than `timeout_s`: if the answer is
-        not back by then, call `on_timeout()` instead and drop the answer when it comes."""
+        """Carry ``message`` over the link to the next hop's ``entry``, carry the answer back to
+        ``on_answer``. With ``on_timeout``, wait no longer than the host's timeout: if the answer
+        is not back by then, call ``on_timeout()`` instead and drop the answer when it comes."""
         if on_timeout is not None:
-            on_answer = within(self.env, self.timeout_s, on_answer, on_timeout)
-        round_trip(self.env, self.link_latency_s, method, message, trace_id, on_answer)
+            on_answer = self.deadlines.expect(on_answer, on_timeout)
+        round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
 
-    def record_hop(self, trace_id: int, mti: str, times: tuple[float, float, float], response_code: str, timed_out: bool) -> None:
+    def record_hop(self, trace_id: int, mti: str, issuer: str, times: Times, response_code: str, timed_out: bool) -> None:
         arrived, started, finished = times
-        self._hops.append(trace_id, self.hop, mti, arrived, started, finished, self.env.now, response_code, int(timed_out))
+        self._hops.append(
+            trace_id=trace_id,
+            hop=self.hop,
+            mti=mti,
+            issuer=issuer,
+            arrived_at=arrived,
+            started_at=started,
+            finished_at=finished,
+            responded_at=self.env.now,
+            response_code=response_code,
+            timed_out=int(timed_out),
+        )

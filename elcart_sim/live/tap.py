@@ -113,15 +113,13 @@ def _report(
     card_wait_s: float | None,
     tap_wall_s: float,
 ) -> LiveTapReport:
-    from elcart_sim.analysis.results import Results
-
     exchanges = tracing.exchanges
     card = card_tags(exchanges)
     track2 = card.get(0x57)
     token_pan = _track2_pan(track2) if track2 else None
     reference, imk = known_keys(sim, token_pan)
     checks = validate_live_tap(exchanges, reference=reference, issuer_master_key=imk)
-    results = Results.collect(sim)
+    results = sim.results()
     tx = results.transactions[results.transactions.trace_id == result.trace_id]
     row = tx.iloc[0] if len(tx) else None
     hops = results.hops[results.hops.trace_id == result.trace_id]

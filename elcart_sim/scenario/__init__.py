@@ -22,12 +22,13 @@ from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
 from elcart_sim.scenario.rules import host_fields
-from elcart_sim.scenario.scenario import Scenario
+from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
 from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
 
 __all__ = [
     "Scenario",
+    "HOST_SPECS",
     "DurationSpec",
     "AmountSpec",
     "PopulationSpec",

@@ -26,7 +26,7 @@ from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
 from elcart_sim.scenario.world import DemandSpec, PopulationSpec
 
-__all__ = ["Scenario"]
+__all__ = ["Scenario", "HOST_SPECS"]
 
 
 @dataclass(frozen=True)
@@ -107,3 +107,11 @@ class Scenario:
         covered = sum(profile[h % 24] * min(1.0, (duration - h * 3600.0) / 3600.0) for h in range(int(-(-duration // 3600))))
         per_day = self.transactions_per_day_effective * self.demand.channels.get("contactless", 0.0)
         return per_day * covered / total
+
+
+HOST_SPECS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(Scenario) if f.type in ("HostSpec", HostSpec)
+)
+"""The scenario fields that configure a host (its servers, service time and timeout), in order:
+the hosts capacity planning can size. A host the model adds is a field here and one
+registration in the model (core/registry.py)."""

@@ -234,7 +234,7 @@ class TokenService:
     def refuse_provisioning(self, card: int, idv: IdvResult, at: float, device_id: int) -> None:
         """Record a tokenization request refused because ID&V failed."""
         if self._events is not None:
-            self._events.append(at, "", "idv_failed", idv.reason, device_id, 0)
+            self._events.append(at=at, token_masked="", event="idv_failed", reason=idv.reason, device_id=device_id, key_count=0)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -291,7 +291,7 @@ class TokenService:
 
     def _event(self, at: float, record: TokenRecord, event: str, reason: str, keys: int) -> None:
         if self._events is not None:
-            self._events.append(at, mask_pan(record.token_pan), event, reason, record.device_id, keys)
+            self._events.append(at=at, token_masked=mask_pan(record.token_pan), event=event, reason=reason, device_id=record.device_id, key_count=keys)
 
     def __len__(self) -> int:
         return len(self._vault)

@@ -16,11 +16,12 @@ shop), and a ticket amount in whole tyiyn.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 
 import numpy as np
 import simpy
 
+from elcart_sim.core.clock import after
 from elcart_sim.world.population import Population
 from elcart_sim.scenario import WEEKDAYS, Scenario
 from elcart_sim.core.streams import Distribution, RandomStreams
@@ -99,13 +100,15 @@ class Demand:
     def next_amount_tyiyn(self) -> int:
         return max(_MIN_TICKET_TYIYN, round(self._ticket_tyiyn()))
 
-    def generate_taps(
-        self, env: simpy.Environment, start_tap: Callable[[int, int, int], None]
-    ) -> Generator[simpy.Event, object, None]:
-        """SimPy process: call `start_tap(card, terminal, amount_tyiyn)` at each arrival instant."""
-        if self._wallet_pick is None:
-            return
-        t = env.now
+    def schedule_arrivals(self, env: simpy.Environment, start_tap: Callable[[int, int, int], None]) -> None:
+        """Call ``start_tap(card, terminal, amount_tyiyn)`` at each arrival instant of the day: a
+        Poisson process at each hour's rate, one step per arrival (core/clock.py)."""
+        if self._wallet_pick is not None:
+            self._next_arrival(env, start_tap, env.now, False)
+
+    def _next_arrival(self, env: simpy.Environment, start_tap: Callable[[int, int, int], None], t: float, arrive: bool) -> None:
+        if arrive:
+            start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn())
         rates = self.rate_per_s
         while t < self.duration_s:
             hour_start = (t // 3600.0) * 3600.0
@@ -118,6 +121,5 @@ class Demand:
             if t + gap >= boundary:
                 t = boundary  # memoryless: restart the clock at the hour with the new rate
                 continue
-            t += gap
-            yield env.timeout(t - env.now)
-            start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn())
+            after(env, t + gap - env.now, self._next_arrival, env, start_tap, t + gap, True)
+            return

@@ -120,18 +120,15 @@ def _without(key: str) -> dict:
         ({**AUTH_REQUEST, "35": "9999041700000019D3012"}, "35",
          "ISO 8583 encode: field 35 (Track 2 Data) must be digits and '='"),
         ({**AUTH_REQUEST, "11": "123"}, "11",
-         "ISO 8583 encode: field 11 (System Trace Audit Number (STAN)): "
-         "Field data is 3 bytes, expecting 6"),
+         "ISO 8583 encode: field 11 (System Trace Audit Number (STAN)) must be 6 characters long, got 3"),
         ({**AUTH_REQUEST, "2": "99990417000000190000"}, "2",
-         "ISO 8583 encode: field 2 (Primary Account Number (PAN)): "
-         "Field data is 20 bytes, larger than maximum 19"),
+         "ISO 8583 encode: field 2 (Primary Account Number (PAN)) must be at most 19 characters long, got 20"),
         ({**AUTH_REQUEST, "43": "ÖSKEMEN"}, "43",
          "ISO 8583 encode: field 43 (Card Acceptor Name/Location) must be printable ASCII"),
         ({**AUTH_REQUEST, "55": DE55.hex()}, "55",
          "ISO 8583 encode: field 55 (ICC Data (EMV BER-TLV)) must be bytes, got str"),
         ({**AUTH_REQUEST, "55": bytes(256)}, "55",
-         "ISO 8583 encode: field 55 (ICC Data (EMV BER-TLV)): "
-         "Field data is 256 bytes, larger than maximum 255"),
+         "ISO 8583 encode: field 55 (ICC Data (EMV BER-TLV)) must be at most 255 bytes long, got 256"),
         ({**AUTH_REQUEST, "64": "00"}, "64",
          "ISO 8583 encode: field 64 is not in the ELKART host spec"),
         ({**AUTH_REQUEST, "p": "00"}, "p",

@@ -60,6 +60,8 @@ class ChipData(NamedTuple):
     cdcvm: bool  # 9F6C byte 2 bit 8: the phone verified its user
     cryptogram: Cryptogram  # 9F26 (9F27 is always 80: an ARQC)
 
+    stands_for_bytes = True  # DE55 in the fast fidelity (protocol/iso8583/spec.py)
+
 
 class Arpc(NamedTuple):
     """DE55 tag 91 of a 0110 as an object: the issuer's answer signed over ``cryptogram``
@@ -67,6 +69,8 @@ class Arpc(NamedTuple):
 
     cryptogram: Cryptogram
     approved: bool
+
+    stands_for_bytes = True  # DE55 tag 91 in the fast fidelity (protocol/iso8583/spec.py)
 
 
 class Fci(NamedTuple):

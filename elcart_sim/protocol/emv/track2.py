@@ -59,7 +59,8 @@ def decode(value: bytes) -> Track2:
 
 
 def to_de35(value: bytes) -> str:
-    """DE35 from tag 57: the same digits with '=' for 'D', the pad dropped ('9417…=3012201…')."""
+    """DE35 from tag 57: the same digits with '=' for 'D', the pad dropped ('9417…=3012201…');
+    Track2Error naming what is malformed (decode)."""
     decode(value)
     return value.hex().upper().rstrip("F").replace("D", "=")
 

@@ -4,7 +4,7 @@ Physical picture: every host boundary in the wire fidelity: the sender encodes i
 dict into bytes, the receiver decodes the bytes and refuses what breaks the host spec.
 
 pyiso8583 4.x lays out the bytes; this module adds what it leaves to the user: the format of
-each field, the allowed MTIs, the mandatory fields per MTI, and errors as
+each field and its length, the allowed MTIs, the mandatory fields per MTI, and errors as
 :class:`~elcart_sim.core.errors.IsoMessageError` naming the field. One check (``problem``)
 says what is wrong with a message, from the rules of spec.py; encode and decode call it.
 
@@ -16,38 +16,58 @@ conversion happens here.) Error messages never quote field values: DE2 and DE35 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import iso8583 as _iso
 
 from elcart_sim.core.errors import IsoMessageError
-from elcart_sim.protocol.iso8583.spec import ELKART_SPEC, FIELD_FORMATS, MTIS, required_fields
+from elcart_sim.protocol.iso8583.spec import ELKART_SPEC, FIELD_FORMATS, FIELD_LENGTHS, MTIS, required_fields, stands_for_bytes
 
 __all__ = ["encode", "decode", "problem", "validate", "original_data_elements"]
 
 
-def problem(message: dict[str, Any]) -> tuple[str, str] | None:
+def problem(message: Mapping[str, Any]) -> tuple[str, str] | None:
     """The first thing wrong with ``message`` under the host spec, as (field, what is wrong),
-    or None when it is a valid ELKART host message."""
+    or None when it is a valid ELKART host message: its MTI, then each field in order (known to
+    the spec, of its type, of its format's characters, of its length), then the mandatory fields."""
     mti = message.get("t")
     if mti not in MTIS:
         return "t", f"MTI {mti!r} is not one of {', '.join(MTIS)}"
-    formats = FIELD_FORMATS
+    rules = _RULES
     for key, value in message.items():
-        if key == "t":
-            continue
-        fmt = formats.get(key)
-        if fmt is None:
+        rule = rules.get(key)
+        if rule is None:
+            if key == "t":
+                continue
             return key, f"field {key} is not in the ELKART host spec"
-        if not fmt.holds(value):
-            name = ELKART_SPEC[key]["desc"]
-            if not isinstance(value, fmt.kind):
-                return key, f"field {key} ({name}) must be {fmt.kind.__name__}, got {type(value).__name__}"
-            return key, f"field {key} ({name}) must be {fmt.described}"
-    missing = sorted(required_fields(message) - message.keys(), key=int)
-    if missing:
+        kind, characters, low, high = rule
+        if type(value) is not kind:
+            if kind is bytes and stands_for_bytes(value):
+                if isinstance(value, bytearray) and not low <= len(value) <= high:
+                    return key, _length_problem(key, len(value))
+                continue  # an object standing for bytes: its length is the encoder's concern
+            return key, f"field {key} ({ELKART_SPEC[key]['desc']}) must be {kind.__name__}, got {type(value).__name__}"
+        if characters is not None and not characters.issuperset(value):
+            return key, f"field {key} ({ELKART_SPEC[key]['desc']}) must be {FIELD_FORMATS[key].described}"
+        if not low <= len(value) <= high:
+            return key, _length_problem(key, len(value))
+    required = required_fields(message)
+    if not message.keys() >= required:
+        missing = sorted(required - message.keys(), key=int)
         return missing[0], f"MTI {mti} lacks mandatory field(s) {', '.join(missing)}"
     return None
+
+
+# Per field: (type, allowed characters or None, shortest, longest), from spec.py.
+_RULES = {key: (fmt.kind, fmt.characters, *FIELD_LENGTHS[key]) for key, fmt in FIELD_FORMATS.items()}
+
+
+def _length_problem(key: str, length: int) -> str:
+    low, high = FIELD_LENGTHS[key]
+    unit = "bytes" if FIELD_FORMATS[key].kind is bytes else "characters"
+    size = f"{high}" if low == high else f"at most {high}"
+    return f"field {key} ({ELKART_SPEC[key]['desc']}) must be {size} {unit} long, got {length}"
 
 
 def validate(message: dict[str, Any], where: str = "message") -> None:

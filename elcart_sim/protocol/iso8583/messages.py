@@ -61,10 +61,13 @@ def reversal_for(request: dict[str, Any]) -> dict[str, Any]:
     return reversal
 
 
-def format_error_response(trace_id: int) -> dict[str, Any]:
-    """The 0110 answering a request that could not be decoded: DE39 30, zeros where unknown."""
+def format_error_response(request_mti: str, trace_id: int) -> dict[str, Any]:
+    """The answer to a message that an entry taking ``request_mti`` could not read (it did not
+    decode, was another message type, or lacked a mandatory field): the 0110/0410 with DE39 30
+    and zeros where nothing could be echoed. DE37 carries ``trace_id``, the retrieval reference
+    the sender's link knows the exchange by."""
     return {
-        "t": MTI_AUTHORISATION_RESPONSE,
+        "t": _RESPONSE_MTI[request_mti],
         "3": "000000",
         "4": "000000000000",
         "7": "0000000000",

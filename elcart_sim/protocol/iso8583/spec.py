@@ -8,20 +8,21 @@ and the elements themselves in a fixed order and format: ASCII everywhere, excep
 and binary DE55 (EMV ICC data, BER-TLV).
 
 Everything a message must satisfy is declared here once — the pyiso8583 field specs, each
-field's ISO 8583 format (``FORMATS``: the rule and how it is said), the mandatory fields per MTI
-and the conditional ones (``required_fields``) — and the codec (codec.py) checks messages
-against it.
+field's ISO 8583 format (``FORMATS``: its type and characters, and how it is said) and length,
+the mandatory fields per MTI and the conditional ones (``required_fields``) — and the codec
+(codec.py) checks messages against it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 __all__ = [
     "ELKART_SPEC",
     "FIELD_FORMATS",
+    "FIELD_LENGTHS",
     "MTI_AUTHORISATION_REQUEST",
     "MTI_AUTHORISATION_RESPONSE",
     "MTI_REVERSAL_REQUEST",
@@ -31,6 +32,7 @@ __all__ = [
     "MANDATORY_FIELDS",
     "FORMATS",
     "Format",
+    "stands_for_bytes",
     "required_fields",
     "ResponseCode",
 ]
@@ -150,36 +152,51 @@ _DESCRIPTIONS: dict[str, str] = {
 
 
 class Format:
-    """An ISO 8583 data element format: the rule a value must satisfy and how it is said."""
+    """An ISO 8583 data element format: the Python type of its values, the characters a text
+    value may hold (None: any byte), and how the format is said in an error."""
 
-    __slots__ = ("code", "holds", "described", "kind")
+    __slots__ = ("code", "kind", "characters", "described")
 
-    def __init__(self, code: str, holds: Callable[[Any], bool], described: str, kind: type):
+    def __init__(self, code: str, kind: type, characters: str | None, described: str):
         self.code = code
-        self.holds = holds  # value -> bool, type included
+        self.kind = kind
+        self.characters = frozenset(characters) if characters is not None else None
         self.described = described  # "must be <described>"
-        self.kind = kind  # the Python type a value of this format has
 
 
-def _is_text(value: Any) -> bool:
-    return type(value) is str and value.isascii()
-
+_DIGITS = "0123456789"
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 FORMATS: dict[str, Format] = {
     f.code: f
     for f in (
-        Format("n", lambda v: _is_text(v) and v.isdigit(), "digits only", str),
-        Format("z", lambda v: _is_text(v) and v.replace("=", "").isdigit(), "digits and '='", str),
-        Format("an", lambda v: _is_text(v) and v.isalnum(), "letters and digits only", str),
-        Format("ans", lambda v: _is_text(v) and v.isprintable(), "printable ASCII", str),
-        Format("b", lambda v: isinstance(v, (bytes, bytearray)), "bytes", bytes),
+        Format("n", str, _DIGITS, "digits only"),
+        Format("z", str, _DIGITS + "=", "digits and '='"),
+        Format("an", str, _DIGITS + _LETTERS, "letters and digits only"),
+        Format("ans", str, "".join(map(chr, range(0x20, 0x7F))), "printable ASCII"),
+        Format("b", bytes, None, "bytes"),
     )
 }
 """ISO 8583 formats: n numeric, z track 2 characters, an alphanumeric, ans alphanumeric and
-special, b binary."""
+special (printable ASCII), b binary."""
 
 FIELD_FORMATS: dict[str, Format] = {key: FORMATS[ELKART_SPEC[key]["fmt"]] for key in USER_FIELDS}
 """Each data element's format, from ELKART_SPEC."""
+
+
+def stands_for_bytes(value: Any) -> bool:
+    """A value a binary field may hold: bytes, or — in the fast fidelity — an object that stands
+    for them (EMV chip data as an object, protocol/emv/objects.py: it says so with a true
+    ``stands_for_bytes``)."""
+    return isinstance(value, (bytes, bytearray)) or getattr(value, "stands_for_bytes", False) is True
+
+
+FIELD_LENGTHS: dict[str, tuple[int, int]] = {
+    key: ((0, ELKART_SPEC[key]["max_len"]) if ELKART_SPEC[key]["len_type"] else (ELKART_SPEC[key]["max_len"],) * 2)
+    for key in USER_FIELDS
+}
+"""Each data element's (shortest, longest) length, from ELKART_SPEC: fixed-length fields have
+one length, variable ones (LLVAR, LLLVAR) up to their maximum."""
 
 
 def required_fields(message: Mapping[str, Any]) -> frozenset[str]:

@@ -1,27 +1,33 @@
-"""How a message crosses a boundary between hosts: the run's fidelity.
+"""How a message crosses a boundary between hosts: bytes, or the message itself.
 
-'wire' — as ISO 8583 bytes under the ELKART host spec: every sender encodes, every receiver
-decodes and validates, exactly as the real hosts do. 'fast' — as message objects (a copy of the
-field dict crosses, so no host can change what another holds): the same processes, the same
-timing models and random draws, without the codec's cost. Hosts only ever call `encode` and
+'wire' — as ISO 8583 bytes under the ELKART host spec: every sender encodes (and the codec
+refuses a message that breaks the spec), every receiver decodes and validates, exactly as the
+real hosts do. 'fast' — as the message object itself, read-only once sent (`Message`): a host
+builds a new one to change anything, so no host can change what another holds, and nothing is
+copied on the way. What the model's own entities send is valid by construction (every builder
+runs under the wire fidelity's validating encode in the tests), so in fast only a message that
+no entity of the run sent — a foreign object at an entry — is checked against the host spec
+(codec.problem) and refused as the wire would refuse it. Hosts only ever call `encode` and
 `decode`, so the two give the same outcomes and timings per transaction.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any, NoReturn, Protocol
 
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol.iso8583 import codec
 
-__all__ = ["WireFormat", "Iso8583Bytes", "MessageObjects"]
+__all__ = ["WireFormat", "Iso8583Bytes", "MessageObjects", "Message"]
 
 
 class WireFormat(Protocol):
     name: str
 
-    def encode(self, message: dict[str, Any]) -> Any: ...
+    def encode(self, message: Mapping[str, Any]) -> Any: ...
 
-    def decode(self, payload: Any) -> dict[str, Any]: ...
+    def decode(self, payload: Any) -> Mapping[str, Any]: ...
 
 
 class Iso8583Bytes:
@@ -32,15 +38,46 @@ class Iso8583Bytes:
     decode = staticmethod(codec.decode)
 
 
+def _read_only(message: Message, *args: Any, **kwargs: Any) -> NoReturn:
+    raise TypeError("a message that crossed a boundary is read-only: build a new one ({**message, ...})")
+
+
+class Message(dict):
+    """A message in the fast fidelity: a field dict nobody can change once it is sent.
+    ``checked``: sent by an entity of the run, or already read against the host spec."""
+
+    __slots__ = ("checked",)
+    __setitem__ = __delitem__ = _read_only  # type: ignore[assignment]
+    pop = popitem = clear = update = setdefault = __ior__ = _read_only  # type: ignore[assignment]
+
+    @classmethod
+    def sent(cls, fields: Mapping[str, Any]) -> Message:
+        """``fields`` as a message that has been sent (and so is valid or checked)."""
+        message = cls(fields)
+        message.checked = True
+        return message
+
+    def __reduce__(self) -> tuple:
+        return (Message.sent, (dict(self),))
+
+
 class MessageObjects:
-    """Fidelity 'fast': message dicts at every boundary (copied, never shared)."""
+    """Fidelity 'fast': the message itself at every boundary, checked once, never copied again."""
 
     name = "fast"
 
     @staticmethod
-    def encode(message: dict[str, Any]) -> dict[str, Any]:
-        return dict(message)
+    def encode(message: Mapping[str, Any]) -> Message:
+        """The message as sent by an entity of the run."""
+        return message if type(message) is Message else Message.sent(message)
 
     @staticmethod
-    def decode(payload: dict[str, Any]) -> dict[str, Any]:
-        return dict(payload)
+    def decode(payload: Any) -> Message:
+        """The message as received: one an entity sent passes; a foreign one is read against the
+        host spec (IsoMessageError naming the field, as the wire's decode would raise)."""
+        if type(payload) is Message and getattr(payload, "checked", False):
+            return payload
+        if not isinstance(payload, Mapping):
+            raise IsoMessageError(f"ISO 8583 decode: expected a message, got {type(payload).__name__}")
+        codec.validate(payload, "decode")
+        return Message.sent(payload)

@@ -1,0 +1,123 @@
+"""The national switch (IPC): every ELKART authorisation and reversal, from acquirer to issuer.
+
+The message flow, in the switch's own terms: an authorisation request (0100) paid with a token
+passes the token gate (token_gate.py) or is declined there; routing (routing.py) finds the
+issuer's host and the message it gets; the issuer's answer (0110) is relayed back with the
+token in DE2 again, without the issuer leg's DE100 — the acquirer never sees the card number —
+and with the ARPC in DE55. If the issuer does not answer within the switch's timeout, the switch
+declines with 91 (issuer inoperative) and sends the issuer a reversal, so a late approval cannot
+leave the cardholder debited. Reversals (0400) are store-and-forward: delivered to the issuer
+however long it takes. A message the switch cannot read is answered 30 (format error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import simpy
+
+from elcart_sim.core.clock import Reply, discard
+from elcart_sim.core.records import Table
+from elcart_sim.core.streams import RandomStreams, Sampler
+from elcart_sim.hosts.host import Host, Times
+from elcart_sim.hosts.issuer import Issuer
+from elcart_sim.hosts.switch.routing import Routing
+from elcart_sim.hosts.switch.token_gate import TokenGate
+from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
+from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, MTI_REVERSAL_REQUEST, messages
+from elcart_sim.scenario import HostSpec
+from elcart_sim.tokens.card_authentication import CardAuthentication
+from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.world.population import Population
+
+__all__ = ["Switch"]
+
+
+class Switch(Host):
+    hop = "switch"
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: HostSpec,
+        population: Population,
+        token_service: TokenService,
+        issuers: Mapping[int, Issuer],
+        link_latency_s: Sampler,
+        streams: RandomStreams,
+        hops: Table,
+        wire: WireFormat = FIDELITIES["wire"],
+        card_authentication: CardAuthentication | None = None,
+    ):
+        super().__init__(env, "switch", spec, streams, hops, link_latency_s, wire)
+        self.population = population
+        self.gate = TokenGate(population, token_service, card_authentication)
+        self.routing = Routing(population, token_service)
+        self.issuers = issuers  # by Bank.index
+
+    # -- 0100 ----------------------------------------------------------------------------------
+
+    def authorise(self, payload: Any, trace_id: int, reply: Reply) -> None:
+        """0100 from an acquirer: serve it, rule on the token, route it to the issuer, relay the answer."""
+        self.serve(self._route_authorisation, payload, trace_id, reply)
+
+    def _route_authorisation(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
+        request = self.admit(payload, MTI_AUTHORISATION_REQUEST, trace_id, times, reply)
+        if request is None:
+            return
+        authentication = None
+        if self.gate.is_token(request["2"]):
+            decline, authentication = self.gate.check(request, self.env.now)
+            if decline is not None:
+                response = messages.response_to(request, decline.response_code, additional_response=decline.code)
+                signed = self.gate.sign(authentication, False)
+                if signed is not None:
+                    response["55"] = signed
+                bank = self.population.bank_of_token_bin(request["2"][:6])
+                self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, bank.code, times, decline.response_code, False)
+                reply(self.wire.encode(response))
+                return
+        bank, forwarded, response_code = self.routing.route(request)
+        if bank is None:
+            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, "", times, response_code, False)
+            reply(self.wire.encode(messages.response_to(request, response_code)))
+            return
+        issuer = self.issuers[bank.index]
+
+        def relay(answer: Any) -> None:
+            response = {key: value for key, value in self.wire.decode(answer).items() if key != "100"}
+            response["2"] = request["2"]  # back to the token; DE100 was for the issuer's leg only
+            signed = self.gate.sign(authentication, response["39"] == "00")
+            if signed is not None:
+                response["55"] = signed
+            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, bank.code, times, response["39"], False)
+            reply(self.wire.encode(response))
+
+        def give_up() -> None:  # the issuer did not answer in time: 91 upstream, reversal to the issuer
+            self.call_next_hop(issuer.reverse, self.wire.encode(messages.reversal_for(forwarded)), trace_id, discard)
+            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, bank.code, times, "91", True)
+            reply(self.wire.encode(messages.response_to(request, "91")))
+
+        self.call_next_hop(issuer.authorise, self.wire.encode(forwarded), trace_id, relay, give_up)
+
+    # -- 0400 ----------------------------------------------------------------------------------
+
+    def reverse(self, payload: Any, trace_id: int, reply: Reply) -> None:
+        """0400 from an acquirer: serve it and deliver it to the issuer however long it takes."""
+        self.serve(self._route_reversal, payload, trace_id, reply)
+
+    def _route_reversal(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
+        request = self.admit(payload, MTI_REVERSAL_REQUEST, trace_id, times, reply)
+        if request is None:
+            return
+        bank, forwarded, response_code = self.routing.route(request)
+
+        def acknowledge(_answer: Any = None) -> None:
+            self.record_hop(trace_id, MTI_REVERSAL_REQUEST, bank.code if bank else "", times, response_code or "00", False)
+            reply(self.wire.encode(messages.response_to(request, "00")))
+
+        if bank is None:
+            acknowledge()
+        else:
+            self.call_next_hop(self.issuers[bank.index].reverse, self.wire.encode(forwarded), trace_id, acknowledge)

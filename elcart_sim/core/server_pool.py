@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import simpy
 
+from elcart_sim.core.errors import ConfigurationError
+
 __all__ = ["ServerPool"]
 
 
@@ -24,7 +26,7 @@ class ServerPool:
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int):
         if capacity <= 0:
-            raise ValueError(f"{name}: capacity must be > 0, got {capacity}")
+            raise ConfigurationError(f"server pool {name!r}: capacity must be > 0, got {capacity}")
         self.env = env
         self.name = name
         self.capacity = capacity

@@ -29,6 +29,7 @@ from elcart_sim.money.ledger import Ledger
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, attested_device_id, offline_phones
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.fidelity import wire_format
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.core.records import Records
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.analysis.results import Results
@@ -238,7 +239,7 @@ class Simulation:
         trace_id = self.next_trace_id()
         if card is None:
             if link is None:
-                raise ValueError("a live device (card=None) needs its link")
+                raise ConfigurationError("Simulation.start_tap: a live device (card=None) needs its link, got link=None")
             token_masked = issuer_code = None
         else:
             wallet = self.wallet(card)

@@ -34,7 +34,8 @@ import simpy
 
 import elcart_sim
 from elcart_sim.core import errors
-from elcart_sim.core.errors import ConfigurationError, ElcartSimError, IsoMessageError, LedgerError
+from elcart_sim.capacity.validation import queue_scenario
+from elcart_sim.core.errors import CapacityError, ConfigurationError, ElcartSimError, IsoMessageError, LedgerError
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.protocol.iso8583.messages import response_to
 
@@ -406,6 +407,11 @@ def test_what_the_rule_allows() -> None:
             lambda: ServerPool(simpy.Environment(), "switch", 0),
             ConfigurationError,
             "server pool 'switch': capacity must be > 0, got 0",
+        ),
+        (
+            lambda: queue_scenario(2, 0.0),
+            CapacityError,
+            "queue_scenario: arrival_rate_per_s and mean_service_s must be > 0, got 0.0 and 1.0",
         ),
         (
             lambda: response_to({"t": "0100"}, "00"),

@@ -9,7 +9,6 @@ Their fields and units are documented in docs/records.md (generated from records
 
 from __future__ import annotations
 
-import ctypes
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,17 +28,6 @@ __all__ = ["Results", "TABLES"]
 
 TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components", "token_events")
 OUTCOMES = ("approved", "declined", "reversed", "terminated")
-
-
-def _return_free_memory() -> None:
-    """Hand the C heap's free pages back to the operating system (glibc's malloc_trim; nothing
-    elsewhere). A day frees millions of small buffers whose pages the heap keeps, while the
-    DataFrames' large arrays are mapped afresh, so without this both count in resident memory."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return
-    trim(0)
 
 
 def _account_name(account: tuple) -> str:
@@ -112,7 +100,6 @@ class Results:
         twice (only a table that must be sorted has one column at a time copied). The hops go
         last: their computed durations are the largest addition, and a table's transient copies
         then never sit on top of them."""
-        _return_free_memory()
         records = simulation.records
         ledger = simulation.ledger
         postings = _postings_frame(ledger)  # proves the books balanced first

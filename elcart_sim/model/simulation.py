@@ -29,6 +29,7 @@ from elcart_sim.money.ledger import Ledger
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, attested_device_id, offline_phones
 from elcart_sim.world.population import Population
 from elcart_sim.protocol.fidelity import wire_format
+from elcart_sim.core import memory
 from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.core.records import Records
 from elcart_sim.core.redact import mask_pan
@@ -281,7 +282,10 @@ class Simulation:
         Python's cyclic garbage collector is paused while the day plays (`paused_gc`): reference
         counting frees every message, event and record row, and the only cycles a day leaves are
         the wallets of replaced phones (a few dozen), while the collector's passes over hundreds
-        of thousands of live wallets and tokens cost a third of a national run."""
+        of thousands of live wallets and tokens cost a third of a national run. Two glibc settings
+        of the process are asked for here, and nowhere else (core/memory.py): large blocks kept
+        mapped before the day, the heap's free pages handed back before the results are built."""
+        memory.keep_large_blocks_mapped()
         env = self.env
         env.process(self.demand.generate_taps(env, lambda c, t, a: self.start_tap(c, t, a)))
         env.process(self._sample_queues())
@@ -296,6 +300,7 @@ class Simulation:
                 if progress:
                     progress(t / duration)
             env.run()  # drain: every tap in flight reaches its final state, every reversal its issuer
+        memory.return_free_memory()
         return Results.collect(self)
 
 

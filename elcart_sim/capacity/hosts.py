@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from elcart_sim.scenario import Scenario, data_dir
+from elcart_sim.scenario import Scenario, data_dir, spec_key
 
 __all__ = ["HOSTS", "HostLoad", "configured_servers", "with_servers", "host_loads"]
 
@@ -54,12 +54,12 @@ def _service(scenario: Scenario, host: str) -> tuple[float, float]:
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_SHARES: dict[tuple, dict[str, float]] = {}
+_SHARES: dict[tuple, dict[str, float]] = {}  # by seed, scale, population spec and data folder
 
 
 def _issuer_shares(scenario: Scenario) -> dict[str, float]:
     """Each bank's share of the taps: wallets are picked uniformly among the enrolled cards."""
-    key = (scenario.seed, scenario.scale, repr(scenario.population), str(data_dir()))
+    key = (scenario.seed, scenario.scale, spec_key(scenario.population), data_dir())
     shares = _SHARES.get(key)
     if shares is None:
         from elcart_sim.world.population import Population

@@ -144,5 +144,4 @@ def min_stable_servers(arrival_rate_per_s: float, mean_service_s: float, max_uti
     if not 0.0 < max_utilisation <= 1.0:
         raise ConfigurationError(f"min_stable_servers: max_utilisation must be in (0, 1], got {max_utilisation}")
     load = arrival_rate_per_s * mean_service_s
-    servers = max(1, math.floor(load / max_utilisation) + 1)
-    return servers
+    return max(1, math.floor(load / max_utilisation) + 1)

@@ -107,7 +107,7 @@ class Sampler:
 
     def _refill(self) -> float:
         distribution = self._distribution
-        if distribution.kind == "constant":  # nothing drawn from the stream, as before batching
+        if distribution.kind == "constant":  # a constant draws nothing from its stream
             self._buffer = [float(distribution.mean)] * _BATCH
         else:
             self._buffer = distribution.draw_batch(self._rng, _BATCH)[::-1].tolist()

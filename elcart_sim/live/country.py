@@ -58,7 +58,7 @@ def wallet_table(sim: Simulation, limit: int | None = None) -> pd.DataFrame:
     left (a phone with no key cannot pay: its applet answers 6984)."""
     import pandas as pd
 
-    from elcart_sim.world.population import CARD_STATUSES
+    from elcart_sim.scenario import CARD_STATUSES
 
     population = sim.population
     batch = sim.wallet_services.batch_size

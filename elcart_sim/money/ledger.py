@@ -208,11 +208,6 @@ class Ledger:
             setattr(self, name, array(column.typecode))
         return first, journal
 
-    def journal_nbytes(self) -> int:
-        """Bytes held by the journal's columns and the balances (not the account names)."""
-        columns = (self.trace_id, self.posted_at, self.kind, self.debit, self.credit, self.amount_tyiyn, self._balances)
-        return sum(column.itemsize * len(column) for column in columns)
-
     def __len__(self) -> int:
         return len(self.amount_tyiyn)
 

@@ -38,9 +38,8 @@ from elcart_sim.protocol.luhn import luhn_check_digit
 from elcart_sim.core.records import Table
 from elcart_sim.core.redact import mask_pan
 
-__all__ = ["TokenService", "TokenRecord", "TOKEN_STATUSES", "CONTACTLESS_POS_ENTRY_MODE"]
+__all__ = ["TokenService", "TokenRecord", "CONTACTLESS_POS_ENTRY_MODE"]
 
-TOKEN_STATUSES = ("active", "suspended", "deleted")
 CONTACTLESS_POS_ENTRY_MODE = "07"  # DE22 positions 1-2: contactless chip (ISO 8583:1987)
 
 _ACCOUNT_SPACE = 10**9
@@ -64,8 +63,7 @@ class TokenRecord:
     par: str
     device_id: int = 0
     psn: int = 0
-    status: str = "active"
-    status_reason: str = ""
+    status: str = "active"  # active, suspended or deleted
     next_key_index: int = 1
     batches: tuple[int | float, ...] = ()  # (first, last, expires_at) of each batch, oldest first, flattened
     atc: int = 0  # card authentication: the highest ATC accepted, and bit i = highest − i seen
@@ -231,7 +229,7 @@ class TokenService:
                 return record
         return None
 
-    def refuse_provisioning(self, card: int, idv: IdvResult, at: float, device_id: int) -> None:
+    def refuse_provisioning(self, idv: IdvResult, at: float, device_id: int) -> None:
         """Record a tokenization request refused because ID&V failed."""
         if self._events is not None:
             self._events.append(at, "", "idv_failed", idv.reason, device_id, 0)
@@ -240,20 +238,20 @@ class TokenService:
 
     def suspend(self, token_pan: str, reason: str, at: float) -> None:
         record = self._live(token_pan, "suspend")
-        record.status, record.status_reason = "suspended", reason
+        record.status = "suspended"
         self._event(at, record, "suspended", reason, 0)
 
     def resume(self, token_pan: str, reason: str, at: float) -> None:
         record = self._live(token_pan, "resume")
         if record.status != "suspended":
             raise TokenServiceError(f"token {mask_pan(token_pan)} is {record.status}; only a suspended token can be resumed")
-        record.status, record.status_reason = "active", ""
+        record.status = "active"
         self._event(at, record, "resumed", reason, 0)
 
     def delete(self, token_pan: str, reason: str, at: float) -> None:
         """Delete for good (lost or replaced phone, reissued card): the device may be given a new token."""
         record = self._live(token_pan, "delete")
-        record.status, record.status_reason = "deleted", reason
+        record.status = "deleted"
         self._event(at, record, "deleted", reason, 0)
 
     def _live(self, token_pan: str, step: str) -> TokenRecord:

@@ -17,13 +17,12 @@ import numpy as np
 
 from elcart_sim.core.errors import PopulationError
 from elcart_sim.protocol.luhn import luhn_check_digit
-from elcart_sim.scenario import Scenario, data_dir
+from elcart_sim.scenario import CARD_STATUSES, Scenario, data_dir
 from elcart_sim.core.streams import RandomStreams
 
 __all__ = ["Bank", "Terminal", "Population", "CARD_STATUSES", "version_code", "MIN_ELKART_PAY_ANDROID"]
 
-# Card status codes as stored in Population.card_status.
-CARD_STATUSES = ("active", "blocked", "lost", "stolen", "expired")
+# Population.card_status holds each card's index into CARD_STATUSES (scenario/choices.py).
 
 
 def version_code(version: str) -> int:
@@ -143,10 +142,6 @@ class Population:
 
     def bank_of_token_bin(self, bin6: str) -> Bank | None:
         return self._bank_by_token_bin.get(bin6)
-
-    def can_use_elkart_pay(self, card: int) -> bool:
-        """The cardholder's phone runs Android >= 6.0.1 and has NFC."""
-        return bool(self.has_nfc[card]) and int(self.android_version[card]) >= MIN_ELKART_PAY_ANDROID
 
     # -- terminals ----------------------------------------------------------------------------
 

@@ -186,10 +186,13 @@ class TokenService:
         """Tokenize `card` for its holder's phone ``device_id`` after a passed ID&V (``record``
         False: enrolled before the simulated day, not a token event of the run).
 
-        Raises TokenServiceError when ID&V did not pass for this card, or when the card already
+        Raises TokenServiceError, before anything is issued or recorded, when ID&V did not pass
+        for this card, when the expiry is not 'YYMM' or the PSN not 0-99, or when the card already
         has a live (active or suspended) token on that device."""
         if idv.card != card or not idv.passed:
             raise TokenServiceError(f"card {card}: no token without a passed identity and verification")
+        if not (len(expiry_yymm) == 4 and expiry_yymm.isdigit() and 1 <= int(expiry_yymm[2:]) <= 12 and 0 <= psn <= 99):
+            raise TokenServiceError(f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry_yymm!r} and {psn}")
         sequence = self._tokens_issued.get(card)
         if sequence is None:  # most cards: no token yet, or just one (then not in the dict)
             token_pan = self.token_pan_for(card, 0)
@@ -207,10 +210,6 @@ class TokenService:
         self._vault[token_pan] = token
         if record:
             self._event(at, token, "provisioned", "", 0)
-        if not (len(expiry_yymm) == 4 and expiry_yymm.isdigit() and 1 <= int(expiry_yymm[2:]) <= 12 and 0 <= psn <= 99):
-            raise TokenServiceError(
-                f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry_yymm!r} and {psn}"
-            )
         return TokenCredential.issued(token_pan, expiry_yymm, psn, par)
 
     def detokenise(self, token_pan: str) -> TokenRecord | None:

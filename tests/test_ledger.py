@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from elcart_sim.core.errors import UnknownAccountError
 from elcart_sim.money.ledger import Ledger, LedgerError
 
 ALICE = ("AIYL", "cardholder", 1)
@@ -39,6 +40,17 @@ def test_prove_balanced_detects_tampering():
     ledger._balances[ledger.account_ids[ALICE]] += 1  # simulate a bug that bypasses post()
     with pytest.raises(LedgerError, match="trial balance is 1 tyiyn"):
         ledger.prove_balanced()
+
+
+def test_an_account_never_held_is_a_missing_key():
+    ledger = Ledger()
+    ledger.post(ALICE, BOB, 10, kind="purchase", trace_id=1, at=0.0)
+    assert ALICE in ledger.account_ids and AIYL_SETTLEMENT not in ledger.account_ids
+    assert ledger.account_ids.get(AIYL_SETTLEMENT) is None
+    with pytest.raises(UnknownAccountError) as info:
+        ledger.account_ids[AIYL_SETTLEMENT]
+    assert str(info.value) == "account ('AIYL', 'elkart_settlement', '') is not on the ledger's books"
+    assert isinstance(info.value, KeyError) and isinstance(info.value, LedgerError)
 
 
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.integers(1, 10**9)), max_size=60))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from elcart_sim import ScenarioError, load_scenario, scenario_names
-from elcart_sim.scenario import Scenario
+from elcart_sim.scenario import Scenario, spec_key
 
 BASE = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "national-day.yaml"
 
@@ -94,3 +94,18 @@ def test_broken_scenario_on_the_command_line_runs_nothing(tmp_path):
     assert "elcart-sim: error: switch.servers must be > 0, got 0" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_spec_key_stands_for_a_spec_in_a_cache():
+    base = load_scenario("national-day", scale=0.001)
+    with pytest.raises(TypeError):
+        hash(base.population)  # dict fields: a spec cannot be a key itself
+    same = load_scenario("national-day", scale=0.001)
+    assert spec_key(base.population) == spec_key(same.population)
+    assert hash(spec_key(base.population)) == hash(spec_key(same.population))
+    changed = base.with_overrides({"population.phone.android_versions": {"14": 1.0}})
+    assert spec_key(changed.population) != spec_key(base.population)
+    reordered = dict(reversed(base.population.card_status.items()))
+    swapped = base.with_overrides({"population.card_status": reordered})
+    assert swapped.population == base.population  # equal as values…
+    assert spec_key(swapped.population) != spec_key(base.population)  # …but drawn in another order

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.core.streams import Distribution, RandomStreams
+from elcart_sim.scenario import DISTRIBUTIONS
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():
@@ -40,6 +42,28 @@ def test_distributions_have_their_mean_and_cv(kind, cv):
     assert values.std() / values.mean() == pytest.approx(cv, rel=0.02)
 
 
+@pytest.mark.parametrize("kind", DISTRIBUTIONS)
+def test_every_kind_a_scenario_names_is_drawn(kind):
+    assert RandomStreams(1).sampler("t", Distribution(kind, 2.0, 0.5))() >= 0.0
+
+
 def test_constant_is_exact():
     sampler = RandomStreams(1).sampler("t", Distribution("constant", 0.25))
     assert [sampler() for _ in range(3)] == [0.25, 0.25, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: RandomStreams(-1), "RandomStreams: seed must be >= 0, got -1"),
+        (lambda: RandomStreams(1).integers("t", 0), "IntegerSampler: high must be > 0, got 0"),
+        (
+            lambda: RandomStreams(1).sampler("t", Distribution("gamma", 1.0))(),
+            "Distribution: unknown kind 'gamma' (the kinds: DISTRIBUTIONS in scenario/choices.py)",
+        ),
+    ],
+)
+def test_bad_parameters_are_refused_by_name(call, message):
+    with pytest.raises(ConfigurationError) as info:
+        call()
+    assert str(info.value) == message

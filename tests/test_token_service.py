@@ -41,6 +41,15 @@ def test_no_token_without_passed_idv_for_that_card(tokens, population):
     assert len(tokens) == 0
 
 
+@pytest.mark.parametrize(("expiry", "psn"), [("3013", 0), ("30-1", 0), ("3012", 100)])
+def test_a_refused_credential_leaves_no_token_behind(tokens, population, expiry, psn):
+    card = int(population.enrolled_cards[0])
+    with pytest.raises(TokenServiceError) as info:
+        tokens.provision(card, passed(card), expiry_yymm=expiry, psn=psn)
+    assert str(info.value) == f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry!r} and {psn}"
+    assert len(tokens) == 0 and len(tokens._events) == 0
+
+
 def test_one_token_per_card_per_device_all_tied_by_one_par(tokens, population):
     card = int(population.enrolled_cards[0])
     first = tokens.provision(card, passed(card), device_id=1)

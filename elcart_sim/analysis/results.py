@@ -9,7 +9,6 @@ Their fields and units are documented in docs/records.md (generated from records
 
 from __future__ import annotations
 
-import ctypes
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,17 +27,6 @@ from elcart_sim.scenario import Scenario
 __all__ = ["Results", "TABLES"]
 
 TABLES = ("transactions", "hops", "postings", "receipts", "samples", "components", "token_events")
-
-
-def _return_free_memory() -> None:
-    """Hand the C heap's free pages back to the operating system (glibc's malloc_trim; nothing
-    elsewhere). A day frees millions of small buffers whose pages the heap keeps, while the
-    DataFrames' large arrays are mapped afresh, so without this both count in resident memory."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return
-    trim(0)
 
 
 def _account_name(account: tuple) -> str:
@@ -115,7 +103,6 @@ class Results:
         a table that must be sorted has one column at a time copied). The hops go last: their
         computed durations are the largest addition, and a table's transient copies then never
         sit on top of them; the per-host tables are read from them (occupancy.py)."""
-        _return_free_memory()
         postings = _postings_frame(ledger)  # proves the books balanced first
         trial_balance = ledger.trial_balance()
         receipts = records.receipts.take_frame()

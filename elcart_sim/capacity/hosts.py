@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from elcart_sim.core.registry import Registry
-from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir
+from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
 
 __all__ = ["HOSTS", "HostLoad", "configured_servers", "with_servers", "host_loads"]
 
@@ -58,13 +58,13 @@ def _service(scenario: Scenario, host: str) -> tuple[float, float]:
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}
+_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, population spec and data folder
 
 
 def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
     """The components the model registers for the scenario, and each bank's share of the taps
     (wallets are picked uniformly among the enrolled cards)."""
-    key = (scenario.seed, scenario.scale, repr(scenario.population), str(data_dir()))
+    key = (scenario.seed, scenario.scale, spec_key(scenario.population), data_dir())
     model = _MODELS.get(key)
     if model is None:
         from elcart_sim.model.simulation import Simulation

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 
+from elcart_sim.core.errors import ConfigurationError
+
 __all__ = [
     "erlang_b",
     "erlang_c",
@@ -39,22 +41,22 @@ __all__ = [
 ]
 
 
-def _check(arrival_rate_per_s: float, service_rate_per_s: float, servers: int) -> None:
+def _check(where: str, arrival_rate_per_s: float, service_rate_per_s: float, servers: int) -> None:
     if arrival_rate_per_s < 0:
-        raise ValueError(f"arrival rate must be >= 0, got {arrival_rate_per_s}")
+        raise ConfigurationError(f"{where}: arrival_rate_per_s must be >= 0, got {arrival_rate_per_s}")
     if service_rate_per_s <= 0:
-        raise ValueError(f"service rate must be > 0, got {service_rate_per_s}")
+        raise ConfigurationError(f"{where}: service_rate_per_s must be > 0, got {service_rate_per_s}")
     if servers < 1:
-        raise ValueError(f"servers must be >= 1, got {servers}")
+        raise ConfigurationError(f"{where}: servers must be >= 1, got {servers}")
 
 
 def erlang_b(servers: int, offered_load: float) -> float:
     """Erlang B: the probability that all `servers` are busy in a loss system offered `offered_load`
     erlangs. Computed by the stable recursion B(k) = a·B(k−1) / (k + a·B(k−1)), B(0) = 1."""
     if servers < 0:
-        raise ValueError(f"servers must be >= 0, got {servers}")
+        raise ConfigurationError(f"erlang_b: servers must be >= 0, got {servers}")
     if offered_load < 0:
-        raise ValueError(f"offered load must be >= 0, got {offered_load}")
+        raise ConfigurationError(f"erlang_b: offered_load must be >= 0, got {offered_load}")
     b = 1.0
     for k in range(1, servers + 1):
         b = offered_load * b / (k + offered_load * b)
@@ -65,7 +67,7 @@ def erlang_c(servers: int, offered_load: float) -> float:
     """Erlang C: the probability that an arrival has to wait in M/M/c with `servers` servers
     offered `offered_load` = λ/μ erlangs; 1.0 when the queue is unstable (a ≥ c)."""
     if servers < 1:
-        raise ValueError(f"servers must be >= 1, got {servers}")
+        raise ConfigurationError(f"erlang_c: servers must be >= 1, got {servers}")
     if offered_load >= servers:
         return 1.0
     b = erlang_b(servers, offered_load)
@@ -74,13 +76,13 @@ def erlang_c(servers: int, offered_load: float) -> float:
 
 def utilisation(arrival_rate_per_s: float, service_rate_per_s: float, servers: int) -> float:
     """ρ = λ/(cμ): the share of time an average server is busy (≥ 1 means unstable)."""
-    _check(arrival_rate_per_s, service_rate_per_s, servers)
+    _check("utilisation", arrival_rate_per_s, service_rate_per_s, servers)
     return arrival_rate_per_s / (servers * service_rate_per_s)
 
 
 def mmc_mean_wait_s(arrival_rate_per_s: float, service_rate_per_s: float, servers: int) -> float:
     """Mean time in the queue before service, W_q = C(c, a)/(cμ − λ); infinite when unstable."""
-    _check(arrival_rate_per_s, service_rate_per_s, servers)
+    _check("mmc_mean_wait_s", arrival_rate_per_s, service_rate_per_s, servers)
     headroom = servers * service_rate_per_s - arrival_rate_per_s
     if headroom <= 0:
         return math.inf
@@ -89,7 +91,7 @@ def mmc_mean_wait_s(arrival_rate_per_s: float, service_rate_per_s: float, server
 
 def mmc_wait_tail(arrival_rate_per_s: float, service_rate_per_s: float, servers: int, t_s: float) -> float:
     """P(W_q > t) = C(c, a)·exp(−(cμ − λ)t) for t ≥ 0; 1.0 when unstable."""
-    _check(arrival_rate_per_s, service_rate_per_s, servers)
+    _check("mmc_wait_tail", arrival_rate_per_s, service_rate_per_s, servers)
     headroom = servers * service_rate_per_s - arrival_rate_per_s
     if headroom <= 0:
         return 1.0
@@ -111,11 +113,11 @@ def wait_quantile_s(
     7.824
     """
     if not 0.0 < q < 1.0:
-        raise ValueError(f"q must be between 0 and 1, got {q}")
+        raise ConfigurationError(f"wait_quantile_s: q must be between 0 and 1 (exclusive), got {q}")
     if mean_service_s <= 0:
         return 0.0
     service_rate = 1.0 / mean_service_s
-    _check(arrival_rate_per_s, service_rate, servers)
+    _check("wait_quantile_s", arrival_rate_per_s, service_rate, servers)
     headroom = servers * service_rate - arrival_rate_per_s
     if headroom <= 0:
         return math.inf
@@ -140,7 +142,6 @@ def relaxation_time_s(arrival_rate_per_s: float, mean_service_s: float, servers:
 def min_stable_servers(arrival_rate_per_s: float, mean_service_s: float, max_utilisation: float = 1.0) -> int:
     """The fewest servers with utilisation strictly below `max_utilisation` (at least one)."""
     if not 0.0 < max_utilisation <= 1.0:
-        raise ValueError(f"max_utilisation must be in (0, 1], got {max_utilisation}")
+        raise ConfigurationError(f"min_stable_servers: max_utilisation must be in (0, 1], got {max_utilisation}")
     load = arrival_rate_per_s * mean_service_s
-    servers = max(1, math.floor(load / max_utilisation) + 1)
-    return servers
+    return max(1, math.floor(load / max_utilisation) + 1)

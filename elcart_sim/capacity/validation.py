@@ -138,7 +138,9 @@ def queue_scenario(
     and uncongested. The demand lasts `warmup_s` plus the time `customers` taps take on average,
     rounded up to whole monitor intervals of `warmup_s` / 2 (so the warm-up ends on a boundary)."""
     if arrival_rate_per_s <= 0 or mean_service_s <= 0:
-        raise CapacityError("arrival rate and mean service time must be > 0")
+        raise CapacityError(
+            f"queue_scenario: arrival_rate_per_s and mean_service_s must be > 0, got {arrival_rate_per_s} and {mean_service_s}"
+        )
     interval = warmup_s / 2 if warmup_s > 0 else 50.0
     window = math.ceil(customers / arrival_rate_per_s / interval) * interval
     constant = lambda mean_s: {"dist": "constant", "mean_s": mean_s}  # noqa: E731

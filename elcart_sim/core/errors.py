@@ -2,7 +2,35 @@
 
 Declines are data (a response code in the records); these are faults: input that is malformed
 or a configuration that cannot run. Every message says what was wrong and where — the scenario
-key, the APDU, the ISO 8583 field — so a user can fix it without reading a traceback.
+key, the parameter, the APDU, the ISO 8583 field — so a user can fix it without reading a
+traceback. Every `raise` in the package raises a subclass of `ElcartSimError`
+(tests/test_errors.py checks it). Where Python's own protocols or existing callers expect a
+built-in type, the class is that type too: `ConfigurationError` and `AmountError` are
+ValueErrors, `UnknownAccountError` a KeyError, `MissingDependencyError` an ImportError.
+
+    ElcartSimError
+    ├── ScenarioError           a scenario file or override (dotted path, value)
+    ├── ConfigurationError      a parameter an entity or function cannot work with (ValueError)
+    ├── MissingDependencyError  an optional dependency not installed (ImportError)
+    ├── AmountError             an amount in som that is not a positive tyiyn amount (ValueError)
+    ├── PopulationError         a data file (banks, merchants) missing or malformed
+    ├── LedgerError             a posting that would break the ledger's rules
+    │   └── UnknownAccountError an account the ledger never held (KeyError)
+    ├── TokenServiceError       a token service request that is a fault, not a decline
+    ├── ReadOnlyMessageError    code changing a message after it was sent (TypeError)
+    ├── ProtocolError           bytes that break the standard they claim to follow
+    │   └── TlvError, ApduError (StatusWordError under it), IsoMessageError,
+    │       Track2Error, IccDataError, CryptogramError
+    ├── KernelError             the contactless kernel cannot complete the card dialogue
+    ├── LinkError               the NFC link failed
+    │   └── PcscServiceError, ReaderNotFoundError, ReaderRemovedError, NoCardError,
+    │       CardRemovedError
+    ├── CapacityError           a capacity study that cannot run as asked
+    └── ReportError             a capacity-planning report that cannot be produced
+
+Two members live beside the code that raises them: `RecordError` (core/records.py, a row that
+does not fit its table) and `EnrolmentRefused` (wallet/wallet.py, a card that cannot be put on
+a phone).
 """
 
 from __future__ import annotations
@@ -14,11 +42,14 @@ __all__ = [
     "MissingDependencyError",
     "AmountError",
     "PopulationError",
+    "LedgerError",
+    "UnknownAccountError",
     "ProtocolError",
     "TlvError",
     "ApduError",
     "StatusWordError",
     "IsoMessageError",
+    "ReadOnlyMessageError",
     "Track2Error",
     "IccDataError",
     "CryptogramError",
@@ -68,6 +99,22 @@ class PopulationError(ElcartSimError):
     """A file under data/ (banks, merchants) is missing or malformed."""
 
 
+class LedgerError(ElcartSimError):
+    """A posting that would break the ledger's rules (non-integer or non-positive amount, unknown
+    kind, an entry not in the open journal), or books that do not balance."""
+
+
+class UnknownAccountError(LedgerError, KeyError):
+    """An account looked up by number that the ledger never held (`Ledger.account_ids`); a
+    KeyError too, as a mapping's missing key must be."""
+
+    __str__ = BaseException.__str__  # the message as written, not quoted as KeyError quotes its key
+
+    def __init__(self, account: object):
+        self.account = account
+        super().__init__(f"account {account!r} is not on the ledger's books")
+
+
 class ProtocolError(ElcartSimError):
     """Bytes on a boundary do not follow the standard they claim to follow."""
 
@@ -95,6 +142,11 @@ class IsoMessageError(ProtocolError):
     def __init__(self, message: str, *, field: str | None = None):
         self.field = field
         super().__init__(message)
+
+
+class ReadOnlyMessageError(ElcartSimError, TypeError):
+    """Code tried to change a message after it was sent (the fast fidelity's messages are
+    read-only: build a new one instead)."""
 
 
 class Track2Error(ProtocolError):

@@ -12,21 +12,14 @@ of two stored instants (a hop's `wait_s` = `started_at` − `arrived_at`) is com
 DataFrame is built instead of being stored, and `append` only files the row away: rows are
 moved into the arrays a few thousand at a time, column by column, at C speed.
 
-The columns grow by `realloc`. With glibc that is cheap only for a block in a mapping of its own
-(the kernel moves pages, mremap), and glibc decides which blocks get one by a threshold that it
-raises each time a mapped block is freed (up to 32 MiB): past the first freed buffer, columns,
-dict tables and buffers of up to that size live in the heap, where each growth leaves a hole the
-process keeps. `Records()` therefore pins the threshold at 128 KiB (`keep_large_blocks_mapped`):
-on a 1,000,000-transaction national day (fast fidelity) the same setting made at process start
-(MALLOC_MMAP_THRESHOLD_=131072) gave ~140 MB less resident memory before `Results.collect`
-(1,024 -> 882 MB) and ~90 MB less at the peak (1,151 -> 1,064 MB).
+The columns grow by `realloc`, which glibc makes cheap for large blocks only when they are kept
+in mappings of their own: the runner asks for that before the day (core/memory.py).
 
 The field tables below are the documentation: `docs/records.md` is generated from them.
 """
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from array import array
 from typing import Any, NamedTuple
@@ -38,7 +31,7 @@ import pyarrow.compute as pc
 
 from elcart_sim.core.errors import ElcartSimError
 
-__all__ = ["Table", "Records", "Field", "SCHEMAS", "RecordError", "as_numpy", "categorical", "category_dtype", "keep_large_blocks_mapped"]
+__all__ = ["Table", "Records", "Field", "SCHEMAS", "RecordError", "as_numpy", "categorical", "category_dtype"]
 
 
 class RecordError(ElcartSimError):
@@ -327,26 +320,10 @@ class Table:
         return pd.DataFrame({column: data[column] for column in self.schema}, copy=False)
 
 
-_M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
-_MAPPED_FROM_BYTES = 128 * 1024  # glibc's own initial threshold
-
-
-def keep_large_blocks_mapped() -> bool:
-    """Pin glibc's mmap threshold at 128 KiB for this process (see the module docstring): every
-    block from that size up gets its own mapping, grows by mremap and is returned to the system
-    when freed. True if it was set; False where the C library has no `mallopt` (not glibc)."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, _MAPPED_FROM_BYTES))
-
-
 class Records:
-    """All tables of one run (creating them pins the C heap's mmap threshold: keep_large_blocks_mapped)."""
+    """All tables of one run."""
 
     def __init__(self):
-        keep_large_blocks_mapped()
         self.transactions = Table("transactions")
         self.hops = Table("hops")
         self.receipts = Table("receipts")

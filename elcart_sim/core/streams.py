@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from elcart_sim.core.errors import ConfigurationError
+
 __all__ = ["RandomStreams", "Distribution", "Sampler", "IntegerSampler"]
 
 _BATCH = 4096
@@ -35,7 +37,7 @@ class RandomStreams:
 
     def __init__(self, seed: int, replication: int = 0):
         if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
+            raise ConfigurationError(f"RandomStreams: seed must be >= 0, got {seed}")
         self.seed = seed
         self.replication = replication
 
@@ -84,7 +86,7 @@ class Distribution:
         if self.kind == "uniform":
             half_width = self.mean * self.cv * math.sqrt(3)
             return rng.uniform(self.mean - half_width, self.mean + half_width, n)
-        raise ValueError(f"unknown distribution kind {self.kind!r}")
+        raise ConfigurationError(f"Distribution: unknown kind {self.kind!r} (the kinds: DISTRIBUTIONS in scenario/choices.py)")
 
 
 class Sampler:
@@ -105,7 +107,7 @@ class Sampler:
 
     def _refill(self) -> float:
         distribution = self._distribution
-        if distribution.kind == "constant":  # nothing drawn from the stream, as before batching
+        if distribution.kind == "constant":  # a constant draws nothing from its stream
             self._buffer = [float(distribution.mean)] * _BATCH
         else:
             self._buffer = distribution.draw_batch(self._rng, _BATCH)[::-1].tolist()
@@ -119,7 +121,7 @@ class IntegerSampler:
 
     def __init__(self, rng: np.random.Generator, high: int):
         if high <= 0:
-            raise ValueError(f"high must be > 0, got {high}")
+            raise ConfigurationError(f"IntegerSampler: high must be > 0, got {high}")
         self._rng = rng
         self._high = high
         self._buffer: list[int] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, demo_credential
@@ -47,7 +48,7 @@ def wallet_card(sim: Simulation, wallet: int) -> int:
     """The card behind wallet number ``wallet`` (0 = the first enrolled wallet of the run)."""
     enrolled = sim.population.enrolled_cards
     if not 0 <= wallet < len(enrolled):
-        raise ValueError(f"wallet must be 0-{len(enrolled) - 1} for this scenario and scale, got {wallet}")
+        raise ConfigurationError(f"wallet must be 0-{len(enrolled) - 1} for this scenario and scale, got {wallet}")
     return int(enrolled[wallet])
 
 
@@ -57,7 +58,7 @@ def wallet_table(sim: Simulation, limit: int | None = None) -> pd.DataFrame:
     left (a phone with no key cannot pay: its applet answers 6984)."""
     import pandas as pd
 
-    from elcart_sim.world.population import CARD_STATUSES
+    from elcart_sim.scenario import CARD_STATUSES
 
     population = sim.population
     batch = sim.wallet_services.batch_size
@@ -96,7 +97,7 @@ def phone_applet(
     card = wallet_card(sim, wallet)
     enrolled = sim.wallet(card)
     if enrolled.applet is None:
-        raise ValueError(f"wallet {wallet}: the phone holds no token")
+        raise ConfigurationError(f"wallet {wallet}: the phone holds no token, so it cannot serve a tap")
     row = wallet_table(sim, wallet + 1).iloc[wallet]
     return enrolled.applet, (
         f"wallet {wallet} of {sim.scenario.name} seed {sim.scenario.seed} scale {sim.scenario.scale:g}: "

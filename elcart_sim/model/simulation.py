@@ -21,6 +21,7 @@ from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
 from elcart_sim.acceptance.nfc_link import NfcLink, ObjectNfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, TerminalServices
 from elcart_sim.analysis.results import Results
+from elcart_sim.core import memory
 from elcart_sim.core.clock import Deadlines
 from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.core.ids import TraceIds
@@ -198,7 +199,7 @@ class Simulation:
         trace_id = self.next_trace_id()
         if card is None:
             if link is None:
-                raise ConfigurationError("start_tap: a live device (card=None) needs its link")
+                raise ConfigurationError("Simulation.start_tap: a live device (card=None) needs its link, got link=None")
             token_masked = issuer_code = None
         else:
             wallet = self.phones.wallet(card)
@@ -218,8 +219,13 @@ class Simulation:
 
     def run(self, progress: Callable[[float], None] | None = None, progress_step_s: float = 900.0) -> Results:
         """Play the scenario's day (model/day.py) and collect its results from the records and
-        the registry; ``progress(fraction)`` is called as simulated time advances."""
+        the registry; ``progress(fraction)`` is called as simulated time advances. Two glibc
+        settings of the process are asked for here, and nowhere else (core/memory.py): large
+        blocks kept mapped before the day, the heap's free pages handed back before the results
+        are built."""
+        memory.keep_large_blocks_mapped()
         day.play(self, progress, progress_step_s)
+        memory.return_free_memory()
         return self.results()
 
     def results(self) -> Results:

@@ -29,7 +29,7 @@ import numpy as np
 
 from elcart_sim.money import accounts
 from elcart_sim.money.accounts import Account
-from elcart_sim.core.errors import ElcartSimError
+from elcart_sim.core.errors import LedgerError, UnknownAccountError
 
 __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 
@@ -38,10 +38,6 @@ __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 POSTING_KINDS = ("opening", "purchase", "reversal")
 MAX_AMOUNT_TYIYN = 10**15  # 10 trillion som: far above any movement, far below the int64 balances
 _KIND_CODES = {kind: code for code, kind in enumerate(POSTING_KINDS)}
-
-
-class LedgerError(ElcartSimError):
-    """A posting that would break the ledger's rules (non-integer or non-positive amount, unknown kind)."""
 
 
 class Ledger:
@@ -212,11 +208,6 @@ class Ledger:
             setattr(self, name, array(column.typecode))
         return first, journal
 
-    def journal_nbytes(self) -> int:
-        """Bytes held by the journal's columns and the balances (not the account names)."""
-        columns = (self.trace_id, self.posted_at, self.kind, self.debit, self.credit, self.amount_tyiyn, self._balances)
-        return sum(column.itemsize * len(column) for column in columns)
-
     def __len__(self) -> int:
         return len(self.amount_tyiyn)
 
@@ -237,7 +228,7 @@ class _AccountNumbers(Mapping):
     def __getitem__(self, account: Account) -> int:
         number = self._ledger._find(account) if isinstance(account, tuple) and len(account) == 3 else None
         if number is None:
-            raise KeyError(account)
+            raise UnknownAccountError(account)
         return number
 
     def __iter__(self) -> Iterator[Account]:

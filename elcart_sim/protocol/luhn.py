@@ -7,6 +7,8 @@ single mistyped digit and most swaps of neighbours; it is not a security feature
 
 from __future__ import annotations
 
+from elcart_sim.core.errors import ConfigurationError
+
 __all__ = ["luhn_check_digit", "is_luhn_valid"]
 
 # Each digit replaced by the digit sum of its double (0->0, 5->1, 9->9).
@@ -28,7 +30,7 @@ def luhn_check_digit(partial: str) -> str:
     '999904170000001' -> '9'."""
     if not partial.isascii() or not partial.isdigit():
         # The value itself is not quoted: it may be most of a card number.
-        raise ValueError(
+        raise ConfigurationError(
             f"Luhn: partial card number must be decimal digits ({len(partial)} chars given)"
         )
     return str((10 - _luhn_sum(partial, True) % 10) % 10)

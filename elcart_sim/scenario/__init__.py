@@ -17,7 +17,7 @@ from elcart_sim.scenario.choices import (
     MODELLED_CHANNELS,
     WEEKDAYS,
 )
-from elcart_sim.scenario.fields import AmountSpec, DurationSpec
+from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
@@ -55,4 +55,5 @@ __all__ = [
     "host_fields",
     "load_scenario",
     "scenario_names",
+    "spec_key",
 ]

@@ -8,8 +8,9 @@ come from choices.py.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "weights",
     "DurationSpec",
     "AmountSpec",
+    "spec_key",
 ]
 
 Rule = Callable[[Any, str], None]
@@ -114,6 +116,21 @@ def weights(names: Sequence[str], what: str) -> Rule:
             raise ScenarioError(path, "must have a positive total")
 
     return rule
+
+
+def spec_key(value: Any) -> Hashable:
+    """A hashable value standing for a spec (or any field value): a spec's dict and list fields
+    keep it from being hashed itself. A dataclass becomes (its class, its field values…), a dict
+    its (key, value) pairs in order, a list a tuple. Two specs get the same key exactly when their
+    fields are equal and their dicts list the same keys in the same order (the order counts: the
+    population draws card statuses and Android versions in it)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value), *(spec_key(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    if isinstance(value, Mapping):
+        return tuple((key, spec_key(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return tuple(spec_key(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ class TokenLifecycle:
         if self.wallets.wallet(card) is not waiting:
             return self.wallets.wallet(card)  # replaced again meanwhile
         if not idv.passed:
-            self.token_service.refuse_provisioning(card, idv, env.now, waiting.device_id)
+            self.token_service.refuse_provisioning(idv, env.now, waiting.device_id)
             return waiting
         new = self.wallets.enrol_phone(card, phone, idv, env.now)
         self.wallets.replace_wallet(card, new)

@@ -38,9 +38,8 @@ from elcart_sim.protocol.luhn import luhn_check_digit
 from elcart_sim.core.records import Table
 from elcart_sim.core.redact import mask_pan
 
-__all__ = ["TokenService", "TokenRecord", "TOKEN_STATUSES", "CONTACTLESS_POS_ENTRY_MODE"]
+__all__ = ["TokenService", "TokenRecord", "CONTACTLESS_POS_ENTRY_MODE"]
 
-TOKEN_STATUSES = ("active", "suspended", "deleted")
 CONTACTLESS_POS_ENTRY_MODE = "07"  # DE22 positions 1-2: contactless chip (ISO 8583:1987)
 
 _ACCOUNT_SPACE = 10**9
@@ -64,8 +63,7 @@ class TokenRecord:
     par: str
     device_id: int = 0
     psn: int = 0
-    status: str = "active"
-    status_reason: str = ""
+    status: str = "active"  # active, suspended or deleted
     next_key_index: int = 1
     batches: tuple[int | float, ...] = ()  # (first, last, expires_at) of each batch, oldest first, flattened
     atc: int = 0  # card authentication: the highest ATC accepted, and bit i = highest − i seen
@@ -188,10 +186,13 @@ class TokenService:
         """Tokenize `card` for its holder's phone ``device_id`` after a passed ID&V (``record``
         False: enrolled before the simulated day, not a token event of the run).
 
-        Raises TokenServiceError when ID&V did not pass for this card, or when the card already
+        Raises TokenServiceError, before anything is issued or recorded, when ID&V did not pass
+        for this card, when the expiry is not 'YYMM' or the PSN not 0-99, or when the card already
         has a live (active or suspended) token on that device."""
         if idv.card != card or not idv.passed:
             raise TokenServiceError(f"card {card}: no token without a passed identity and verification")
+        if not (len(expiry_yymm) == 4 and expiry_yymm.isdigit() and 1 <= int(expiry_yymm[2:]) <= 12 and 0 <= psn <= 99):
+            raise TokenServiceError(f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry_yymm!r} and {psn}")
         sequence = self._tokens_issued.get(card)
         if sequence is None:  # most cards: no token yet, or just one (then not in the dict)
             token_pan = self.token_pan_for(card, 0)
@@ -209,10 +210,6 @@ class TokenService:
         self._vault[token_pan] = token
         if record:
             self._event(at, token, "provisioned", "", 0)
-        if not (len(expiry_yymm) == 4 and expiry_yymm.isdigit() and 1 <= int(expiry_yymm[2:]) <= 12 and 0 <= psn <= 99):
-            raise TokenServiceError(
-                f"card {card}: expiry must be 'YYMM' and psn 0-99, got {expiry_yymm!r} and {psn}"
-            )
         return TokenCredential.issued(token_pan, expiry_yymm, psn, par)
 
     def detokenise(self, token_pan: str) -> TokenRecord | None:
@@ -231,7 +228,7 @@ class TokenService:
                 return record
         return None
 
-    def refuse_provisioning(self, card: int, idv: IdvResult, at: float, device_id: int) -> None:
+    def refuse_provisioning(self, idv: IdvResult, at: float, device_id: int) -> None:
         """Record a tokenization request refused because ID&V failed."""
         if self._events is not None:
             self._events.append(at=at, token_masked="", event="idv_failed", reason=idv.reason, device_id=device_id, key_count=0)
@@ -240,20 +237,20 @@ class TokenService:
 
     def suspend(self, token_pan: str, reason: str, at: float) -> None:
         record = self._live(token_pan, "suspend")
-        record.status, record.status_reason = "suspended", reason
+        record.status = "suspended"
         self._event(at, record, "suspended", reason, 0)
 
     def resume(self, token_pan: str, reason: str, at: float) -> None:
         record = self._live(token_pan, "resume")
         if record.status != "suspended":
             raise TokenServiceError(f"token {mask_pan(token_pan)} is {record.status}; only a suspended token can be resumed")
-        record.status, record.status_reason = "active", ""
+        record.status = "active"
         self._event(at, record, "resumed", reason, 0)
 
     def delete(self, token_pan: str, reason: str, at: float) -> None:
         """Delete for good (lost or replaced phone, reissued card): the device may be given a new token."""
         record = self._live(token_pan, "delete")
-        record.status, record.status_reason = "deleted", reason
+        record.status = "deleted"
         self._event(at, record, "deleted", reason, 0)
 
     def _live(self, token_pan: str, step: str) -> TokenRecord:

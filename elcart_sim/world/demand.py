@@ -84,9 +84,6 @@ class Demand:
         self._terminal_buffer: list[int] = []
         self._ticket_tyiyn = streams.sampler("demand.ticket", scenario.demand.ticket.distribution())
 
-    def peak_rate_per_s(self) -> float:
-        return max(self.rate_per_s)
-
     def next_wallet_card(self) -> int:
         return int(self._enrolled[self._wallet_pick()])
 

@@ -22,6 +22,7 @@ from elcart_sim.core.streams import RandomStreams
 
 __all__ = ["Bank", "Terminal", "Population", "CARD_STATUSES", "version_code", "MIN_ELKART_PAY_ANDROID"]
 
+# Population.card_status holds each card's index into CARD_STATUSES (scenario/choices.py).
 
 
 def version_code(version: str) -> int:
@@ -146,10 +147,6 @@ class Population:
         """The code of the bank that issued card or token number ``pan`` (by its BIN); '' if none."""
         bank = self._bank_by_token_bin.get(pan[:6]) or self._bank_by_card_bin.get(pan[:6])
         return bank.code if bank is not None else ""
-
-    def can_use_elkart_pay(self, card: int) -> bool:
-        """The cardholder's phone runs Android >= 6.0.1 and has NFC."""
-        return bool(self.has_nfc[card]) and int(self.android_version[card]) >= MIN_ELKART_PAY_ANDROID
 
     # -- terminals ----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from elcart_sim.capacity.queueing import (
     utilisation,
     wait_quantile_s,
 )
+from elcart_sim.core.errors import ConfigurationError
 
 
 def _erlang_c_by_definition(c: int, a: float) -> float:
@@ -74,10 +75,21 @@ def test_min_stable_servers_and_relaxation():
     assert relaxation_time_s(0.25, 1.0, 1) == pytest.approx(4.0)  # 1/(μ(1 − √ρ)²), ρ = 1/4
 
 
-def test_bad_inputs_are_refused():
-    with pytest.raises(ValueError, match="servers must be >= 1"):
-        erlang_c(0, 1.0)
-    with pytest.raises(ValueError, match="service rate must be > 0"):
-        utilisation(1.0, 0.0, 1)
-    with pytest.raises(ValueError, match="q must be between 0 and 1"):
-        wait_quantile_s(0.5, 1.0, 1, 1.0)
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: erlang_c(0, 1.0), "erlang_c: servers must be >= 1, got 0"),
+        (lambda: erlang_b(-1, 1.0), "erlang_b: servers must be >= 0, got -1"),
+        (lambda: erlang_b(1, -0.5), "erlang_b: offered_load must be >= 0, got -0.5"),
+        (lambda: utilisation(1.0, 0.0, 1), "utilisation: service_rate_per_s must be > 0, got 0.0"),
+        (lambda: mmc_mean_wait_s(-1.0, 1.0, 1), "mmc_mean_wait_s: arrival_rate_per_s must be >= 0, got -1.0"),
+        (lambda: mmc_wait_tail(1.0, 2.0, 0, 0.0), "mmc_wait_tail: servers must be >= 1, got 0"),
+        (lambda: wait_quantile_s(0.5, 1.0, 1, 1.0), "wait_quantile_s: q must be between 0 and 1 (exclusive), got 1.0"),
+        (lambda: min_stable_servers(1.0, 1.0, 0.0), "min_stable_servers: max_utilisation must be in (0, 1], got 0.0"),
+    ],
+)
+def test_bad_inputs_are_refused(call, message):
+    with pytest.raises(ConfigurationError) as info:
+        call()
+    assert str(info.value) == message
+    assert isinstance(info.value, ValueError)  # callers that catch ValueError still do

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from elcart_sim import load_scenario
-from elcart_sim.capacity import peak_window, queue_scenario, size
+from elcart_sim.capacity import host_loads, peak_window, queue_scenario, size
 from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.core.errors import CapacityError
 
@@ -71,3 +71,15 @@ def test_bad_requests_are_refused(slow_switch):
         size(slow_switch, 0.0)
     with pytest.raises(CapacityError, match=">= 2 replications"):
         size(slow_switch, 6.0, replications=1)
+
+
+def test_issuer_loads_are_the_population_s_shares_cached_by_its_spec():
+    from elcart_sim.capacity import hosts
+
+    day = load_scenario("national-day", scale=0.001)
+    issuers = [load for load in host_loads(day, rate_per_s=10.0) if load.host == "issuer"]
+    assert sum(load.arrival_rate_per_s for load in issuers) == pytest.approx(10.0)
+    again = load_scenario("national-day", scale=0.001)
+    assert hosts._model(again) is hosts._model(day)  # an equal spec: built once
+    fewer = day.with_overrides({"population.cards": 2_000_000})
+    assert hosts._model(fewer)[1] != hosts._model(day)[1]

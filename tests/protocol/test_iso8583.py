@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.iso8583 import ResponseCode, TokenData
+from elcart_sim.protocol.iso8583.messages import response_to
 
 DE55 = bytes.fromhex(
     "9F2608F512DDBF502EB8239F2701809F100706011203A000009F37049C753B839F3602000195050000000000"
@@ -231,6 +232,14 @@ def test_token_data_validation() -> None:
 def test_original_data_elements_validation() -> None:
     with pytest.raises(IsoMessageError, match=r"DE90: part must be 6 digits, got '1'"):
         iso8583.original_data_elements("0100", "1", "1126101500", "417001")
+
+
+def test_an_approval_without_an_authorisation_id_is_refused() -> None:
+    with pytest.raises(IsoMessageError) as info:
+        response_to(AUTH_REQUEST, "00")
+    assert info.value.field == "38"
+    assert str(info.value) == "ISO 8583 0110: an approved response (DE39 00) needs an authorisation id (DE38)"
+    assert response_to(AUTH_REQUEST, "51")["39"] == "51"  # a decline needs none
 
 
 def test_host_spec_documents_every_field_and_code() -> None:

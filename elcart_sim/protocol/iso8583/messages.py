@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol.iso8583.codec import original_data_elements
 from elcart_sim.protocol.iso8583.spec import (
     MTI_AUTHORISATION_REQUEST,
@@ -46,7 +47,7 @@ def response_to(
     if authorisation_id is not None:
         response["38"] = authorisation_id
     elif response["t"] == MTI_AUTHORISATION_RESPONSE and response_code == "00":
-        raise ValueError("an approved 0110 needs an authorisation id (DE38)")
+        raise IsoMessageError("ISO 8583 0110: an approved response (DE39 00) needs an authorisation id (DE38)", field="38")
     return response
 
 

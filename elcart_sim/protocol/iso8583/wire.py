@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn, Protocol
 
-from elcart_sim.core.errors import IsoMessageError
+from elcart_sim.core.errors import IsoMessageError, ReadOnlyMessageError
 from elcart_sim.protocol.iso8583 import codec
 
 __all__ = ["WireFormat", "Iso8583Bytes", "MessageObjects", "Message"]
@@ -39,7 +39,7 @@ class Iso8583Bytes:
 
 
 def _read_only(message: Message, *args: Any, **kwargs: Any) -> NoReturn:
-    raise TypeError("a message that crossed a boundary is read-only: build a new one ({**message, ...})")
+    raise ReadOnlyMessageError("a message that crossed a boundary is read-only: build a new one ({**message, ...})")
 
 
 class Message(dict):

@@ -11,7 +11,11 @@ from elcart_sim.capacity.evaluations import Evaluation
 from elcart_sim.capacity.growth import GrowthAnswer
 from elcart_sim.capacity.tables import text_table
 
-__all__ = ["SizingReport"]
+__all__ = ["SizingReport", "DEFAULT_TARGET_P99_S"]
+
+DEFAULT_TARGET_P99_S = 2.0
+"""Tap-to-result p99 that `elcart-sim size` and `elcart-sim report` aim at unless told otherwise,
+in seconds: our assumption [E]; no ELKART service level is published (docs/sources.md)."""
 
 
 @dataclass

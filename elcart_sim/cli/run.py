@@ -38,7 +38,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--format", choices=("parquet", "csv", "both"), default="both", help="table format (default: %(default)s)")
     run.set_defaults(handler=_run)
 
-    scenarios = commands.add_parser("scenarios", help="list the bundled scenarios")
+    scenarios = commands.add_parser(
+        "scenarios",
+        help="list the bundled scenarios",
+        description="List the scenarios bundled in data/scenarios/, one per line: the name to give to "
+        "--scenario, and what the scenario is. A YAML file of your own works too: --scenario PATH.",
+    )
     scenarios.set_defaults(handler=_scenarios)
 
 
@@ -52,14 +57,17 @@ def _run(args: argparse.Namespace) -> int:
         f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",
         file=sys.stderr,
     )
+    args.activity.now(f"simulating {scenario.name}")
     started = time.perf_counter()
     results = run(scenario, progress=not args.no_progress and sys.stderr.isatty())
     elapsed = time.perf_counter() - started
-    print(results.summary_text())
+    args.activity.now(f"writing the results of {scenario.name}")
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
     written = results.export(args.out, formats)
     if not args.no_plots:
+        args.activity.now(f"drawing the plots of {scenario.name}")
         written += plots.save_all(results, args.out)
+    print(results.summary_text())
     print(f"  wall time           {elapsed:.1f} s ({len(results.transactions) / elapsed:,.0f} transactions/s)")
     print(f"  wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0

@@ -32,6 +32,7 @@ __all__ = [
     "TokenServiceError",
     "ReportError",
     "CapacityError",
+    "OutputError",
 ]
 
 
@@ -141,6 +142,11 @@ class CardRemovedError(LinkError):
 
 class ReportError(ElcartSimError):
     """A capacity-planning report could not be produced: its notebook is missing or a cell failed."""
+
+
+class OutputError(ElcartSimError):
+    """A command cannot write where it was told to: the output folder is a file, or a folder (or
+    the nearest existing parent of one to be made) that cannot be written. Checked before any work."""
 
 
 class CapacityError(ElcartSimError):

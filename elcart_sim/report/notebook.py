@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from elcart_sim.capacity.sizing_report import DEFAULT_TARGET_P99_S
 from elcart_sim.core.errors import ReportError
 from elcart_sim.scenario import Scenario, load_scenario
 
@@ -48,7 +49,7 @@ class ReportParameters:
     seed: int | None = None
     scale: float | None = None
     replications: int = 5
-    target_p99_s: float = 2.0
+    target_p99_s: float = DEFAULT_TARGET_P99_S
     peak_taps: int = 2_000
     max_years: int = 30
     sizing_points: int = 8

@@ -10,14 +10,15 @@ is written). It runs before the scenario is simulated, so a mistyped `--out` cos
 interrupted command reports as kept.
 
     >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> place = OutputPlace(folder / "results")
-    >>> place.check()
-    >>> place.kept()
-    'nothing written'
-    >>> (folder / "results").mkdir(); _ = (folder / "results" / "summary.json").write_text("{}")
-    >>> place.kept() == f"kept 1 file in {(folder / 'results').resolve()}: summary.json"
-    True
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     place = OutputPlace(Path(folder) / "results")
+    ...     place.check()
+    ...     before = place.kept()
+    ...     (place.path / "summary.json").parent.mkdir()
+    ...     _ = (place.path / "summary.json").write_text("{}")
+    ...     after = place.kept().replace(str(place.path.resolve()), "DIR")
+    >>> before, after
+    ('nothing written', 'kept 1 file in DIR: summary.json')
 """
 
 from __future__ import annotations

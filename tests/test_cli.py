@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from elcart_sim.cli import main
@@ -17,8 +18,11 @@ def test_run_writes_summary_tables_and_plots(tmp_path, capsys):
     for words in ("transactions", "approval rate", "p50", "p95", "p99", "peak TPS", "utilisation", "acquirer", "switch", "issuers"):
         assert words in out
     names = {p.name for p in tmp_path.iterdir()}
-    for table in ("transactions", "hops", "postings", "receipts", "samples", "components"):
+    for table in ("transactions", "hops", "postings", "receipts", "samples", "components", "hourly", "hosts"):
         assert f"{table}.parquet" in names and f"{table}.csv" in names
+    assert "by hour" in out and "by host" in out and "issuer:AIYL" in out and "p99 residence (s)" in out
+    hourly = pd.read_csv(tmp_path / "hourly.csv")
+    assert list(hourly["hour"]) == list(range(24)) and hourly["taps"].sum() == pd.read_csv(tmp_path / "transactions.csv").shape[0]
     assert {"latency_distribution.png", "throughput_and_queues.png", "summary.json"} <= names
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["seed"] == 3 and summary["scale"] == 0.001 and summary["trial_balance_tyiyn"] == 0
@@ -99,3 +103,9 @@ def test_every_command_has_a_description(capsys):
     with pytest.raises(SystemExit):
         main(["scenarios", "--help"])
     assert "data/scenarios" in capsys.readouterr().out
+
+
+def test_the_format_option_decides_the_planner_tables_format_too(tmp_path, capsys):
+    assert main(["run", "--scale", "0.001", "--out", str(tmp_path), "--no-progress", "--no-plots", "--format", "csv"]) == 0
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"hourly.csv", "hosts.csv"} <= names and not {"hourly.parquet", "hosts.parquet"} & names

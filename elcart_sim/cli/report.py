@@ -17,7 +17,7 @@ from elcart_sim.capacity.executors import default_workers
 from elcart_sim.cli.options import add_scenario_options, scenario_with_sets
 from elcart_sim.cli.study_progress import build_with_progress
 from elcart_sim.core.errors import ReportError
-from elcart_sim.report.notebook import ReportParameters, report_scenario
+from elcart_sim.report.notebook import ReportParameters, report_scenario, require_notebook_tools
 
 __all__ = ["add_commands"]
 
@@ -88,6 +88,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    require_notebook_tools()
     if args.replications < 2:
         raise ReportError(f"--replications must be >= 2 for confidence intervals, got {args.replications}")
     for option, value, least in (("--peak-taps", args.peak_taps, 1), ("--years", args.years, 0),

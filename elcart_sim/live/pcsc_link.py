@@ -19,7 +19,7 @@ Every PC/SC failure becomes a typed :class:`~elcart_sim.core.errors.LinkError`:
 =====================================  ==================================================
 PC/SC condition                        error
 =====================================  ==================================================
-pyscard missing                        ``LinkError``
+pyscard missing                        ``MissingDependencyError``
 SCARD_E_NO_SERVICE, SERVICE_STOPPED    ``PcscServiceError`` (pcscd is not running)
 no reader / no reader matches          ``ReaderNotFoundError`` (lists the readers)
 no card within the timeout             ``NoCardError``
@@ -44,6 +44,7 @@ from elcart_sim.core.errors import (
     ReaderNotFoundError,
     ReaderRemovedError,
 )
+from elcart_sim.core.optional import require
 
 __all__ = ["PcscLink", "list_readers"]
 
@@ -108,14 +109,10 @@ _MAX_GET_RESPONSE = 16  # 16 x 256 bytes is far beyond any EMV response
 
 
 def _import_scard() -> ModuleType:
-    try:
-        from smartcard import scard
-    except ImportError as exc:
-        raise LinkError(
-            "pyscard is not installed: pip install 'elcart-sim[hardware]' "
-            f"(it builds from source and needs gcc and libpcsclite-dev) [{exc}]"
-        ) from None
-    return scard
+    return require(
+        "smartcard.scard", package="pyscard", extra="hardware", needed_for="a PC/SC reader",
+        note="it builds from source: gcc and libpcsclite-dev, from bash hardware/pcsc-stack.sh install",
+    )  # fmt: skip
 
 
 def _code(hresult: int) -> int:

@@ -90,7 +90,7 @@ def test_our_applet_passes_every_check():
     ]  # fmt: skip
     detail = {c.name: c.detail for c in checks}
     assert detail["57 track 2"] == "PAN 999904******0019 (Luhn ok), expiry 3012, service code 201"
-    assert detail["ARQC identical to our applet's"] == "F512DDBF502EB823"  # pcsc-and-emv.md §3.1
+    assert detail["ARQC identical to our applet's"] == "F512DDBF502EB823"  # the reference qVSDC dialogue (docs/sources.md)
     assert detail["contactless budget"] == "card dialogue within 500 ms"
 
 

@@ -16,7 +16,7 @@ __all__ = ["SizingReport", "DEFAULT_TARGET_P99_S"]
 
 DEFAULT_TARGET_P99_S = 2.0
 """Tap-to-result p99 that `elcart-sim size` and `elcart-sim report` aim at unless told otherwise,
-in seconds: our assumption [E]; no ELKART service level is published (docs/sources.md)."""
+in seconds: our [estimate]; no ELKART service level is published (docs/sources.md)."""
 
 
 @dataclass

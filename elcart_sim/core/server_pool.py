@@ -3,7 +3,7 @@
 `request(then)` calls `then()` as soon as a server is the requester's — at once when one is
 free, else when the requester reaches the head of the queue; `release()` hands the server to the
 next in line. It is a counter and a deque of callbacks, not `simpy.Resource`: the same FIFO
-semantics without an event per request (see shared/reference/simpy-performance.md: seize and
+semantics without an event per request (docs/sources.md, measured: seize and
 release fall from microseconds to tens of nanoseconds, and a free server costs no event). The pool keeps the time
 integrals of busy servers and queue length, so utilisation and mean queue length are exact,
 and Little's law can be checked per component.

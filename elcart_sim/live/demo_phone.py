@@ -24,7 +24,7 @@ __all__ = ["run_phone", "demo_credential", "DEMO_ISSUER_MASTER_KEY"]
 
 
 DEMO_ISSUER_MASTER_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
-"""Test issuer master key of the demo token (pcsc-and-emv.md §3); never a real key."""
+"""Test issuer master key of the demo token (docs/sources.md, test keys); never a real key."""
 
 
 def demo_credential() -> TokenCredential:

@@ -6,8 +6,7 @@ held to that reader is a TCP client: connecting is placing the phone on the read
 socket is taking it away. pcscd polls the reader every 400 ms, so it notices a tap 30-400 ms
 after the connect and a removal about 300 ms after the close.
 
-Wire protocol (vsmartcard ``vpcd.c``; notes in ``/work/shared/reference/pcsc-and-emv.md``
-§2): every message in both directions is ``length (2 bytes, big-endian) || payload``. A 1-byte
+Wire protocol (vsmartcard ``virtualsmartcard/src/vpcd/vpcd.c``; docs/sources.md): every message in both directions is ``length (2 bytes, big-endian) || payload``. A 1-byte
 payload from vpcd is a control message: ``00`` power off, ``01`` power on, ``02`` reset, ``04``
 get ATR (also vpcd's presence poll; the answer is the ATR). A longer payload is a command APDU,
 answered with ``response data || SW1 SW2``.

@@ -42,7 +42,7 @@ AMOUNT_TYIYN = 12345  # 123.45 KGS
 DATE = "261126"
 UN = bytes.fromhex("9C753B83")
 
-# The qVSDC dialogue of pcsc-and-emv.md §3.1, byte for byte.
+# The reference qVSDC dialogue (docs/sources.md), byte for byte.
 EXPECTED_COMMANDS = [
     ("SELECT PPSE", "00A404000E325041592E5359532E444446303100"),
     ("SELECT AID", "00A4040007F000000417101000"),

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import signal
@@ -270,8 +271,11 @@ class DaskExecutor(Executor):
             from distributed import Client, LocalCluster
 
             if self.address is None:
+                # Errors only from the cluster's own processes: the warnings it logs while its
+                # tasks are cancelled and its workers stopped after Ctrl-C are the clean-up itself.
                 self._cluster = LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.ERROR,
                 )
                 self._client = Client(self._cluster)
             else:
@@ -294,9 +298,16 @@ class DaskExecutor(Executor):
                 for _ in dask_as_completed(futures):
                     bar.update()
         except KeyboardInterrupt:
-            with _sigint_ignored():
-                client.cancel(futures)
-                self.close()
+            # Ctrl-C also reached the cluster's worker processes; what the cluster logs while it
+            # notices them gone and closes is the clean-up itself, not news for the user.
+            previous = logging.root.manager.disable
+            logging.disable(logging.CRITICAL)
+            try:
+                with _sigint_ignored():
+                    client.cancel(futures)
+                    self.close()
+            finally:
+                logging.disable(previous)
             raise
         return client.gather(futures)
 

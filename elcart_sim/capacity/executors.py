@@ -207,11 +207,11 @@ class ProcessExecutor(Executor):
             with _Progress(len(items), progress, desc) as bar:
                 for _ in as_completed(futures):
                     bar.update()
+            return [future.result() for future in futures]
         except KeyboardInterrupt:
             with _sigint_ignored():
                 self.terminate()
             raise
-        return [future.result() for future in futures]
 
     def terminate(self) -> None:
         """Stop the workers now, whatever they are running, and release the pool."""

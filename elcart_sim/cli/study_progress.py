@@ -29,6 +29,7 @@ from elcart_sim.report.notebook import ReportParameters, build_report
 __all__ = ["StudyFollower", "build_with_progress"]
 
 _POLL_S = 0.25
+_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} runs [{elapsed}<{remaining}]"
 
 
 class StudyFollower:
@@ -68,10 +69,10 @@ class StudyFollower:
                 self.close()
                 from tqdm import tqdm
 
-                self._bar = tqdm(total=total, desc=desc, unit="run", leave=False, dynamic_ncols=True, file=sys.stderr)
+                self._bar = tqdm(total=total, desc=desc, unit="run", leave=False, dynamic_ncols=True, file=sys.stderr,
+                                 bar_format=_BAR)  # no rate: runs arrive here in bursts, a poll at a time
                 self._desc = desc
-            self._bar.n = done
-            self._bar.refresh()
+            self._bar.update(done - self._bar.n)
             if done == total:
                 self.close()
         elif done == total:

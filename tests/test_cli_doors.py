@@ -5,6 +5,7 @@ process left behind."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -152,6 +153,20 @@ def test_ctrl_c_on_the_command_alone_stops_a_sweep_too():
     time.sleep(1.0)
     code, lines, started = command.interrupt(whole_group=False)
     assert code == EXIT_INTERRUPTED and lines[-1].endswith("on 2 local processes; nothing written"), lines
+    _assert_nothing_survives(started, command.process.pid)
+
+
+def test_ctrl_c_on_a_report_stops_the_notebook_kernel_and_its_workers(tmp_path):
+    out = tmp_path / "reports"
+    command = Command("report", "--scale", "0.01", "--replications", "4", "--workers", "2", "--out", str(out))
+    command.wait_until(lambda: _workers(command) == 2, timeout_s=90)  # the kernel's day replications run
+    time.sleep(1.0)
+    code, lines, started = command.interrupt(whole_group=True)  # the kernel, in a session of its own, is not reached
+    assert code == EXIT_INTERRUPTED
+    assert any("ipykernel" in line for line in started.values()), started
+    assert re.fullmatch(r"elcart-sim: report interrupted while executing the report notebook( \(.*\))?; "
+                        r"(nothing written|kept 1 file in .*: capacity-report-national-day\.ipynb)", lines[-1]), lines
+    assert not any("Traceback" in line or "Kernel died" in line for line in lines), lines
     _assert_nothing_survives(started, command.process.pid)
 
 

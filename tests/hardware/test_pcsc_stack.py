@@ -38,7 +38,7 @@ def test_another_checkout_can_neither_stop_nor_take_our_pcscd(pcsc_stack, other_
     pid = _pcscd_pid()
     ours = REPO / ".pcsc"
 
-    nothing = _script(other_checkout, "stop")  # the bug: a shared state folder let this stop ours
+    nothing = _script(other_checkout, "stop")  # it never started pcscd: nothing of its own to stop
     assert nothing.returncode == 0 and "nothing to stop" in nothing.stdout, nothing
     assert _pcscd_pid() == pid and PCSCD_SOCKET.is_socket()
 

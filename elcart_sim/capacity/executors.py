@@ -133,7 +133,8 @@ class Executor:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, progress: bool = False, desc: str | None = None) -> list[R]:
         """`[fn(item) for item in items]`, computed wherever this executor runs things; with
-        `progress`, a tqdm bar on stderr counts finished items."""
+        `progress`, a tqdm bar on stderr counts finished items (a line at the end when stderr is
+        not a terminal)."""
         raise NotImplementedError
 
     def close(self) -> None:

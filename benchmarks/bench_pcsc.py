@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 
 from elcart_sim.core.errors import LinkError
 from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.live.vpcd import VPCD_PORT, VirtualPhone, demo_credential
+from elcart_sim.live.demo_phone import demo_credential
+from elcart_sim.live.vpcd import VPCD_PORT, VirtualPhone
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
 from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 

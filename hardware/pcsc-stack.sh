@@ -7,20 +7,37 @@
 #   install  apt-get the Debian packages pcscd, vsmartcard-vpcd and libpcsclite-dev if missing
 #   start    start pcscd in the foreground (backgrounded), wait until it is ready; reuse a
 #            pcscd that is already running and ready
-#   stop     SIGTERM the pcscd this script started (never one it did not start)
-#   status   say whether pcscd runs, who started it, and which vpcd slots listen
+#   stop     end this checkout's use of pcscd; stop pcscd if this script started it (here or in
+#            another checkout) and no other checkout still uses it; never one it did not start
+#   status   say whether pcscd runs, who started it, who uses it, and which vpcd slots listen
+#   run CMD  take the reader (one checkout at a time), start, run CMD, stop: what bin/test does
+#
+# pcscd and its vpcd reader are one per machine; checkouts share them and keep their own state:
+#   - this checkout's state (pcscd pid, whether we started or reused it, pcscd's log) lives in
+#     its own .pcsc/ folder (gitignored), so no other checkout reads or changes it;
+#   - while a checkout uses pcscd it holds a lease: one file, keyed by the checkout's state
+#     folder, in a folder of leases shared by the machine. It names the pcscd pid and the
+#     process holding the lease (the one that ran 'start', or 'run' itself); a lease whose
+#     holder has exited no longer counts. 'stop' stops pcscd only when no other lease remains;
+#   - 'run' also takes the reader lock, so that two checkouts' test runs take turns with the one
+#     virtual reader instead of presenting two phones on it at once.
 #
 # Environment:
-#   ELCART_PCSC_STATE    state dir (pid, owner, log); default /tmp/elcart-pcsc
+#   ELCART_PCSC_STATE    this checkout's state dir (pid, owner, log); default <checkout>/.pcsc
+#   ELCART_PCSC_LEASES   the machine's lease folder (and reader lock); default $TMPDIR or /tmp
+#                        + /elcart-pcsc-leases
 #   ELCART_PCSC_TIMEOUT  seconds to wait for readiness; default 5
 #   ELCART_VPCD_PORT     vpcd slot-0 TCP port; default 35963 (0x8C7B, /etc/reader.conf.d/vpcd)
 #
 # Readiness means: the client socket /run/pcscd/pcscd.comm exists AND vpcd LISTENs on the
 # port in /proc/net/tcp. We never connect to the port to test it: vpcd would take the probe
-# for a card being placed on the reader (docs: /work/shared/reference/pcsc-and-emv.md §8).
+# for a card being placed on the reader (docs/sources.md, vsmartcard).
 set -euo pipefail
 
-readonly STATE_DIR="${ELCART_PCSC_STATE:-/tmp/elcart-pcsc}"
+CHECKOUT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+readonly CHECKOUT
+readonly STATE_DIR="${ELCART_PCSC_STATE:-$CHECKOUT/.pcsc}"
+readonly LEASE_DIR="${ELCART_PCSC_LEASES:-${TMPDIR:-/tmp}/elcart-pcsc-leases}"
 readonly TIMEOUT_S="${ELCART_PCSC_TIMEOUT:-5}"
 readonly VPCD_PORT="${ELCART_VPCD_PORT:-35963}"
 readonly PCSCD=/usr/sbin/pcscd
@@ -33,6 +50,12 @@ readonly PACKAGES=(pcscd vsmartcard-vpcd libpcsclite-dev)
 readonly PID_FILE="$STATE_DIR/pcscd.pid"     # pid of the pcscd we know about
 readonly OWNER_FILE="$STATE_DIR/owner"       # "started" (ours) or "reused" (someone else's)
 readonly LOG_FILE="$STATE_DIR/pcscd.log"
+# This checkout's lease: "<pcscd pid> <holder pid> <state dir>". A pcscd this script started
+# (in any checkout) is marked by pcscd-<pid>.started in the lease folder.
+LEASE_FILE="$LEASE_DIR/$(printf '%s' "$STATE_DIR" | sha1sum | cut -c1-16).lease"
+readonly LEASE_FILE
+readonly READER_LOCK="$LEASE_DIR/reader.lock"
+HOLDER="${PPID}"  # who uses pcscd after 'start' returns: the caller (bin/test, a terminal)
 
 say() { printf 'pcsc-stack: %s\n' "$*"; }
 die() { printf 'pcsc-stack: error: %s\n' "$*" >&2; exit 1; }
@@ -70,6 +93,44 @@ running_pcscd() {
 
 our_pid() {
     [ -r "$PID_FILE" ] && tr -d '[:space:]' < "$PID_FILE" || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# leases: which checkouts use pcscd now
+
+lease_dir() {
+    [ -d "$LEASE_DIR" ] || mkdir -p -m 1777 "$LEASE_DIR"  # shared by every user of the machine
+}
+
+take_lease() {  # take_lease PCSCD_PID
+    lease_dir
+    echo "$1 $HOLDER $STATE_DIR" > "$LEASE_FILE"
+}
+
+drop_lease() {
+    rm -f "$LEASE_FILE"
+}
+
+# other_users PCSCD_PID: the state dirs of the other checkouts whose lease on PCSCD_PID is held
+# by a live process; leases whose holder has exited are removed on the way.
+other_users() {
+    local pid="$1" lease lease_pid holder dir
+    [ -d "$LEASE_DIR" ] || return 0
+    for lease in "$LEASE_DIR"/*.lease; do
+        [ -e "$lease" ] && [ "$lease" != "$LEASE_FILE" ] || continue
+        read -r lease_pid holder dir < "$lease" || continue
+        if ! alive "$holder"; then
+            rm -f "$lease"
+        elif [ "$lease_pid" = "$pid" ]; then
+            echo "$dir"
+        fi
+    done
+}
+
+started_marker() { echo "$LEASE_DIR/pcscd-$1.started"; }
+
+started_by_us_somewhere() {  # started_by_us_somewhere PID: this script started it, in some checkout
+    [ -e "$(started_marker "$1")" ]
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +242,11 @@ cmd_start() {
         if wait_ready "$pid"; then
             echo "$pid" > "$PID_FILE"
             echo "$owner" > "$OWNER_FILE"
+            take_lease "$pid"
             if [ "$owner" = "started" ]; then
-                say "pcscd already running (pid $pid, started by this script) and ready"
+                say "pcscd already running (pid $pid, started by this checkout) and ready"
+            elif started_by_us_somewhere "$pid"; then
+                say "reusing pcscd (pid $pid, started by the checkout of $(cat "$(started_marker "$pid")")); 'stop' stops it once no checkout uses it"
             else
                 say "reusing pcscd already running (pid $pid, not started by this script; 'stop' will leave it)"
             fi
@@ -198,18 +262,23 @@ cmd_start() {
 
     : > "$LOG_FILE"
     # --foreground keeps pcscd as our child (no fork, no syslog); never --auto-exit, which
-    # quits after 60 s idle with nothing to restart it. setsid detaches it from our session.
-    setsid "$PCSCD" --foreground >>"$LOG_FILE" 2>&1 < /dev/null &
+    # quits after 60 s idle with nothing to restart it. setsid detaches it from our session;
+    # it must not inherit the reader lock ('run' holds it on fd 9).
+    setsid "$PCSCD" --foreground >>"$LOG_FILE" 2>&1 < /dev/null 9>&- &
     pid=$!
     echo "$pid" > "$PID_FILE"
     echo "started" > "$OWNER_FILE"
+    lease_dir
+    echo "$STATE_DIR" > "$(started_marker "$pid")"
 
     local rc=0
     wait_ready "$pid" || rc=$?
     if [ "$rc" -eq 0 ]; then
+        take_lease "$pid"
         say "pcscd started (pid $pid), ready: $SOCKET, vpcd on TCP $VPCD_PORT; log $LOG_FILE"
         return 0
     fi
+    rm -f "$(started_marker "$pid")"
     if [ "$rc" -eq 2 ]; then
         rm -f "$PID_FILE" "$OWNER_FILE"
         die "pcscd (pid $pid) exited during start-up; last log lines:
@@ -243,31 +312,58 @@ stop_pid() {
 }
 
 cmd_stop() {
-    local pid owner
+    local pid owner users
     pid="$(our_pid)"
     owner="$(cat "$OWNER_FILE" 2>/dev/null || true)"
+    drop_lease
     if [ -z "$pid" ]; then
         say "nothing to stop (no pcscd recorded in $STATE_DIR)"
         return 0
     fi
-    if [ "$owner" != "started" ]; then
-        say "pcscd (pid $pid) was not started by this script; leaving it running"
-        rm -f "$PID_FILE" "$OWNER_FILE"
+    rm -f "$PID_FILE" "$OWNER_FILE"
+    if ! alive "$pid"; then
+        rm -f "$(started_marker "$pid")"
+        say "pcscd (pid $pid) has already exited"
         return 0
     fi
-    if ! alive "$pid"; then
-        say "pcscd (pid $pid) has already exited"
-    elif ! is_pcscd "$pid"; then
+    if [ "$owner" != "started" ] && ! started_by_us_somewhere "$pid"; then
+        say "pcscd (pid $pid) was not started by this script; leaving it running"
+        return 0
+    fi
+    users="$(other_users "$pid")"
+    if [ -n "$users" ]; then
+        say "pcscd (pid $pid) left running: still used by the checkout of $(echo "$users" | paste -sd ' ')"
+        return 0
+    fi
+    if ! is_pcscd "$pid"; then
         say "pid $pid is no longer pcscd; not signalling it"
     else
         stop_pid "$pid"
         say "pcscd (pid $pid) stopped"
     fi
-    rm -f "$PID_FILE" "$OWNER_FILE"
+    rm -f "$(started_marker "$pid")"
+}
+
+# run CMD...: the reader for this checkout alone while CMD runs (other checkouts' runs wait),
+# pcscd started or reused for it and released afterwards; exits with CMD's status.
+cmd_run() {
+    [ $# -gt 0 ] || die "run needs a command, e.g. $0 run pytest tests/hardware"
+    lease_dir
+    exec 9>>"$READER_LOCK"
+    if ! flock -n 9; then
+        say "another checkout is using the PC/SC reader; waiting for it to finish ($READER_LOCK)"
+        flock 9
+    fi
+    HOLDER=$$
+    cmd_start
+    trap 'cmd_stop' EXIT
+    local rc=0
+    "$@" || rc=$?
+    return "$rc"
 }
 
 cmd_status() {
-    local pid owner rc=0 p
+    local pid owner users rc=0 p
     pid="$(running_pcscd)"
     if [ -z "$pid" ]; then
         say "pcscd: not running"
@@ -276,9 +372,13 @@ cmd_status() {
     else
         owner="not started by this script"
         if [ "$(our_pid)" = "$pid" ] && [ "$(cat "$OWNER_FILE" 2>/dev/null)" = "started" ]; then
-            owner="started by this script, log $LOG_FILE"
+            owner="started by this checkout, log $LOG_FILE"
+        elif started_by_us_somewhere "$pid"; then
+            owner="started by the checkout of $(cat "$(started_marker "$pid")")"
         fi
         say "pcscd: running, pid $pid ($owner)"
+        users="$(other_users "$pid")"
+        if [ -n "$users" ]; then say "used by the checkouts of: $(echo "$users" | paste -sd ' ')"; fi
         if ready; then
             say "ready: $SOCKET exists, vpcd listens on TCP $VPCD_PORT"
         else
@@ -300,12 +400,14 @@ cmd_status() {
 
 usage() {
     cat <<EOF
-usage: $0 {install|start|stop|status}
+usage: $0 {install|start|stop|status|run CMD...}
   install  apt-get install ${PACKAGES[*]} (only what is missing)
   start    start pcscd (or reuse a running one) and wait until vpcd listens on TCP $VPCD_PORT
-  stop     stop the pcscd this script started
+  stop     release pcscd; stop it if this script started it and no other checkout uses it
   status   show pcscd and vpcd state (exit 0 ready, 1 not ready, 3 not running)
+  run CMD  wait for the reader, start, run CMD, stop; exit with CMD's status
 state dir: $STATE_DIR
+leases:    $LEASE_DIR
 EOF
 }
 
@@ -314,6 +416,7 @@ case "${1:-}" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    run) shift; cmd_run "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac

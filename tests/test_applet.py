@@ -42,7 +42,7 @@ TERMINAL_TAGS = {
     0x9F37: H("9C753B83"),
 }  # fmt: skip
 
-# pcsc-and-emv.md §3.1, byte for byte.
+# The reference qVSDC dialogue (docs/sources.md), byte for byte.
 TRACE = [
     (SELECT_PPSE, "6F2F840E325041592E5359532E4444463031A51DBF0C1A61184F07F0000004171010"
                   "500A454C4B41525420504159870101" "9000"),
@@ -237,7 +237,7 @@ def test_fuzz_never_raises_and_recovers(commands: list[bytes]) -> None:
     _transact(applet)
 
 
-# -- the M/Chip-style profile (pcsc-and-emv.md §3.2) -------------------------------------------------------
+# -- the M/Chip-style profile (the reference dialogue, docs/sources.md) --------------------------------------
 
 CDOL1_DATA = H("000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "FEF0CF80" "22" "1F0302")
 GENERATE_AC = H("80AE8000" "21") + CDOL1_DATA + b"\x00"

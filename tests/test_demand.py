@@ -83,7 +83,7 @@ def test_bundled_demand_scenarios():
     assert summary["day_kind"] == "salary" and summary["weekday_factor"] == 1.0
     assert summary["taps_per_day"] == pytest.approx(750_000)
     assert summary["peak_hour_share"] == pytest.approx(0.10)
-    # elcart-facts.md §1.3 [E]: 20-30 TPS in the peak hour of a salary day, 7-10 on a normal day
+    # docs/sources.md (demand) [estimate]: 20-30 TPS in the peak hour of a salary day, 7-10 on a normal day
     assert 20 <= summary["peak_hour_tps"] <= 30
     assert 7 <= demand_summary(NATIONAL)["peak_hour_tps"] <= 10
     growth = load_scenario("growth-5y")

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import simpy
 
 import elcart_sim
 from elcart_sim.core import errors

@@ -311,7 +311,7 @@ MCHIP_COMMANDS = [
     ("SELECT AID", "00A4040007F000000417101000"),
     ("GPO", "80A8000002830000"),
     ("READ RECORD SFI 1 REC 1", "00B2010C00"),
-    # pcsc-and-emv.md §3.2: CDOL1 data = amount | other | country | TVR | currency | date | type | UN
+    # The reference M/Chip-style dialogue (docs/sources.md): CDOL1 data = amount | other | country | TVR | currency | date | type | UN
     # | terminal type 22 | CVM results 1F0302
     ("GENERATE AC", "80AE800021" "000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00"
                     "9C753B83" "22" "1F0302" "00"),

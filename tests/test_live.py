@@ -18,7 +18,8 @@ from elcart_sim.cli import live as cli_live
 from elcart_sim.cli import main
 from elcart_sim.core.errors import CardRemovedError, NoCardError, ReaderNotFoundError, ReaderRemovedError
 from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, MALFORMED_RESPONSE, demo_credential
+from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential
+from elcart_sim.live.vpcd import MALFORMED_RESPONSE
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.acceptance.kernel import ApduExchange, ContactlessKernel
 from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
@@ -89,7 +90,7 @@ def test_our_applet_passes_every_check():
     ]  # fmt: skip
     detail = {c.name: c.detail for c in checks}
     assert detail["57 track 2"] == "PAN 999904******0019 (Luhn ok), expiry 3012, service code 201"
-    assert detail["ARQC identical to our applet's"] == "F512DDBF502EB823"  # pcsc-and-emv.md §3.1
+    assert detail["ARQC identical to our applet's"] == "F512DDBF502EB823"  # the reference qVSDC dialogue (docs/sources.md)
     assert detail["contactless budget"] == "card dialogue within 500 ms"
 
 

@@ -126,3 +126,37 @@ def test_notebook_path_can_be_moved(monkeypatch, tmp_path):
     monkeypatch.setenv("ELCART_SIM_NOTEBOOKS", str(tmp_path))
     assert notebook_path() == tmp_path / "04_capacity_planning.ipynb"
     assert Path(__file__).resolve().parents[1].joinpath("notebooks", "04_capacity_planning.ipynb").exists()
+
+
+def test_the_report_follows_its_studies_from_the_kernels_progress_lines(tmp_path, monkeypatch, capsys):
+    import json
+
+    from elcart_sim.capacity import SerialExecutor
+    from elcart_sim.capacity.executors import PROGRESS_FILE_ENV
+    from elcart_sim.cli.interrupts import Activity
+    from elcart_sim.cli.study_progress import StudyFollower
+
+    sink = tmp_path / "progress.jsonl"
+    monkeypatch.setenv(PROGRESS_FILE_ENV, str(sink))  # what the kernel's executors see
+    SerialExecutor().map(abs, [-1, -2, -3], desc="national-day day")
+    SerialExecutor().map(abs, [-4], desc="headroom")
+    events = [json.loads(line) for line in sink.read_text().splitlines()]
+    assert [(e["desc"], e["done"], e["total"]) for e in events] == [
+        ("national-day day", 0, 3), ("national-day day", 1, 3), ("national-day day", 2, 3), ("national-day day", 3, 3),
+        ("headroom", 0, 1), ("headroom", 1, 1),
+    ]  # fmt: skip
+
+    activity = Activity("report")
+    lines = StudyFollower(sink, shown=True, activity=activity, bars=False)
+    lines.poll()
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(" done in ")[0] for line in err] == ["report: national-day day: 3 runs", "report: headroom: 1 run"]
+    assert activity.doing == "executing the report notebook (after headroom)"
+
+    bars = StudyFollower(sink, shown=True, bars=True)
+    bars.poll()
+    bars.close()
+    assert "national-day day" in capsys.readouterr().err
+    quiet = StudyFollower(sink, shown=False)
+    quiet.poll()
+    assert capsys.readouterr().err == ""

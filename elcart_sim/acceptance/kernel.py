@@ -8,7 +8,7 @@ but a record gave a CDOL1 (M/Chip style) - GENERATE AC with the CDOL1 data, whos
 the ARQC. It leaves with what the acquirer needs for an online authorisation: token PAN, expiry,
 PSN, track 2 and DE55 ICC data. Flow per EMV Contactless Book B (entry point), Book C-3 (Kernel
 3, qVSDC) and Book C-2 (Kernel 2, M/Chip), online only; DOL filling per EMV 4.4 Book 3 §5.4.
-See pcsc-and-emv.md §5.
+Sources: docs/sources.md (Standards).
 
 Two checks of ELKART's security model run here. Relay resistance: the round trip of the command
 that produced the cryptogram (GPO or GENERATE AC) must not exceed ``max_cryptogram_rtt_s`` - a
@@ -77,7 +77,7 @@ class TerminalConfig:
     ``ttq`` 36004000: byte 1 = EMV mode (qVSDC) + contact chip + online PIN + signature
     supported; byte 3 bit 7 = consumer device CVM supported (Book C-3 TTQ table).
     ``terminal_type`` 22 (n2, EMV Book 4 Annex A1): attended, merchant, offline with online capability.
-    ``cvm_results`` 1F0302 (9F34, for a CDOL1): no CVM required, successful (pcsc-and-emv.md §3.2).
+    ``cvm_results`` 1F0302 (9F34, for a CDOL1): no CVM required, successful (the reference M/Chip-style dialogue, docs/sources.md).
     ``max_cryptogram_rtt_s``: relay-resistance limit on the cryptogram command (None: no check).
     ``require_cdcvm``: terminate unless the card says it verified its user (CTQ)."""
 

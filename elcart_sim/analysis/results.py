@@ -163,6 +163,9 @@ class Results:
         }
 
     def summary_text(self) -> str:
+        """The summary as the command line prints it (utilisation in per cent: analysis/units.py)."""
+        from elcart_sim.analysis.units import PERCENT, percent
+
         s = self.summary()
         declines = self.transactions.loc[self.transactions.outcome == "declined", "response_code"].value_counts()
         decline_text = ", ".join(f"{code}×{count}" for code, count in declines.items() if count) or "none"
@@ -173,9 +176,9 @@ class Results:
             f"  approval rate       {s['approval_rate']:>10.2%}   declines by DE39: {decline_text}",
             f"  tap-to-result (s)   p50 {s['latency_p50_s']:.3f}   p95 {s['latency_p95_s']:.3f}   p99 {s['latency_p99_s']:.3f}",
             f"  peak TPS            {s['peak_tps_minute']:>10.2f}   (busiest minute; busiest second {s['peak_tps_second']})",
-            "  utilisation         "
-            f"acquirer {s['utilisation_acquirer']:.3%}   switch {s['utilisation_switch']:.3%}   "
-            f"issuers mean {s['utilisation_issuer_mean']:.3%} / max {s['utilisation_issuer_max']:.3%}",
+            f"  utilisation {PERCENT}     "
+            f"acquirer {percent(s['utilisation_acquirer'])}   switch {percent(s['utilisation_switch'])}   "
+            f"issuers mean {percent(s['utilisation_issuer_mean'])} / max {percent(s['utilisation_issuer_max'])}",
             f"  money               approved {s['approved_tyiyn'] / 100:,.2f} KGS; ledger trial balance {s['trial_balance_tyiyn']} tyiyn",
             f"  security            {s['genuine_stopped_by_checks']:,} genuine payments stopped by a check; "
             f"attacks: {s['attack_attempts']:,} injected, {s['attacks_stopped']:,} stopped",

@@ -7,11 +7,16 @@ from typing import Any
 
 import pandas as pd
 
+from elcart_sim.analysis.units import PERCENT, is_utilisation, percent
 from elcart_sim.capacity.evaluations import Evaluation
 from elcart_sim.capacity.growth import GrowthAnswer
 from elcart_sim.capacity.tables import text_table
 
-__all__ = ["SizingReport"]
+__all__ = ["SizingReport", "DEFAULT_TARGET_P99_S"]
+
+DEFAULT_TARGET_P99_S = 2.0
+"""Tap-to-result p99 that `elcart-sim size` and `elcart-sim report` aim at unless told otherwise,
+in seconds: our [estimate]; no ELKART service level is published (docs/sources.md)."""
 
 
 @dataclass
@@ -79,7 +84,7 @@ class SizingReport:
             f"  today's servers: p99 {self.current.p99.mean:.4g} ± {self.current.p99.half_width:.2g} s "
             f"({'meets' if self.current.meets else 'misses'} the target)",
             "",
-            text_table(self.hosts.to_dict("records")),
+            text_table(_in_percent(self.hosts.to_dict("records"))),
             "",
             f"  bottleneck at the peak (highest utilisation): {self.bottleneck}",
         ]
@@ -116,3 +121,16 @@ class SizingReport:
             ]
             lines += ["", text_table(rows)]
         return "\n".join(lines)
+
+
+def _in_percent(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as printed: utilisation columns in per cent, their header saying so (analysis/units.py).
+
+    >>> _in_percent([{"host": "switch", "utilisation now": 0.00172}])
+    [{'host': 'switch', 'utilisation now (%)': '0.172'}]
+    """
+    return [
+        {(f"{k} {PERCENT}" if is_utilisation(k.removesuffix(" now")) else k):
+         (percent(v) if is_utilisation(k.removesuffix(" now")) else v) for k, v in row.items()}
+        for row in rows
+    ]

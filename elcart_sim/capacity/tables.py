@@ -1,5 +1,8 @@
 """Plain-text tables for the terminal: the validation checks, sizing answers, interval summaries.
 
+Utilisations are shown in per cent with three decimals, their metric named "… (%)"
+(`elcart_sim.analysis.units`); the frames behind the tables keep fractions.
+
     >>> print(text_table([{"check": "a", "result": "pass"}, {"check": "bb", "result": "FAIL"}]))
     check  result
     -----  ------
@@ -14,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+
+from elcart_sim.analysis.units import PERCENT, is_utilisation, percent
 
 __all__ = ["text_table", "format_number", "interval_table"]
 
@@ -49,7 +54,17 @@ def text_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None 
 
 
 def interval_table(intervals: pd.DataFrame, metrics: Sequence[str] | None = None, by: Sequence[str] = ()) -> str:
-    """A `confidence_intervals` frame as text: one line per point and metric, `mean ± half-width`."""
+    """A `confidence_intervals` frame as text: one line per point and metric, `mean ± half-width`
+    (utilisations in per cent).
+
+    >>> frame = pd.DataFrame({"metric": ["switch_utilisation", "timeouts"], "mean": [0.00172, 3.0],
+    ...                       "half_width": [0.0001, 1.5], "n": [5, 5], "confidence": [0.95, 0.95]})
+    >>> print(interval_table(frame))
+    metric                  mean   ± (95% CI)  n
+    ----------------------  -----  ----------  -
+    switch_utilisation (%)  0.172  0.010       5
+    timeouts                3      1.5         5
+    """
     frame = intervals if metrics is None else intervals[intervals["metric"].isin(list(metrics))]
     if metrics is not None:
         order = {m: i for i, m in enumerate(metrics)}
@@ -57,12 +72,13 @@ def interval_table(intervals: pd.DataFrame, metrics: Sequence[str] | None = None
     rows = []
     for row in frame.to_dict("records"):
         level = round(100 * row["confidence"])
+        shown = is_utilisation(row["metric"])
         rows.append(
             {
                 **{b: row[b] for b in by},
-                "metric": row["metric"],
-                "mean": row["mean"],
-                f"± ({level}% CI)": row["half_width"],
+                "metric": f"{row['metric']} {PERCENT}" if shown else row["metric"],
+                "mean": percent(row["mean"]) if shown else row["mean"],
+                f"± ({level}% CI)": percent(row["half_width"]) if shown else row["half_width"],
                 "n": row["n"],
             }
         )

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from elcart_sim.analysis.units import PERCENT, is_utilisation, percent
 from elcart_sim.capacity.executors import Executor, ProcessExecutor, SerialExecutor
 from elcart_sim.capacity.intervals import mean_interval
 from elcart_sim.capacity.queueing import erlang_c, mmc_mean_wait_s, utilisation
@@ -85,11 +86,16 @@ class Check:
     detail: str = ""
 
     def row(self, level: int) -> dict[str, str]:
-        ci = "" if math.isnan(self.ci_low) else f"[{format_number(self.ci_low)}, {format_number(self.ci_high)}]"
+        """The check as printed; a utilisation in per cent, its name saying so (analysis/units.py)."""
+        shown = format_number
+        name = self.name
+        if is_utilisation(self.name):
+            shown, name = percent, f"{self.name} {PERCENT}"
+        ci = "" if math.isnan(self.ci_low) else f"[{shown(self.ci_low)}, {shown(self.ci_high)}]"
         return {
-            "check": self.name,
-            "expected": format_number(self.expected),
-            "observed": format_number(self.observed),
+            "check": name,
+            "expected": shown(self.expected),
+            "observed": shown(self.observed),
             f"{level}% CI": ci,
             "result": "pass" if self.passed else "FAIL",
         }

@@ -7,8 +7,11 @@
     elcart-sim validate | replicate | sweep | size | report
 
 One module per group of commands: ``run`` (run, scenarios), ``live`` (phone, tap), ``capacity``
-(validate, replicate, sweep, size), ``report``; ``options`` the options they share, ``main`` the
-parser and the exit codes.
+(validate, replicate, sweep, size), ``report`` (with ``study_progress``, how far the report's
+notebook has got); ``options`` the options they share. How every command ends: ``main`` (the
+parser, errors as one line and exit 2), ``outputs`` (``--out`` checked before any work, and what
+was written), ``interrupts`` (Ctrl-C: one line, exit 130, no process left behind), ``streams``
+(output piped into ``head``).
 """
 
 from elcart_sim.cli.main import build_parser, main

@@ -3,10 +3,11 @@
     elcart-sim validate  [--size ci|full] [--workers N] [--dask ADDRESS|local]
     elcart-sim replicate [--scenario NAME|PATH] [--replications N] [--warmup S] [--workers N] [--out DIR]
     elcart-sim sweep     --set PATH=V1,V2,... [--set ...] [--replications N] [--workers N] [--out DIR]
-    elcart-sim size      --target-p99 SECONDS [--scenario NAME|PATH] [--growth G] [--workers N]
+    elcart-sim size      [--target-p99 SECONDS] [--scenario NAME|PATH] [--growth G] [--workers N]
 
-`add_commands(subparsers)` registers them on the main parser (elcart_sim/cli.py). Heavy imports
-happen inside the handlers, so `elcart-sim --help` stays quick.
+`add_commands(subparsers)` registers them on the main parser (elcart_sim/cli/main.py). Heavy
+imports happen inside the handlers, so `elcart-sim --help` stays quick. Each handler writes its
+files before it prints its table, so output cut short (`| head`) never costs a file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from elcart_sim.capacity.executors import default_workers
+from elcart_sim.capacity.sizing_report import DEFAULT_TARGET_P99_S
 from elcart_sim.cli.options import add_scenario_options, scenario_from_args
 
 __all__ = ["add_commands"]
@@ -37,11 +40,14 @@ HEADLINE_METRICS = (
     "reversals",
 )
 
-_EXECUTION_EPILOG = """\
-Where runs execute: serially by default; --workers N uses N local processes; --dask ADDRESS uses
-an existing Dask cluster (its workers need elcart-sim installed), --dask local starts a local
-Dask cluster of --workers processes for the run. Results are identical everywhere: replication k
-always draws from the random streams of (seed, k).
+_EXECUTION_EPILOG = f"""\
+Where runs execute: on --workers local processes, by default one per core of this machine
+(os.cpu_count(): {default_workers()} here); --workers 1 runs them in this process, serially;
+--dask ADDRESS uses an existing Dask cluster (its workers need elcart-sim installed), --dask local
+starts a local Dask cluster of --workers processes for the run. Results are identical everywhere:
+replication k always draws from the random streams of (seed, k). Progress: a bar on stderr when
+it is a terminal, else one line per finished batch of runs. Ctrl-C stops the workers, says which
+files were already written, and exits with 130.
 """
 
 _METRICS_EPILOG = """\
@@ -60,12 +66,15 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, width=96)
 
 
-def _add_execution_options(parser: argparse.ArgumentParser, *, workers_default: int = 1) -> None:
-    parser.add_argument("--workers", type=int, default=workers_default, metavar="N",
-                        help="local worker processes (or Dask workers with --dask local) (default: %(default)s)")
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    """--workers (default: the machine's cores), --dask and --no-progress."""
+    parser.add_argument("--workers", type=int, default=default_workers(), metavar="N",
+                        help="local worker processes, or Dask workers with --dask local (default: os.cpu_count(), "
+                        "the machine's cores: %(default)s here; 1 runs serially in this process)")
     parser.add_argument("--dask", metavar="ADDRESS|local",
                         help="run on the Dask scheduler at ADDRESS (tcp://host:8786), or on a local Dask cluster")
-    parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="show no progress (default: a bar on a terminal, else a line per finished batch of runs)")
 
 
 def _add_study_options(parser: argparse.ArgumentParser, replications: int) -> None:
@@ -88,8 +97,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description=_wrap("Run the analytic validation suite: the switch as M/M/1 and M/M/3 against Erlang C "
         "(mean wait) and λ/(cμ) (utilisation) within the confidence interval; Little's law L = λW at "
         "every host of ordinary runs; more servers never mean longer waits (CRN sweep); the same seed "
-        "gives identical results serially and in parallel. Prints one line per check (expected, "
-        "observed, interval, pass/fail); exits 0 if all pass, 1 otherwise."),
+        "gives identical results serially and in parallel (the suite's runs are repeated in this "
+        "process and compared with those of --workers, or of 2 processes with --workers 1). Prints one "
+        "line per check (expected, observed, interval, pass/fail); exits 0 if all pass, 1 otherwise."),
         epilog=_EXECUTION_EPILOG,
         formatter_class=_formatter,
     )
@@ -100,7 +110,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                           help="confidence level of the intervals (default: %(default)s)")
     validate.add_argument("--seed", type=int, metavar="N", help="master seed of the suite's runs (default: fixed)")
     validate.add_argument("--out", metavar="DIR", help="also write the checks (CSV) and the runs' metrics (CSV) here")
-    _add_execution_options(validate, workers_default=2)
+    add_execution_options(validate)
     validate.set_defaults(handler=_validate)
 
     replicate = subparsers.add_parser(
@@ -113,7 +123,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     add_scenario_options(replicate)
     _add_study_options(replicate, replications=10)
-    _add_execution_options(replicate)
+    add_execution_options(replicate)
     replicate.set_defaults(handler=_replicate)
 
     sweep = subparsers.add_parser(
@@ -130,7 +140,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        "do not split); repeat for a grid, e.g. --set switch.servers=2,4 --set demand.years_ahead=0,5")
     add_scenario_options(sweep, overrides=False)  # its own --set is the grid (one value: an override)
     _add_study_options(sweep, replications=5)
-    _add_execution_options(sweep)
+    add_execution_options(sweep)
     sweep.set_defaults(handler=_sweep)
 
     size = subparsers.add_parser(
@@ -146,8 +156,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EXECUTION_EPILOG,
         formatter_class=_formatter,
     )
-    size.add_argument("--target-p99", type=float, required=True, metavar="SECONDS",
-                      help="target for the 99th percentile of tap-to-result latency at the peak, in seconds")
+    size.add_argument("--target-p99", type=float, default=DEFAULT_TARGET_P99_S, metavar="SECONDS",
+                      help="target for the 99th percentile of tap-to-result latency at the peak, in seconds "
+                      "(default: %(default)g, as elcart-sim report; our assumption, no ELKART service level is published)")
     add_scenario_options(size, fidelity=False)
     size.add_argument("--growth", type=float, metavar="G",
                       help="demand growth per year, e.g. 0.30 (default: the scenario's demand.growth_per_year)")
@@ -159,7 +170,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     size.add_argument("--replications", type=int, default=3, metavar="N",
                       help="replications per simulated configuration (default: %(default)s)")
     size.add_argument("--out", metavar="DIR", help="also write sizing.json and every simulated configuration (CSV) here")
-    _add_execution_options(size)
+    add_execution_options(size)
     size.set_defaults(handler=_size)
 
 
@@ -173,7 +184,7 @@ def _executor(args: argparse.Namespace):
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    return not args.no_progress and sys.stderr.isatty()
+    return not args.no_progress
 
 
 def _check_replications(args: argparse.Namespace) -> None:
@@ -198,6 +209,7 @@ def _validate(args: argparse.Namespace) -> int:
 
     with _executor(args) as executor:
         print(f"validation suite (size {args.size}) on {executor}", file=sys.stderr)
+        args.activity.now(f"running the validation suite (size {args.size}) on {executor}")
         report = validate(
             size=args.size,
             executor=executor,
@@ -205,13 +217,14 @@ def _validate(args: argparse.Namespace) -> int:
             seed=VALIDATION_SEED if args.seed is None else args.seed,
             progress=_progress(args),
         )
-    print(report.table())
     if args.out:
+        args.activity.now("writing the checks")
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
         report.to_frame().to_csv(folder / "checks.csv", index=False)
         for name, frame in report.frames.items():
             frame.to_csv(folder / f"runs_{name}.csv", index=False)
+    print(report.table())
     return 0 if report.passed else 1
 
 
@@ -225,11 +238,15 @@ def _replicate(args: argparse.Namespace) -> int:
     with _executor(args) as executor:
         print(f"{args.replications} replications of {scenario.name} (~{scenario.transactions_expected:,.0f} taps each) "
               f"on {executor}", file=sys.stderr)
+        args.activity.now(f"running {args.replications} replications of {scenario.name} on {executor}")
         frame = replicate(scenario, args.replications, warmup_s=args.warmup, executor=executor, progress=_progress(args))
     intervals = confidence_intervals(frame, confidence=args.confidence)
-    print(interval_table(intervals, HEADLINE_METRICS))
+    written = []
     if args.out:
+        args.activity.now("writing the replications")
         written = _write_tables(args.out, "replications", frame, intervals)
+    print(interval_table(intervals, HEADLINE_METRICS))
+    if written:
         print(f"wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0
 
@@ -249,11 +266,15 @@ def _sweep(args: argparse.Namespace) -> int:
     with _executor(args) as executor:
         print(f"sweep of {scenario.name}: {points} points × {args.replications} replications on {executor}",
               file=sys.stderr)
+        args.activity.now(f"sweeping {scenario.name} ({points} points × {args.replications} replications) on {executor}")
         frame = sweep(scenario, grid, args.replications, warmup_s=args.warmup, executor=executor, progress=_progress(args))
     intervals = confidence_intervals(frame, by=list(grid), confidence=args.confidence)
-    print(interval_table(intervals, HEADLINE_METRICS, by=list(grid)))
+    written = []
     if args.out:
+        args.activity.now("writing the sweep")
         written = _write_tables(args.out, "sweep", frame, intervals)
+    print(interval_table(intervals, HEADLINE_METRICS, by=list(grid)))
+    if written:
         print(f"wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0
 
@@ -264,6 +285,7 @@ def _size(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     with _executor(args) as executor:
         print(f"sizing {scenario.name} for p99 ≤ {args.target_p99:g} s on {executor}", file=sys.stderr)
+        args.activity.now(f"sizing {scenario.name} for p99 ≤ {args.target_p99:g} s on {executor}")
         report = size(
             scenario,
             args.target_p99,
@@ -275,11 +297,14 @@ def _size(args: argparse.Namespace) -> int:
             executor=executor,
             progress=_progress(args),
         )
-    print(report.table())
+    folder = None
     if args.out:
+        args.activity.now("writing the sizing")
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)
         report.evaluations.to_csv(folder / "evaluations.csv", index=False)
         (folder / "sizing.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    print(report.table())
+    if folder is not None:
         print(f"wrote 2 files to {folder.resolve()}")
     return 0

@@ -29,7 +29,8 @@ from elcart_sim.live.report import (
     report_json,
 )
 from elcart_sim.live.tap import DEFAULT_TIMEOUT_S, live_tap
-from elcart_sim.live.vpcd import VPCD_PORT, run_phone
+from elcart_sim.live.demo_phone import run_phone
+from elcart_sim.live.vpcd import VPCD_PORT
 from elcart_sim.money.amounts import parse_amount
 
 __all__ = ["add_commands"]

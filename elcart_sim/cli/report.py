@@ -1,6 +1,9 @@
 """The `elcart-sim report` command.
 
     elcart-sim report [--scenario NAME|PATH] [--set PATH=VALUE ...] [--replications N] [--seed N] [--scale F] --out DIR
+
+The notebook runs in a Jupyter kernel, a process of its own, while this process shows how far
+its studies have got (`cli.study_progress`).
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from elcart_sim.capacity.executors import default_workers
 from elcart_sim.cli.options import add_scenario_options, scenario_with_sets
+from elcart_sim.cli.study_progress import build_with_progress
 from elcart_sim.core.errors import ReportError
-from elcart_sim.report.notebook import ReportParameters, build_report, report_scenario
+from elcart_sim.report.notebook import ReportParameters, report_scenario, require_notebook_tools
 
 __all__ = ["add_commands"]
 
@@ -26,7 +31,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Execute notebooks/04_capacity_planning.ipynb for a scenario (papermill) and render it "
         "into one self-contained HTML file in --out: demand over the day, latency percentiles with 95 % "
         "confidence bands across replications, utilisation per component, sizing curves (p99 against "
-        "servers per component) and headroom over the years of growth.",
+        "servers per component) and headroom over the years of growth. Progress of the studies goes to "
+        "stderr: a bar per study on a terminal, else a line per finished study. The day's replications "
+        "dominate the time: about (taps per day × replications ÷ workers) ÷ 4,000 taps/s.",
     )
     add_scenario_options(report, fidelity=False)  # reports run the fast fidelity
     report.add_argument(
@@ -67,17 +74,21 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--workers",
         type=int,
-        default=defaults.workers,
+        default=default_workers(),
         metavar="N",
-        help="run replications on N local processes (default: %(default)s, in the notebook's kernel)",
+        help="run replications on N local processes started by the notebook's kernel (default: os.cpu_count(), "
+        "the machine's cores: %(default)s here; 1 runs them in the kernel, serially)",
     )
     report.add_argument("--dask", metavar="ADDRESS|local", help="run replications on a Dask cluster (a scheduler address, or local)")
     report.add_argument("--show-code", action="store_true", help="include the notebook's code cells in the HTML")
+    report.add_argument("--no-progress", action="store_true",
+                        help="show no progress (default: a bar per study on a terminal, else a line per finished study)")
     report.add_argument("--out", required=True, metavar="DIR", help="output folder")
     report.set_defaults(handler=_report)
 
 
 def _report(args: argparse.Namespace) -> int:
+    require_notebook_tools()
     if args.replications < 2:
         raise ReportError(f"--replications must be >= 2 for confidence intervals, got {args.replications}")
     for option, value, least in (("--peak-taps", args.peak_taps, 1), ("--years", args.years, 0),
@@ -89,6 +100,7 @@ def _report(args: argparse.Namespace) -> int:
     scenario_source = args.scenario
     if args.overrides:  # the notebook takes a scenario by name or path: the varied one is written beside the report
         varied = scenario_with_sets(args.scenario, args.overrides)
+        args.activity.now("writing the varied scenario")
         Path(args.out).mkdir(parents=True, exist_ok=True)
         scenario_source = str(Path(args.out) / "scenario.yaml")
         Path(scenario_source).write_text(varied.to_yaml(), encoding="utf-8")
@@ -111,7 +123,9 @@ def _report(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     started = time.perf_counter()
-    html = build_report(parameters, args.out, show_code=args.show_code)
+    args.activity.now(f"executing the report notebook on {scenario.name}")
+    html = build_with_progress(parameters, args.out, show_code=args.show_code, progress=not args.no_progress,
+                               activity=args.activity)
     print(f"  wall time           {time.perf_counter() - started:.1f} s")
     print(f"  wrote {html.resolve()}")
     return 0

@@ -15,9 +15,11 @@ EPILOG = """\
 Bundled scenarios live in data/scenarios/ (list them with `elcart-sim scenarios`).
 Outputs of `run`: transactions, hops, postings, receipts, samples, components and token_events
 tables as Parquet and CSV, summary.json, scenario.yaml (the scenario as run, with every override:
-`--scenario DIR/scenario.yaml` runs it again), and PNG plots (latency distribution; throughput and
-queue lengths over the day; utilisation per host; attack detection when the scenario injects attacks).
-Field meanings and units: docs/records.md.
+`--scenario DIR/scenario.yaml` runs it again), the planner's tables hourly (taps, approvals,
+p50/p99 latency, peak TPS per hour) and hosts (per host: peak arrival rate in the busiest minute,
+p99 residence time), and PNG plots (latency distribution; throughput and queue lengths over the
+day; utilisation per host; attack detection when the scenario injects attacks).
+Field meanings and units: docs/records.md; the planner's tables: elcart_sim/analysis/planner_tables.py.
 """
 
 
@@ -38,12 +40,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--format", choices=("parquet", "csv", "both"), default="both", help="table format (default: %(default)s)")
     run.set_defaults(handler=_run)
 
-    scenarios = commands.add_parser("scenarios", help="list the bundled scenarios")
+    scenarios = commands.add_parser(
+        "scenarios",
+        help="list the bundled scenarios",
+        description="List the scenarios bundled in data/scenarios/, one per line: the name to give to "
+        "--scenario, and what the scenario is. A YAML file of your own works too: --scenario PATH.",
+    )
     scenarios.set_defaults(handler=_scenarios)
 
 
 def _run(args: argparse.Namespace) -> int:
     from elcart_sim.analysis import plots
+    from elcart_sim.analysis.planner_tables import hosts_table, hourly_table
     from elcart_sim.model.simulation import run
 
     scenario = scenario_from_args(args)
@@ -52,17 +60,75 @@ def _run(args: argparse.Namespace) -> int:
         f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",
         file=sys.stderr,
     )
+    args.activity.now(f"simulating {scenario.name}")
     started = time.perf_counter()
     results = run(scenario, progress=not args.no_progress and sys.stderr.isatty())
     elapsed = time.perf_counter() - started
-    print(results.summary_text())
+    args.activity.now(f"writing the results of {scenario.name}")
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
     written = results.export(args.out, formats)
+    planner = {"hourly": hourly_table(results), "hosts": hosts_table(results)}
+    written += _write_frames(planner, Path(args.out), formats)
     if not args.no_plots:
+        args.activity.now(f"drawing the plots of {scenario.name}")
         written += plots.save_all(results, args.out)
+    print(results.summary_text())
+    print()
+    print(_hourly_text(planner["hourly"]))
+    print()
+    print(_hosts_text(planner["hosts"]))
+    print()
     print(f"  wall time           {elapsed:.1f} s ({len(results.transactions) / elapsed:,.0f} transactions/s)")
     print(f"  wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0
+
+
+def _write_frames(frames: dict, out: Path, formats: tuple[str, ...]) -> list[Path]:
+    written = []
+    for name, frame in frames.items():
+        if "parquet" in formats:
+            written.append(out / f"{name}.parquet")
+            frame.to_parquet(written[-1], index=False)
+        if "csv" in formats:
+            written.append(out / f"{name}.csv")
+            frame.to_csv(written[-1], index=False)
+    return written
+
+
+def _seconds(value: float, digits: int = 3) -> str:
+    return "–" if value != value else f"{value:.{digits}f}"
+
+
+def _hourly_text(hourly) -> str:
+    """The hourly table for the terminal: one line per hour."""
+    from elcart_sim.capacity.tables import text_table
+
+    rows = [
+        {"hour": f"{row['hour']:02d}:00", "taps": row["taps"], "approvals": row["approvals"],
+         "p50 (s)": _seconds(row["latency_p50_s"]), "p99 (s)": _seconds(row["latency_p99_s"]),
+         "peak TPS": f"{row['peak_tps']:.2f}"}
+        for row in hourly.to_dict("records")
+    ]  # fmt: skip
+    return "  by hour (tap instant; peak TPS = busiest minute ÷ 60)\n" + _indent(text_table(rows))
+
+
+def _hosts_text(hosts) -> str:
+    """The hosts table for the terminal: one line per host."""
+    from elcart_sim.capacity.tables import text_table
+
+    rows = []
+    for row in hosts.to_dict("records"):
+        at = row["busiest_minute_at"]
+        rows.append(
+            {"host": row["host"], "messages": row["messages"], "peak arrivals/s": f"{row['peak_arrivals_per_s']:.2f}",
+             "busiest minute": "–" if at != at else f"{int(at // 3600):02d}:{int(at % 3600 // 60):02d}",
+             "p99 residence (s)": _seconds(row["residence_p99_s"], 4)}
+        )  # fmt: skip
+    return "  by host (all messages; peak = busiest minute ÷ 60; residence = arrival → answer)\n" + _indent(text_table(rows))
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def _scenarios(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ ValueErrors, `UnknownAccountError` a KeyError, `MissingDependencyError` an Impor
     ├── LinkError               the NFC link failed
     │   └── PcscServiceError, ReaderNotFoundError, ReaderRemovedError, NoCardError,
     │       CardRemovedError
+    ├── OutputError             a command's output place that cannot be written (checked first)
     ├── CapacityError           a capacity study that cannot run as asked
     └── ReportError             a capacity-planning report that cannot be produced
 
@@ -63,6 +64,7 @@ __all__ = [
     "TokenServiceError",
     "ReportError",
     "CapacityError",
+    "OutputError",
 ]
 
 
@@ -193,6 +195,11 @@ class CardRemovedError(LinkError):
 
 class ReportError(ElcartSimError):
     """A capacity-planning report could not be produced: its notebook is missing or a cell failed."""
+
+
+class OutputError(ElcartSimError):
+    """A command cannot write where it was told to: the output folder is a file, or a folder (or
+    the nearest existing parent of one to be made) that cannot be written. Checked before any work."""
 
 
 class CapacityError(ElcartSimError):

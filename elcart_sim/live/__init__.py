@@ -38,6 +38,10 @@ The package, one concern per module (all public names are re-exported here):
 - ``country.py``: the simulated country behind the reader (:func:`live_simulation`) and its wallets
 - ``report.py``: :class:`LiveTapReport`, the exit codes, the report as text, JSON and tables
 - ``virtual_phone.py``: :func:`start_virtual_phone`, a virtual phone on vpcd in a thread
+- ``pcsc_link.py``: :class:`PcscLink`, the reader (the only module importing pyscard);
+  ``pcsc_codes.py``: PC/SC return codes and reader states, failures as typed errors
+- ``vpcd.py``: :class:`VirtualPhone`, a phone on vsmartcard's vpcd reader (its wire protocol);
+  ``demo_phone.py``: ``elcart-sim phone``'s ``run_phone`` and the demo token
 
 Everything is pure except :func:`live_tap` and :func:`start_virtual_phone`.
 """

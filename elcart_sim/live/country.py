@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, demo_credential
+from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential
 from elcart_sim.core.redact import mask_pan
 
 if TYPE_CHECKING:

@@ -14,19 +14,8 @@ pcscd notices a new card by polling (30-400 ms for vpcd) and a removal about 300
 every wait here is a ``SCardGetStatusChange`` with a timeout, never a fixed sleep. pyscard is
 imported lazily, so ``import elcart_sim`` works on machines without it.
 
-Every PC/SC failure becomes a typed :class:`~elcart_sim.core.errors.LinkError`:
-
-=====================================  ==================================================
-PC/SC condition                        error
-=====================================  ==================================================
-pyscard missing                        ``LinkError``
-SCARD_E_NO_SERVICE, SERVICE_STOPPED    ``PcscServiceError`` (pcscd is not running)
-no reader / no reader matches          ``ReaderNotFoundError`` (lists the readers)
-no card within the timeout             ``NoCardError``
-card gone during an APDU (tear)        ``CardRemovedError``
-reader gone                            ``ReaderRemovedError``
-anything else                          ``LinkError`` with the PC/SC code and text
-=====================================  ==================================================
+Every PC/SC failure becomes a typed :class:`~elcart_sim.core.errors.LinkError`
+(:mod:`elcart_sim.live.pcsc_codes` has the table).
 """
 
 from __future__ import annotations
@@ -44,133 +33,51 @@ from elcart_sim.core.errors import (
     ReaderNotFoundError,
     ReaderRemovedError,
 )
+from elcart_sim.core.optional import require
+from elcart_sim.live.pcsc_codes import (
+    CARD_GONE,
+    E_PROTO_MISMATCH,
+    E_SHARING_VIOLATION,
+    E_TIMEOUT,
+    READER_GONE,
+    SERVICE_GONE,
+    START_HINT,
+    STATE_EMPTY,
+    STATE_MUTE,
+    STATE_PRESENT,
+    STATE_UNAVAILABLE,
+    STATE_UNAWARE,
+    STATE_UNKNOWN,
+    S_SUCCESS,
+    apdu_name,
+    describe,
+    establish_context,
+    hresult_code,
+    reader_names,
+    service_error,
+)
 
 __all__ = ["PcscLink", "list_readers"]
-
-START_HINT = "start it with hardware/pcsc-stack.sh start"
-
-# PC/SC return codes (pcsc-lite pcsclite.h, the same values as Windows winerror.h).
-_S_SUCCESS = 0x00000000
-_E_CANCELLED = 0x80100002
-_E_INVALID_HANDLE = 0x80100003
-_E_UNKNOWN_READER = 0x80100009
-_E_TIMEOUT = 0x8010000A
-_E_SHARING_VIOLATION = 0x8010000B
-_E_NO_SMARTCARD = 0x8010000C
-_E_PROTO_MISMATCH = 0x8010000F
-_F_COMM_ERROR = 0x80100013
-_E_NOT_TRANSACTED = 0x80100016
-_E_READER_UNAVAILABLE = 0x80100017
-_E_NO_SERVICE = 0x8010001D
-_E_SERVICE_STOPPED = 0x8010001E
-_E_NO_READERS_AVAILABLE = 0x8010002E
-_E_COMM_DATA_LOST = 0x8010002F
-_W_UNRESPONSIVE_CARD = 0x80100066
-_W_UNPOWERED_CARD = 0x80100067
-_W_RESET_CARD = 0x80100068
-_W_REMOVED_CARD = 0x80100069
-
-_SERVICE_GONE = {_E_NO_SERVICE, _E_SERVICE_STOPPED, _E_INVALID_HANDLE}
-_CARD_GONE = {
-    _E_NO_SMARTCARD,
-    _F_COMM_ERROR,
-    _E_NOT_TRANSACTED,
-    _E_COMM_DATA_LOST,
-    _W_UNRESPONSIVE_CARD,
-    _W_UNPOWERED_CARD,
-    _W_RESET_CARD,
-    _W_REMOVED_CARD,
-}
-_READER_GONE = {_E_UNKNOWN_READER, _E_READER_UNAVAILABLE, _E_NO_READERS_AVAILABLE}
-
-# SCardGetStatusChange reader states (pcsclite.h); pcsc-lite keeps a per-reader count of
-# card insertions and removals in the upper 16 bits of the event state.
-_STATE_UNAWARE = 0x0000
-_STATE_UNKNOWN = 0x0004
-_STATE_UNAVAILABLE = 0x0008
-_STATE_EMPTY = 0x0010
-_STATE_PRESENT = 0x0020
-_STATE_MUTE = 0x0200
-
-# Instruction names for error messages (ISO/IEC 7816-4, EMV Book 3 §6.5).
-_INS_NAMES = {
-    0xA4: "SELECT",
-    0xA8: "GET PROCESSING OPTIONS",
-    0xB2: "READ RECORD",
-    0xAE: "GENERATE AC",
-    0xCA: "GET DATA",
-    0xC0: "GET RESPONSE",
-    0x82: "EXTERNAL AUTHENTICATE",
-}
 
 _RETRY_S = 0.1  # connect retry step while pcscd catches up with a card that came and went
 _MAX_GET_RESPONSE = 16  # 16 x 256 bytes is far beyond any EMV response
 
 
 def _import_scard() -> ModuleType:
-    try:
-        from smartcard import scard
-    except ImportError as exc:
-        raise LinkError(
-            "pyscard is not installed: pip install 'elcart-sim[hardware]' "
-            f"(it builds from source and needs gcc and libpcsclite-dev) [{exc}]"
-        ) from None
-    return scard
-
-
-def _code(hresult: int) -> int:
-    return hresult & 0xFFFFFFFF
-
-
-def _describe(scard: ModuleType, hresult: int) -> str:
-    code = _code(hresult)
-    try:
-        text = str(scard.SCardGetErrorMessage(hresult)).strip().rstrip(".")
-    except Exception:  # pyscard without a message for this code
-        text = "unknown PC/SC error"
-    return f"{text} (0x{code:08X})"
-
-
-def _service_error(scard: ModuleType, hresult: int) -> PcscServiceError:
-    return PcscServiceError(f"pcscd is not running: {START_HINT} [{_describe(scard, hresult)}]")
-
-
-def _establish_context(scard: ModuleType) -> int:
-    hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
-    if _code(hresult) != _S_SUCCESS:
-        if _code(hresult) in _SERVICE_GONE:
-            raise _service_error(scard, hresult)
-        raise PcscServiceError(f"cannot open a PC/SC context: {_describe(scard, hresult)}")
-    return context
-
-
-def _list(scard: ModuleType, context: int) -> list[str]:
-    hresult, readers = scard.SCardListReaders(context, [])
-    code = _code(hresult)
-    if code == _E_NO_READERS_AVAILABLE:
-        return []
-    if code in _SERVICE_GONE:
-        raise _service_error(scard, hresult)
-    if code != _S_SUCCESS:
-        raise LinkError(f"cannot list PC/SC readers: {_describe(scard, hresult)}")
-    return list(readers)
+    return require(
+        "smartcard.scard", package="pyscard", extra="hardware", needed_for="a PC/SC reader",
+        note="it builds from source: gcc and libpcsclite-dev, from bash hardware/pcsc-stack.sh install",
+    )  # fmt: skip
 
 
 def list_readers() -> list[str]:
     """Names of the PC/SC readers pcscd knows, in slot order (empty when none is attached)."""
     scard = _import_scard()
-    context = _establish_context(scard)
+    context = establish_context(scard)
     try:
-        return _list(scard, context)
+        return reader_names(scard, context)
     finally:
         scard.SCardReleaseContext(context)
-
-
-def _apdu_name(command: bytes) -> str:
-    if len(command) < 4:
-        return f"APDU {command.hex().upper()}"
-    name = _INS_NAMES.get(command[1], f"INS {command[1]:02X}")
-    return f"{name} ({command[:4].hex().upper()})"
 
 
 class PcscLink:
@@ -204,7 +111,7 @@ class PcscLink:
         self._protocols = self._scard.SCARD_PROTOCOL_T1
         if protocol == "any":
             self._protocols |= self._scard.SCARD_PROTOCOL_T0
-        self._context: int | None = _establish_context(self._scard)
+        self._context: int | None = establish_context(self._scard)
         self._card: int | None = None
         self._active_protocol = 0
         self._card_event: int | None = None  # the reader's event count when we connected
@@ -257,8 +164,8 @@ class PcscLink:
         while True:
             state = self._wait_for_state(
                 lambda s: (
-                    bool(s & _STATE_PRESENT)
-                    and not s & _STATE_MUTE
+                    bool(s & STATE_PRESENT)
+                    and not s & STATE_MUTE
                     and (self._card_event is None or s >> 16 != self._card_event)
                 ),
                 max(deadline - time.perf_counter(), 0.0),
@@ -288,7 +195,7 @@ class PcscLink:
         self.release()
         self._wait_for_state(
             lambda s: (
-                bool(s & _STATE_EMPTY)
+                bool(s & STATE_EMPTY)
                 or (self._card_event is not None and s >> 16 != self._card_event)
             ),
             timeout,
@@ -335,7 +242,7 @@ class PcscLink:
     # -- PC/SC ---------------------------------------------------------------------------------
 
     def _find_reader(self, wanted: str | int | None) -> str:
-        readers = _list(self._scard, self._require_context())
+        readers = reader_names(self._scard, self._require_context())
         if not readers:
             raise ReaderNotFoundError(
                 "no PC/SC reader found: plug in a reader, or for the virtual reader check that "
@@ -373,29 +280,29 @@ class PcscLink:
         scard = self._scard
         context = self._require_context()
         deadline = time.perf_counter() + timeout_s
-        known = _STATE_UNAWARE
+        known = STATE_UNAWARE
         while True:
             remaining_ms = int((deadline - time.perf_counter()) * 1000)
             hresult, states = scard.SCardGetStatusChange(
                 context, max(remaining_ms, 0), [(self.reader, known)]
             )
-            code = _code(hresult)
-            if code in _SERVICE_GONE:
-                raise _service_error(scard, hresult)
-            if code in _READER_GONE:
+            code = hresult_code(hresult)
+            if code in SERVICE_GONE:
+                raise service_error(scard, hresult)
+            if code in READER_GONE:
                 raise ReaderRemovedError(
-                    f"reader '{self.reader}' is gone: {_describe(scard, hresult)}"
+                    f"reader '{self.reader}' is gone: {describe(scard, hresult)}"
                 )
-            if code not in (_S_SUCCESS, _E_TIMEOUT):
+            if code not in (S_SUCCESS, E_TIMEOUT):
                 raise LinkError(
-                    f"waiting on reader '{self.reader}' failed: {_describe(scard, hresult)}"
+                    f"waiting on reader '{self.reader}' failed: {describe(scard, hresult)}"
                 )
             event_state = states[0][1]
-            if event_state & (_STATE_UNKNOWN | _STATE_UNAVAILABLE):
+            if event_state & (STATE_UNKNOWN | STATE_UNAVAILABLE):
                 raise ReaderRemovedError(f"reader '{self.reader}' is no longer available")
             if done(event_state):
                 return event_state
-            if remaining_ms <= 0 or code == _E_TIMEOUT:
+            if remaining_ms <= 0 or code == E_TIMEOUT:
                 raise error(timeout_message)
             known = event_state
 
@@ -404,12 +311,12 @@ class PcscLink:
         hresult, _states = self._scard.SCardGetStatusChange(
             self._require_context(), int(timeout_s * 1000), [(self.reader, known)]
         )
-        code = _code(hresult)
-        if code in _SERVICE_GONE:
-            raise _service_error(self._scard, hresult)
-        if code in _READER_GONE:
+        code = hresult_code(hresult)
+        if code in SERVICE_GONE:
+            raise service_error(self._scard, hresult)
+        if code in READER_GONE:
             raise ReaderRemovedError(
-                f"reader '{self.reader}' is gone: {_describe(self._scard, hresult)}"
+                f"reader '{self.reader}' is gone: {describe(self._scard, hresult)}"
             )
 
     def _connect(self, card_event: int) -> None:
@@ -417,40 +324,40 @@ class PcscLink:
         hresult, card, protocol = scard.SCardConnect(
             self._require_context(), self.reader, scard.SCARD_SHARE_SHARED, self._protocols
         )
-        code = _code(hresult)
-        if code != _S_SUCCESS:
-            if code in _SERVICE_GONE:
-                raise _service_error(scard, hresult)
-            if code in _READER_GONE:
+        code = hresult_code(hresult)
+        if code != S_SUCCESS:
+            if code in SERVICE_GONE:
+                raise service_error(scard, hresult)
+            if code in READER_GONE:
                 raise ReaderRemovedError(
-                    f"reader '{self.reader}' is gone: {_describe(scard, hresult)}"
+                    f"reader '{self.reader}' is gone: {describe(scard, hresult)}"
                 )
-            if code in _CARD_GONE:
+            if code in CARD_GONE:
                 raise CardRemovedError(
                     f"the card left reader '{self.reader}' while connecting: "
-                    f"{_describe(scard, hresult)}"
+                    f"{describe(scard, hresult)}"
                 )
-            if code == _E_SHARING_VIOLATION:
+            if code == E_SHARING_VIOLATION:
                 raise LinkError(
                     f"reader '{self.reader}' is in exclusive use by another application"
                 )
-            if code == _E_PROTO_MISMATCH:
+            if code == E_PROTO_MISMATCH:
                 raise LinkError(f"the card on reader '{self.reader}' does not speak T=1 (ISO-DEP)")
             raise LinkError(
-                f"cannot connect to the card on '{self.reader}': {_describe(scard, hresult)}"
+                f"cannot connect to the card on '{self.reader}': {describe(scard, hresult)}"
             )
         self._card = card
         self._active_protocol = protocol
         self._card_event = card_event
         hresult, _reader, _state, _protocol, atr = scard.SCardStatus(card)
-        self.atr = bytes(atr) if _code(hresult) == _S_SUCCESS else b""
+        self.atr = bytes(atr) if hresult_code(hresult) == S_SUCCESS else b""
 
     def _transmit(self, apdu: bytes, original: bytes) -> bytes:
         scard = self._scard
         hresult, response = scard.SCardTransmit(self._card, self._active_protocol, list(apdu))
-        code = _code(hresult)
-        what = _apdu_name(original)
-        if code == _S_SUCCESS:
+        code = hresult_code(hresult)
+        what = apdu_name(original)
+        if code == S_SUCCESS:
             if len(response) >= 2:
                 return bytes(response)
             # Every response carries SW1 SW2. vpcd reports a card that closed its connection
@@ -460,23 +367,23 @@ class PcscLink:
                 f"the card or phone left reader '{self.reader}' during {what}: "
                 "torn transaction [the response has no status word]"
             )
-        if code in _CARD_GONE:
+        if code in CARD_GONE:
             self._drop_card()
             raise CardRemovedError(
                 f"the card or phone left reader '{self.reader}' during {what}: "
-                f"torn transaction [{_describe(scard, hresult)}]"
+                f"torn transaction [{describe(scard, hresult)}]"
             )
-        if code in _SERVICE_GONE:
+        if code in SERVICE_GONE:
             self._card = None
             raise PcscServiceError(
-                f"pcscd stopped during {what}: {START_HINT} [{_describe(scard, hresult)}]"
+                f"pcscd stopped during {what}: {START_HINT} [{describe(scard, hresult)}]"
             )
-        if code in _READER_GONE:
+        if code in READER_GONE:
             self._card = None
             raise ReaderRemovedError(
-                f"reader '{self.reader}' went away during {what} [{_describe(scard, hresult)}]"
+                f"reader '{self.reader}' went away during {what} [{describe(scard, hresult)}]"
             )
-        raise LinkError(f"{what} failed on reader '{self.reader}': {_describe(scard, hresult)}")
+        raise LinkError(f"{what} failed on reader '{self.reader}': {describe(scard, hresult)}")
 
     def _drop_card(self) -> None:
         """Forget a card that is gone. Its event count stays, so the next wait_for_card()

@@ -38,7 +38,7 @@ EXIT_INTERRUPTED, EXIT_TERMINATED_BY_SIGNAL = 130, 143
 EXIT_CODES: dict[int, str] = {
     EXIT_APPROVED: "approved (DE39 00)",
     EXIT_DECLINED: "declined or reversed by the simulated hosts (DE39 other than 00)",
-    EXIT_USAGE: "bad option or input (unknown scenario, wallet out of range, bad amount)",
+    EXIT_USAGE: "bad option or input (unknown scenario, wallet out of range, bad amount),\npyscard not installed",
     EXIT_TERMINATED: "terminated: the card dialogue failed (an answer that is not BER-TLV,\n"
     "missing or malformed data, the phone taken away mid-tap, a locked phone or one\nwithout keys)",
     EXIT_NO_CARD: "no card or phone on the reader within --timeout",

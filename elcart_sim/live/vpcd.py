@@ -6,8 +6,7 @@ held to that reader is a TCP client: connecting is placing the phone on the read
 socket is taking it away. pcscd polls the reader every 400 ms, so it notices a tap 30-400 ms
 after the connect and a removal about 300 ms after the close.
 
-Wire protocol (vsmartcard ``vpcd.c``; notes in ``/work/shared/reference/pcsc-and-emv.md``
-§2): every message in both directions is ``length (2 bytes, big-endian) || payload``. A 1-byte
+Wire protocol (vsmartcard ``virtualsmartcard/src/vpcd/vpcd.c``; docs/sources.md): every message in both directions is ``length (2 bytes, big-endian) || payload``. A 1-byte
 payload from vpcd is a control message: ``00`` power off, ``01`` power on, ``02`` reset, ``04``
 get ATR (also vpcd's presence poll; the answer is the ATR). A longer payload is a command APDU,
 answered with ``response data || SW1 SW2``.
@@ -24,21 +23,16 @@ Only the standard library is used: this module runs on a machine without pyscard
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
 import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from elcart_sim.core.errors import LinkError
-
-if TYPE_CHECKING:
-    from elcart_sim.tokens.credential import TokenCredential
 
 __all__ = [
     "VPCD_PORT",
@@ -47,9 +41,6 @@ __all__ = [
     "Applet",
     "TapRecord",
     "VirtualPhone",
-    "run_phone",
-    "demo_credential",
-    "DEMO_ISSUER_MASTER_KEY",
 ]
 
 _log = logging.getLogger(__name__)
@@ -319,106 +310,3 @@ def _process(applet: Applet, command: bytes) -> bytes:
     except Exception:  # a bug in the applet: a card answers 6F00, it does not hang the reader
         _log.exception("applet failed on command APDU %s", command[:5].hex().upper())
         return _SW_NO_PRECISE_DIAGNOSIS
-
-
-# -- command line entry ------------------------------------------------------------------------
-
-
-DEMO_ISSUER_MASTER_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
-"""Test issuer master key of the demo token (pcsc-and-emv.md §3); never a real key."""
-
-
-def demo_credential() -> TokenCredential:
-    """The demo token the stand-alone phone carries: fictitious Luhn-valid PAN in 99990417...,
-    expiry 2030-12, PSN 00, ICC master key derived (option A) from the test IMK."""
-    from elcart_sim.tokens.credential import TokenCredential
-    from elcart_sim.protocol.emv.cryptogram import derive_icc_master_key
-
-    token_pan = "9999041700000019"
-    return TokenCredential(
-        token_pan=token_pan,
-        expiry="3012",
-        psn=0,
-        par="Q1KG0417TESTPAR00000000000001",
-        icc_master_key=derive_icc_master_key(DEMO_ISSUER_MASTER_KEY, token_pan, 0),
-    )
-
-
-def _demo_applet_factory() -> Callable[[], Applet]:
-    """One applet for the demo token, kept across taps (its ATC keeps counting)."""
-    from elcart_sim.wallet.applet import PaymentApplet
-
-    applet = PaymentApplet(demo_credential())
-    return lambda: applet
-
-
-def run_phone(
-    port: int = VPCD_PORT,
-    host: str = "127.0.0.1",
-    *,
-    taps: int | None = None,
-    hold_s: float | None = None,
-    tear_after_apdus: int | None = None,
-    malformed_after_apdus: int | None = None,
-    away_s: float = 0.0,
-    applet_factory: Callable[[], Applet] | None = None,
-    connect_timeout_s: float = 5.0,
-    stop_event: threading.Event | None = None,
-) -> int:
-    """Serve taps on vpcd until ``taps`` are done, SIGTERM/SIGINT, or pcscd stops.
-
-    Exit codes: 0 served until a normal end, 2 vpcd not reachable (pcscd not running).
-    Signal handlers are installed only when called from the main thread.
-    """
-    phone = VirtualPhone(
-        port,
-        host,
-        tear_after_apdus=tear_after_apdus,
-        malformed_after_apdus=malformed_after_apdus,
-        away_s=away_s,
-        connect_timeout_s=connect_timeout_s,
-        stop_event=stop_event,
-    )
-    factory = applet_factory if applet_factory is not None else _demo_applet_factory()
-    previous: dict[int, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, lambda _signum, _frame: phone.stop())
-    try:
-        print(f"phone: presenting to vpcd at {host}:{port}", flush=True)
-        records = phone.serve(factory, taps=taps, hold_s=hold_s)
-    except LinkError as exc:
-        print(f"phone: {exc}", flush=True)
-        return 2
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-    last = records[-1].ended_by if records else "no tap"
-    print(f"phone: {phone.taps_served} taps served, last ended by {last}", flush=True)
-    return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m elcart_sim.live.vpcd``: the same as ``elcart-sim phone``."""
-    parser = argparse.ArgumentParser(prog="elcart-sim phone", description=run_phone.__doc__)
-    parser.add_argument("--port", type=int, default=VPCD_PORT)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--taps", type=int, default=None)
-    parser.add_argument("--hold-s", type=float, default=None)
-    parser.add_argument("--tear-after-apdus", type=int, default=None)
-    parser.add_argument("--malformed-after-apdus", type=int, default=None)
-    parser.add_argument("--away-s", type=float, default=0.0)
-    args = parser.parse_args(argv)
-    return run_phone(
-        args.port,
-        args.host,
-        taps=args.taps,
-        hold_s=args.hold_s,
-        tear_after_apdus=args.tear_after_apdus,
-        malformed_after_apdus=args.malformed_after_apdus,
-        away_s=args.away_s,
-    )
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -23,6 +23,7 @@ from elcart_sim.capacity import (
     replication_metrics,
     run_all,
 )
+from elcart_sim.analysis.units import PERCENT, PERCENT_DECIMALS, is_utilisation
 from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.core.errors import ReportError
 from elcart_sim.report.runner import study_executor
@@ -138,14 +139,16 @@ class DayStudy:
         return confidence_intervals(self.utilisation, by=["component", "window"], metrics=["utilisation"])
 
     def summary_table(self) -> pd.DataFrame:
-        """Headline metrics: mean, 95 % interval and n (rounded; utilisations in per cent)."""
+        """Headline metrics: mean, 95 % interval and n (rounded to 4 decimals; utilisations in per
+        cent with 3, named "… (%)": analysis/units.py)."""
         intervals = self.summary_intervals()
-        percent = intervals["metric"].str.endswith("utilisation")
+        percent = intervals["metric"].map(is_utilisation).to_numpy(dtype=bool)
         scaled = intervals.copy()
         for column in ("mean", "half_width", "ci_low", "ci_high"):
-            scaled[column] = np.where(percent, intervals[column] * 100, intervals[column])
-        scaled["metric"] = np.where(percent, intervals["metric"] + " (%)", intervals["metric"])
-        return _table(scaled)
+            values = intervals[column].to_numpy(dtype=float)
+            scaled[column] = np.where(percent, np.round(values * 100, PERCENT_DECIMALS), np.round(values, 4))
+        scaled["metric"] = np.where(percent, intervals["metric"] + f" {PERCENT}", intervals["metric"])
+        return scaled[_INTERVAL_COLUMNS].reset_index(drop=True)
 
     def peak_hour_table(self) -> pd.DataFrame:
         """Latency percentiles and taps per second in the demand model's peak hour."""
@@ -154,17 +157,17 @@ class DayStudy:
         return _table(intervals[intervals["hour"] == peak], by=["hour"])
 
     def busiest_components_table(self, n: int = 5) -> pd.DataFrame:
-        """The `n` most utilised hosts in the peak hour: utilisation in per cent with its 95 %
-        interval (the lower end clipped at 0, as a utilisation cannot be negative)."""
+        """The `n` most utilised hosts in the peak hour: utilisation in per cent (3 decimals) with
+        its 95 % interval (the lower end clipped at 0, as a utilisation cannot be negative)."""
         intervals = self.utilisation_intervals()
         peak = intervals[intervals["window"] != "day"].sort_values("mean", ascending=False, kind="stable").head(n)
         return pd.DataFrame(
             {
                 "component": peak["component"].to_numpy(),
                 "window": peak["window"].to_numpy(),
-                "utilisation_%": (peak["mean"] * 100).round(4).to_numpy(),
-                "ci_low_%": (peak["ci_low"].clip(lower=0) * 100).round(4).to_numpy(),
-                "ci_high_%": (peak["ci_high"] * 100).round(4).to_numpy(),
+                f"utilisation {PERCENT}": (peak["mean"] * 100).round(PERCENT_DECIMALS).to_numpy(),
+                f"ci_low {PERCENT}": (peak["ci_low"].clip(lower=0) * 100).round(PERCENT_DECIMALS).to_numpy(),
+                f"ci_high {PERCENT}": (peak["ci_high"] * 100).round(PERCENT_DECIMALS).to_numpy(),
                 "n": peak["n"].to_numpy(),
             }
         )

@@ -9,17 +9,21 @@ fetched from the network, so the file can be mailed or archived as it is.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from elcart_sim.core.errors import ReportError
+from elcart_sim.capacity.sizing_report import DEFAULT_TARGET_P99_S
+from elcart_sim.core.errors import MissingDependencyError, ReportError
+from elcart_sim.core.optional import install_command, require
 from elcart_sim.scenario import Scenario, load_scenario
 
 __all__ = [
     "NOTEBOOK",
     "ReportParameters",
+    "require_notebook_tools",
     "notebook_path",
     "report_scenario",
     "execute_notebook",
@@ -48,7 +52,7 @@ class ReportParameters:
     seed: int | None = None
     scale: float | None = None
     replications: int = 5
-    target_p99_s: float = 2.0
+    target_p99_s: float = DEFAULT_TARGET_P99_S
     peak_taps: int = 2_000
     max_years: int = 30
     sizing_points: int = 8
@@ -57,6 +61,25 @@ class ReportParameters:
 
     def as_notebook_parameters(self) -> dict[str, Any]:
         return {name.upper(): value for name, value in asdict(self).items()}
+
+
+def _tool(module: str, package: str):
+    return require(module, package=package, extra="notebooks", needed_for="the capacity report")
+
+
+def require_notebook_tools() -> None:
+    """Raise MissingDependencyError (one line, with the install command) unless papermill,
+    nbconvert, nbformat and ipykernel are installed: check this before a report starts work."""
+    for module, package in (("papermill", "papermill"), ("nbconvert", "nbconvert"), ("nbformat", "nbformat")):
+        _tool(module, package)
+    try:
+        found = importlib.util.find_spec("ipykernel") is not None
+    except ValueError:  # a module set to None in sys.modules
+        found = False
+    if not found:
+        raise MissingDependencyError(
+            f"ipykernel is not installed, and the capacity report needs it: {install_command('notebooks')}"
+        )
 
 
 def notebook_path() -> Path:
@@ -88,7 +111,7 @@ def report_scenario(
 
 def execute_notebook(parameters: ReportParameters, executed_path: Path, *, source: Path | None = None) -> Path:
     """Run the report notebook with `parameters` (papermill) and save the executed copy."""
-    import papermill
+    papermill = _tool("papermill", "papermill")
 
     source = source or notebook_path()
     if not source.exists():
@@ -114,9 +137,9 @@ def execute_notebook(parameters: ReportParameters, executed_path: Path, *, sourc
 
 def render_html(executed_path: Path, html_path: Path, *, title: str, show_code: bool = False) -> Path:
     """Render an executed notebook into one self-contained HTML file (images inline, no CDN)."""
-    import jinja2
-    import nbformat
-    from nbconvert import HTMLExporter
+    jinja2 = _tool("jinja2", "jinja2")
+    nbformat = _tool("nbformat", "nbformat")
+    HTMLExporter = _tool("nbconvert", "nbconvert").HTMLExporter
 
     notebook = nbformat.read(executed_path, as_version=4)
     notebook.metadata["title"] = title

@@ -4,7 +4,7 @@ Physical picture: Android routes every APDU for the PPSE and our AID to the wall
 HostApduService, which hands the bytes to :meth:`PaymentApplet.process` and sends back what it
 returns. The applet holds one token credential (token PAN, expiry, PAR), a transaction counter
 (ATC) and its keys: either a batch of limited-use keys from the wallet (the HCE model, see
-``phone/keys.py``) or — the prototype of pcsc-and-emv.md §3 — a static ICC master key.
+``phone/keys.py``) or — as the prototype behind the reference dialogues (docs/sources.md) — a static ICC master key.
 
 Two kernel styles, chosen by ``kernel`` (ELKART's real kernel is not public):
   - ``"qvsdc"`` (Visa qVSDC semantics, EMV Contactless Book C-3; four APDUs): SELECT PPSE ->
@@ -75,7 +75,7 @@ __all__ = [
 
 
 DEFAULT_AID = bytes.fromhex("F0000004171010")
-"""Proprietary (ISO 7816-5 category F) AID; no public ELKART RID exists (pcsc-and-emv.md §6)."""
+"""Proprietary (ISO 7816-5 category F) AID; no public ELKART RID exists (docs/sources.md)."""
 DEFAULT_LABEL = "ELKART PAY"
 DEFAULT_CRYPTOGRAM_VERSION = 0x12
 """CVN 18: the input layout and session-key method are Visa CVN 18's (pyemv-verified)."""
@@ -85,7 +85,7 @@ DEFAULT_CRYPTOGRAM_VERSION = 0x12
 PDOL = bytes.fromhex("9F66049F02069F03069F1A0295055F2A029A039C019F3704")
 _PDOL_DATA_LEN = 33
 # Amount, amount other, country, TVR, currency, date, type, UN, terminal type, CVM results
-# (pcsc-and-emv.md §3.2): the first 29 bytes of its data are the cryptogram's terminal part.
+# (the reference M/Chip-style dialogue, docs/sources.md): the first 29 bytes of its data are the cryptogram's terminal part.
 CDOL1 = bytes.fromhex("9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403")
 _CDOL1_DATA_LEN = 33
 _TERMINAL_PART = 29

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from time import sleep as time_sleep
+
 import pandas as pd
 import pytest
 
@@ -58,9 +60,29 @@ def test_an_unreachable_scheduler_is_a_clear_error():
             executor.map(abs, [1])
 
 
-def test_progress_is_a_bar_on_stderr(capsys):
-    assert SerialExecutor().map(abs, [-1, -2], progress=True, desc="runs") == [1, 2]
-    assert "runs" in capsys.readouterr().err
+def test_progress_is_a_line_per_finished_map_when_stderr_is_not_a_terminal(capsys):
+    assert SerialExecutor().map(abs, [-1, -2], progress=True, desc="sweep") == [1, 2]
+    assert capsys.readouterr().err.startswith("sweep: 2 runs done in ")
+    assert SerialExecutor().map(abs, [-1, -2], desc="sweep") == [1, 2]
+    assert capsys.readouterr().err == ""
+
+
+def test_ctrl_c_during_a_process_map_stops_its_workers():
+    import os
+    import signal
+    import threading
+
+    import psutil
+
+    executor = ProcessExecutor(2)
+    executor.map(abs, [1, 2])  # the pool and its workers are up
+    workers = [psutil.Process(pid) for pid in executor._pool._processes]
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C while the workers sleep
+    with pytest.raises(KeyboardInterrupt):
+        executor.map(time_sleep, [30.0, 30.0, 30.0])
+    assert executor._pool is None
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    executor.close()  # nothing left to do
 
 
 def test_executors_say_where_they_run():

@@ -29,7 +29,8 @@ from elcart_sim.core.errors import (
     ReaderNotFoundError,
 )
 from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.live.vpcd import DEMO_ISSUER_MASTER_KEY, PSEUDO_ATR, demo_credential, run_phone
+from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential, run_phone
+from elcart_sim.live.vpcd import PSEUDO_ATR
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
 from elcart_sim.protocol.emv.cryptogram import arqc_input
@@ -41,7 +42,7 @@ AMOUNT_TYIYN = 12345  # 123.45 KGS
 DATE = "261126"
 UN = bytes.fromhex("9C753B83")
 
-# The qVSDC dialogue of pcsc-and-emv.md §3.1, byte for byte.
+# The reference qVSDC dialogue (docs/sources.md), byte for byte.
 EXPECTED_COMMANDS = [
     ("SELECT PPSE", "00A404000E325041592E5359532E444446303100"),
     ("SELECT AID", "00A4040007F000000417101000"),
@@ -290,7 +291,7 @@ def test_pcscd_not_running_gives_a_clear_message(pyscard_installed, tmp_path):
 @pytest.mark.hardware
 def test_phone_process_serves_the_demo_token_and_stops_on_sigterm(pcsc_stack, pcsc_link_class):
     phone = subprocess.Popen(
-        [sys.executable, "-m", "elcart_sim.live.vpcd", "--port", "35963"],
+        [sys.executable, "-m", "elcart_sim.live.demo_phone", "--port", "35963"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -42,7 +42,7 @@ def test_rejects_anything_altered(pan: str, psn: int, atc: int, data: bytes, arq
 
 
 def test_arpc_method_2_vector() -> None:
-    # pcsc-and-emv.md §3.1: ARPC (method 2, CSU 00820000) = FA5782A4.
+    # The reference qVSDC dialogue (docs/sources.md): ARPC (method 2, CSU 00820000) = FA5782A4.
     assert CSU_APPROVED.hex().upper() == "00820000"
     assert generate_arpc(IMK, PAN, 0, 1, ARQC).hex().upper() == "FA5782A4"
 

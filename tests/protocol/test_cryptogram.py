@@ -24,7 +24,7 @@ from elcart_sim.protocol.emv.cryptogram import (
 
 IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 PAN = "9999041700000019"
-# pcsc-and-emv.md §3.1: GPO data, then AIP 0000, ATC 0001, IAD 06011203A00000.
+# The reference qVSDC dialogue (docs/sources.md): GPO data, then AIP 0000, ATC 0001, IAD 06011203A00000.
 TAGS = {
     0x9F02: bytes.fromhex("000000012345"),
     0x9F03: bytes.fromhex("000000000000"),
@@ -184,7 +184,7 @@ def test_arqc_under_a_limited_use_key_vector() -> None:
 
 
 def test_arpc_method_2_published_vectors() -> None:
-    # pcsc-and-emv.md §3.1: ARPC (method 2, CSU 00820000) = FA5782A4 under the ATC 1 session key.
+    # The reference qVSDC dialogue (docs/sources.md): ARPC (method 2, CSU 00820000) = FA5782A4 under the ATC 1 session key.
     sk = derive_session_key(ICC_MK, 1)
     assert arpc_method_2(sk, bytes.fromhex("F512DDBF502EB823"), bytes.fromhex("00820000")).hex().upper() == "FA5782A4"
     # pyemv ac.generate_arpc_2 docstring: session key AA..BB.., ARQC 1234567890ABCDEF, CSU 0 -> 9308BEBC.
@@ -193,7 +193,7 @@ def test_arpc_method_2_published_vectors() -> None:
 
 
 def test_mchip_style_trace_vector_cvn20() -> None:
-    """pcsc-and-emv.md §3.2: GENERATE AC with the CDOL1 data, AIP 1880, ATC 1, CVR A50000000000
+    """The reference M/Chip-style dialogue (docs/sources.md): GENERATE AC with the CDOL1 data, AIP 1880, ATC 1, CVR A50000000000
     (IAD bytes 3-8, Mastercard CVN 20 input) -> CAF670BC25381426; pyemv MasterCardCVN20 agrees."""
     h = bytes.fromhex
     terminal = h("000000012345" "000000000000" "0417" "0000000000" "0417" "261126" "00" "FEF0CF80")

@@ -10,7 +10,7 @@ from elcart_sim.core.errors import TlvError
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.protocol.emv.tlv import Tlv
 
-# SELECT PPSE answer from pcsc-and-emv.md §3.1 (without SW).
+# SELECT PPSE answer of the reference qVSDC dialogue, docs/sources.md (without SW).
 PPSE_FCI = bytes.fromhex(
     "6F2F840E325041592E5359532E4444463031A51DBF0C1A61184F07F0000004171010"
     "500A454C4B41525420504159870101"

@@ -160,7 +160,7 @@ def arpc_method_2(session_key: bytes, arqc: bytes, csu: bytes) -> bytes:
 @dataclass(frozen=True, slots=True)
 class IssuerApplicationData:
     """Tag 9F10 as our applet writes it, in the Visa-style format of the prototype
-    (pcsc-and-emv.md §3.1) extended for limited-use keys — our layout, not a scheme's:
+    (the reference qVSDC dialogue, docs/sources.md) extended for limited-use keys — our layout, not a scheme's:
 
     ``06 DKI CVN CVR(4)`` — length of the part that follows, derivation key index, cryptogram
     version number, card verification results — and, for a limited-use key, the issuer

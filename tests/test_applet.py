@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet.keys import KeyStore
@@ -202,16 +203,16 @@ def test_credential_repr_hides_pan_and_key() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"token_pan": "999904170000001"}, "token_pan must be 16 digits"),
-        ({"token_pan": "9999041700000018"}, "token_pan 999904******0018 fails the Luhn check"),
-        ({"expiry": "3013"}, "expiry must be 'YYMM', got '3013'"),
-        ({"psn": 100}, "psn must be 0-99, got 100"),
-        ({"par": "SHORT"}, "par must be 29 alphanumeric characters, got 5"),
-        ({"icc_master_key": b"\x00" * 8}, "icc_master_key must be 16 bytes, got 8"),
+        ({"token_pan": "999904170000001"}, "TokenCredential.token_pan must be 16 digits"),
+        ({"token_pan": "9999041700000018"}, "TokenCredential.token_pan 999904******0018 fails the Luhn check"),
+        ({"expiry": "3013"}, "TokenCredential.expiry must be 'YYMM', got '3013'"),
+        ({"psn": 100}, "TokenCredential.psn must be 0-99, got 100"),
+        ({"par": "SHORT"}, "TokenCredential.par must be 29 alphanumeric characters, got 5"),
+        ({"icc_master_key": b"\x00" * 8}, "TokenCredential.icc_master_key must be 16 bytes, got 8"),
     ],
 )
 def test_credential_validation(changes: dict, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigurationError) as info:
         _credential(**changes)
     assert str(info.value) == message
 
@@ -367,13 +368,13 @@ def test_other_cryptogram_version() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kernel": "k9"}, "kernel must be one of qvsdc, mchip, got 'k9'"),
-        ({"cryptogram_version": 256}, "cryptogram_version must be one byte (0-255), got 256"),
-        ({"device_id": -1}, "device_id must be 4 bytes (0-4294967295), got -1"),
+        ({"kernel": "k9"}, "PaymentApplet: kernel must be one of qvsdc, mchip, got 'k9'"),
+        ({"cryptogram_version": 256}, "PaymentApplet: cryptogram_version must be one byte (0-255), got 256"),
+        ({"device_id": -1}, "PaymentApplet: device_id must be 4 bytes (0-4294967295), got -1"),
     ],
 )
 def test_profile_validation(kwargs: dict, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigurationError) as info:
         PaymentApplet(_credential(), **kwargs)
     assert str(info.value) == message
 

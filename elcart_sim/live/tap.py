@@ -20,7 +20,7 @@ from elcart_sim.live.report import LiveTapReport, TracedApdu
 from elcart_sim.live.tracing import TracingLink, name_command
 from elcart_sim.protocol.emv.tags import describe
 from elcart_sim.core.redact import mask_pan
-from elcart_sim.acceptance.kernel import ApduExchange
+from elcart_sim.acceptance.outcome import ApduExchange
 from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.acceptance.terminal import TapResult
 from elcart_sim.live.validation import card_tags, split_answer, validate_live_tap

@@ -28,7 +28,8 @@ from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, attested_device_id, offline_phones
 from elcart_sim.world.population import Population
-from elcart_sim.protocol.fidelity import wire_format
+from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
+from elcart_sim.protocol.fidelity import apdu_format, wire_format
 from elcart_sim.core.records import Records
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.analysis.results import Results
@@ -36,7 +37,7 @@ from elcart_sim.scenario import Scenario
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
-from elcart_sim.acceptance.nfc_link import NfcLink, ObjectNfcLink
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, TerminalServices
 from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.tokens.token_service import TokenService
@@ -88,10 +89,7 @@ class Simulation:
         self.terminal_services = TerminalServices(
             env=env,
             kernel=ContactlessKernel(
-                TerminalConfig(aid=self.aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm),
-                # fast: the card dialogue as objects over a wallet's link — unless the run records
-                # its APDUs, which then must exist (the same outcomes and timings either way)
-                objects=scenario.fidelity == "fast" and not record_apdus,
+                TerminalConfig(aid=self.aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm)
             ),
             wire=wire,
             acquirer=self.acquirer,
@@ -107,6 +105,9 @@ class Simulation:
             identify_token=self.identify_token,
         )
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
+        # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
+        # which then must exist (the same outcomes and timings either way)
+        self.apdu_format = APDU_BYTES if record_apdus else apdu_format(scenario.fidelity)
         self.demand = Demand(scenario, population, streams)
         self.terminals: dict[int, PosTerminal] = {}
         self.wallets: dict[int, Wallet | PhoneWithoutToken] = {}  # the phone each card's holder carries
@@ -243,7 +244,7 @@ class Simulation:
         else:
             wallet = self.wallet(card)
             if link is None:
-                link = ObjectNfcLink(wallet.at_reader(), self.apdu_latency_s)
+                link = SimulatedNfcLink.to(wallet.at_reader(), self.apdu_latency_s, self.apdu_format)
             token_masked, issuer_code = wallet.token_masked, self.population.bank_of_card(card).code
         self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack, then)
 

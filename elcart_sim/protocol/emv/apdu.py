@@ -13,9 +13,10 @@ SELECT, GET PROCESSING OPTIONS, READ RECORD and GENERATE AC.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from elcart_sim.core.errors import ApduError, StatusWordError
-from elcart_sim.protocol.emv.tlv import encode as tlv_encode
+from elcart_sim.protocol.emv.tlv import Tlv, decode as tlv_decode, encode as tlv_encode
 
 __all__ = [
     "CommandApdu",
@@ -168,11 +169,14 @@ class CommandApdu:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseApdu:
-    """Response data and the status word as one integer (``0x9000``)."""
+class ResponseApdu(NamedTuple):
+    """A card's answer: its data field as TLV objects and the status word as one integer
+    (``0x9000``). Every answer of the EMV contactless dialogue is one template (Book 3 §6.5), so
+    the data field is read as BER-TLV; the data of an answer that is not ``9000`` is not read
+    (a refusing card sends none). :meth:`parse` reads the bytes a card sent, :meth:`to_bytes`
+    makes them."""
 
-    data: bytes
+    data: tuple[Tlv, ...]
     sw: int
 
     @property
@@ -188,7 +192,8 @@ class ResponseApdu:
         return self.sw == SW_OK
 
     def to_bytes(self) -> bytes:
-        return self.data + self.sw.to_bytes(2, "big")
+        sw = _STATUS_BYTES.get(self.sw) or self.sw.to_bytes(2, "big")
+        return b"".join([t.to_bytes() for t in self.data]) + sw
 
     def check(self, command: str) -> ResponseApdu:
         """Return self if SW is 9000, else raise StatusWordError naming ``command``."""
@@ -198,8 +203,9 @@ class ResponseApdu:
 
     @classmethod
     def parse(cls, raw: bytes) -> ResponseApdu:
-        """Data and status word; raises ApduError when the last two bytes cannot be a status
-        word (fewer than two bytes, or SW1 outside 61-6F and 90-9F)."""
+        """The answer in ``raw``; raises ApduError when the last two bytes cannot be a status
+        word (fewer than two bytes, or SW1 outside 61-6F and 90-9F), then TlvError when the
+        data of a 9000 answer is not BER-TLV."""
         raw = bytes(raw)
         if len(raw) < 2:
             raise ApduError(
@@ -212,7 +218,12 @@ class ResponseApdu:
                 f"response APDU ends in {raw[-2:].hex().upper()}, which is not a status word "
                 f"(SW1 must be 61-6F or 90-9F; byte {len(raw) - 2} of {len(raw)})"
             )
-        return cls(raw[:-2], (sw1 << 8) | raw[-1])
+        sw = (sw1 << 8) | raw[-1]
+        return _new(cls, (tuple(tlv_decode(raw[:-2])) if sw == SW_OK else (), sw))
+
+
+_new = tuple.__new__  # a ResponseApdu from its two fields, without the named tuple's Python-level __new__
+_STATUS_BYTES = {sw: sw.to_bytes(2, "big") for sw in STATUS_WORDS}
 
 
 def select(aid: bytes) -> CommandApdu:

@@ -30,6 +30,12 @@ never the session key of ATC k. Each tap then derives its session key from its L
 card derives one from its ICC master key (``derive_session_key(luk, atc)``) and MACs as above.
 The key index travels in the Issuer Application Data (see :class:`IssuerApplicationData`).
 
+A card's cryptogram is an :class:`ApplicationCryptogram`: its key, ATC and input, whose 8 bytes
+are computed when it is encoded (a byte link, a DE55 of bytes) and not before; in the fast
+fidelity nothing encodes it, so nothing is derived or MACed, and a verifier compares its key and
+input instead (``tokens/card_authentication.py``). The issuer's answer to it, tag 91, is an
+:class:`IssuerAuthentication` made the same way.
+
 Only ``cryptography`` is used; 3DES comes from its ``decrepit`` module with 2-key keys
 expanded to K1||K2||K1 so no deprecation warning is raised.
 """
@@ -37,7 +43,7 @@ expanded to K1||K2||K1 so no deprecation warning is raised.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -48,6 +54,9 @@ __all__ = [
     "ARQC_INPUT_TAGS",
     "LUK_DERIVATION_MARKER",
     "IssuerApplicationData",
+    "ApplicationCryptogram",
+    "IssuerAuthentication",
+    "CardKey",
     "derive_icc_master_key",
     "derive_limited_use_key",
     "derive_session_key",
@@ -157,8 +166,7 @@ def arpc_method_2(session_key: bytes, arqc: bytes, csu: bytes) -> bytes:
     return generate_arqc(session_key, arqc + csu)[:4]
 
 
-@dataclass(frozen=True, slots=True)
-class IssuerApplicationData:
+class IssuerApplicationData(NamedTuple):
     """Tag 9F10 as our applet writes it, in the Visa-style format of the prototype
     (pcsc-and-emv.md §3.1) extended for limited-use keys — our layout, not a scheme's:
 
@@ -193,6 +201,74 @@ class IssuerApplicationData:
                 f"IAD: issuer discretionary data at byte 7 must be 07 4C KI(2) DEVICE(4), got {len(iad) - 7} byte(s)"
             )
         return cls(iad[1], iad[2], bytes(iad[3:7]), int.from_bytes(iad[9:11], "big"), int.from_bytes(iad[11:15], "big"))
+
+
+class CardKey(Protocol):
+    """A limited-use key as a card holds it: its 16 bytes (derived when asked), its index and the
+    token it was derived for by the token service (None: a key made some other way)."""
+
+    key_index: int
+    token_pan: str | None
+
+    @property
+    def key(self) -> bytes: ...
+
+
+class ApplicationCryptogram:
+    """An ARQC (tag 9F26) as a card makes it: the key its session key is derived from (the 16
+    bytes of an ICC master key, or a limited-use :class:`CardKey`), the ATC, and ``data``, the CVN
+    18 input it is a MAC over. Like the 8 bytes it stands for it has a length; ``bytes()`` of it
+    derives the session key and computes them (Book 2 A1.3, ISO 9797-1 MAC algorithm 3)."""
+
+    __slots__ = ("key", "atc", "data")
+
+    def __init__(self, key: bytes | CardKey, atc: int, data: bytes):
+        self.key = key
+        self.atc = atc
+        self.data = data
+
+    def __len__(self) -> int:
+        return 8
+
+    def __bytes__(self) -> bytes:
+        return generate_arqc(self.session_key(), self.data)
+
+    def session_key(self) -> bytes:
+        """The session key of its ATC under its key (EMV common session key derivation)."""
+        key = self.key
+        return derive_session_key(key if type(key) is bytes else key.key, self.atc)
+
+    def is_from(self, token_pan: str, key_index: int) -> bool:
+        """Whether it was made with limited-use key ``key_index`` the token service derives for
+        ``token_pan``: then, and only then, the issuer's recomputation gives its bytes."""
+        key = self.key
+        return type(key) is not bytes and key.token_pan == token_pan and key.key_index == key_index
+
+    def __repr__(self) -> str:
+        return f"ApplicationCryptogram(atc={self.atc}, key=<hidden>)"
+
+
+class IssuerAuthentication:
+    """Tag 91 of a 0110 answering ``cryptogram``: ARPC (method 2, Book 2 §8.2.2) || CSU. Like the
+    8 bytes it stands for it has a length; ``bytes()`` of it computes them under the cryptogram's
+    session key — the key the issuer derives from its own master key."""
+
+    __slots__ = ("cryptogram", "csu")
+
+    def __init__(self, cryptogram: ApplicationCryptogram, csu: bytes):
+        self.cryptogram = cryptogram
+        self.csu = csu
+
+    def __len__(self) -> int:
+        return 4 + len(self.csu)
+
+    def __bytes__(self) -> bytes:
+        cryptogram = self.cryptogram
+        session_key = cryptogram.session_key()
+        return arpc_method_2(session_key, generate_arqc(session_key, cryptogram.data), self.csu) + self.csu
+
+    def __repr__(self) -> str:
+        return f"IssuerAuthentication(csu={self.csu.hex().upper()})"
 
 
 def arqc_input(tags: Mapping[int, bytes]) -> bytes:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from elcart_sim.protocol.emv import track2
-from elcart_sim.protocol.emv.tlv import Tlv, decode
+from elcart_sim.protocol.emv.tlv import Tlv, decode, encode_all
 from elcart_sim.core.redact import mask_pan
 
 __all__ = ["TAGS", "tag_name", "describe", "build_dol_data"]
@@ -91,6 +91,7 @@ def tag_name(tag: int) -> str:
 
 
 def _show(tag: int, fmt: str, value: bytes) -> str:
+    value = bytes(value)
     if tag == 0x57:
         return mask_pan(track2.pan_of(value))
     if tag == 0x5A:
@@ -121,7 +122,7 @@ def _describe(tlvs: Sequence[Tlv], depth: int, rows: list[dict[str, object]]) ->
                 "tag": f"{t.tag:X}",
                 "name": name,
                 "format": fmt,
-                "length": len(t.value),
+                "length": len(t.value if t.value is not None else encode_all(t.children or ())),
                 "value": "" if t.children is not None else _show(t.tag, fmt, t.value),
             }
         )

@@ -12,6 +12,8 @@ from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.protocol.emv import apdu, tlv
+from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
+from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
 from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key, derive_limited_use_key
 
@@ -77,6 +79,27 @@ def test_reference_trace_byte_for_byte() -> None:
     for command, expected in TRACE:
         assert applet.process(command).hex().upper() == expected
     assert applet.atc == 1
+
+
+def test_one_handler_answers_objects_and_process_is_its_answers_encoded() -> None:
+    on_the_wire, as_objects = PaymentApplet(_credential()), PaymentApplet(_credential(), label="ELKART PAY")
+    for command, expected in TRACE:
+        answer = as_objects.handle(CommandApdu.parse(command))
+        assert isinstance(answer, ResponseApdu)
+        assert answer.to_bytes().hex().upper() == expected == on_the_wire.process(command).hex().upper()
+    assert on_the_wire.atc == as_objects.atc == 1
+    select_ppse = CommandApdu.parse(SELECT_PPSE)
+    assert on_the_wire.handle(select_ppse) is as_objects.handle(select_ppse)  # one profile, its answers kept once
+
+
+def test_the_cryptogram_is_computed_only_when_the_answer_is_encoded() -> None:
+    applet = PaymentApplet(_credential())
+    applet.handle(CommandApdu.parse(SELECT_AID))
+    (template,) = applet.handle(CommandApdu.parse(GPO)).data
+    cryptogram = tlv.flatten([template])[0x9F26]
+    assert isinstance(cryptogram, ApplicationCryptogram) and len(cryptogram) == 8
+    assert (cryptogram.key, cryptogram.atc) == (_credential().icc_master_key, 1)
+    assert bytes(cryptogram).hex().upper() == "F512DDBF502EB823"  # §3.1
 
 
 def test_atc_increments_and_each_arqc_verifies() -> None:
@@ -265,9 +288,13 @@ def _pyemv_ac(session_key: bytes, data: bytes) -> bytes:
 
 
 def test_mchip_profile_answers_as_in_the_reference_trace() -> None:
-    applet = PaymentApplet(_credential(), kernel="mchip")
+    applet, as_objects = PaymentApplet(_credential(), kernel="mchip"), PaymentApplet(_credential(), kernel="mchip")
     for command, expected in MCHIP_TRACE:
-        assert applet.process(command).hex().upper() == expected
+        assert applet.process(command).hex().upper() == expected == as_objects.handle(CommandApdu.parse(command)).to_bytes().hex().upper()
+    assert as_objects.handle(CommandApdu.parse(GENERATE_AC)).to_bytes() == applet.process(GENERATE_AC)
+    applet = PaymentApplet(_credential(), kernel="mchip")
+    for command, _ in MCHIP_TRACE:
+        applet.process(command)
     answer = applet.process(GENERATE_AC)
     assert _sw(answer) == 0x9000
     (template,) = tlv.decode(answer[:-2])

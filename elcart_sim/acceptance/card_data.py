@@ -34,6 +34,7 @@ TERMINAL_TAGS = frozenset({0x9F37, 0x95, 0x9A, 0x9C, 0x9F02, 0x5F2A, 0x9F1A, 0x9
 """The DE55 objects that are the terminal's own values, whatever the card says."""
 
 _DE55_SOURCES = tuple((tag, tag in TERMINAL_TAGS) for tag in DE55_TAGS)
+_new = tuple.__new__  # a CardData from all its fields, without the named tuple's Python-level __new__ (per tap)
 
 # (tag, length; None = any) of the objects a card must have given before going online.
 _REQUIRED: tuple[tuple[int, int | None], ...] = (
@@ -106,15 +107,15 @@ def read_card_data(card: dict[int, Any]) -> CardData:
         par = par_value.decode("ascii")
     ctq = card.get(0x9F6C, b"")
     cdcvm = len(ctq) >= 2 and bool(ctq[1] & 0x80)
-    return CardData(pan, expiry, psn, track2_data, par, int.from_bytes(card[0x9F36], "big"), cdcvm)
+    return _new(CardData, (pan, expiry, psn, track2_data, par, int.from_bytes(card[0x9F36], "big"), cdcvm))
 
 
 def icc_data(card: dict[int, Any], terminal: dict[int, bytes]) -> dict[int, Any]:
     """DE55 as ``{tag: value}`` in the order of DE55_TAGS: the terminal's values for its own
     tags, the card's for the others (those it gave)."""
-    out = {}
-    for tag, from_terminal in _DE55_SOURCES:
-        value = terminal[tag] if from_terminal else card.get(tag)
-        if value is not None:
-            out[tag] = value
-    return out
+    card_value = card.get
+    return {
+        tag: value
+        for tag, from_terminal in _DE55_SOURCES
+        if (value := terminal[tag] if from_terminal else card_value(tag)) is not None
+    }

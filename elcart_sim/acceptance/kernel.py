@@ -64,6 +64,7 @@ _SW_CHECKS = {
 }
 _CRYPTOGRAM_COMMANDS = ("GPO", "GENERATE AC")
 _NO_CDCVM = "card data: the phone did not verify its user (CTQ 9F6C: no consumer device CVM)"
+_SW_OK = apdu.SW_OK
 _KEPT = 64  # distinct DOLs and AFLs a kernel keeps read (a run sees one or two of each)
 _new = tuple.__new__  # a named tuple from all its fields, without its Python-level __new__ (per tap)
 
@@ -96,10 +97,10 @@ class _Dialogue:
     """The APDUs of one tap over ``link`` in ``apdu_format``; collects the exchanges and raises
     KernelError to terminate."""
 
-    __slots__ = ("link", "apdu_format", "encode", "decode", "exchanges", "step")
+    __slots__ = ("transceive", "apdu_format", "encode", "decode", "exchanges", "step")
 
     def __init__(self, link: NfcLink, apdu_format: ApduFormat) -> None:
-        self.link = link
+        self.transceive = link.transceive
         self.apdu_format = apdu_format
         self.encode = apdu_format.encode_command
         self.decode = apdu_format.decode_response
@@ -110,12 +111,11 @@ class _Dialogue:
         """Send ``command``; the objects of its answer, which must be template ``template``."""
         self.step = name
         sent = self.encode(command)
-        response, duration_s = self.link.transceive(sent)
+        response, duration_s = self.transceive(sent)
         self.exchanges.append(_new(ApduExchange, (name, sent, response, duration_s)))
-        answer = self.decode(response)
-        if answer.sw != apdu.SW_OK:
-            raise _refusal(name, answer.sw)
-        objects = answer.data
+        objects, sw = self.decode(response)
+        if sw != _SW_OK:
+            raise _refusal(name, sw)
         if not objects or objects[0].tag != template:
             found = f"{objects[0].tag:X}" if objects else "no data"
             raise KernelError(f"{name}: expected template {template:X}, got {found}")
@@ -132,6 +132,7 @@ class ContactlessKernel:
     def __init__(self, config: TerminalConfig | None = None) -> None:
         self.config = config or TerminalConfig()
         c = self.config
+        self._aid, self._max_cryptogram_rtt_s, self._require_cdcvm = c.aid, c.max_cryptogram_rtt_s, c.require_cdcvm
         self._checked_date = ("", b"")  # a day's taps share one date: checked once
         self._select_ppse = apdu.select(apdu.PPSE)
         self._select_aid = apdu.select(c.aid)
@@ -186,7 +187,7 @@ class ContactlessKernel:
 
     def _check_relay(self, d: _Dialogue) -> None:
         last = d.exchanges[-1]
-        limit = self.config.max_cryptogram_rtt_s
+        limit = self._max_cryptogram_rtt_s
         if limit is not None and last.duration_s > limit:
             raise _Terminate(
                 f"{last.name}: relay resistance: the cryptogram took {last.duration_s * 1000:.1f} ms, limit {limit * 1000:.1f} ms",
@@ -212,7 +213,7 @@ class ContactlessKernel:
         return records
 
     def _dialogue(self, d: _Dialogue, terminal: dict[int, bytes]) -> KernelOutcome:
-        aid = self.config.aid
+        aid = self._aid
         # Entry point: is our application in the phone's PPSE directory? (An answer read last
         # time, the same object, is not read again.)
         ppse = d.run("SELECT PPSE", self._select_ppse, 0x6F)
@@ -248,7 +249,7 @@ class ContactlessKernel:
 
         d.step = "card data"
         data = read_card_data(card)
-        if self.config.require_cdcvm and not data.cdcvm_performed:
+        if self._require_cdcvm and not data.cdcvm_performed:
             raise _Terminate(_NO_CDCVM, "device_cvm")
         exchanges = tuple(d.exchanges)
         return _new(

@@ -73,7 +73,7 @@ CVR = bytes.fromhex("03A00000")
 IAD = IssuerApplicationData(1, DEFAULT_CRYPTOGRAM_VERSION, CVR).to_bytes()
 """The IAD of a static-key applet with CVN 18: ``06011203A00000`` (§3.1)."""
 _LANGUAGES = b"kyruen"  # Kyrgyz, Russian, English (ISO 639-1)
-_ISSUER_COUNTRY = bytes.fromhex("0417")  # 5F28: Kyrgyzstan (ISO 3166 numeric, n3)
+_SW_OK = apdu.SW_OK
 
 _new = tuple.__new__  # a Tlv or an answer from all its fields, without the named tuple's Python-level __new__ (per tap)
 
@@ -83,7 +83,7 @@ def _tlv(tag: int, value: object) -> Tlv:
 
 
 def _ok(*objects: Tlv) -> ResponseApdu:
-    return _new(ResponseApdu, (objects, apdu.SW_OK))
+    return _new(ResponseApdu, (objects, _SW_OK))
 
 
 _CID_ARQC = _tlv(0x9F27, b"\x80")
@@ -91,6 +91,7 @@ _CTQ = {True: _tlv(0x9F6C, bytes.fromhex("0080")), False: _tlv(0x9F6C, bytes.fro
 _AFL = _tlv(0x94, AFL)
 _PSN = tuple(_tlv(0x5F34, bytes.fromhex(f"{psn:02d}")) for psn in range(100))
 _CDOL1 = _tlv(0x8C, CDOL1)
+_ISSUER_COUNTRY = _tlv(0x5F28, bytes.fromhex("0417"))  # Kyrgyzstan (ISO 3166 numeric, n3)
 
 
 @cache
@@ -147,17 +148,17 @@ def record(credential: TokenCredential, mchip: bool) -> ResponseApdu:
     """READ RECORD SFI 1 record 1: the token data (57, 5A, 5F24, 5F28, 5F34, 9F24), and the
     CDOL1 (8C) in the M/Chip style."""
     c = credential
-    objects = [
-        _tlv(0x57, track2.encode(c.token_pan, c.expiry)),
-        _tlv(0x5A, bytes.fromhex(c.token_pan)),
+    objects = (
+        _new(Tlv, (0x57, track2.encode(c.token_pan, c.expiry), None)),
+        _new(Tlv, (0x5A, bytes.fromhex(c.token_pan), None)),
         _expiry_date(c.expiry),
-        _tlv(0x5F28, _ISSUER_COUNTRY),
+        _ISSUER_COUNTRY,
         _PSN[c.psn],
-        _tlv(0x9F24, c.par.encode("ascii")),
-    ]
+        _new(Tlv, (0x9F24, c.par.encode("ascii"), None)),
+    )
     if mchip:
-        objects.append(_CDOL1)
-    return _ok(_new(Tlv, (0x70, None, tuple(objects))))
+        objects += (_CDOL1,)
+    return _new(ResponseApdu, ((_new(Tlv, (0x70, None, objects)),), _SW_OK))
 
 
 def gpo_with_cryptogram(
@@ -168,18 +169,24 @@ def gpo_with_cryptogram(
     objects = (
         profile.aip_object,
         _AFL,
-        _tlv(0x57, track2.encode(c.token_pan, c.expiry)),
+        _new(Tlv, (0x57, track2.encode(c.token_pan, c.expiry), None)),
         _PSN[c.psn],
-        _tlv(0x9F10, iad),
-        _tlv(0x9F26, cryptogram),
+        _new(Tlv, (0x9F10, iad, None)),
+        _new(Tlv, (0x9F26, cryptogram, None)),
         _CID_ARQC,
-        _tlv(0x9F36, cryptogram.atc.to_bytes(2, "big")),
+        _new(Tlv, (0x9F36, cryptogram.atc.to_bytes(2, "big"), None)),
         _CTQ[cdcvm],
     )
-    return _ok(_new(Tlv, (0x77, None, objects)))
+    return _new(ResponseApdu, ((_new(Tlv, (0x77, None, objects)),), _SW_OK))
 
 
 def generate_ac(iad: bytes, cryptogram: ApplicationCryptogram, cdcvm: bool) -> ResponseApdu:
     """GENERATE AC of the M/Chip style: 77 | 9F27 | 9F36 | 9F26 | 9F10 IAD | 9F6C."""
-    objects = (_CID_ARQC, _tlv(0x9F36, cryptogram.atc.to_bytes(2, "big")), _tlv(0x9F26, cryptogram), _tlv(0x9F10, iad), _CTQ[cdcvm])
-    return _ok(_new(Tlv, (0x77, None, objects)))
+    objects = (
+        _CID_ARQC,
+        _new(Tlv, (0x9F36, cryptogram.atc.to_bytes(2, "big"), None)),
+        _new(Tlv, (0x9F26, cryptogram, None)),
+        _new(Tlv, (0x9F10, iad, None)),
+        _CTQ[cdcvm],
+    )
+    return _new(ResponseApdu, ((_new(Tlv, (0x77, None, objects)),), _SW_OK))

@@ -60,3 +60,19 @@ def test_encode_and_decode_round_trip(pan: str, year: int, month: int, discretio
     expiry = f"{year:02d}{month:02d}"
     value = track2.encode(pan, expiry, discretionary=discretionary)
     assert track2.decode(value) == (pan, expiry, track2.SERVICE_CODE, discretionary)
+
+
+_NIBBLES = st.lists(st.sampled_from("0123456789DF"), min_size=20, max_size=44).map("".join)
+
+
+@given(st.one_of(_NIBBLES, st.builds(lambda pan, tail: pan + "D" + tail, st.text("0123456789", min_size=11, max_size=20), _NIBBLES)))
+def test_decode_in_one_match_reads_what_the_part_by_part_reading_reads(nibbles: str) -> None:
+    value = bytes.fromhex(nibbles if len(nibbles) % 2 == 0 else nibbles + "F")
+    try:
+        explained = track2._decode_explained(value)
+    except Track2Error as e:
+        with pytest.raises(Track2Error) as info:
+            track2.decode(value)
+        assert str(info.value) == str(e)
+        return
+    assert track2.decode(value) == explained

@@ -12,7 +12,6 @@ SELECT, GET PROCESSING OPTIONS, READ RECORD and GENERATE AC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from elcart_sim.core.errors import ApduError, StatusWordError
@@ -102,6 +101,7 @@ def _valid_sw1(sw1: int) -> bool:
 
 
 _ONE_BYTE = tuple(bytes((b,)) for b in range(256))
+_new = tuple.__new__  # an APDU object from all its fields, without the named tuple's Python-level __new__
 
 # GENERATE AC reference control parameter, P1 bits 8-7 (Book 3 Table 12).
 AC_AAC = 0x00
@@ -109,11 +109,7 @@ AC_TC = 0x40
 AC_ARQC = 0x80
 
 
-@dataclass(frozen=True, slots=True)
-class CommandApdu:
-    """A short command APDU. ``le`` is Ne, the most response bytes wanted: 1-256 (256 is sent
-    as Le byte ``00``), or ``None`` for no Le field."""
-
+class _CommandFields(NamedTuple):
     cla: int
     ins: int
     p1: int
@@ -121,16 +117,23 @@ class CommandApdu:
     data: bytes = b""
     le: int | None = None
 
-    def __post_init__(self) -> None:
-        if not (0 <= self.cla <= 0xFF and 0 <= self.ins <= 0xFF and 0 <= self.p1 <= 0xFF and 0 <= self.p2 <= 0xFF):
-            for name in ("cla", "ins", "p1", "p2"):
-                v = getattr(self, name)
+
+class CommandApdu(_CommandFields):
+    """A short command APDU (immutable). ``le`` is Ne, the most response bytes wanted: 1-256
+    (256 is sent as Le byte ``00``), or ``None`` for no Le field."""
+
+    __slots__ = ()
+
+    def __new__(cls, cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> CommandApdu:
+        if not (0 <= cla <= 0xFF and 0 <= ins <= 0xFF and 0 <= p1 <= 0xFF and 0 <= p2 <= 0xFF):
+            for name, v in (("cla", cla), ("ins", ins), ("p1", p1), ("p2", p2)):
                 if not 0 <= v <= 0xFF:
                     raise ApduError(f"APDU {name} must be one byte (0-255), got {v}")
-        if len(self.data) > 255:
-            raise ApduError(f"APDU data is {len(self.data)} bytes; short APDUs carry at most 255")
-        if self.le is not None and not 1 <= self.le <= 256:
-            raise ApduError(f"APDU le must be 1-256 or None, got {self.le}")
+        if len(data) > 255:
+            raise ApduError(f"APDU data is {len(data)} bytes; short APDUs carry at most 255")
+        if le is not None and not 1 <= le <= 256:
+            raise ApduError(f"APDU le must be 1-256 or None, got {le}")
+        return _new(cls, (cla, ins, p1, p2, data, le))
 
     def to_bytes(self) -> bytes:
         data, le = self.data, self.le
@@ -222,7 +225,6 @@ class ResponseApdu(NamedTuple):
         return _new(cls, (tuple(tlv_decode(raw[:-2])) if sw == SW_OK else (), sw))
 
 
-_new = tuple.__new__  # a ResponseApdu from its two fields, without the named tuple's Python-level __new__
 _STATUS_BYTES = {sw: sw.to_bytes(2, "big") for sw in STATUS_WORDS}
 
 

@@ -84,6 +84,8 @@ ARQC_INPUT_TAGS: tuple[tuple[int, int | None], ...] = (
     (0x9F10, None),  # Issuer Application Data (whole, for CVN 18)
 )
 
+_INPUT_TAGS = tuple(tag for tag, _length in ARQC_INPUT_TAGS)
+_FIXED_LENGTHS = tuple(length for _tag, length in ARQC_INPUT_TAGS[:-1])  # all but the IAD's
 _ZERO_IV = bytes(8)
 # Each byte with its low bit set so that the byte has an odd number of 1 bits.
 _ODD = bytes((b & 0xFE) | ((bin(b & 0xFE).count("1") + 1) & 1) for b in range(256))
@@ -185,9 +187,10 @@ class IssuerApplicationData(NamedTuple):
 
     def to_bytes(self) -> bytes:
         head = bytes((6, self.derivation_key_index, self.cryptogram_version)) + self.cvr
-        if self.key_index is None:
+        key_index = self.key_index
+        if key_index is None:
             return head
-        return head + bytes((7, LUK_DERIVATION_MARKER)) + self.key_index.to_bytes(2, "big") + (self.device_id or 0).to_bytes(4, "big")
+        return head + bytes((7, LUK_DERIVATION_MARKER, key_index >> 8, key_index & 0xFF)) + (self.device_id or 0).to_bytes(4, "big")
 
     @classmethod
     def parse(cls, iad: bytes) -> IssuerApplicationData:
@@ -273,14 +276,16 @@ class IssuerAuthentication:
 
 def arqc_input(tags: Mapping[int, bytes]) -> bytes:
     """The CVN 18 cryptogram input from a ``{tag: value}`` map (e.g. flattened DE55)."""
-    parts = []
-    for tag, length in ARQC_INPUT_TAGS:
+    try:
+        values = [tags[tag] for tag in _INPUT_TAGS]
+        if tuple(map(len, values[:-1])) == _FIXED_LENGTHS:
+            return b"".join(values)
+    except (KeyError, TypeError):
+        pass
+    for tag, length in ARQC_INPUT_TAGS:  # say what is wrong
         value = tags.get(tag)
         if value is None:
             raise CryptogramError(f"ARQC input: tag {tag:X} is missing")
         if length is not None and len(value) != length:
-            raise CryptogramError(
-                f"ARQC input: tag {tag:X} must be {length} bytes, got {len(value)}"
-            )
-        parts.append(value)
-    return b"".join(parts)
+            raise CryptogramError(f"ARQC input: tag {tag:X} must be {length} bytes, got {len(value)}")
+    raise CryptogramError("ARQC input: a value is not bytes")

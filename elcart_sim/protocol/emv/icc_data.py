@@ -98,15 +98,18 @@ def _parse_well_formed(data: bytes, allowed: Mapping[int, tuple[int, int]]) -> d
 
 def _checked(data: dict[int, Any], allowed: Mapping[int, tuple[int, int]]) -> dict[int, Any]:
     """DE55 as objects, held to the policy; errors name the tag and its place (object n)."""
-    for at, (tag, value) in enumerate(data.items()):
+    for tag, value in data.items():
         limits = allowed.get(tag)
-        if limits is None:
-            raise IccDataError(f"DE55: tag {tag:X} ({tag_name(tag)}), object {at}, is not allowed here by the host spec")
-        lo, hi = limits
-        if not lo <= len(value) <= hi:
-            size = f"{lo}" if lo == hi else f"{lo}-{hi}"
-            raise IccDataError(f"DE55: tag {tag:X} ({tag_name(tag)}), object {at}, is {len(value)} bytes, expected {size}")
-    return data
+        if limits is None or not limits[0] <= len(value) <= limits[1]:
+            break
+    else:
+        return data
+    at = list(data).index(tag)
+    if limits is None:
+        raise IccDataError(f"DE55: tag {tag:X} ({tag_name(tag)}), object {at}, is not allowed here by the host spec")
+    lo, hi = limits
+    size = f"{lo}" if lo == hi else f"{lo}-{hi}"
+    raise IccDataError(f"DE55: tag {tag:X} ({tag_name(tag)}), object {at}, is {len(value)} bytes, expected {size}")
 
 
 def _parse_and_explain(data: bytes, allowed: Mapping[int, tuple[int, int]]) -> dict[int, bytes]:

@@ -9,6 +9,7 @@ A phone's tag 57 carries its token, never the card number.
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from elcart_sim.core.errors import Track2Error
@@ -37,8 +38,23 @@ def encode(pan: str, expiry: str, service_code: str = SERVICE_CODE, discretionar
     return bytes.fromhex(digits)
 
 
+# PAN, D, YY, MM, service code, discretionary digits, at most one F pad (lower-case hex).
+_WELL_FORMED = re.compile(r"([0-9]{12,19})d([0-9]{2})([0-9]{2})([0-9]{3})([0-9]*)f?")
+_new = tuple.__new__  # a Track2 from its four fields, without the named tuple's Python-level __new__
+
+
 def decode(value: bytes) -> Track2:
     """Tag 57 read; raises Track2Error naming every part that is malformed (never the digits)."""
+    match = _WELL_FORMED.fullmatch(value.hex())
+    if match is not None and "01" <= match[3] <= "12":
+        pan, yy, mm, service_code, discretionary = match.groups()
+        return _new(Track2, (pan, yy + mm, service_code, discretionary))
+    return _decode_explained(value)
+
+
+def _decode_explained(value: bytes) -> Track2:
+    """Tag 57 read part by part, to say what is wrong with it (``decode`` reads a well-formed
+    one in one match, to the same result)."""
     text = value.hex().upper()
     digits = text.rstrip("F")
     pan, sep, rest = digits.partition("D")

@@ -8,9 +8,10 @@ PAN (5A) and expiry (5F24), the PSN is BCD and the PAR printable. Then it copies
 evidence — cryptogram, counter, IAD, AIP, CTQ — and its own values (amount, date, unpredictable
 number...) into DE55 in the order of :data:`DE55_TAGS`.
 
-Values are read as the objects carry them, whichever way the dialogue crossed the link; only the
-cryptogram may be a value not yet computed (``cryptogram.ApplicationCryptogram``), which has its
-8-byte length and is copied as it is. A card answer with tags the kernel does not know is not an
+Values are read as the objects carry them, whichever way the dialogue crossed the link: bytes,
+except on a link of objects tag 57, held as its parts (``track2.Track2``, read by the same
+``track2.decode``), and the cryptogram, a value not yet computed
+(``cryptogram.ApplicationCryptogram``), which has its 8-byte length and is copied as it is. A card answer with tags the kernel does not know is not an
 error: EMV terminals ignore them (Book 3 §5.3); it is the host that refuses unknown tags in DE55.
 """
 
@@ -53,7 +54,7 @@ class CardData(NamedTuple):
     token_pan: str
     expiry: str  # 'YYMM'
     psn: int | None
-    track2: bytes
+    track2: bytes | track2.Track2
     par: str | None
     atc: int
     cdcvm_performed: bool

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from elcart_sim.protocol.emv.track2 import Track2
+
 __all__ = ["ApduExchange", "KernelOutcome"]
 
 
@@ -47,7 +49,8 @@ class KernelOutcome(NamedTuple):
     - ``token_pan``: PAN from track 2 (57), checked against 5A if present
     - ``expiry``: 'YYMM' from track 2, checked against 5F24 if present
     - ``psn``: PAN sequence number (5F34), None if the card sent none
-    - ``track2``: tag 57 value as sent (BCD, 'D' separator, 'F' pad): see ``track2.to_de35``
+    - ``track2``: tag 57 as sent (BCD, 'D' separator, 'F' pad), or its parts (``track2.Track2``)
+      on a link of objects: see ``track2.to_de35``
     - ``par``: Payment Account Reference (9F24), None if absent
     - ``atc``: Application Transaction Counter (9F36)
     - ``icc_data``: DE55: the objects of DE55_TAGS in that order, terminal values for its own
@@ -66,7 +69,7 @@ class KernelOutcome(NamedTuple):
     token_pan: str | None = None
     expiry: str | None = None  # 'YYMM'
     psn: int | None = None
-    track2: bytes | None = None  # tag 57 as sent by the card
+    track2: bytes | Track2 | None = None  # tag 57 as sent by the card
     par: str | None = None
     atc: int | None = None
     icc_data: bytes | dict[int, Any] = b""

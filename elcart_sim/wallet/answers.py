@@ -14,6 +14,9 @@ AFL ``08010100`` (SFI 1, record 1, no ODA); CVR ``03A00000``, not evaluated by t
 verified its user; the M/Chip style sends it too (a Kernel 2 card would use DF4B, POS cardholder
 interaction information: our simplification, so one DE55 serves both styles).
 
+Tag 57 is held as its parts (``track2.Track2``) and the cryptogram as what it is made of
+(``cryptogram.ApplicationCryptogram``): their bytes are made only when an answer is encoded.
+
 The answers every applet personalised alike shares (a national day enrols hundreds of thousands,
 all with the scheme's one profile) are kept once, in its :class:`Profile`; the token's own
 answers are built when asked, so an applet holds no answer of its own.
@@ -25,10 +28,11 @@ import calendar
 from functools import cache
 from typing import NamedTuple
 
-from elcart_sim.protocol.emv import apdu, track2
+from elcart_sim.protocol.emv import apdu
 from elcart_sim.protocol.emv.apdu import PPSE, ResponseApdu
 from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, IssuerApplicationData
 from elcart_sim.protocol.emv.tlv import Tlv, template
+from elcart_sim.protocol.emv.track2 import Track2
 from elcart_sim.tokens.credential import TokenCredential
 
 __all__ = [
@@ -149,7 +153,7 @@ def record(credential: TokenCredential, mchip: bool) -> ResponseApdu:
     CDOL1 (8C) in the M/Chip style."""
     c = credential
     objects = (
-        _new(Tlv, (0x57, track2.encode(c.token_pan, c.expiry), None)),
+        _new(Tlv, (0x57, Track2.of(c.token_pan, c.expiry), None)),
         _new(Tlv, (0x5A, bytes.fromhex(c.token_pan), None)),
         _expiry_date(c.expiry),
         _ISSUER_COUNTRY,
@@ -169,7 +173,7 @@ def gpo_with_cryptogram(
     objects = (
         profile.aip_object,
         _AFL,
-        _new(Tlv, (0x57, track2.encode(c.token_pan, c.expiry), None)),
+        _new(Tlv, (0x57, Track2.of(c.token_pan, c.expiry), None)),
         _PSN[c.psn],
         _new(Tlv, (0x9F10, iad, None)),
         _new(Tlv, (0x9F26, cryptogram, None)),

@@ -25,6 +25,12 @@ def test_to_de35_writes_equals_for_the_separator_and_drops_the_pad() -> None:
     assert track2.to_de35(TAG_57) == "9999041700000019=30122010000000000000"
 
 
+def test_tag_57_held_as_its_parts_is_its_own_reading_and_encodes_to_the_bytes() -> None:
+    parts = track2.Track2.of("9999041700000019", "3012")
+    assert bytes(parts) == TAG_57 and track2.decode(parts) is parts
+    assert track2.to_de35(parts) == track2.to_de35(TAG_57) and track2.pan_of(parts) == track2.pan_of(TAG_57)
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [

@@ -91,7 +91,6 @@ def tag_name(tag: int) -> str:
 
 
 def _show(tag: int, fmt: str, value: bytes) -> str:
-    value = bytes(value)
     if tag == 0x57:
         return mask_pan(track2.pan_of(value))
     if tag == 0x5A:
@@ -116,14 +115,15 @@ def describe(tlvs: Sequence[Tlv] | bytes) -> list[dict[str, object]]:
 def _describe(tlvs: Sequence[Tlv], depth: int, rows: list[dict[str, object]]) -> None:
     for t in tlvs:
         name, fmt = TAGS.get(t.tag, ("unknown", "b"))
+        value = bytes(t.value) if t.value is not None else encode_all(t.children or ())  # as it is (or would be) sent
         rows.append(
             {
                 "depth": depth,
                 "tag": f"{t.tag:X}",
                 "name": name,
                 "format": fmt,
-                "length": len(t.value if t.value is not None else encode_all(t.children or ())),
-                "value": "" if t.children is not None else _show(t.tag, fmt, t.value),
+                "length": len(value),
+                "value": "" if t.children is not None else _show(t.tag, fmt, value),
             }
         )
         if t.children is not None:

@@ -120,6 +120,7 @@ class Profile(NamedTuple):
     aid_fci: ResponseApdu  # SELECT AID: the FCI, with the PDOL in the qVSDC style
     gpo_mchip: ResponseApdu  # GPO of the M/Chip style: AIP and AFL, the cryptogram comes later
     aip_object: Tlv
+    iad: bytes  # 9F10 without limited-use key data (IssuerApplicationData.with_key adds it)
 
     @staticmethod
     def shared(aid: bytes, label: str, kernel: str, cryptogram_version: int, cdcvm_required: bool) -> Profile:
@@ -145,7 +146,8 @@ def _profile(aid: bytes, label: str, kernel: str, cryptogram_version: int, cdcvm
     aid_fci = _ok(template(0x6F, _tlv(0x84, aid), template(0xA5, *proprietary)))
     aip_object = _tlv(0x82, aip)
     gpo_mchip = _ok(template(0x77, aip_object, _AFL))
-    return Profile(aid, label, kernel, cryptogram_version, cdcvm_required, aip, mchip, ppse_fci, aid_fci, gpo_mchip, aip_object)
+    iad = IssuerApplicationData(1, cryptogram_version, CVR).to_bytes()
+    return Profile(aid, label, kernel, cryptogram_version, cdcvm_required, aip, mchip, ppse_fci, aid_fci, gpo_mchip, aip_object, iad)
 
 
 def record(credential: TokenCredential, mchip: bool) -> ResponseApdu:
@@ -166,7 +168,7 @@ def record(credential: TokenCredential, mchip: bool) -> ResponseApdu:
 
 
 def gpo_with_cryptogram(
-    profile: Profile, credential: TokenCredential, iad: bytes, cryptogram: ApplicationCryptogram, cdcvm: bool
+    profile: Profile, credential: TokenCredential, iad: bytes, atc: bytes, cryptogram: ApplicationCryptogram, cdcvm: bool
 ) -> ResponseApdu:
     """GPO of the qVSDC style: 77 | 82 AIP | 94 AFL | 57 | 5F34 | 9F10 IAD | 9F26 | 9F27 | 9F36 | 9F6C."""
     c = credential
@@ -178,17 +180,17 @@ def gpo_with_cryptogram(
         _new(Tlv, (0x9F10, iad, None)),
         _new(Tlv, (0x9F26, cryptogram, None)),
         _CID_ARQC,
-        _new(Tlv, (0x9F36, cryptogram.atc.to_bytes(2, "big"), None)),
+        _new(Tlv, (0x9F36, atc, None)),
         _CTQ[cdcvm],
     )
     return _new(ResponseApdu, ((_new(Tlv, (0x77, None, objects)),), _SW_OK))
 
 
-def generate_ac(iad: bytes, cryptogram: ApplicationCryptogram, cdcvm: bool) -> ResponseApdu:
+def generate_ac(iad: bytes, atc: bytes, cryptogram: ApplicationCryptogram, cdcvm: bool) -> ResponseApdu:
     """GENERATE AC of the M/Chip style: 77 | 9F27 | 9F36 | 9F26 | 9F10 IAD | 9F6C."""
     objects = (
         _CID_ARQC,
-        _new(Tlv, (0x9F36, cryptogram.atc.to_bytes(2, "big"), None)),
+        _new(Tlv, (0x9F36, atc, None)),
         _new(Tlv, (0x9F26, cryptogram, None)),
         _new(Tlv, (0x9F10, iad, None)),
         _CTQ[cdcvm],

@@ -208,8 +208,7 @@ class PaymentApplet(ApduCard):
         made = self._cryptogram(data[6:])  # the PDOL data after the TTQ: the terminal part
         if made is None:
             return _NO_USABLE_KEY
-        iad, cryptogram = made
-        return answers.gpo_with_cryptogram(profile, self.credential, iad, cryptogram, self.cdcvm_performed)
+        return answers.gpo_with_cryptogram(profile, self.credential, *made, self.cdcvm_performed)
 
     def _begin_transaction(self) -> ResponseApdu | None:
         """GPO's checks and state change: None with the ATC incremented, or the refusal (phone
@@ -225,22 +224,22 @@ class PaymentApplet(ApduCard):
         self._state = _GPO_DONE
         return None
 
-    def _cryptogram(self, terminal_part: bytes) -> tuple[bytes, ApplicationCryptogram] | None:
-        """(IAD, cryptogram) over the terminal's 29 bytes with the next key; None if none. The
-        cryptogram's bytes are computed only if the answer is encoded."""
-        atc, version = self._atc, self._profile.cryptogram_version
+    def _cryptogram(self, terminal_part: bytes) -> tuple[bytes, bytes, ApplicationCryptogram] | None:
+        """(IAD, ATC, cryptogram) over the terminal's 29 bytes with the next key; None if none.
+        The cryptogram's bytes are computed only if the answer is encoded."""
+        profile = self._profile
         if self.keys is None:
             key = self.credential.icc_master_key
             if key is None:
                 return None
-            iad = IssuerApplicationData(1, version, CVR).to_bytes()
+            iad = profile.iad
         else:
             key = self.keys.take_key()
             if key is None:
                 return None
-            iad = IssuerApplicationData(1, version, CVR, key.key_index, self.device_id).to_bytes()
-        data = terminal_part + self._profile.aip + atc.to_bytes(2, "big") + iad
-        return iad, ApplicationCryptogram(key, atc, data)
+            iad = IssuerApplicationData.with_key(profile.iad, key.key_index, self.device_id)
+        atc = self._atc.to_bytes(2, "big")
+        return iad, atc, ApplicationCryptogram(key, self._atc, terminal_part + profile.aip + atc + iad)
 
     def _generate_ac(self, command: CommandApdu) -> ResponseApdu:
         if command.p1 != 0x80 or command.p2 != 0x00:
@@ -254,8 +253,7 @@ class PaymentApplet(ApduCard):
         if made is None:
             return _NO_USABLE_KEY
         self._state = _AC_DONE
-        iad, cryptogram = made
-        return answers.generate_ac(iad, cryptogram, self.cdcvm_performed)
+        return answers.generate_ac(*made, self.cdcvm_performed)
 
     def _read_record(self, command: CommandApdu) -> ResponseApdu:
         p1, p2 = command.p1, command.p2

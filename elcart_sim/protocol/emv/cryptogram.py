@@ -187,10 +187,15 @@ class IssuerApplicationData(NamedTuple):
 
     def to_bytes(self) -> bytes:
         head = bytes((6, self.derivation_key_index, self.cryptogram_version)) + self.cvr
-        key_index = self.key_index
-        if key_index is None:
+        if self.key_index is None:
             return head
-        return head + bytes((7, LUK_DERIVATION_MARKER, key_index >> 8, key_index & 0xFF)) + (self.device_id or 0).to_bytes(4, "big")
+        return self.with_key(head, self.key_index, self.device_id or 0)
+
+    @staticmethod
+    def with_key(head: bytes, key_index: int, device_id: int) -> bytes:
+        """The IAD of limited-use key ``key_index`` on device ``device_id``: ``head``, the IAD
+        without key data, then the issuer discretionary data ``07 4C KI(2) DEVICE(4)``."""
+        return head + bytes((7, LUK_DERIVATION_MARKER, key_index >> 8, key_index & 0xFF)) + device_id.to_bytes(4, "big")
 
     @classmethod
     def parse(cls, iad: bytes) -> IssuerApplicationData:

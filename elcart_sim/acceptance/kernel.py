@@ -8,7 +8,7 @@ but a record gave a CDOL1 (M/Chip style) - GENERATE AC with the CDOL1 data, whos
 the ARQC. It leaves with what the acquirer needs for an online authorisation: token PAN, expiry,
 PSN, track 2 and DE55 ICC data (``card_data.py``). Flow per EMV Contactless Book B (entry
 point), Book C-3 (Kernel 3, qVSDC) and Book C-2 (Kernel 2, M/Chip), online only; DOL filling per
-EMV 4.4 Book 3 §5.4. See pcsc-and-emv.md §5.
+EMV 4.4 Book 3 §5.4.
 
 The kernel sends command APDU objects and reads response APDU objects (their data as TLV
 objects); the link's ``apdu_format`` says what crosses it (``protocol/emv/apdu_format.py``):

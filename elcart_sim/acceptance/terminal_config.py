@@ -21,7 +21,7 @@ class TerminalConfig:
     ``ttq`` 36004000: byte 1 = EMV mode (qVSDC) + contact chip + online PIN + signature
     supported; byte 3 bit 7 = consumer device CVM supported (Book C-3 TTQ table).
     ``terminal_type`` 22 (n2, EMV Book 4 Annex A1): attended, merchant, offline with online capability.
-    ``cvm_results`` 1F0302 (9F34, for a CDOL1): no CVM required, successful (pcsc-and-emv.md §3.2).
+    ``cvm_results`` 1F0302 (9F34, for a CDOL1): no CVM required, always, successful (Book 3 Annex C3).
     ``max_cryptogram_rtt_s``: relay-resistance limit on the cryptogram command (None: no check).
     ``require_cdcvm``: terminate unless the card says it verified its user (CTQ)."""
 

@@ -5,10 +5,11 @@ Physical picture: when the token service provisions ELKART Pay on a phone, the a
 personalised with the scheme's card profile — AID, label, kernel style, cryptogram version —
 and the token's own data (token PAN, expiry, PSN, PAR). Every answer to the terminal is built
 from these: the PPSE directory, the FCI of our application with its PDOL, the record with the
-token data, and the answer carrying the cryptogram. Layouts as in pcsc-and-emv.md §3.1 (qVSDC,
-EMV Contactless Book C-3) and §3.2 (M/Chip, Book C-2); tags from EMV 4.4 Book 3 Annex A.
+token data, and the answer carrying the cryptogram. Layouts of a qVSDC card (EMV Contactless
+Book C-3) and an M/Chip card (Book C-2), checked byte for byte against reference traces in
+tests/test_applet.py; tags from EMV 4.4 Book 3 Annex A.
 
-Choices (simplifications flagged in that note, §8.16): AIP ``0000`` (qVSDC) / ``1880`` (M/Chip);
+Our simplifications: AIP ``0000`` (qVSDC) / ``1880`` (M/Chip);
 AFL ``08010100`` (SFI 1, record 1, no ODA); CVR ``03A00000``, not evaluated by the issuer; CID
 ``80`` (ARQC: always online). The CTQ ``9F6C`` (byte 2 bit 8) tells the terminal the phone
 verified its user; the M/Chip style sends it too (a Kernel 2 card would use DF4B, POS cardholder
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 DEFAULT_AID = bytes.fromhex("F0000004171010")
-"""Proprietary (ISO 7816-5 category F) AID; no public ELKART RID exists (pcsc-and-emv.md §6)."""
+"""Proprietary (ISO 7816-5 category F) AID: no public ELKART RID exists."""
 DEFAULT_LABEL = "ELKART PAY"
 DEFAULT_CRYPTOGRAM_VERSION = 0x12
 """CVN 18: the input layout and session-key method are Visa CVN 18's (pyemv-verified)."""
@@ -65,8 +66,8 @@ DEFAULT_CRYPTOGRAM_VERSION = 0x12
 # the CVN 18 cryptogram input order, so the ARQC input is a slice of the PDOL data.
 PDOL = bytes.fromhex("9F66049F02069F03069F1A0295055F2A029A039C019F3704")
 PDOL_DATA_LEN = 33
-# Amount, amount other, country, TVR, currency, date, type, UN, terminal type, CVM results
-# (pcsc-and-emv.md §3.2): the first 29 bytes of its data are the cryptogram's terminal part.
+# Amount, amount other, country, TVR, currency, date, type, UN, terminal type, CVM results:
+# the first 29 bytes of its data are the cryptogram's terminal part.
 CDOL1 = bytes.fromhex("9F02069F03069F1A0295055F2A029A039C019F37049F35019F3403")
 CDOL1_DATA_LEN = 33
 TERMINAL_PART = 29
@@ -75,7 +76,7 @@ AIP_MCHIP = bytes.fromhex("1880")
 AFL = bytes.fromhex("08010100")
 CVR = bytes.fromhex("03A00000")
 IAD = IssuerApplicationData(1, DEFAULT_CRYPTOGRAM_VERSION, CVR).to_bytes()
-"""The IAD of a static-key applet with CVN 18: ``06011203A00000`` (§3.1)."""
+"""The IAD of a static-key applet with CVN 18: ``06011203A00000``."""
 _LANGUAGES = b"kyruen"  # Kyrgyz, Russian, English (ISO 639-1)
 _SW_OK = apdu.SW_OK
 

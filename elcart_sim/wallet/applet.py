@@ -4,23 +4,24 @@ Physical picture: Android routes every APDU for the PPSE and our AID to the wall
 HostApduService, which hands the bytes to :meth:`PaymentApplet.process` and sends back what it
 returns. The applet holds one token credential (token PAN, expiry, PAR), a transaction counter
 (ATC) and its keys: either a batch of limited-use keys from the wallet (the HCE model, see
-``wallet/keys.py``) or — the prototype of pcsc-and-emv.md §3 — a static ICC master key.
+``wallet/keys.py``) or — as the first prototype did — a static ICC master key.
 
 Its one command handler is :meth:`PaymentApplet.handle` (a command APDU object in, a response
 APDU object out); ``process`` is the same on bytes (``apdu_format.ApduCard``). In the fast
 fidelity the kernel's commands reach ``handle`` as objects and its answers go back as objects:
-the same checks, the same state changes, the key taken the same way — only the cryptogram is
-never computed, because nothing encodes it (``cryptogram.ApplicationCryptogram``). The answers
-themselves, as the personalisation makes them, are in ``answers.py``.
+the same checks, the same state changes, the key taken the same way — only nothing is encoded,
+so tag 57 stays its parts and the cryptogram is never computed
+(``cryptogram.ApplicationCryptogram``). The answers themselves, as the personalisation makes
+them, are in ``answers.py``.
 
 Two kernel styles, chosen by ``kernel`` (ELKART's real kernel is not public):
   - ``"qvsdc"`` (Visa qVSDC semantics, EMV Contactless Book C-3; four APDUs): SELECT PPSE ->
     SELECT AID (FCI with a PDOL) -> GET PROCESSING OPTIONS, whose answer already carries the
-    ARQC -> READ RECORD. Bytes as in the §3.1 trace.
+    ARQC -> READ RECORD.
   - ``"mchip"`` (M/Chip semantics, Book C-2; five APDUs): SELECT PPSE -> SELECT AID (no PDOL)
     -> GPO (answer: AIP and AFL only) -> READ RECORD (with CDOL1, tag 8C) -> GENERATE AC with
-    the CDOL1 data, whose answer carries the ARQC. Bytes as in the §3.2 trace, except the IAD
-    and cryptogram, which follow our one layout in both styles.
+    the CDOL1 data, whose answer carries the ARQC. The IAD and the cryptogram follow our one
+    layout in both styles.
 
 The cryptogram input is the same in both styles: amount, amount other, country, TVR, currency,
 date, type, unpredictable number (from the PDOL or CDOL1 data), AIP, ATC and the whole IAD

@@ -169,8 +169,8 @@ def arpc_method_2(session_key: bytes, arqc: bytes, csu: bytes) -> bytes:
 
 
 class IssuerApplicationData(NamedTuple):
-    """Tag 9F10 as our applet writes it, in the Visa-style format of the prototype
-    (pcsc-and-emv.md §3.1) extended for limited-use keys — our layout, not a scheme's:
+    """Tag 9F10 as our applet writes it, in the Visa-style format (as with Visa CVN 18) extended
+    for limited-use keys — our layout, not a scheme's:
 
     ``06 DKI CVN CVR(4)`` — length of the part that follows, derivation key index, cryptogram
     version number, card verification results — and, for a limited-use key, the issuer

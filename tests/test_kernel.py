@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from elcart_sim.core.errors import CardRemovedError, ConfigurationError, LinkError, PcscServiceError, ReaderRemovedError
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.emv import tlv, track2
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
 from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key

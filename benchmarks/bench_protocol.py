@@ -5,8 +5,9 @@
 What a tap costs in 'wire' fidelity, piece by piece: the ISO 8583 codec on the messages every
 host encodes and decodes (the acquirer's 0100 with DE55, the switch's 0100 toward the issuer with
 DE100 and DE123, the 0110 with tag 91), the BER-TLV and APDU work of the card dialogue, one
-whole dialogue (``ContactlessKernel.perform`` against an in-process applet), the phone's ARQC
-and the switch's verification and ARPC. The "pyiso8583 alone" lines are the library's own share
+whole dialogue (``ContactlessKernel.perform`` against an in-process applet, APDU bytes), the
+phone's ARQC and the switch's verification and ARPC. The card side of a tap in both fidelities:
+``bench_card_dialogue.py``. The "pyiso8583 alone" lines are the library's own share
 of an ISO 8583 encode or decode, without our checks. Each figure is the best of ``--repeat`` runs of
 ``--number`` calls, in process CPU time (best, and CPU time, because the cores are shared and
 other processes only ever add time). Prints; asserts nothing.
@@ -143,7 +144,7 @@ CASES: tuple[tuple[str, Callable[[], object]], ...] = (
     ("TLV decode + flatten GPO answer", lambda: tlv.flatten(tlv.decode(GPO_DATA))),
     ("TLV encode DE55 (14 objects)", lambda: b"".join([tlv.encode(t, v) for t, v in DE55_ITEMS])),
     ("APDU GPO command to_bytes", lambda: apdu.get_processing_options(TERMINAL_PART).to_bytes()),
-    ("APDU ResponseApdu.parse GPO answer", lambda: apdu.ResponseApdu.parse(GPO_RESPONSE)),
+    ("APDU ResponseApdu.parse GPO answer (SW + TLV)", lambda: apdu.ResponseApdu.parse(GPO_RESPONSE)),
     ("DE55 strict read + ARQC input (switch)", switch_icc_data),
     ("DE55 tag 91 read (acquirer/POS)", lambda: parse_icc_data(TAG_91, RESPONSE_TAGS)),
     ("kernel.perform, in-process applet (4 APDUs)", _dialogue()),

@@ -20,6 +20,7 @@ import time
 import tracemalloc
 
 from elcart_sim import load_scenario
+from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 from elcart_sim.model.simulation import Simulation
 
 UN = bytes.fromhex("CAFEBABE")
@@ -46,7 +47,7 @@ def main() -> None:
     enrolled = tracemalloc.get_traced_memory()[0]
     for card in cards[1:]:
         wallet = sim.wallet(card)
-        outcome = kernel.perform(wallet.link(latency), 1_234, "250701", UN)
+        outcome = kernel.perform(SimulatedNfcLink.to(wallet.at_reader(), latency, sim.apdu_format), 1_234, "250701", UN)
         request = {"4": "000000001234", "49": "417", "55": outcome.icc_data}
         if outcome.outcome == "online":
             authentication.authenticate(sim.token_service.detokenise(wallet.token_pan), request, 0.0)
@@ -69,13 +70,13 @@ def main() -> None:
     n_taps = 0
     for wallet in wallets:  # outcomes are dropped at once, as a run drops them
         for _ in range(args.taps):
-            kernel.perform(wallet.link(latency), 1_234, "250701", UN)
+            kernel.perform(SimulatedNfcLink.to(wallet.at_reader(), latency, sim.apdu_format), 1_234, "250701", UN)
             n_taps += 1
     perform_s = (time.process_time() - started) / n_taps
     authenticate_s, n_online = 0.0, 0
     for wallet in wallets:  # the same phones tap again; their requests are checked in a second pass
         record = sim.token_service.detokenise(wallet.token_pan)
-        outcomes = [kernel.perform(wallet.link(latency), 1_234, "250701", UN) for _ in range(args.taps)]
+        outcomes = [kernel.perform(SimulatedNfcLink.to(wallet.at_reader(), latency, sim.apdu_format), 1_234, "250701", UN) for _ in range(args.taps)]
         requests = [{"4": "000000001234", "49": "417", "55": o.icc_data} for o in outcomes if o.outcome == "online"]
         started = time.process_time()
         for request in requests:

@@ -6,11 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.protocol.emv import apdu, tlv
+from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
+from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
 from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key, derive_limited_use_key
 
@@ -76,6 +79,27 @@ def test_reference_trace_byte_for_byte() -> None:
     for command, expected in TRACE:
         assert applet.process(command).hex().upper() == expected
     assert applet.atc == 1
+
+
+def test_one_handler_answers_objects_and_process_is_its_answers_encoded() -> None:
+    on_the_wire, as_objects = PaymentApplet(_credential()), PaymentApplet(_credential(), label="ELKART PAY")
+    for command, expected in TRACE:
+        answer = as_objects.handle(CommandApdu.parse(command))
+        assert isinstance(answer, ResponseApdu)
+        assert answer.to_bytes().hex().upper() == expected == on_the_wire.process(command).hex().upper()
+    assert on_the_wire.atc == as_objects.atc == 1
+    select_ppse = CommandApdu.parse(SELECT_PPSE)
+    assert on_the_wire.handle(select_ppse) is as_objects.handle(select_ppse)  # one profile, its answers kept once
+
+
+def test_the_cryptogram_is_computed_only_when_the_answer_is_encoded() -> None:
+    applet = PaymentApplet(_credential())
+    applet.handle(CommandApdu.parse(SELECT_AID))
+    (template,) = applet.handle(CommandApdu.parse(GPO)).data
+    cryptogram = tlv.flatten([template])[0x9F26]
+    assert isinstance(cryptogram, ApplicationCryptogram) and len(cryptogram) == 8
+    assert (cryptogram.key, cryptogram.atc) == (_credential().icc_master_key, 1)
+    assert bytes(cryptogram).hex().upper() == "F512DDBF502EB823"  # §3.1
 
 
 def test_atc_increments_and_each_arqc_verifies() -> None:
@@ -202,16 +226,16 @@ def test_credential_repr_hides_pan_and_key() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"token_pan": "999904170000001"}, "token_pan must be 16 digits"),
-        ({"token_pan": "9999041700000018"}, "token_pan 999904******0018 fails the Luhn check"),
-        ({"expiry": "3013"}, "expiry must be 'YYMM', got '3013'"),
-        ({"psn": 100}, "psn must be 0-99, got 100"),
-        ({"par": "SHORT"}, "par must be 29 alphanumeric characters, got 5"),
-        ({"icc_master_key": b"\x00" * 8}, "icc_master_key must be 16 bytes, got 8"),
+        ({"token_pan": "999904170000001"}, "TokenCredential.token_pan must be 16 digits"),
+        ({"token_pan": "9999041700000018"}, "TokenCredential.token_pan 999904******0018 fails the Luhn check"),
+        ({"expiry": "3013"}, "TokenCredential.expiry must be 'YYMM', got '3013'"),
+        ({"psn": 100}, "TokenCredential.psn must be 0-99, got 100"),
+        ({"par": "SHORT"}, "TokenCredential.par must be 29 alphanumeric characters, got 5"),
+        ({"icc_master_key": b"\x00" * 8}, "TokenCredential.icc_master_key must be 16 bytes, got 8"),
     ],
 )
 def test_credential_validation(changes: dict, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigurationError) as info:
         _credential(**changes)
     assert str(info.value) == message
 
@@ -264,9 +288,13 @@ def _pyemv_ac(session_key: bytes, data: bytes) -> bytes:
 
 
 def test_mchip_profile_answers_as_in_the_reference_trace() -> None:
-    applet = PaymentApplet(_credential(), kernel="mchip")
+    applet, as_objects = PaymentApplet(_credential(), kernel="mchip"), PaymentApplet(_credential(), kernel="mchip")
     for command, expected in MCHIP_TRACE:
-        assert applet.process(command).hex().upper() == expected
+        assert applet.process(command).hex().upper() == expected == as_objects.handle(CommandApdu.parse(command)).to_bytes().hex().upper()
+    assert as_objects.handle(CommandApdu.parse(GENERATE_AC)).to_bytes() == applet.process(GENERATE_AC)
+    applet = PaymentApplet(_credential(), kernel="mchip")
+    for command, _ in MCHIP_TRACE:
+        applet.process(command)
     answer = applet.process(GENERATE_AC)
     assert _sw(answer) == 0x9000
     (template,) = tlv.decode(answer[:-2])
@@ -367,13 +395,13 @@ def test_other_cryptogram_version() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kernel": "k9"}, "kernel must be one of qvsdc, mchip, got 'k9'"),
-        ({"cryptogram_version": 256}, "cryptogram_version must be one byte (0-255), got 256"),
-        ({"device_id": -1}, "device_id must be 4 bytes (0-4294967295), got -1"),
+        ({"kernel": "k9"}, "PaymentApplet: kernel must be one of qvsdc, mchip, got 'k9'"),
+        ({"cryptogram_version": 256}, "PaymentApplet: cryptogram_version must be one byte (0-255), got 256"),
+        ({"device_id": -1}, "PaymentApplet: device_id must be 4 bytes (0-4294967295), got -1"),
     ],
 )
 def test_profile_validation(kwargs: dict, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigurationError) as info:
         PaymentApplet(_credential(), **kwargs)
     assert str(info.value) == message
 

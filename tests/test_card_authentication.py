@@ -79,7 +79,7 @@ def authenticate(world, request, now=10.0):
 
 def test_a_genuine_tap_passes_and_the_arpc_verifies_on_the_card_side(world):
     tokens, wallet, service = world
-    request = request_from(wallet.present())
+    request = request_from(wallet.at_reader().process)
     result = authenticate(world, request)
     assert result.decline is None and result.verified
     de55 = tlv.flatten(tlv.decode(request["55"]))
@@ -94,15 +94,15 @@ def test_a_genuine_tap_passes_and_the_arpc_verifies_on_the_card_side(world):
 
 def test_a_cryptogram_presented_twice_is_declined_and_changes_nothing(world):
     tokens, wallet, service = world
-    first = request_from(wallet.present())
+    first = request_from(wallet.at_reader().process)
     assert authenticate(world, first).decline is None
     assert authenticate(world, first).decline is R.ATC_REPLAYED
-    assert authenticate(world, request_from(wallet.present())).decline is None  # the phone pays on
+    assert authenticate(world, request_from(wallet.at_reader().process)).decline is None  # the phone pays on
 
 
 def test_atc_window_backwards_and_jumps(world):
     _, wallet, _ = world
-    requests = [request_from(wallet.present()) for _ in range(15)]  # ATC 1..15
+    requests = [request_from(wallet.at_reader().process) for _ in range(15)]  # ATC 1..15
     verdict = lambda i: authenticate(world, requests[i - 1]).decline  # noqa: E731  (by ATC)
     assert [verdict(a) for a in range(1, 6)] == [None] * 5
     assert verdict(12) is R.ATC_JUMP  # 7 ahead of 5, the window allows 5
@@ -116,7 +116,7 @@ def test_atc_window_backwards_and_jumps(world):
 
 def test_a_cryptogram_for_another_terminal_or_amount_does_not_verify(world):
     _, wallet, _ = world
-    request = request_from(wallet.present())
+    request = request_from(wallet.at_reader().process)
     other_un = request["55"].replace(UN, bytes.fromhex("CAFEBABF"))
     assert authenticate(world, {**request, "55": other_un}).decline is R.ARQC
     more = request["55"].replace(bytes.fromhex("9F0206000000001000"), bytes.fromhex("9F0206000000009000"))
@@ -135,7 +135,7 @@ def _applet_like(wallet, **changes):
 
 def test_key_checks(world):
     tokens, wallet, _ = world
-    expired = request_from(wallet.present())  # ATC 1, key 1, issued at 0 with a 1000 s life
+    expired = request_from(wallet.at_reader().process)  # ATC 1, key 1, issued at 0 with a 1000 s life
     assert authenticate(world, expired, now=1_000.0).decline is R.KEY_EXPIRED
     assert authenticate(world, expired, now=999.0).decline is None
     derive = lambda i: tokens._limited_use_key(wallet.token_pan, i)  # noqa: E731  (what the TSP would send)
@@ -155,7 +155,7 @@ def test_cryptogram_version_and_device(world):
     assert authenticate(world, request_from(other_version.process)).decline is R.CRYPTOGRAM_VERSION
     clone = _applet_like(wallet, device_id=wallet.device_id ^ 1, keys=wallet.keys.copy())
     assert authenticate(world, request_from(clone.process)).decline is R.DOMAIN_DEVICE
-    assert authenticate(world, request_from(wallet.present())).decline is None  # the clone's ATC left no trace
+    assert authenticate(world, request_from(wallet.at_reader().process)).decline is None  # the clone's ATC left no trace
 
 
 @pytest.mark.parametrize(
@@ -170,7 +170,7 @@ def test_cryptogram_version_and_device(world):
 )
 def test_malformed_chip_data(world, mutate):
     _, wallet, _ = world
-    request = request_from(wallet.present())
+    request = request_from(wallet.at_reader().process)
     assert authenticate(world, {**request, "55": mutate(request["55"])}).decline is R.ICC_DATA_MALFORMED
 
 

@@ -242,22 +242,6 @@ def package_offences() -> list[Offence]:
 # Modules whose owners convert their raises on their own branches (the work is split by file).
 # Their offences are listed (as the reason of an expected failure), not failed on; delete an
 # entry when its module is converted: an entry with nothing left to convert fails the test.
-CONVERTING_ELSEWHERE = frozenset(
-    {
-        "elcart_sim/acceptance/kernel.py",
-        "elcart_sim/analysis/anatomy.py",
-        "elcart_sim/capacity/executors.py",
-        "elcart_sim/cli/live.py",
-        "elcart_sim/core/records.py",
-        "elcart_sim/live/pcsc_link.py",
-        "elcart_sim/live/tap.py",
-        "elcart_sim/live/validation.py",
-        "elcart_sim/live/vpcd.py",
-        "elcart_sim/tokens/credential.py",
-        "elcart_sim/tokens/keys.py",
-        "elcart_sim/wallet/applet.py",
-    }
-)
 
 
 def _report(title: str, offences: list[Offence]) -> str:
@@ -273,15 +257,8 @@ def _report(title: str, offences: list[Offence]) -> str:
 
 def test_every_raise_in_the_package_is_an_elcart_sim_error() -> None:
     offences = package_offences()
-    pending = [offence for offence in offences if offence.path in CONVERTING_ELSEWHERE]
-    failing = [offence for offence in offences if offence.path not in CONVERTING_ELSEWHERE]
-    converted = sorted(CONVERTING_ELSEWHERE - {offence.path for offence in offences})
-    problems = [_report("", failing)] if failing else []
-    problems += [f"{path} has no offence left: delete it from CONVERTING_ELSEWHERE" for path in converted]
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
-    if pending:
-        pytest.xfail(_report(" in modules being converted elsewhere", pending))
+    if offences:
+        pytest.fail(_report("", offences), pytrace=False)
 
 
 def test_the_family_is_documented_and_exported() -> None:

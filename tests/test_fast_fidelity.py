@@ -1,10 +1,12 @@
-"""The fast fidelity's card side: the object dialogue makes the same state changes and draws as
-the APDUs, card authentication of objects gives the verdicts of the cryptography, and whole runs
-give identical tables in both fidelities where those paths are exercised (fraud, M/Chip, phones
-out of keys, CDCVM both ways, token lifecycle, relay timing)."""
+"""The fast fidelity's card side: the dialogue over a link of APDU objects makes the same state
+changes and draws as over APDU bytes (and encodes, derives and MACs nothing), card
+authentication of a cryptogram nothing computed gives the verdicts of the cryptography, and
+whole runs give identical tables in both fidelities where those paths are exercised (fraud,
+M/Chip, phones out of keys, CDCVM both ways, token lifecycle, relay timing)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import pandas as pd
@@ -18,13 +20,13 @@ from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.wallet.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
 from elcart_sim.world.population import Population
-from elcart_sim.protocol.emv import tlv
+from elcart_sim.protocol.emv import apdu_format, cryptogram, tlv
+from elcart_sim.protocol.emv.apdu_format import APDU_BYTES, APDU_OBJECTS
+from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, IssuerAuthentication
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason as R
-from elcart_sim.protocol.emv.objects import Arpc, ChipData
 from elcart_sim.scenario import ATTACK_KINDS, SecuritySpec
 from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
 from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink, TerminalConfig
-from elcart_sim.acceptance.nfc_link import ObjectNfcLink
 from elcart_sim.tokens.token_service import TokenService
 
 AID = bytes.fromhex("F0000004171010")
@@ -39,6 +41,34 @@ def population():
 
 
 # -- the card dialogue: objects against bytes, on twin phones -----------------------------------------
+
+
+def _byte_link(phone, latency):
+    return SimulatedNfcLink(phone.process, latency)
+
+
+def _object_link(phone, latency):
+    return SimulatedNfcLink.to(phone, latency, APDU_OBJECTS)
+
+
+@contextlib.contextmanager
+def nothing_encoded(monkeypatch):
+    """Inside, no answer and no DE55 is encoded to BER-TLV or decoded from it, and no key is
+    derived and nothing MACed: any such call fails."""
+
+    def forbidden(name):
+        def call(*args, **kwargs):
+            raise AssertionError(f"{name} called by the dialogue of objects")
+
+        return call
+
+    with monkeypatch.context() as m:
+        m.setattr(tlv, "encode", forbidden("tlv.encode"))
+        m.setattr(apdu_format, "encode", forbidden("tlv.encode (DE55)"))
+        m.setattr(tlv, "_decode", forbidden("tlv decode"))
+        for name in ("derive_session_key", "derive_limited_use_key", "generate_arqc"):
+            m.setattr(cryptogram, name, forbidden(name))
+        yield
 
 
 class Twin:
@@ -62,13 +92,15 @@ def _latencies():
     return itertools.cycle([0.01, 0.02, 0.03, 0.015, 0.2, 0.011, 0.02]).__next__  # 7: over the relay limit in turn
 
 
-def assert_same_outcome(byte, obj):
-    assert [(x.name, x.response[-2:], x.duration_s) for x in byte.exchanges] == [
-        (x.name, x.response, x.duration_s) for x in obj.exchanges
-    ]
-    fields = ("nfc_s", "outcome", "reason", "check", "token_pan", "expiry", "psn", "track2", "par", "atc", "cdcvm_performed")
+def assert_same_outcome(byte, obj, same_keys=True):
+    assert [(x.name, x.sw, x.duration_s) for x in byte.exchanges] == [(x.name, x.sw, x.duration_s) for x in obj.exchanges]
+    assert [x.command for x in byte.exchanges] == [x.command.to_bytes() for x in obj.exchanges]
+    fields = ("nfc_s", "outcome", "reason", "check", "token_pan", "expiry", "psn", "par", "atc", "cdcvm_performed")
     assert [getattr(byte, f) for f in fields] == [getattr(obj, f) for f in fields]
-    assert isinstance(byte.icc_data, bytes) and isinstance(obj.icc_data, ChipData if obj.outcome == "online" else bytes)
+    assert byte.track2 == (None if obj.track2 is None else bytes(obj.track2))  # tag 57: bytes, or its parts
+    assert isinstance(byte.icc_data, bytes) and isinstance(obj.icc_data, dict if obj.outcome == "online" else bytes)
+    if obj.outcome == "online" and same_keys:  # encoded, the objects are the bytes: DE55 byte for byte, real ARQC
+        assert APDU_BYTES.encode_icc_data(obj.icc_data) == byte.icc_data
 
 
 @pytest.mark.parametrize("kernel", ["qvsdc", "mchip"])
@@ -81,54 +113,55 @@ def assert_same_outcome(byte, obj):
         ({"cdcvm_required": False}, False),  # nobody asks
     ],
 )
-def test_the_object_dialogue_makes_the_same_state_changes_and_draws_as_the_apdus(population, kernel, wallet_options, require_cdcvm):
+def test_the_object_dialogue_makes_the_same_state_changes_and_draws_as_the_apdus(
+    population, monkeypatch, kernel, wallet_options, require_cdcvm
+):
     card = int(population.enrolled_cards[0])
     byte, obj = Twin(population, card, kernel, **wallet_options), Twin(population, card, kernel, **wallet_options)
     config = TerminalConfig(max_cryptogram_rtt_s=0.1, require_cdcvm=require_cdcvm)
-    byte_kernel, object_kernel = ContactlessKernel(config), ContactlessKernel(config, objects=True)
+    byte_kernel, object_kernel = ContactlessKernel(config), ContactlessKernel(config)
     byte_latency, object_latency = _latencies(), _latencies()
     checks = set()
     for tap in range(14):
         unlocked = tap % 5 != 3
-        a = byte_kernel.perform(SimulatedNfcLink(byte.wallet.present(unlocked), byte_latency), 1_000 + tap, "250701", UN)
-        b = object_kernel.perform(ObjectNfcLink(obj.wallet.at_reader(unlocked), object_latency), 1_000 + tap, "250701", UN)
+        a = byte_kernel.perform(_byte_link(byte.wallet.at_reader(unlocked), byte_latency), 1_000 + tap, "250701", UN)
+        with nothing_encoded(monkeypatch):
+            b = object_kernel.perform(_object_link(obj.wallet.at_reader(unlocked), object_latency), 1_000 + tap, "250701", UN)
         assert_same_outcome(a, b)
         assert byte.state() == obj.state()
         checks.add(a.check)
         for twin in (byte, obj):
             twin.env.run(until=twin.env.now + 1.0 + tap % 3)  # replenishments land between some taps
-    assert obj.wallet.applet._answers is None  # the object dialogue never built a BER-TLV answer
     assert ("device_cvm" in checks) is (require_cdcvm or wallet_options.get("cdcvm_required", True))
     assert ("limited_use_keys" in checks) is ("keys_left" in wallet_options)
     assert "relay_timing" in checks or "keys_left" in wallet_options
 
 
 def test_a_phone_without_token_and_an_exhausted_counter_end_the_same_way(population):
-    kernel, objects = ContactlessKernel(), ContactlessKernel(objects=True)
+    kernel = ContactlessKernel()
     phone = PhoneWithoutToken(0, 1, 1)
-    a = kernel.perform(SimulatedNfcLink(phone.present(), lambda: 0.02), 100, "250701", UN)
-    b = objects.perform(ObjectNfcLink(phone.at_reader(), lambda: 0.02), 100, "250701", UN)
+    a = kernel.perform(_byte_link(phone.at_reader(), lambda: 0.02), 100, "250701", UN)
+    b = kernel.perform(_object_link(phone.at_reader(), lambda: 0.02), 100, "250701", UN)
     assert_same_outcome(a, b)
     assert b.reason == "SELECT PPSE: card answered SW 6A82 (file or application not found)" and len(b.exchanges) == 1
     tokens = TokenService(population)
     wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[1]), AID)
     outcomes = []
-    for link in (SimulatedNfcLink, None):
+    for link in (_byte_link, _object_link):
         applet = PaymentApplet(wallet.applet.credential, atc=0xFFFF, keys=wallet.keys.copy(), device_id=wallet.device_id)
-        at_reader = PhoneAtReader(applet)
-        if link is SimulatedNfcLink:
-            outcomes.append(kernel.perform(SimulatedNfcLink(at_reader.process, lambda: 0.02), 100, "250701", UN))
-        else:
-            outcomes.append(objects.perform(ObjectNfcLink(at_reader, lambda: 0.02), 100, "250701", UN))
+        outcomes.append(kernel.perform(link(PhoneAtReader(applet), lambda: 0.02), 100, "250701", UN))
     assert_same_outcome(*outcomes)
     assert outcomes[1].reason.startswith("GPO: card answered SW 6985") and outcomes[1].check == ""
 
 
-def test_other_links_keep_the_byte_kernel_in_the_fast_fidelity(population):
-    tokens = TokenService(population)
-    wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[2]), AID)
-    out = ContactlessKernel(objects=True).perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 100, "250701", UN)
-    assert out.outcome == "online" and isinstance(out.icc_data, bytes) and out.exchanges[0].command
+def test_other_links_carry_bytes_and_real_cryptograms_in_the_fast_fidelity():
+    sim = Simulation(load_scenario("national-day", seed=99, scale=0.001).with_overrides({"fidelity": "fast"}))
+    card = next(int(c) for c in sim.population.enrolled_cards if sim.population.opening_balance_tyiyn[c] > 10_000)
+    result = sim.tap(card, 0, 1_000, link=SimulatedNfcLink(sim.wallet(card).at_reader().process, lambda: 0.02))
+    assert result.outcome == "approved" and isinstance(result.request["55"], bytes)
+    assert isinstance(result.kernel.icc_data, bytes) and result.kernel.exchanges[0].command == bytes.fromhex("00A404000E325041592E5359532E444446303100")
+    (tag91,) = tlv.decode(result.response["55"])  # verified with the real cryptography, answered with a real ARPC
+    assert tag91.tag == 0x91 and len(tag91.value) == 8
 
 
 # -- card authentication: the verdict of an object is the verdict of the cryptography -------------------
@@ -144,14 +177,14 @@ def twins(population):
         other = Wallet.enrol(population, tokens, int(population.enrolled_cards[1]), AID)  # another token
         wallet.keys.add(tokens.issue_key_batch(wallet.token_pan, 10, 0.0))
         service = CardAuthentication(tokens, SecuritySpec(max_atc_jump=5, replay_window=8))
-        worlds.append((tokens, wallet, other, service, ContactlessKernel(objects=objects)))
+        worlds.append((tokens, wallet, other, service, APDU_OBJECTS if objects else APDU_BYTES))
     return worlds
 
 
 def _request(world, card=None, amount=1_000, un=UN):
-    tokens, wallet, _, _, kernel = world
+    tokens, wallet, _, _, apdu_format = world
     card = card or PhoneAtReader(wallet.applet)
-    out = kernel.perform(ObjectNfcLink(card, lambda: 0.01), amount, "250701", un)
+    out = ContactlessKernel().perform(SimulatedNfcLink.to(card, lambda: 0.01, apdu_format), amount, "250701", un)
     assert out.outcome == "online", out.reason
     return {"2": out.token_pan, "4": f"{amount:012d}", "22": "071", "49": "417", "55": out.icc_data}
 
@@ -165,7 +198,7 @@ def _other_un(request):
     chip = request["55"]
     if isinstance(chip, bytes):
         return {**request, "55": chip.replace(UN, bytes.fromhex("CAFEBABF"))}
-    return {**request, "55": chip._replace(terminal=chip.terminal._replace(unpredictable_number=bytes.fromhex("CAFEBABF")))}
+    return {**request, "55": {**chip, 0x9F37: bytes.fromhex("CAFEBABF")}}
 
 
 def _other_amount(request):
@@ -173,7 +206,7 @@ def _other_amount(request):
     if isinstance(chip, bytes):
         chip = chip.replace(bytes.fromhex("9F0206000000001000"), bytes.fromhex("9F0206000000009000"))
     else:
-        chip = chip._replace(terminal=chip.terminal._replace(amount="000000009000"))
+        chip = {**chip, 0x9F02: bytes.fromhex("000000009000")}
     return {**request, "4": "000000009000", "55": chip}
 
 
@@ -222,18 +255,25 @@ def test_object_chip_data_gets_the_verdicts_of_the_cryptography(twins):
     assert set(by_bytes) >= {None, R.ATC_REPLAYED, R.ATC_JUMP}
 
 
-def test_the_answer_to_object_chip_data_is_an_arpc_object(twins):
+def test_the_answer_to_object_chip_data_is_an_arpc_nothing_computed(twins, monkeypatch):
     world = twins[1]
     tokens, wallet, _, service, _ = world
     request = _request(world)
-    authentication = service.authenticate(tokens.detokenise(wallet.token_pan), request, 10.0)
-    assert authentication.decline is None and authentication.verified
-    assert service.issuer_authentication_data(authentication, True) == Arpc(request["55"].cryptogram, True)
+    assert isinstance(request["55"][0x9F26], ApplicationCryptogram)
+    with nothing_encoded(monkeypatch):
+        authentication = service.authenticate(tokens.detokenise(wallet.token_pan), request, 10.0)
+        assert authentication.decline is None and authentication.verified
+        answers = {approved: service.issuer_authentication_data(authentication, approved) for approved in (True, False)}
+    for answer in answers.values():
+        assert list(answer) == [0x91] and isinstance(answer[0x91], IssuerAuthentication)
+        assert answer[0x91].cryptogram is request["55"][0x9F26]
     byte_request = _request(twins[0])  # bytes still get the real ARPC, whatever the world
     tokens0, wallet0, _, service0, _ = twins[0]
     verdict = service0.authenticate(tokens0.detokenise(wallet0.token_pan), byte_request, 10.0)
-    (tag91,) = tlv.decode(service0.issuer_authentication_data(verdict, True))
-    assert tag91.tag == 0x91 and len(tag91.value) == 8
+    for approved, answer in answers.items():
+        (tag91,) = tlv.decode(service0.issuer_authentication_data(verdict, approved))
+        assert tag91.tag == 0x91 and len(tag91.value) == 8
+        assert APDU_BYTES.encode_icc_data(answer) == tag91.to_bytes()  # encoded, the object is that ARPC
 
 
 # -- whole runs -----------------------------------------------------------------------------------------
@@ -241,7 +281,7 @@ def test_the_answer_to_object_chip_data_is_an_arpc_object(twins):
 
 def test_a_fast_tap_carries_objects_and_a_wire_tap_bytes():
     scenario = load_scenario("national-day", seed=99, scale=0.001)
-    for fidelity, kind in (("wire", bytes), ("fast", ChipData)):
+    for fidelity, kind in (("wire", bytes), ("fast", dict)):
         sim = Simulation(scenario.with_overrides({"fidelity": fidelity}))
         card = next(int(c) for c in sim.population.enrolled_cards if sim.population.opening_balance_tyiyn[c] > 10_000)
         result = sim.tap(card, 0, 1_000)
@@ -304,7 +344,7 @@ def test_an_aid_the_phone_does_not_offer_ends_the_same_way(population):
     tokens = TokenService(population)
     wallet = Wallet.enrol(population, tokens, int(population.enrolled_cards[3]), AID)
     config = TerminalConfig(aid=bytes.fromhex("F0000004179999"))
-    a = ContactlessKernel(config).perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 100, "250701", UN)
-    b = ContactlessKernel(config, objects=True).perform(ObjectNfcLink(wallet.at_reader(), lambda: 0.02), 100, "250701", UN)
+    a = ContactlessKernel(config).perform(_byte_link(wallet.at_reader(), lambda: 0.02), 100, "250701", UN)
+    b = ContactlessKernel(config).perform(_object_link(wallet.at_reader(), lambda: 0.02), 100, "250701", UN)
     assert_same_outcome(a, b)
     assert b.reason == "SELECT PPSE: AID F0000004179999 not offered (F0000004171010)"

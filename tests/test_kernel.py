@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elcart_sim.core.errors import CardRemovedError, LinkError, PcscServiceError, ReaderRemovedError
+from elcart_sim.core.errors import CardRemovedError, ConfigurationError, LinkError, PcscServiceError, ReaderRemovedError
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.protocol.emv import tlv, track2
@@ -258,21 +258,21 @@ def test_negative_latency_is_a_link_error() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((-1, "260101", UN), "amount_tyiyn must be 0-999999999999, got -1"),
-        ((10**12, "260101", UN), "amount_tyiyn must be 0-999999999999, got 1000000000000"),
-        ((1, "261301", UN), "transaction_date must be 'YYMMDD', got '261301'"),
-        ((1, "2601", UN), "transaction_date must be 'YYMMDD', got '2601'"),
-        ((1, "260101", b"\x00"), "unpredictable_number must be 4 bytes, got 1"),
+        ((-1, "260101", UN), "ContactlessKernel.perform: amount_tyiyn must be 0-999999999999, got -1"),
+        ((10**12, "260101", UN), "ContactlessKernel.perform: amount_tyiyn must be 0-999999999999, got 1000000000000"),
+        ((1, "261301", UN), "ContactlessKernel.perform: transaction_date must be 'YYMMDD', got '261301'"),
+        ((1, "2601", UN), "ContactlessKernel.perform: transaction_date must be 'YYMMDD', got '2601'"),
+        ((1, "260101", b"\x00"), "ContactlessKernel.perform: unpredictable_number must be 4 bytes, got 1"),
     ],
 )
 def test_perform_argument_validation(args: tuple, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(ConfigurationError) as info:
         ContactlessKernel().perform(_link(_applet().process), *args)
     assert str(info.value) == message
 
 
 def test_terminal_config_validation() -> None:
-    with pytest.raises(ValueError, match=r"^TerminalConfig.ttq must be 4 bytes, got 3$"):
+    with pytest.raises(ConfigurationError, match=r"^TerminalConfig.ttq must be 4 bytes, got 3$"):
         TerminalConfig(ttq=H("360040"))
 
 

@@ -103,7 +103,7 @@ def test_a_phone_replacement_deletes_the_old_token_and_provisions_the_new_phone_
     from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 
     results = []
-    old_phone.accept_tap(sim.next_trace_id(), SimulatedNfcLink(old.present(), lambda: 0.02), 1_000, old.token_masked, "X", then=results.append)
+    old_phone.accept_tap(sim.next_trace_id(), SimulatedNfcLink(old.at_reader().process, lambda: 0.02), 1_000, old.token_masked, "X", then=results.append)
     sim.env.run()
     assert (results[0].response_code, results[0].stopped_by) == ("14", "token_status")
 
@@ -142,7 +142,7 @@ def test_a_locked_phone_produces_no_payment(sim):
     card = good_card(sim)
     from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 
-    result = sim.tap(card, 0, 1_000, link=SimulatedNfcLink(sim.wallet(card).present(unlocked=False), lambda: 0.02))
+    result = sim.tap(card, 0, 1_000, link=SimulatedNfcLink(sim.wallet(card).at_reader(unlocked=False).process, lambda: 0.02))
     assert (result.outcome, result.stopped_by) == ("terminated", "device_cvm")
     assert len(sim.records.hops) == 0 and last_row(sim).reason == "GPO: card answered SW 6982 (security status not satisfied)"
 
@@ -178,7 +178,7 @@ def _request(sim, card, **changes):
     wallet = sim.wallet(card)
     from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
 
-    kernel: KernelOutcome = ContactlessKernel().perform(SimulatedNfcLink(wallet.present(), lambda: 0.02), 1_000, "250701", b"\x00\x00\x00\x01")
+    kernel: KernelOutcome = ContactlessKernel().perform(SimulatedNfcLink(wallet.at_reader().process, lambda: 0.02), 1_000, "250701", b"\x00\x00\x00\x01")
     request = terminal.authorisation_request(sim.next_trace_id(), kernel, 1_000, 0.0)
     request.update(changes)
     return terminal, wallet, {k: v for k, v in request.items() if v is not None}

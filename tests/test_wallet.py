@@ -30,7 +30,7 @@ def _services(env, tokens, replenish_s=2.0, batch=4, threshold=1):
 
 
 def _pay(wallet, unlocked=True):
-    return ContactlessKernel().perform(SimulatedNfcLink(wallet.present(unlocked), lambda: 0.01), 100, "250701", UN)
+    return ContactlessKernel().perform(SimulatedNfcLink(wallet.at_reader(unlocked).process, lambda: 0.01), 100, "250701", UN)
 
 
 def test_key_store_hands_out_keys_oldest_first_and_drops_expired_ones():
@@ -103,9 +103,9 @@ def test_device_ids_are_fixed_per_phone(population):
 
 def test_a_phone_without_token_offers_no_payment_application():
     phone = PhoneWithoutToken(7, 1234, 1)
-    out = ContactlessKernel().perform(SimulatedNfcLink(phone.present(), lambda: 0.01), 100, "250701", UN)
+    out = ContactlessKernel().perform(SimulatedNfcLink(phone.at_reader().process, lambda: 0.01), 100, "250701", UN)
     assert (out.outcome, out.reason) == ("terminated", "SELECT PPSE: card answered SW 6A82 (file or application not found)")
-    assert phone.present()(bytes.fromhex("80A8000002830000")) == bytes.fromhex("6D00")
+    assert phone.at_reader().process(bytes.fromhex("80A8000002830000")) == bytes.fromhex("6D00")
 
 
 def test_offline_phones_are_drawn_once_per_run_and_reproducibly(population):

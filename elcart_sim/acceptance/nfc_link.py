@@ -6,31 +6,31 @@ the simulation is the answer and how long the round trip took. Any link - simula
 virtual card, a real PC/SC reader with a phone on it - offers the same :class:`NfcLink`
 interface, so the kernel does not know which one it talks to.
 
+A link carries bytes, unless it says it carries objects: its ``apdu_format``
+(``protocol/emv/apdu_format.py``). A :class:`SimulatedNfcLink` to a card in this process can carry
+either — the fast fidelity's taps carry objects, so no byte is encoded — while a relay, a replay
+emulator, a tracing recorder or a real reader carry bytes in both fidelities.
+
 No clock and no randomness live here: :class:`SimulatedNfcLink` asks a caller-supplied
 sampler (seeded by the caller's random stream) for each round trip's duration in seconds; the
-checkout around the kernel (terminal/pos.py) turns those durations into simulated time.
-
-:class:`ObjectNfcLink` is the simulated link to a card in this process that can also answer the
-dialogue as objects (``protocol/emv_objects.py``): a kernel of the fast fidelity runs the object
-dialogue over it and asks the link for each exchange's duration — the same sampler, called as
-often and in the same order as ``transceive`` would call it. Every other link (a relay, a replay
-emulator, a real reader) carries bytes in both fidelities.
+checkout around the kernel (acceptance/terminal.py) turns those durations into simulated time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from elcart_sim.core.errors import LinkError
-from elcart_sim.protocol.emv.objects import ObjectCard
+from elcart_sim.protocol.emv.apdu_format import APDU_BYTES, ApduCard, ApduFormat
 
-__all__ = ["NfcLink", "SimulatedNfcLink", "ObjectNfcLink", "ObjectLinkCard"]
+__all__ = ["NfcLink", "SimulatedNfcLink"]
 
 
 @runtime_checkable
 class NfcLink(Protocol):
-    """One APDU round trip: ``transceive(command) -> (response, duration_s)``.
+    """One APDU round trip: ``transceive(command) -> (response, duration_s)``, bytes unless the
+    link has an ``apdu_format`` that says otherwise.
 
     Raises LinkError when no answer can come back (tear, phone removed, reader gone)."""
 
@@ -40,53 +40,34 @@ class NfcLink(Protocol):
 
 
 class SimulatedNfcLink:
-    """A link straight into an in-process card, e.g. ``PaymentApplet.process``.
+    """A link straight into an in-process card: ``card`` answers one command in ``apdu_format``
+    (bytes: e.g. ``PaymentApplet.process``; objects: ``PaymentApplet.handle``; see :meth:`to`).
 
     ``apdu_latency_s()`` is called once per APDU and must return a duration >= 0 seconds."""
 
+    __slots__ = ("name", "apdu_format", "_card", "_apdu_latency_s")
+
     def __init__(
         self,
-        card_process: Callable[[bytes], bytes],
+        card: Callable[[Any], Any],
         apdu_latency_s: Callable[[], float],
         *,
         name: str = "simulated",
+        apdu_format: ApduFormat = APDU_BYTES,
     ) -> None:
         self.name = name
-        self._card_process = card_process
+        self.apdu_format = apdu_format
+        self._card = card
         self._apdu_latency_s = apdu_latency_s
 
-    def transceive(self, command: bytes) -> tuple[bytes, float]:
-        response = self._card_process(command)
+    @classmethod
+    def to(cls, card: ApduCard, apdu_latency_s: Callable[[], float], apdu_format: ApduFormat = APDU_BYTES) -> SimulatedNfcLink:
+        """The link to ``card`` (a phone held to the reader) carrying ``apdu_format``."""
+        return cls(apdu_format.answerer(card), apdu_latency_s, apdu_format=apdu_format)
+
+    def transceive(self, command: Any) -> tuple[Any, float]:
+        response = self._card(command)
         duration_s = self._apdu_latency_s()
         if not duration_s >= 0.0:
             raise LinkError(f"{self.name}: APDU latency sampler returned {duration_s!r} s")
         return response, duration_s
-
-
-class ObjectLinkCard(ObjectCard, Protocol):
-    """A card that answers both ways: command APDUs (``process``) and objects (ObjectCard)."""
-
-    def process(self, command: bytes) -> bytes: ...
-
-
-class ObjectNfcLink:
-    """A simulated link to an in-process card that answers APDUs and objects (e.g. a phone's
-    wallet held to the reader, ``Wallet.link``). ``transceive`` is SimulatedNfcLink's;
-    ``duration_s()`` draws one exchange's duration for a kernel that talks objects."""
-
-    __slots__ = ("name", "card", "_apdu_latency_s")
-
-    def __init__(self, card: ObjectLinkCard, apdu_latency_s: Callable[[], float], *, name: str = "simulated") -> None:
-        self.name = name
-        self.card = card
-        self._apdu_latency_s = apdu_latency_s
-
-    def duration_s(self) -> float:
-        duration_s = self._apdu_latency_s()
-        if not duration_s >= 0.0:
-            raise LinkError(f"{self.name}: APDU latency sampler returned {duration_s!r} s")
-        return duration_s
-
-    def transceive(self, command: bytes) -> tuple[bytes, float]:
-        response = self.card.process(command)
-        return response, self.duration_s()

@@ -1,8 +1,9 @@
 """One tap byte by byte: the APDUs, the host messages, and the cryptogram checked by both sides.
 
 Analysis code for notebooks/02_tap_anatomy.ipynb: it runs one payment through a
-:class:`~elcart_sim.model.simulation.Simulation` and turns what happened into tables — every command
-APDU with the card's answer decoded into named EMV tags (``protocol.emv_tags.describe``), the
+:class:`~elcart_sim.model.simulation.Simulation` of the wire fidelity (in the fast one nothing is
+encoded, so there are no bytes to show) and turns what happened into tables — every command
+APDU with the card's answer decoded into named EMV tags (``protocol.emv.tags.describe``), the
 authorisation request and response field by field, DE55 decoded, and the cryptogram recomputed
 twice: by the token service (pyemv) and by the phone's own code (``cryptography``). Token numbers
 are masked in every table; no card number ever appears (the wallet holds only a token).
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.world.population import CARD_STATUSES
 from elcart_sim.protocol.emv import apdu, arqc_verify, tlv
 from elcart_sim.protocol import iso8583
@@ -50,7 +52,7 @@ def payable_card(sim: Simulation, amount_tyiyn: int) -> int:
             and card not in sim.offline_phones
         ):
             return card
-    raise ValueError(f"no enrolled, active card with {amount_tyiyn} tyiyn and an online phone")
+    raise ConfigurationError(f"payable_card: no enrolled, active card with {amount_tyiyn} tyiyn and an online phone")
 
 
 def tap_anatomy(sim: Simulation, card: int, terminal: int, amount_tyiyn: int) -> TapAnatomy:
@@ -76,7 +78,7 @@ class TapAnatomy:
                     "C-APDU": x.command.hex().upper(),
                     "SW": f"{answer.sw:04X}",
                     "meaning": apdu.describe_status_word(answer.sw),
-                    "answer bytes": len(answer.data),
+                    "answer bytes": len(x.response) - 2,
                 }
             )
         return pd.DataFrame(rows).set_index("step")

@@ -29,6 +29,7 @@ studies that run inside the report notebook's kernel this way.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import json
 import logging
@@ -126,16 +127,16 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-class Executor:
+class Executor(abc.ABC):
     """Runs a function over items; subclasses decide where."""
 
     name = "executor"
 
+    @abc.abstractmethod
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, progress: bool = False, desc: str | None = None) -> list[R]:
         """`[fn(item) for item in items]`, computed wherever this executor runs things; with
         `progress`, a tqdm bar on stderr counts finished items (a line at the end when stderr is
         not a terminal)."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Release the workers (idempotent)."""

@@ -16,7 +16,7 @@ import sys
 import threading
 
 from elcart_sim.cli.options import add_set_option, scenario_with_sets
-from elcart_sim.core.errors import AmountError, ElcartSimError, LinkError, NoCardError
+from elcart_sim.core.errors import AmountError, ElcartSimError, LinkError, NoCardError, OptionValueError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, live_simulation, phone_applet, wallet_table
 from elcart_sim.live.report import (
     EXIT_CODES,
@@ -41,14 +41,14 @@ DEFAULT_AMOUNT = "123.45"
 def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+        raise OptionValueError(f"must be >= 0, got {value}")
     return value
 
 
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        raise OptionValueError(f"must be > 0, got {text}")
     return value
 
 
@@ -56,7 +56,7 @@ def _amount(text: str) -> int:
     try:
         return parse_amount(text)
     except AmountError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise OptionValueError(str(exc)) from None
 
 
 def _reader(text: str) -> str | int:

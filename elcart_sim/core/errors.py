@@ -25,6 +25,7 @@ ValueErrors, `UnknownAccountError` a KeyError, `MissingDependencyError` an Impor
     ├── LinkError               the NFC link failed
     │   └── PcscServiceError, ReaderNotFoundError, ReaderRemovedError, NoCardError,
     │       CardRemovedError
+    ├── OptionValueError        a command-line option's value that cannot be used (argparse's type error)
     ├── OutputError             a command's output place that cannot be written (checked first)
     ├── CapacityError           a capacity study that cannot run as asked
     └── ReportError             a capacity-planning report that cannot be produced
@@ -35,6 +36,8 @@ a phone).
 """
 
 from __future__ import annotations
+
+import argparse
 
 __all__ = [
     "ElcartSimError",
@@ -64,6 +67,7 @@ __all__ = [
     "TokenServiceError",
     "ReportError",
     "CapacityError",
+    "OptionValueError",
     "OutputError",
 ]
 
@@ -195,6 +199,11 @@ class CardRemovedError(LinkError):
 
 class ReportError(ElcartSimError):
     """A capacity-planning report could not be produced: its notebook is missing or a cell failed."""
+
+
+class OptionValueError(ElcartSimError, argparse.ArgumentTypeError):
+    """A command-line option's value that cannot be used; argparse prints the message with the
+    option's name."""
 
 
 class OutputError(ElcartSimError):

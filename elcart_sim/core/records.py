@@ -232,7 +232,7 @@ class Table:
                     target.frombytes(memoryview(coded).cast("B"))
                 elif storage == "n":
                     if set(map(len, values)) != {_DIGITS}:
-                        raise ValueError(f"not all {_DIGITS} digits long")
+                        raise RecordError(f"{self.name}.{column} ({storage}): not all {_DIGITS} digits long in {values!r}")
                     target.extend(map(int, values))
                 else:
                     target.extend(values)

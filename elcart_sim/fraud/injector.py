@@ -73,15 +73,17 @@ class AttackSurface(Protocol):
 
 class RelayLink:
     """A relay between a victim's phone and a distant terminal: every APDU round trip takes the
-    radio time plus ``delay_s`` (mole -> network -> proxy and back)."""
+    radio time plus ``delay_s`` (mole -> network -> proxy and back). It carries bytes, as the
+    relay's own radios and network do."""
 
-    def __init__(self, card_process: Callable[[bytes], bytes], apdu_latency_s: Callable[[], float], delay_s: float):
+    def __init__(self, card: Callable[[bytes], bytes], apdu_latency_s: Callable[[], float], delay_s: float):
         self.name = "relay"
-        self._card = SimulatedNfcLink(card_process, apdu_latency_s, name="relay")
+        self.card = card
+        self._link = SimulatedNfcLink(card, apdu_latency_s, name="relay")
         self.delay_s = delay_s
 
     def transceive(self, command: bytes) -> tuple[bytes, float]:
-        response, duration_s = self._card.transceive(command)
+        response, duration_s = self._link.transceive(command)
         return response, duration_s + self.delay_s
 
 
@@ -167,12 +169,12 @@ class FraudInjector:
         return self.surface.population.bank_of_card(wallet.card).code
 
     def _tap(
-        self, wallet: Wallet, process: Callable[[bytes], bytes], attack: str, link=None, terminal: int | None = None
+        self, wallet: Wallet, card: Callable[[bytes], bytes], attack: str, link=None, terminal: int | None = None
     ) -> simpy.Event:
-        """A tap at ``terminal`` (default: a random one) with the given phone behaviour, labelled
-        ``attack`` (empty for the victim's own purchase)."""
+        """A tap at ``terminal`` (default: a random one) of the phone answering as ``card`` on a
+        byte link (or on ``link``), labelled ``attack`` (empty for the victim's own purchase)."""
         s = self.surface
-        link = link or SimulatedNfcLink(process, s.apdu_latency_s)
+        link = link or SimulatedNfcLink(card, s.apdu_latency_s)
         pos = s.terminal(self._terminal() if terminal is None else terminal)
         trace_id = s.next_trace_id()
         done = self.env.event()
@@ -194,7 +196,7 @@ class FraudInjector:
             victim = self._victim_wallet()
             if victim is None:
                 return None
-            genuine: TapResult = yield self._tap(victim, victim.present(), "", terminal=terminal)
+            genuine: TapResult = yield self._tap(victim, victim.at_reader().process, "", terminal=terminal)
             if genuine.request is not None:
                 return victim, genuine
         return None
@@ -229,14 +231,14 @@ class FraudInjector:
         if victim is None:
             return None
         locked = self._relay_locked() < self.spec.relay_victim_locked_share
-        link = RelayLink(victim.present(unlocked=not locked), self.surface.apdu_latency_s, self._relay_delay_s())
-        return (yield self._tap(victim, victim.present(), "relay", link=link))
+        link = RelayLink(victim.at_reader(unlocked=not locked).process, self.surface.apdu_latency_s, self._relay_delay_s())
+        return (yield self._tap(victim, link.card, "relay", link=link))
 
     def stolen_locked_phone(self) -> Generator[simpy.Event, object, TapResult | None]:
         victim = self._victim_wallet()
         if victim is None:
             return None
-        return (yield self._tap(victim, victim.present(unlocked=False), "stolen_locked_phone"))
+        return (yield self._tap(victim, victim.at_reader(unlocked=False).process, "stolen_locked_phone"))
 
     def token_after_deletion(self) -> Generator[simpy.Event, object, TapResult | None]:
         old = self._victim_wallet()
@@ -244,7 +246,7 @@ class FraudInjector:
             return None
         self.env.process(self.lifecycle.replace_phone(old.card, "phone replaced; the old phone was sold"))
         old.online = False  # the old phone's app no longer reaches the token service
-        return (yield self._tap(old, old.present(unlocked=True), "token_after_deletion"))
+        return (yield self._tap(old, old.at_reader(unlocked=True).process, "token_after_deletion"))
 
     def wrong_channel(self) -> Generator[simpy.Event, object, TapResult | None]:
         victim = self._victim_wallet()

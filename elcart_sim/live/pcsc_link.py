@@ -27,6 +27,7 @@ from typing import Literal
 
 from elcart_sim.core.errors import (
     CardRemovedError,
+    ConfigurationError,
     LinkError,
     NoCardError,
     PcscServiceError,
@@ -103,9 +104,9 @@ class PcscLink:
         wait: bool = True,
     ):
         if card_timeout_s <= 0:
-            raise ValueError(f"card_timeout_s must be > 0, got {card_timeout_s}")
+            raise ConfigurationError(f"PcscLink: card_timeout_s must be > 0, got {card_timeout_s}")
         if protocol not in ("T1", "any"):
-            raise ValueError(f"protocol must be 'T1' or 'any', got {protocol!r}")
+            raise ConfigurationError(f"PcscLink: protocol must be 'T1' or 'any', got {protocol!r}")
         self._scard = _import_scard()
         self.card_timeout_s = card_timeout_s
         self._protocols = self._scard.SCARD_PROTOCOL_T1

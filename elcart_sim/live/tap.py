@@ -14,13 +14,13 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from elcart_sim.core.errors import NoCardError, ProtocolError
+from elcart_sim.core.errors import ConfigurationError, NoCardError, ProtocolError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, known_keys, live_simulation, wallet_card
 from elcart_sim.live.report import LiveTapReport, TracedApdu
 from elcart_sim.live.tracing import TracingLink, name_command
 from elcart_sim.protocol.emv.tags import describe
 from elcart_sim.core.redact import mask_pan
-from elcart_sim.acceptance.kernel import ApduExchange
+from elcart_sim.acceptance.outcome import ApduExchange
 from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.acceptance.terminal import TapResult
 from elcart_sim.live.validation import card_tags, split_answer, validate_live_tap
@@ -59,7 +59,7 @@ def live_tap(
     terminal records it, and the report's trace ends with the command left unanswered.
     """
     if timeout_s <= 0:
-        raise ValueError(f"timeout must be > 0 s, got {timeout_s}")
+        raise ConfigurationError(f"live_tap: timeout_s must be > 0, got {timeout_s}")
     sim = live_simulation(scenario, seed=seed, scale=scale)
     own_link = None
     card_wait_s = None

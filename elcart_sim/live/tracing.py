@@ -4,14 +4,14 @@ Physical picture: between the kernel and the reader sits a recorder. Every comma
 sends and every answer the device gives pass through it with their round-trip time; when the
 phone is taken away mid-tap, the command left unanswered is kept too, so the report of a torn
 tap still shows where the dialogue stopped. Commands are named as the kernel names them
-(terminal/kernel.py): SELECT PPSE, SELECT AID, GPO, READ RECORD SFI s REC r, GENERATE AC.
+(acceptance/kernel.py): SELECT PPSE, SELECT AID, GPO, READ RECORD SFI s REC r, GENERATE AC.
 """
 
 from __future__ import annotations
 
 from elcart_sim.core.errors import LinkError
 from elcart_sim.protocol.emv.apdu import PPSE
-from elcart_sim.acceptance.kernel import ApduExchange
+from elcart_sim.acceptance.outcome import ApduExchange
 from elcart_sim.acceptance.nfc_link import NfcLink
 
 __all__ = ["name_command", "TracingLink"]

@@ -9,7 +9,7 @@ amount, date and unpredictable number: for a device holding our keys the ARQC is
 cryptogram the issuer accepts (CVN 18, :mod:`elcart_sim.protocol.emv.arqc_verify`), and the card
 dialogue within the contactless budget (500 ms).
 
-Pure: exchanges in (:class:`~elcart_sim.acceptance.kernel.ApduExchange`, raw bytes), checks out.
+Pure: exchanges in (:class:`~elcart_sim.acceptance.outcome.ApduExchange`, raw bytes), checks out.
 Each :class:`Check` passes, fails, or is "not verifiable" - a real card whose keys we do not hold
 is read and reported, with the cryptogram checks not verifiable. Details never show a full PAN.
 """
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from elcart_sim.core.errors import CryptogramError, ProtocolError, Track2Error
+from elcart_sim.core.errors import ApduError, CryptogramError, ProtocolError, Track2Error
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet.keys import KeyStore
@@ -38,7 +38,7 @@ from elcart_sim.protocol.emv.cryptogram import (
 )
 from elcart_sim.protocol.luhn import is_luhn_valid
 from elcart_sim.core.redact import mask_pan
-from elcart_sim.acceptance.kernel import ApduExchange
+from elcart_sim.acceptance.outcome import ApduExchange
 
 __all__ = [
     "Check",
@@ -324,7 +324,7 @@ def _check_cryptogram(
         data = arqc_input({**_terminal_data(exchanges, card), **card})
         psn_text = card.get(0x5F34, b"\x00").hex()
         ok = verify_arqc(issuer_master_key, pan, int(psn_text) if psn_text.isdigit() else 0, atc, data, arqc, key_index)
-    except (ProtocolError, CryptogramError, ValueError) as exc:
+    except (ProtocolError, ValueError) as exc:
         return Check(name, NOT_VERIFIABLE, f"cannot rebuild the cryptogram input: {exc}")
     key = "ICC master key" if key_index is None else f"limited-use key {key_index}"
     return Check(name, PASS, f"CVN 18, {key}") if ok else Check(name, FAIL, f"does not match the issuer's ({key})")
@@ -339,15 +339,15 @@ def _terminal_data(exchanges: Sequence[ApduExchange], card: dict[int, bytes]) ->
     else:
         gpo = next((x.command for x in exchanges if x.command[:2] == _GPO), None)
         if gpo is None or len(gpo) < 7:
-            raise ValueError("no GPO command")
+            raise ApduError("the tap has no GPO command to take the terminal's data from")
         template = gpo[5 : 5 + gpo[4]]
-        if template[0] != 0x83 or template[1] != len(template) - 2:
-            raise ValueError("GPO data is not a command template (83)")
+        if len(template) < 2 or template[0] != 0x83 or template[1] != len(template) - 2:
+            raise ApduError("GPO: the command data is not a command template (83)")
         data, dol = template[2:], card.get(0x9F38, b"")
     values, at = {}, 0
     for tag, length in tlv.parse_dol(dol):
         values[tag] = data[at : at + length]
         at += length
     if at != len(data):
-        raise ValueError("the terminal's data does not match the card's data object list")
+        raise ApduError("the terminal's data in the cryptogram command does not match the card's data object list")
     return values

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from elcart_sim.core.errors import LinkError
+from elcart_sim.core.errors import ConfigurationError, LinkError
 
 __all__ = [
     "VPCD_PORT",
@@ -102,11 +102,11 @@ class TapRecord:
     held_s: float
 
 
-class _ReaderClosed(Exception):
+class _ReaderClosed(LinkError):
     """vpcd closed the TCP connection."""
 
 
-class _TapOver(Exception):
+class _TapOver(LinkError):
     """The phone leaves the reader: stop event or hold deadline while waiting."""
 
     def __init__(self, ended_by: str):
@@ -137,15 +137,15 @@ class VirtualPhone:
         stop_event: threading.Event | None = None,
     ):
         if away_s < 0:
-            raise ValueError(f"away_s must be >= 0, got {away_s}")
+            raise ConfigurationError(f"VirtualPhone: away_s must be >= 0, got {away_s}")
         for name, value in (
             ("tear_after_apdus", tear_after_apdus),
             ("malformed_after_apdus", malformed_after_apdus),
         ):
             if value is not None and value < 0:
-                raise ValueError(f"{name} must be >= 0 or None, got {value}")
+                raise ConfigurationError(f"VirtualPhone: {name} must be >= 0 or None, got {value}")
         if connect_timeout_s <= 0:
-            raise ValueError(f"connect_timeout_s must be > 0, got {connect_timeout_s}")
+            raise ConfigurationError(f"VirtualPhone: connect_timeout_s must be > 0, got {connect_timeout_s}")
         self.host = host
         self.port = port
         self.tear_after_apdus = tear_after_apdus
@@ -180,7 +180,7 @@ class VirtualPhone:
         the taps; with ``taps=None`` only the last 1,000 are kept.
         """
         if taps is not None and taps < 0:
-            raise ValueError(f"taps must be >= 0 or None, got {taps}")
+            raise ConfigurationError(f"VirtualPhone: taps must be >= 0 or None, got {taps}")
         records: list[TapRecord] = []
         while (taps is None or self.taps_served < taps) and not self.stopped:
             record = self.tap(applet_factory(), hold_s=hold_s)
@@ -200,7 +200,7 @@ class VirtualPhone:
         accept the connection within ``connect_timeout_s``.
         """
         if hold_s is not None and hold_s <= 0:
-            raise ValueError(f"hold_s must be > 0 or None, got {hold_s}")
+            raise ConfigurationError(f"VirtualPhone: hold_s must be > 0 or None, got {hold_s}")
         away_left_s = self._back_at - time.perf_counter()
         if away_left_s > 0 and self._stop.wait(away_left_s):
             return TapRecord(apdus=0, ended_by="stopped", held_s=0.0)
@@ -284,7 +284,7 @@ class VirtualPhone:
             except TimeoutError:
                 continue
             if not chunk:
-                raise _ReaderClosed()
+                raise _ReaderClosed(f"vpcd at {self.host}:{self.port} closed the connection")
             buffer += chunk
         return bytes(buffer)
 

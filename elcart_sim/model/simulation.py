@@ -18,7 +18,7 @@ from collections.abc import Callable
 import simpy
 
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
-from elcart_sim.acceptance.nfc_link import NfcLink, ObjectNfcLink
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, TerminalServices
 from elcart_sim.analysis.results import Results
 from elcart_sim.core import memory
@@ -38,7 +38,8 @@ from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import day
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
-from elcart_sim.protocol.fidelity import wire_format
+from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
+from elcart_sim.protocol.fidelity import apdu_format, wire_format
 from elcart_sim.scenario import Scenario
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
@@ -102,10 +103,7 @@ class Simulation:
         self.terminal_services = TerminalServices(
             env=env,
             kernel=ContactlessKernel(
-                TerminalConfig(aid=aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm),
-                # fast: the card dialogue as objects over a wallet's link — unless the run records
-                # its APDUs, which then must exist (the same outcomes and timings either way)
-                objects=scenario.fidelity == "fast" and not record_apdus,
+                TerminalConfig(aid=aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s, require_cdcvm=security.require_cdcvm)
             ),
             wire=wire,
             acquirer=self.acquirer,
@@ -122,6 +120,12 @@ class Simulation:
         )
         self.terminals: dict[int, PosTerminal] = {}
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
+        # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
+        # which then must exist (the same outcomes and timings either way)
+        self.apdu_format = APDU_BYTES if record_apdus else apdu_format(scenario.fidelity)
+        # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
+        # which then must exist (the same outcomes and timings either way)
+        self.apdu_format = APDU_BYTES if record_apdus else apdu_format(scenario.fidelity)
         self.demand = Demand(scenario, population, streams)
         keys = security.keys
         self.wallet_profile = WalletProfile(aid, security.kernel, security.cryptogram_version, security.require_cdcvm)
@@ -204,7 +208,7 @@ class Simulation:
         else:
             wallet = self.phones.wallet(card)
             if link is None:
-                link = ObjectNfcLink(wallet.at_reader(), self.apdu_latency_s)
+                link = SimulatedNfcLink.to(wallet.at_reader(), self.apdu_latency_s, self.apdu_format)
             token_masked, issuer_code = wallet.token_masked, self.population.bank_of_card(card).code
         self.terminal(terminal).accept_tap(trace_id, link, amount_tyiyn, token_masked, issuer_code, attack, then)
 

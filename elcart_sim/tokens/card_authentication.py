@@ -25,13 +25,14 @@ window and not yet seen is accepted — one phone's authorisations can overtake 
 network. The memory of a token is four numbers kept in its vault entry (``TokenRecord``). When the issuer has answered, the service signs the answer with an ARPC (method 2) under
 the same session key; the switch returns it in DE55 tag 91 of the 0110.
 
-In the fast fidelity DE55 is a :class:`~elcart_sim.protocol.emv.objects.ChipData` and the ARQC a
-``Cryptogram`` object saying which key made it over what: the same checks run in the same order,
-and step 3 compares instead of recomputing — the key must be the token's (the key the token
-service derives for this token and the IAD's key index) and what it was made over must be what
-DE55 carries, which is exactly when the real ARQC would verify. Tag 91 is then an ``Arpc`` object.
-A DE55 of bytes (an attack built from bytes, a live tap) is verified with the real cryptography
-in either fidelity.
+In the fast fidelity DE55 is ``{tag: value}`` rather than BER-TLV, and its ARQC an
+:class:`~elcart_sim.protocol.emv.cryptogram.ApplicationCryptogram` nothing has computed yet: the
+same checks run in the same order, and step 3 compares instead of recomputing — the cryptogram's
+key must be the token's (the limited-use key the token service derives for this token and the
+IAD's key index), its ATC and input what DE55 carries, which is exactly when the real ARQC would
+verify. The answer's tag 91 is then an ``IssuerAuthentication`` value, computed only if it is
+encoded. An ARQC of bytes (an attack built from bytes, a live tap) is verified with the real
+cryptography in either fidelity.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ from typing import Any, NamedTuple
 
 from elcart_sim.core.errors import CryptogramError, ProtocolError
 from elcart_sim.protocol.emv import arqc_verify
-from elcart_sim.protocol.emv.cryptogram import IssuerApplicationData, arqc_input
+from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, IssuerApplicationData, IssuerAuthentication, arqc_input
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
-from elcart_sim.protocol.emv.objects import Arpc, ChipData, Cryptogram
 from elcart_sim.protocol.emv.icc_data import parse_icc_data
 from elcart_sim.protocol.emv.tlv import encode
 from elcart_sim.scenario import SecuritySpec
@@ -89,17 +89,16 @@ class CounterWindow:
 
 class Authentication(NamedTuple):
     """The verdict on one authorisation request (immutable): ``decline`` None when every check
-    passed. ``session_key`` and ``arqc`` are kept (unprinted) to sign the answer with an ARPC; in
-    the fast fidelity ``cryptogram`` (the verified ARQC object) instead."""
+    passed. The verified ``arqc`` (its bytes, or the cryptogram value) and, for bytes, the
+    ``session_key`` it verified under are kept (unprinted) to sign the answer with an ARPC."""
 
     decline: DeclineReason | None
+    arqc: bytes | ApplicationCryptogram | None = None
     session_key: bytes = b""
-    arqc: bytes = b""
-    cryptogram: Cryptogram | None = None
 
     @property
     def verified(self) -> bool:
-        return bool(self.session_key) or self.cryptogram is not None
+        return self.arqc is not None
 
     def __repr__(self) -> str:
         return f"Authentication(decline={self.decline!r}, verified={self.verified})"
@@ -110,7 +109,13 @@ _new = tuple.__new__  # builds a named tuple from all its fields without its Pyt
 # Verdicts reached before the cryptogram is verified carry nothing else: one of each suffices.
 _EARLY = {
     reason: Authentication(reason)
-    for reason in (DeclineReason.ICC_DATA_MISMATCH, DeclineReason.CRYPTOGRAM_VERSION, DeclineReason.KEY_UNKNOWN, DeclineReason.ARQC)
+    for reason in (
+        DeclineReason.ICC_DATA_MALFORMED,
+        DeclineReason.ICC_DATA_MISMATCH,
+        DeclineReason.CRYPTOGRAM_VERSION,
+        DeclineReason.KEY_UNKNOWN,
+        DeclineReason.ARQC,
+    )
 }
 
 
@@ -126,53 +131,36 @@ class CardAuthentication:
 
     def authenticate(self, record: TokenRecord, request: dict[str, Any], now: float) -> Authentication:
         """Check the chip data of authorisation request ``request`` for token ``record`` at ``now``."""
-        chip = request.get("55", b"")
-        if type(chip) is ChipData:
-            return self._authenticate_object(record, request, chip, now)
         try:
-            tags = parse_icc_data(chip)
+            tags = parse_icc_data(request.get("55", b""))
             data = arqc_input(tags)
             arqc = tags[0x9F26]
             atc = int.from_bytes(tags[0x9F36], "big")
             iad = IssuerApplicationData.parse(tags[0x9F10])
         except (ProtocolError, KeyError):
-            return Authentication(DeclineReason.ICC_DATA_MALFORMED)
+            return _EARLY[DeclineReason.ICC_DATA_MALFORMED]
         if tags[0x9F02].hex() != request.get("4") or tags[0x5F2A].hex() != request.get("49", "").zfill(4):
-            return Authentication(DeclineReason.ICC_DATA_MISMATCH)
+            return _EARLY[DeclineReason.ICC_DATA_MISMATCH]
         if iad.cryptogram_version != self.cryptogram_version:
-            return Authentication(DeclineReason.CRYPTOGRAM_VERSION)
+            return _EARLY[DeclineReason.CRYPTOGRAM_VERSION]
         token_pan = record.token_pan
         key_index = iad.key_index
         expires_at = None if key_index is None or key_index == 0 else self.token_service.key_expiry(token_pan, key_index)
         if expires_at is None:
-            return Authentication(DeclineReason.KEY_UNKNOWN)
-        try:
-            session_key = arqc_verify.session_key(self._icc_master_key(record), atc, key_index)
-            genuine = arqc_verify.cryptogram_matches(session_key, data, arqc)
-        except CryptogramError:
-            return Authentication(DeclineReason.ARQC)
-        if not genuine:
-            return Authentication(DeclineReason.ARQC)
-        return Authentication(self._after_cryptogram(record, atc, key_index, iad.device_id, expires_at, now), session_key, arqc)
-
-    def _authenticate_object(self, record: TokenRecord, request: dict[str, Any], chip: ChipData, now: float) -> Authentication:
-        """``authenticate`` for chip data as an object: the same checks in the same order."""
-        terminal = chip.terminal
-        if terminal.amount != request.get("4") or terminal.currency != request.get("49", "").zfill(4):
-            return _EARLY[DeclineReason.ICC_DATA_MISMATCH]
-        if chip.cryptogram_version != self.cryptogram_version:
-            return _EARLY[DeclineReason.CRYPTOGRAM_VERSION]
-        token_pan = record.token_pan
-        key_index = chip.key_index
-        expires_at = None if key_index is None or key_index == 0 else self.token_service.key_expiry(token_pan, key_index)
-        if expires_at is None:
             return _EARLY[DeclineReason.KEY_UNKNOWN]
-        cryptogram = chip.cryptogram
-        # The ARQC verifies iff it was made with this token's key number key_index over what DE55 carries.
-        if cryptogram.key_token != token_pan or cryptogram.key_index != key_index or cryptogram.over != chip[:6]:
+        session_key = b""
+        if type(arqc) is ApplicationCryptogram:  # nothing computed it: compare what it was made of
+            genuine = arqc.is_from(token_pan, key_index) and arqc.atc == atc and arqc.data == data
+        else:
+            try:
+                session_key = arqc_verify.session_key(self._icc_master_key(record), atc, key_index)
+                genuine = arqc_verify.cryptogram_matches(session_key, data, bytes(arqc))
+            except CryptogramError:
+                genuine = False
+        if not genuine:
             return _EARLY[DeclineReason.ARQC]
-        reason = self._after_cryptogram(record, chip.atc, key_index, chip.device_id, expires_at, now)
-        return _new(Authentication, (reason, b"", b"", cryptogram))
+        reason = self._after_cryptogram(record, atc, key_index, iad.device_id, expires_at, now)
+        return _new(Authentication, (reason, arqc, session_key))
 
     def _after_cryptogram(
         self, record: TokenRecord, atc: int, key_index: int, device_id: int | None, expires_at: float, now: float
@@ -204,13 +192,15 @@ class CardAuthentication:
         record = self.token_service.detokenise(token_pan)
         return record.atc if record is not None else 0
 
-    def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes | Arpc:
-        """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not
-        (for a cryptogram object: the same as an Arpc object, nothing computed)."""
-        if authentication.cryptogram is not None:
-            return Arpc(authentication.cryptogram, approved)
+    def issuer_authentication_data(self, authentication: Authentication, approved: bool) -> bytes | dict[int, Any]:
+        """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not; in
+        the form the cryptogram came in — BER-TLV with the ARPC computed, or ``{0x91: value}``
+        with a value that computes it only if it is encoded."""
         csu = arqc_verify.CSU_APPROVED if approved else arqc_verify.CSU_DECLINED
-        return encode(0x91, arqc_verify.arpc(authentication.session_key, authentication.arqc, csu) + csu)
+        arqc = authentication.arqc
+        if type(arqc) is ApplicationCryptogram:
+            return {0x91: IssuerAuthentication(arqc, csu)}
+        return encode(0x91, arqc_verify.arpc(authentication.session_key, arqc, csu) + csu)
 
     def _icc_master_key(self, record: TokenRecord) -> bytes:
         key = self._icc_master_keys.get(record.token_pan)

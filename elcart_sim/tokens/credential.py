@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.protocol.luhn import is_luhn_valid
 
@@ -33,18 +34,18 @@ class TokenCredential:
 
     def __post_init__(self) -> None:
         if not (len(self.token_pan) == 16 and self.token_pan.isdigit()):
-            raise ValueError("token_pan must be 16 digits")
+            raise ConfigurationError("TokenCredential.token_pan must be 16 digits")
         if not is_luhn_valid(self.token_pan):
-            raise ValueError(f"token_pan {mask_pan(self.token_pan)} fails the Luhn check")
+            raise ConfigurationError(f"TokenCredential.token_pan {mask_pan(self.token_pan)} fails the Luhn check")
         e = self.expiry
         if not (len(e) == 4 and e.isascii() and e.isdigit() and 1 <= int(e[2:]) <= 12):
-            raise ValueError(f"expiry must be 'YYMM', got {self.expiry!r}")
+            raise ConfigurationError(f"TokenCredential.expiry must be 'YYMM', got {self.expiry!r}")
         if not 0 <= self.psn <= 99:
-            raise ValueError(f"psn must be 0-99, got {self.psn}")
+            raise ConfigurationError(f"TokenCredential.psn must be 0-99, got {self.psn}")
         if not (len(self.par) == 29 and self.par.isascii() and self.par.isalnum()):
-            raise ValueError(f"par must be 29 alphanumeric characters, got {len(self.par)}")
+            raise ConfigurationError(f"TokenCredential.par must be 29 alphanumeric characters, got {len(self.par)}")
         if self.icc_master_key is not None and len(self.icc_master_key) != 16:
-            raise ValueError(f"icc_master_key must be 16 bytes, got {len(self.icc_master_key)}")
+            raise ConfigurationError(f"TokenCredential.icc_master_key must be 16 bytes, got {len(self.icc_master_key)}")
 
     @classmethod
     def issued(cls, token_pan: str, expiry: str, psn: int, par: str) -> TokenCredential:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import NamedTuple
 
+from elcart_sim.core.errors import ConfigurationError
+
 __all__ = ["LimitedUseKey", "KeyBatch"]
 
 
@@ -27,7 +29,7 @@ class LimitedUseKey:
 
     def __init__(self, key_index: int, expires_at: float, derive: Callable[[int], bytes], *, token_pan: str | None = None):
         if not 1 <= key_index <= 0xFFFF:
-            raise ValueError(f"key_index must be 1-65535, got {key_index}")
+            raise ConfigurationError(f"LimitedUseKey.key_index must be 1-65535, got {key_index}")
         self.key_index = key_index
         self.expires_at = expires_at
         self.token_pan = token_pan

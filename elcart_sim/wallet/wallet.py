@@ -10,22 +10,21 @@ batch runs low); a phone that stays offline spends its batch and then cannot pay
 answers GPO with 6984). Only Android 6.0.1 or newer with NFC can do this. The wallet never holds
 the card number, only the token.
 
-Held to a simulated reader the phone is :meth:`Wallet.at_reader`: its applet, answering APDU bytes or
-— for a kernel of the fast fidelity — the same dialogue as objects.
-A wallet is kept small (a national day enrols hundreds of thousands): slots, its keys as runs of
-indexes, and the applet's BER-TLV answers built only if a byte link ever asks.
+Held to a reader the phone is :meth:`Wallet.at_reader`: its applet, unlocked or not for the tap,
+answering command APDUs as objects or as bytes (``apdu_format.ApduCard``); the model puts it on a
+link. A wallet is kept small (a national day enrols hundreds of thousands): slots, its keys as
+runs of indexes, and no answer of its applet kept.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
 
 import simpy
 
-from elcart_sim.core.errors import ElcartSimError
+from elcart_sim.core.errors import ConfigurationError, ElcartSimError
 from elcart_sim.tokens.identity import IdvResult
 from elcart_sim.wallet.applet import DEFAULT_CRYPTOGRAM_VERSION, PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
@@ -33,7 +32,8 @@ from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, Population
 from elcart_sim.protocol.emv import apdu
-from elcart_sim.protocol.emv.objects import CardRecord, ChipData, Fci, GpoAnswer, TerminalData
+from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
+from elcart_sim.protocol.emv.apdu_format import ApduCard
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.core.streams import Sampler
 from elcart_sim.tokens.token_service import TokenService
@@ -191,7 +191,8 @@ class Wallet:
     def replenish_keys(self) -> Generator[simpy.Event, object, None]:
         """SimPy process: fetch keys up to a full batch from the token service over the internet."""
         s = self.services
-        assert s is not None, "replenishment needs WalletServices"
+        if s is None:
+            raise ConfigurationError(f"wallet of card {self.card}: replenishing keys needs WalletServices, it has none")
         yield s.env.timeout(s.replenishment_s())
         self.keys.discard_expired(s.env.now)
         missing = s.batch_size - len(self.keys)
@@ -201,31 +202,16 @@ class Wallet:
 
     # -- the phone at the reader ------------------------------------------------------------------
 
-    def present(self, unlocked: bool = True) -> Callable[[bytes], bytes]:
-        """The phone held to a reader: its answer to each command APDU. ``unlocked`` is whether
-        its user verified themselves for this tap (consumer device CVM); a locked phone's applet
-        refuses to pay. Between taps the applet is left as its owner uses it (unlocked)."""
-        applet = self.applet
-
-        def process(command: bytes) -> bytes:
-            applet.cdcvm_performed = unlocked
-            try:
-                return applet.process(command)
-            finally:
-                applet.cdcvm_performed = True
-
-        return process
-
     def at_reader(self, unlocked: bool = True) -> PaymentApplet | PhoneAtReader:
-        """The phone held to a reader, answering APDUs or the same dialogue as objects. Unlocked,
-        the phone is its applet as its owner leaves it (CDCVM performed): nothing to wrap."""
+        """The phone held to a reader, answering command APDUs. ``unlocked`` is whether its user
+        verified themselves for this tap (consumer device CVM); a locked phone's applet refuses
+        to pay. Unlocked, the phone is its applet as its owner leaves it (CDCVM performed)."""
         return self.applet if unlocked else PhoneAtReader(self.applet, False)
 
 
-class PhoneAtReader:
-    """One tap of a wallet's phone: the applet answering APDUs (``process``, as
-    ``Wallet.present``) or objects (``emv_objects.ObjectCard``), with the phone unlocked or not
-    for the tap and unlocked again after each command, as its owner leaves it."""
+class PhoneAtReader(ApduCard):
+    """One tap of a wallet's phone: its applet answering with the phone unlocked or not for the
+    tap, and unlocked again after each command, as its owner leaves it."""
 
     __slots__ = ("applet", "unlocked")
 
@@ -233,32 +219,13 @@ class PhoneAtReader:
         self.applet = applet
         self.unlocked = unlocked
 
-    def _as_held(self, command: Callable[..., Any], *args: Any) -> Any:
-        """Run one of the applet's commands with the phone as held for this tap, then unlocked."""
+    def handle(self, command: CommandApdu) -> ResponseApdu:
         applet = self.applet
         applet.cdcvm_performed = self.unlocked
         try:
-            return command(*args)
+            return applet.handle(command)
         finally:
             applet.cdcvm_performed = True
-
-    def process(self, command: bytes) -> bytes:
-        return self._as_held(self.applet.process, command)
-
-    def select_ppse(self) -> tuple[bytes, ...]:
-        return self.applet.select_ppse()
-
-    def select_aid(self, aid: bytes) -> Fci | int:
-        return self.applet.select_aid(aid)
-
-    def get_processing_options(self, terminal: TerminalData | None) -> GpoAnswer | int:
-        return self._as_held(self.applet.get_processing_options, terminal)
-
-    def read_record(self, sfi: int, record: int) -> CardRecord | int:
-        return self.applet.read_record(sfi, record)
-
-    def generate_ac(self, terminal: TerminalData) -> ChipData | int:
-        return self._as_held(self.applet.generate_ac, terminal)
 
 
 def offline_phones(enrolled_cards, share: float, batch_size: int, ttl_s: float, streams) -> dict[int, tuple[int, float]]:
@@ -287,37 +254,20 @@ class PhoneWithoutToken:
         self.phone = phone
         self.token_masked = ""
 
-    def present(self, unlocked: bool = True) -> Callable[[bytes], bytes]:
-        return _no_payment_service
-
     def at_reader(self, unlocked: bool = True) -> _NoPaymentService:
         return _NO_PAYMENT_SERVICE
 
 
-def _no_payment_service(command: bytes) -> bytes:
-    return b"\x6a\x82" if command[1:2] == b"\xa4" else b"\x6d\x00"
-
-
-class _NoPaymentService:
-    """What Android answers for a phone without ELKART Pay, as APDUs and as objects."""
+class _NoPaymentService(ApduCard):
+    """What Android answers for a phone without ELKART Pay: no payment service is registered for
+    the PPSE or any AID (6A82), and no other command reaches one (6D00)."""
 
     __slots__ = ()
-    process = staticmethod(_no_payment_service)
 
-    def select_ppse(self) -> int:
-        return apdu.SW_FILE_NOT_FOUND
-
-    def select_aid(self, aid: bytes) -> int:
-        return apdu.SW_FILE_NOT_FOUND
-
-    def get_processing_options(self, terminal: TerminalData | None) -> int:
-        return apdu.SW_INS_NOT_SUPPORTED
-
-    def read_record(self, sfi: int, record: int) -> int:
-        return apdu.SW_INS_NOT_SUPPORTED
-
-    def generate_ac(self, terminal: TerminalData) -> int:
-        return apdu.SW_INS_NOT_SUPPORTED
+    def handle(self, command: CommandApdu) -> ResponseApdu:
+        return _NOT_FOUND if command.ins == 0xA4 else _NO_SERVICE
 
 
+_NOT_FOUND = ResponseApdu((), apdu.SW_FILE_NOT_FOUND)
+_NO_SERVICE = ResponseApdu((), apdu.SW_INS_NOT_SUPPORTED)
 _NO_PAYMENT_SERVICE = _NoPaymentService()

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from elcart_sim.core.errors import ApduError, StatusWordError
-from elcart_sim.protocol.emv import apdu
+from elcart_sim.core.errors import ApduError, StatusWordError, TlvError
+from elcart_sim.protocol.emv import apdu, tlv
+from elcart_sim.protocol.emv.tlv import Tlv
 from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
 
 AID = bytes.fromhex("F0000004171010")
@@ -105,15 +106,25 @@ def test_builder_validation(call, message: str) -> None:  # type: ignore[no-unty
 
 def test_response_parse_and_check() -> None:
     r = ResponseApdu.parse(bytes.fromhex("9F360200019000"))
-    assert r == ResponseApdu(bytes.fromhex("9F36020001"), 0x9000)
+    assert r == ResponseApdu((Tlv(0x9F36, b"\x00\x01"),), 0x9000)
     assert r.ok and (r.sw1, r.sw2) == (0x90, 0x00)
     assert r.to_bytes().hex().upper() == "9F360200019000"
     assert r.check("GET DATA") is r
     bad = ResponseApdu.parse(b"\x69\x85")
-    assert bad.data == b"" and not bad.ok
+    assert bad.data == () and not bad.ok
     with pytest.raises(StatusWordError, match=r"^GPO answered SW 6985$") as info:
         bad.check("GPO")
     assert info.value.sw == 0x6985
+
+
+def test_response_data_is_read_as_tlv_objects_only_in_a_9000_answer() -> None:
+    answer = ResponseApdu.parse(bytes.fromhex("770A82021880940408010100" "9000"))
+    assert answer.data == (Tlv(0x77, bytes.fromhex("82021880940408010100"), (Tlv(0x82, b"\x18\x80"), Tlv(0x94, bytes.fromhex("08010100")))),)
+    built = ResponseApdu((tlv.template(0x77, Tlv(0x82, b"\x18\x80"), Tlv(0x94, bytes.fromhex("08010100"))),), 0x9000)
+    assert built.to_bytes() == bytes.fromhex("770A82021880940408010100" "9000")  # a template built from its children
+    assert ResponseApdu.parse(bytes.fromhex("FFFF" "6985")) == ResponseApdu((), 0x6985)  # a refusal's data is not read
+    with pytest.raises(TlvError, match=r"^TLV: byte FF at offset 0 is filler"):
+        ResponseApdu.parse(bytes.fromhex("FFFF" "9000"))
 
 
 @pytest.mark.parametrize("hex_in", ["", "90"])
@@ -142,15 +153,21 @@ def test_fuzz_command_parse_raises_only_apdu_error_and_round_trips(raw: bytes) -
     assert parsed.to_bytes() == raw
 
 
-@given(st.binary(max_size=40))
+@given(st.one_of(st.binary(max_size=40), st.binary(max_size=40).map(lambda data: data + b"\x90\x00")))
 def test_fuzz_response_parse(raw: bytes) -> None:
     try:
         parsed = ResponseApdu.parse(raw)
     except ApduError:
         assert len(raw) < 2 or not (0x61 <= raw[-2] <= 0x6F or 0x90 <= raw[-2] <= 0x9F)
         return
-    assert parsed.to_bytes() == raw
+    except TlvError:
+        assert raw[-2:] == b"\x90\x00"
+        return
     assert 0x61 <= parsed.sw1 <= 0x6F or 0x90 <= parsed.sw1 <= 0x9F
+    if parsed.ok:  # encoded again (lengths in their shortest form), it reads the same
+        assert ResponseApdu.parse(parsed.to_bytes()) == parsed
+    else:
+        assert parsed.data == () and parsed.to_bytes() == raw[-2:]
 
 
 @pytest.mark.parametrize("hex_in", ["0000", "9F3602000160FF", "6000", "A000", "5F00"])

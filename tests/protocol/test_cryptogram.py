@@ -12,7 +12,9 @@ from pyemv import kd as pyemv_kd
 from elcart_sim.core.errors import CryptogramError
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
 from elcart_sim.protocol.emv.cryptogram import (
+    ApplicationCryptogram,
     IssuerApplicationData,
+    IssuerAuthentication,
     arpc_method_2,
     arqc_input,
     derive_icc_master_key,
@@ -259,3 +261,31 @@ def test_limited_use_key_and_arpc_inputs(call, message: str) -> None:  # type: i
     with pytest.raises(CryptogramError) as info:
         call()
     assert str(info.value) == message
+
+
+class _Key:
+    """A limited-use key as a card holds it (tokens/keys.LimitedUseKey has the same shape)."""
+
+    def __init__(self, key_index: int, token_pan: str | None):
+        self.key_index, self.token_pan = key_index, token_pan
+        self.key = derive_limited_use_key(ICC_MK, key_index)
+
+
+def test_a_cryptogram_nothing_computed_has_the_bytes_it_stands_for_when_encoded() -> None:
+    iad = IssuerApplicationData(1, 0x12, bytes.fromhex("03A00000"), key_index=1, device_id=0xDEADBEEF).to_bytes()
+    data = arqc_input({**TAGS, 0x9F10: iad})
+    cryptogram = ApplicationCryptogram(_Key(1, PAN), 1, data)
+    assert len(cryptogram) == 8 and bytes(cryptogram).hex().upper() == "6BDB8432028CC233"  # the vector above
+    assert PAN not in repr(cryptogram) and "6BDB" not in repr(cryptogram)
+    static = ApplicationCryptogram(ICC_MK, 1, bytes.fromhex(INPUT_HEX))
+    assert bytes(static).hex().upper() == "F512DDBF502EB823"  # the static-key prototype's qVSDC dialogue (docs/sources.md)
+    answer = IssuerAuthentication(static, bytes.fromhex("00820000"))
+    assert len(answer) == 8 and bytes(answer).hex().upper() == "FA5782A4" "00820000"  # ARPC method 2 of §3.1
+
+
+def test_a_cryptogram_is_from_the_token_service_key_it_names_only() -> None:
+    cryptogram = ApplicationCryptogram(_Key(3, PAN), 1, b"")
+    assert cryptogram.is_from(PAN, 3)
+    assert not cryptogram.is_from(PAN, 4) and not cryptogram.is_from("9999041700000027", 3)
+    assert not ApplicationCryptogram(_Key(3, None), 1, b"").is_from(PAN, 3)  # a key made some other way
+    assert not ApplicationCryptogram(ICC_MK, 1, b"").is_from(PAN, 3)  # the static key is no limited-use key

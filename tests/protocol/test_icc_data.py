@@ -90,3 +90,13 @@ def test_fuzz_fast_reader_agrees_with_the_general_decoder(data: bytes, response:
 def test_the_reference_de55_takes_the_fast_reader() -> None:
     assert icc_data._parse_well_formed(DE55, REQUEST_TAGS) == parse_icc_data(DE55)
     assert icc_data._parse_well_formed(bytes.fromhex("910834C36FB900820000"), RESPONSE_TAGS) is not None
+
+
+def test_de55_as_objects_is_held_to_the_same_policy() -> None:
+    tags = parse_icc_data(DE55)
+    assert parse_icc_data(tags) is tags  # the fast fidelity's DE55: checked, given back as it is
+    with pytest.raises(IccDataError, match=r"^DE55: tag DF01 \(unknown\), object 14, is not allowed here by the host spec$"):
+        parse_icc_data({**tags, 0xDF01: b"\xaa"})
+    with pytest.raises(IccDataError, match=r"^DE55: tag 9F6C \(Card Transaction Qualifiers \(CTQ\)\), object 13, is 3 bytes, expected 2$"):
+        parse_icc_data({**tags, 0x9F6C: b"\x00\x80\x00"})
+    assert parse_icc_data({0x91: bytes(8)}, RESPONSE_TAGS) == {0x91: bytes(8)}

@@ -25,6 +25,12 @@ def test_to_de35_writes_equals_for_the_separator_and_drops_the_pad() -> None:
     assert track2.to_de35(TAG_57) == "9999041700000019=30122010000000000000"
 
 
+def test_tag_57_held_as_its_parts_is_its_own_reading_and_encodes_to_the_bytes() -> None:
+    parts = track2.Track2.of("9999041700000019", "3012")
+    assert bytes(parts) == TAG_57 and track2.decode(parts) is parts
+    assert track2.to_de35(parts) == track2.to_de35(TAG_57) and track2.pan_of(parts) == track2.pan_of(TAG_57)
+
+
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
@@ -60,3 +66,19 @@ def test_encode_and_decode_round_trip(pan: str, year: int, month: int, discretio
     expiry = f"{year:02d}{month:02d}"
     value = track2.encode(pan, expiry, discretionary=discretionary)
     assert track2.decode(value) == (pan, expiry, track2.SERVICE_CODE, discretionary)
+
+
+_NIBBLES = st.lists(st.sampled_from("0123456789DF"), min_size=20, max_size=44).map("".join)
+
+
+@given(st.one_of(_NIBBLES, st.builds(lambda pan, tail: pan + "D" + tail, st.text("0123456789", min_size=11, max_size=20), _NIBBLES)))
+def test_decode_in_one_match_reads_what_the_part_by_part_reading_reads(nibbles: str) -> None:
+    value = bytes.fromhex(nibbles if len(nibbles) % 2 == 0 else nibbles + "F")
+    try:
+        explained = track2._decode_explained(value)
+    except Track2Error as e:
+        with pytest.raises(Track2Error) as info:
+            track2.decode(value)
+        assert str(info.value) == str(e)
+        return
+    assert track2.decode(value) == explained

@@ -12,10 +12,10 @@ SELECT, GET PROCESSING OPTIONS, READ RECORD and GENERATE AC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from elcart_sim.core.errors import ApduError, StatusWordError
-from elcart_sim.protocol.emv.tlv import encode as tlv_encode
+from elcart_sim.protocol.emv.tlv import Tlv, decode as tlv_decode, encode as tlv_encode
 
 __all__ = [
     "CommandApdu",
@@ -101,6 +101,7 @@ def _valid_sw1(sw1: int) -> bool:
 
 
 _ONE_BYTE = tuple(bytes((b,)) for b in range(256))
+_new = tuple.__new__  # an APDU object from all its fields, without the named tuple's Python-level __new__
 
 # GENERATE AC reference control parameter, P1 bits 8-7 (Book 3 Table 12).
 AC_AAC = 0x00
@@ -108,11 +109,7 @@ AC_TC = 0x40
 AC_ARQC = 0x80
 
 
-@dataclass(frozen=True, slots=True)
-class CommandApdu:
-    """A short command APDU. ``le`` is Ne, the most response bytes wanted: 1-256 (256 is sent
-    as Le byte ``00``), or ``None`` for no Le field."""
-
+class _CommandFields(NamedTuple):
     cla: int
     ins: int
     p1: int
@@ -120,16 +117,23 @@ class CommandApdu:
     data: bytes = b""
     le: int | None = None
 
-    def __post_init__(self) -> None:
-        if not (0 <= self.cla <= 0xFF and 0 <= self.ins <= 0xFF and 0 <= self.p1 <= 0xFF and 0 <= self.p2 <= 0xFF):
-            for name in ("cla", "ins", "p1", "p2"):
-                v = getattr(self, name)
+
+class CommandApdu(_CommandFields):
+    """A short command APDU (immutable). ``le`` is Ne, the most response bytes wanted: 1-256
+    (256 is sent as Le byte ``00``), or ``None`` for no Le field."""
+
+    __slots__ = ()
+
+    def __new__(cls, cla: int, ins: int, p1: int, p2: int, data: bytes = b"", le: int | None = None) -> CommandApdu:
+        if not (0 <= cla <= 0xFF and 0 <= ins <= 0xFF and 0 <= p1 <= 0xFF and 0 <= p2 <= 0xFF):
+            for name, v in (("cla", cla), ("ins", ins), ("p1", p1), ("p2", p2)):
                 if not 0 <= v <= 0xFF:
                     raise ApduError(f"APDU {name} must be one byte (0-255), got {v}")
-        if len(self.data) > 255:
-            raise ApduError(f"APDU data is {len(self.data)} bytes; short APDUs carry at most 255")
-        if self.le is not None and not 1 <= self.le <= 256:
-            raise ApduError(f"APDU le must be 1-256 or None, got {self.le}")
+        if len(data) > 255:
+            raise ApduError(f"APDU data is {len(data)} bytes; short APDUs carry at most 255")
+        if le is not None and not 1 <= le <= 256:
+            raise ApduError(f"APDU le must be 1-256 or None, got {le}")
+        return _new(cls, (cla, ins, p1, p2, data, le))
 
     def to_bytes(self) -> bytes:
         data, le = self.data, self.le
@@ -168,11 +172,14 @@ class CommandApdu:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseApdu:
-    """Response data and the status word as one integer (``0x9000``)."""
+class ResponseApdu(NamedTuple):
+    """A card's answer: its data field as TLV objects and the status word as one integer
+    (``0x9000``). Every answer of the EMV contactless dialogue is one template (Book 3 §6.5), so
+    the data field is read as BER-TLV; the data of an answer that is not ``9000`` is not read
+    (a refusing card sends none). :meth:`parse` reads the bytes a card sent, :meth:`to_bytes`
+    makes them."""
 
-    data: bytes
+    data: tuple[Tlv, ...]
     sw: int
 
     @property
@@ -188,7 +195,8 @@ class ResponseApdu:
         return self.sw == SW_OK
 
     def to_bytes(self) -> bytes:
-        return self.data + self.sw.to_bytes(2, "big")
+        sw = _STATUS_BYTES.get(self.sw) or self.sw.to_bytes(2, "big")
+        return b"".join([t.to_bytes() for t in self.data]) + sw
 
     def check(self, command: str) -> ResponseApdu:
         """Return self if SW is 9000, else raise StatusWordError naming ``command``."""
@@ -198,8 +206,9 @@ class ResponseApdu:
 
     @classmethod
     def parse(cls, raw: bytes) -> ResponseApdu:
-        """Data and status word; raises ApduError when the last two bytes cannot be a status
-        word (fewer than two bytes, or SW1 outside 61-6F and 90-9F)."""
+        """The answer in ``raw``; raises ApduError when the last two bytes cannot be a status
+        word (fewer than two bytes, or SW1 outside 61-6F and 90-9F), then TlvError when the
+        data of a 9000 answer is not BER-TLV."""
         raw = bytes(raw)
         if len(raw) < 2:
             raise ApduError(
@@ -212,7 +221,11 @@ class ResponseApdu:
                 f"response APDU ends in {raw[-2:].hex().upper()}, which is not a status word "
                 f"(SW1 must be 61-6F or 90-9F; byte {len(raw) - 2} of {len(raw)})"
             )
-        return cls(raw[:-2], (sw1 << 8) | raw[-1])
+        sw = (sw1 << 8) | raw[-1]
+        return _new(cls, (tuple(tlv_decode(raw[:-2])) if sw == SW_OK else (), sw))
+
+
+_STATUS_BYTES = {sw: sw.to_bytes(2, "big") for sw in STATUS_WORDS}
 
 
 def select(aid: bytes) -> CommandApdu:

@@ -30,6 +30,12 @@ never the session key of ATC k. Each tap then derives its session key from its L
 card derives one from its ICC master key (``derive_session_key(luk, atc)``) and MACs as above.
 The key index travels in the Issuer Application Data (see :class:`IssuerApplicationData`).
 
+A card's cryptogram is an :class:`ApplicationCryptogram`: its key, ATC and input, whose 8 bytes
+are computed when it is encoded (a byte link, a DE55 of bytes) and not before; in the fast
+fidelity nothing encodes it, so nothing is derived or MACed, and a verifier compares its key and
+input instead (``tokens/card_authentication.py``). The issuer's answer to it, tag 91, is an
+:class:`IssuerAuthentication` made the same way.
+
 Only ``cryptography`` is used; 3DES comes from its ``decrepit`` module with 2-key keys
 expanded to K1||K2||K1 so no deprecation warning is raised.
 """
@@ -37,7 +43,7 @@ expanded to K1||K2||K1 so no deprecation warning is raised.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
@@ -48,6 +54,9 @@ __all__ = [
     "ARQC_INPUT_TAGS",
     "LUK_DERIVATION_MARKER",
     "IssuerApplicationData",
+    "ApplicationCryptogram",
+    "IssuerAuthentication",
+    "CardKey",
     "derive_icc_master_key",
     "derive_limited_use_key",
     "derive_session_key",
@@ -75,6 +84,8 @@ ARQC_INPUT_TAGS: tuple[tuple[int, int | None], ...] = (
     (0x9F10, None),  # Issuer Application Data (whole, for CVN 18)
 )
 
+_INPUT_TAGS = tuple(tag for tag, _length in ARQC_INPUT_TAGS)
+_FIXED_LENGTHS = tuple(length for _tag, length in ARQC_INPUT_TAGS[:-1])  # all but the IAD's
 _ZERO_IV = bytes(8)
 # Each byte with its low bit set so that the byte has an odd number of 1 bits.
 _ODD = bytes((b & 0xFE) | ((bin(b & 0xFE).count("1") + 1) & 1) for b in range(256))
@@ -157,10 +168,9 @@ def arpc_method_2(session_key: bytes, arqc: bytes, csu: bytes) -> bytes:
     return generate_arqc(session_key, arqc + csu)[:4]
 
 
-@dataclass(frozen=True, slots=True)
-class IssuerApplicationData:
-    """Tag 9F10 as our applet writes it, in the Visa-style format of the prototype
-    (the reference qVSDC dialogue, docs/sources.md) extended for limited-use keys — our layout, not a scheme's:
+class IssuerApplicationData(NamedTuple):
+    """Tag 9F10 as our applet writes it, in the Visa-style format (as with Visa CVN 18) extended
+    for limited-use keys — our layout, not a scheme's:
 
     ``06 DKI CVN CVR(4)`` — length of the part that follows, derivation key index, cryptogram
     version number, card verification results — and, for a limited-use key, the issuer
@@ -179,7 +189,13 @@ class IssuerApplicationData:
         head = bytes((6, self.derivation_key_index, self.cryptogram_version)) + self.cvr
         if self.key_index is None:
             return head
-        return head + bytes((7, LUK_DERIVATION_MARKER)) + self.key_index.to_bytes(2, "big") + (self.device_id or 0).to_bytes(4, "big")
+        return self.with_key(head, self.key_index, self.device_id or 0)
+
+    @staticmethod
+    def with_key(head: bytes, key_index: int, device_id: int) -> bytes:
+        """The IAD of limited-use key ``key_index`` on device ``device_id``: ``head``, the IAD
+        without key data, then the issuer discretionary data ``07 4C KI(2) DEVICE(4)``."""
+        return head + bytes((7, LUK_DERIVATION_MARKER, key_index >> 8, key_index & 0xFF)) + device_id.to_bytes(4, "big")
 
     @classmethod
     def parse(cls, iad: bytes) -> IssuerApplicationData:
@@ -195,16 +211,86 @@ class IssuerApplicationData:
         return cls(iad[1], iad[2], bytes(iad[3:7]), int.from_bytes(iad[9:11], "big"), int.from_bytes(iad[11:15], "big"))
 
 
+class CardKey(Protocol):
+    """A limited-use key as a card holds it: its 16 bytes (derived when asked), its index and the
+    token it was derived for by the token service (None: a key made some other way)."""
+
+    key_index: int
+    token_pan: str | None
+
+    @property
+    def key(self) -> bytes: ...
+
+
+class ApplicationCryptogram:
+    """An ARQC (tag 9F26) as a card makes it: the key its session key is derived from (the 16
+    bytes of an ICC master key, or a limited-use :class:`CardKey`), the ATC, and ``data``, the CVN
+    18 input it is a MAC over. Like the 8 bytes it stands for it has a length; ``bytes()`` of it
+    derives the session key and computes them (Book 2 A1.3, ISO 9797-1 MAC algorithm 3)."""
+
+    __slots__ = ("key", "atc", "data")
+
+    def __init__(self, key: bytes | CardKey, atc: int, data: bytes):
+        self.key = key
+        self.atc = atc
+        self.data = data
+
+    def __len__(self) -> int:
+        return 8
+
+    def __bytes__(self) -> bytes:
+        return generate_arqc(self.session_key(), self.data)
+
+    def session_key(self) -> bytes:
+        """The session key of its ATC under its key (EMV common session key derivation)."""
+        key = self.key
+        return derive_session_key(key if type(key) is bytes else key.key, self.atc)
+
+    def is_from(self, token_pan: str, key_index: int) -> bool:
+        """Whether it was made with limited-use key ``key_index`` the token service derives for
+        ``token_pan``: then, and only then, the issuer's recomputation gives its bytes."""
+        key = self.key
+        return type(key) is not bytes and key.token_pan == token_pan and key.key_index == key_index
+
+    def __repr__(self) -> str:
+        return f"ApplicationCryptogram(atc={self.atc}, key=<hidden>)"
+
+
+class IssuerAuthentication:
+    """Tag 91 of a 0110 answering ``cryptogram``: ARPC (method 2, Book 2 §8.2.2) || CSU. Like the
+    8 bytes it stands for it has a length; ``bytes()`` of it computes them under the cryptogram's
+    session key — the key the issuer derives from its own master key."""
+
+    __slots__ = ("cryptogram", "csu")
+
+    def __init__(self, cryptogram: ApplicationCryptogram, csu: bytes):
+        self.cryptogram = cryptogram
+        self.csu = csu
+
+    def __len__(self) -> int:
+        return 4 + len(self.csu)
+
+    def __bytes__(self) -> bytes:
+        cryptogram = self.cryptogram
+        session_key = cryptogram.session_key()
+        return arpc_method_2(session_key, generate_arqc(session_key, cryptogram.data), self.csu) + self.csu
+
+    def __repr__(self) -> str:
+        return f"IssuerAuthentication(csu={self.csu.hex().upper()})"
+
+
 def arqc_input(tags: Mapping[int, bytes]) -> bytes:
     """The CVN 18 cryptogram input from a ``{tag: value}`` map (e.g. flattened DE55)."""
-    parts = []
-    for tag, length in ARQC_INPUT_TAGS:
+    try:
+        values = [tags[tag] for tag in _INPUT_TAGS]
+        if tuple(map(len, values[:-1])) == _FIXED_LENGTHS:
+            return b"".join(values)
+    except (KeyError, TypeError):
+        pass
+    for tag, length in ARQC_INPUT_TAGS:  # say what is wrong
         value = tags.get(tag)
         if value is None:
             raise CryptogramError(f"ARQC input: tag {tag:X} is missing")
         if length is not None and len(value) != length:
-            raise CryptogramError(
-                f"ARQC input: tag {tag:X} must be {length} bytes, got {len(value)}"
-            )
-        parts.append(value)
-    return b"".join(parts)
+            raise CryptogramError(f"ARQC input: tag {tag:X} must be {length} bytes, got {len(value)}")
+    raise CryptogramError("ARQC input: a value is not bytes")

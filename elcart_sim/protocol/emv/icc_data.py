@@ -10,11 +10,15 @@ The policy, as data: each tag the host spec allows in a direction, with its allo
 lengths (EMV Book 3 Annex A). Any other tag, a tag given twice, a template (constructed object)
 or a value of another length raises :class:`~elcart_sim.core.errors.IccDataError` naming the tag and
 its byte offset; malformed BER-TLV raises TlvError. Errors never quote values.
+
+DE55 of the fast fidelity is the same objects as ``{tag: value}`` (``apdu_format.py``): it is
+held to the same policy, tag by tag (a mapping cannot repeat a tag or hold a template).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from elcart_sim.core.errors import IccDataError
 from elcart_sim.protocol.emv.tags import tag_name
@@ -47,8 +51,11 @@ RESPONSE_TAGS: dict[int, tuple[int, int]] = {
 """DE55 of a 0110: the issuer authentication data."""
 
 
-def parse_icc_data(data: bytes, allowed: Mapping[int, tuple[int, int]] = REQUEST_TAGS) -> dict[int, bytes]:
-    """DE55 as ``{tag: value}``, checked against ``allowed``; raises IccDataError or TlvError."""
+def parse_icc_data(data: bytes | dict[int, Any], allowed: Mapping[int, tuple[int, int]] = REQUEST_TAGS) -> dict[int, Any]:
+    """DE55 as ``{tag: value}``, checked against ``allowed``; raises IccDataError or TlvError.
+    DE55 given as ``{tag: value}`` is checked and returned as it is."""
+    if type(data) is dict:
+        return _checked(data, allowed)
     out = _parse_well_formed(data, allowed)
     if out is not None:
         return out
@@ -87,6 +94,22 @@ def _parse_well_formed(data: bytes, allowed: Mapping[int, tuple[int, int]]) -> d
         out[tag] = data[i:j]
         i = j
     return out
+
+
+def _checked(data: dict[int, Any], allowed: Mapping[int, tuple[int, int]]) -> dict[int, Any]:
+    """DE55 as objects, held to the policy; errors name the tag and its place (object n)."""
+    for tag, value in data.items():
+        limits = allowed.get(tag)
+        if limits is None or not limits[0] <= len(value) <= limits[1]:
+            break
+    else:
+        return data
+    at = list(data).index(tag)
+    if limits is None:
+        raise IccDataError(f"DE55: tag {tag:X} ({tag_name(tag)}), object {at}, is not allowed here by the host spec")
+    lo, hi = limits
+    size = f"{lo}" if lo == hi else f"{lo}-{hi}"
+    raise IccDataError(f"DE55: tag {tag:X} ({tag_name(tag)}), object {at}, is {len(value)} bytes, expected {size}")
 
 
 def _parse_and_explain(data: bytes, allowed: Mapping[int, tuple[int, int]]) -> dict[int, bytes]:

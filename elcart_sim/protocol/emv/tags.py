@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from elcart_sim.protocol.emv import track2
-from elcart_sim.protocol.emv.tlv import Tlv, decode
+from elcart_sim.protocol.emv.tlv import Tlv, decode, encode_all
 from elcart_sim.core.redact import mask_pan
 
 __all__ = ["TAGS", "tag_name", "describe", "build_dol_data"]
@@ -115,14 +115,15 @@ def describe(tlvs: Sequence[Tlv] | bytes) -> list[dict[str, object]]:
 def _describe(tlvs: Sequence[Tlv], depth: int, rows: list[dict[str, object]]) -> None:
     for t in tlvs:
         name, fmt = TAGS.get(t.tag, ("unknown", "b"))
+        value = bytes(t.value) if t.value is not None else encode_all(t.children or ())  # as it is (or would be) sent
         rows.append(
             {
                 "depth": depth,
                 "tag": f"{t.tag:X}",
                 "name": name,
                 "format": fmt,
-                "length": len(t.value),
-                "value": "" if t.children is not None else _show(t.tag, fmt, t.value),
+                "length": len(value),
+                "value": "" if t.children is not None else _show(t.tag, fmt, value),
             }
         )
         if t.children is not None:

@@ -13,6 +13,11 @@ tag. Filler bytes (``00``/``FF`` between objects, allowed by Annex B) are not sk
 never pad, so such bytes are reported as malformed (``00``/``FF`` never start a tag). Error messages never quote values, so a
 track 2 cannot leak through an exception.
 
+A decoded object is a :class:`Tlv`; the same objects, built in memory and never encoded, are the
+fast fidelity's form of a card's answers (``apdu_format.py``). A value there may be one that
+computes its bytes only when it is encoded (an application cryptogram, ``cryptogram.py``): it has
+a length, and ``bytes(value)`` gives its bytes.
+
 Data Object Lists (PDOL, CDOL; Book 3 §5.4) are tag-length pairs without values; see
 :func:`parse_dol`.
 """
@@ -20,7 +25,7 @@ Data Object Lists (PDOL, CDOL; Book 3 §5.4) are tag-length pairs without values
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from elcart_sim.core.errors import TlvError
 
@@ -30,6 +35,7 @@ __all__ = [
     "decode_with_offsets",
     "encode",
     "encode_constructed",
+    "template",
     "encode_all",
     "find",
     "find_all",
@@ -44,13 +50,14 @@ MAX_DEPTH = 16
 """Deepest template nesting accepted; real EMV answers use at most four levels."""
 
 
-@dataclass(frozen=True, slots=True)
-class Tlv:
-    """One data object. ``value`` holds the raw value bytes (for a template: its encoded
-    children); ``children`` is the decoded content of a constructed tag, ``None`` otherwise."""
+class Tlv(NamedTuple):
+    """One data object (immutable). ``value`` holds the value: bytes, or a value that makes its
+    bytes when encoded; for a template the raw bytes of its children as decoded, or None when it
+    was built from its ``children`` (:func:`template`), which are then encoded with it.
+    ``children`` is the content of a constructed tag, ``None`` for a primitive one."""
 
     tag: int
-    value: bytes
+    value: Any
     children: tuple[Tlv, ...] | None = None
 
     @property
@@ -58,8 +65,13 @@ class Tlv:
         return self.children is not None
 
     def to_bytes(self) -> bytes:
-        return encode(self.tag, self.value)
+        value = self.value
+        if value is None:
+            value = b"".join([child.to_bytes() for child in self.children or ()])
+        return encode(self.tag, value)
 
+
+_new = tuple.__new__  # a Tlv from its three fields, without the named tuple's Python-level __new__
 
 # Wire form of tags already seen (a few dozen EMV tags in practice; bounded all the same).
 _TAG_BYTES: dict[int, bytes] = {}
@@ -97,11 +109,14 @@ def _length_bytes(length: int, tag: int) -> bytes:
     raise TlvError(f"value of tag {tag:X} is {length} bytes; EMV lengths stop at 65535")
 
 
-def encode(tag: int, value: bytes) -> bytes:
-    """One primitive or constructed object from its tag and raw value bytes."""
+def encode(tag: int, value: Any) -> bytes:
+    """One primitive or constructed object from its tag and raw value bytes (or a value that
+    makes its bytes when encoded: ``bytes(value)``)."""
     head = _TAG_BYTES.get(tag) if type(tag) is int else None
     if head is None:
         head = tag_bytes(tag)
+    if type(value) is not bytes:
+        value = bytes(value)
     n = len(value)
     if n < 0x80:
         return head + _SHORT_LENGTHS[n] + value
@@ -115,6 +130,13 @@ def encode_constructed(tag: int, *children: bytes) -> bytes:
     return encode(tag, b"".join(children))
 
 
+def template(tag: int, *children: Tlv) -> Tlv:
+    """A template (``6F``, ``77``, ``70``...) built from its children, encoded only if it is."""
+    if not is_constructed(tag):
+        raise TlvError(f"tag {tag:X} is primitive (bit 6 of its first byte is 0), not a template")
+    return _new(Tlv, (tag, None, children))
+
+
 def decode(data: bytes) -> list[Tlv]:
     """All objects in ``data`` in order, recursing into templates; raises TlvError."""
     return _decode(bytes(data), 0, len(data), 0)
@@ -126,13 +148,6 @@ def decode_with_offsets(data: bytes) -> list[tuple[int, Tlv]]:
     objects = _decode(bytes(data), 0, len(data), 0, offsets)
     return list(zip(offsets, objects, strict=True))
 
-
-# A decoded object is built without going through the frozen dataclass's __init__ (three
-# object.__setattr__ calls): object.__new__ and the slot descriptors give the same object.
-_new_object = object.__new__
-_set_tag = Tlv.tag.__set__  # type: ignore[attr-defined]
-_set_value = Tlv.value.__set__  # type: ignore[attr-defined]
-_set_children = Tlv.children.__set__  # type: ignore[attr-defined]
 
 
 def _decode(data: bytes, start: int, end: int, depth: int, offsets: list[int] | None = None) -> list[Tlv]:
@@ -195,11 +210,7 @@ def _decode(data: bytes, start: int, end: int, depth: int, offsets: list[int] | 
                 f"TLV: value of tag {tag:X} at offset {tag_at} runs past the end: "
                 f"length {n}, only {end - i} byte(s) left"
             )
-        obj = _new_object(Tlv)
-        _set_tag(obj, tag)
-        _set_value(obj, data[i:j])
-        _set_children(obj, tuple(_decode(data, i, j, depth + 1)) if first & 0x20 else None)
-        out.append(obj)
+        out.append(_new(Tlv, (tag, data[i:j], tuple(_decode(data, i, j, depth + 1)) if first & 0x20 else None)))
         i = j
     return out
 
@@ -227,14 +238,15 @@ def find_all(tlvs: Iterable[Tlv], tag: int) -> list[Tlv]:
     return out
 
 
-def flatten(tlvs: Iterable[Tlv], into: dict[int, bytes] | None = None) -> dict[int, bytes]:
+def flatten(tlvs: Iterable[Tlv], into: dict[int, Any] | None = None) -> dict[int, Any]:
     """Primitive objects as ``{tag: value}``; the first occurrence of a duplicate tag wins."""
-    out: dict[int, bytes] = {} if into is None else into
-    for t in tlvs:
-        if t.children is None:
-            out.setdefault(t.tag, t.value)
+    out: dict[int, Any] = {} if into is None else into
+    for tag, value, children in tlvs:
+        if children is None:
+            if tag not in out:
+                out[tag] = value
         else:
-            flatten(t.children, out)
+            flatten(children, out)
     return out
 
 

@@ -19,7 +19,8 @@ import time
 
 from elcart_sim import load_scenario
 from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
-from elcart_sim.model.simulation import Simulation, paused_gc
+from elcart_sim.model.day import paused_gc
+from elcart_sim.model.simulation import Simulation
 
 UN = bytes.fromhex("CAFEBABE")
 AMOUNT = 1_234

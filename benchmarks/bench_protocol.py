@@ -21,7 +21,8 @@ import time
 import timeit
 from collections.abc import Callable
 
-from elcart_sim.wallet.applet import CVR, PaymentApplet
+from elcart_sim.wallet.answers import CVR
+from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, tlv
 from elcart_sim.protocol import iso8583

@@ -17,9 +17,9 @@ fraud scenarios, and hostile-input tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import simpy
 
@@ -44,8 +44,7 @@ __all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES"]
 OUTCOMES = ("approved", "declined", "reversed", "terminated")
 """Every tap ends in exactly one of these final states."""
 
-@dataclass(frozen=True, slots=True)
-class _Online:
+class _Online(NamedTuple):
     """How the host dialogue ended."""
 
     outcome: str
@@ -72,9 +71,9 @@ class _Payment:
     kernel: KernelOutcome | None = None  # None for a request that no card dialogue produced
 
 
-@dataclass(frozen=True, slots=True)
-class TapResult:
-    """What the terminal showed, and the card dialogue that led to it."""
+class TapResult(NamedTuple):
+    """What the terminal showed, and the card dialogue that led to it (immutable; the repr
+    leaves out the messages, which hold the token PAN)."""
 
     trace_id: int
     outcome: str  # approved | declined | reversed | terminated
@@ -82,8 +81,14 @@ class TapResult:
     reason: str
     kernel: KernelOutcome | None  # None for a request that no card dialogue produced
     stopped_by: str = ""  # the security check that stopped it, if one did
-    request: dict | None = field(default=None, repr=False)  # the 0100 as sent (holds the token PAN)
-    response: dict | None = field(default=None, repr=False)  # the 0110 as received
+    request: Mapping[str, Any] | None = None  # the 0100 as sent (holds the token PAN)
+    response: Mapping[str, Any] | None = None  # the 0110 as received
+
+    def __repr__(self) -> str:
+        return (
+            f"TapResult(trace_id={self.trace_id!r}, outcome={self.outcome!r}, response_code={self.response_code!r}, "
+            f"reason={self.reason!r}, stopped_by={self.stopped_by!r})"
+        )
 
 
 @dataclass(slots=True)

@@ -20,13 +20,14 @@ UTC_OFFSET_S = 6 * 3600
 class BusinessDay:
     """The calendar of one simulated day (and of the days a run's drain reaches into)."""
 
-    __slots__ = ("midnight", "_dates")
+    __slots__ = ("midnight", "_dates", "_minutes")
 
     def __init__(self, midnight: datetime.datetime | datetime.date):
         if not isinstance(midnight, datetime.datetime):
             midnight = datetime.datetime.combine(midnight, datetime.time())
         self.midnight = midnight
         self._dates: dict[int, tuple[str, str]] = {}  # day offset -> ('YYMMDD', 'MMDD')
+        self._minutes: dict[int, str] = {}  # minute since midnight -> 'MMDDhhmm'
 
     def _date(self, day: int) -> tuple[str, str]:
         dates = self._dates.get(day)
@@ -52,7 +53,9 @@ class BusinessDay:
         return self._mmddhhmmss(int(round(at_s, 6)) - UTC_OFFSET_S)
 
     def _mmddhhmmss(self, seconds: int) -> str:
-        day, second = divmod(seconds, 86_400)
-        hour, second = divmod(second, 3600)
-        minute, second = divmod(second, 60)
-        return f"{self._date(day)[1]}{hour:02d}{minute:02d}{second:02d}"
+        minutes, second = divmod(seconds, 60)
+        prefix = self._minutes.get(minutes)
+        if prefix is None:  # a day has 1,440 minutes: each is written once
+            day, minute = divmod(minutes, 1440)
+            prefix = self._minutes[minutes] = f"{self._date(day)[1]}{minute // 60:02d}{minute % 60:02d}"
+        return f"{prefix}{second:02d}"

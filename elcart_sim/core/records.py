@@ -20,6 +20,7 @@ The field tables below are the documentation: `docs/records.md` is generated fro
 
 from __future__ import annotations
 
+import operator
 import sys
 from array import array
 from typing import Any, NamedTuple
@@ -184,6 +185,7 @@ class Table:
         self.columns: dict[str, array | list] = {column: _empty_storage(self.schema[column].storage) for column in self.stored}
         self.categories: dict[str, dict[Any, int]] = {c: {} for c in self.stored if self.schema[c].storage == "c"}
         self._rows: list[dict[str, Any]] = []
+        self._in_order = operator.itemgetter(*self.stored)  # a row's values in the order of `stored`
         self.append = self._appender()
 
     def _appender(self):
@@ -217,8 +219,7 @@ class Table:
         rows = self._rows
         if not rows:
             return
-        for column in self.stored:
-            values = [row[column] for row in rows]
+        for column, values in zip(self.stored, zip(*map(self._in_order, rows))):
             target = self.columns[column]
             storage = self.schema[column].storage
             try:

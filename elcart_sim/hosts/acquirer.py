@@ -9,7 +9,7 @@ answered 30 (format error), as at every host entry (host.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import simpy
@@ -17,7 +17,7 @@ import simpy
 from elcart_sim.core.clock import Reply, discard
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
-from elcart_sim.hosts.host import Host, Times
+from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, MTI_REVERSAL_REQUEST, messages
@@ -48,14 +48,9 @@ class Acquirer(Host):
         self.switch = switch
         self.issuer_of = issuer_of
 
-    def authorise(self, payload: Any, trace_id: int, reply: Reply) -> None:
+    @entry(MTI_AUTHORISATION_REQUEST)
+    def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from a terminal: serve it, forward it to the switch, answer what the switch answers."""
-        self.serve(self._forward_authorisation, payload, trace_id, reply)
-
-    def _forward_authorisation(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
-        request = self.admit(payload, MTI_AUTHORISATION_REQUEST, trace_id, times, reply)
-        if request is None:
-            return
         issuer = self.issuer_of(request["2"])
 
         def relay(answer: Any) -> None:
@@ -69,14 +64,9 @@ class Acquirer(Host):
 
         self.call_next_hop(self.switch.authorise, payload, trace_id, relay, give_up)
 
-    def reverse(self, payload: Any, trace_id: int, reply: Reply) -> None:
+    @entry(MTI_REVERSAL_REQUEST)
+    def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from a terminal: serve it, forward it until the switch has it, acknowledge."""
-        self.serve(self._forward_reversal, payload, trace_id, reply)
-
-    def _forward_reversal(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
-        request = self.admit(payload, MTI_REVERSAL_REQUEST, trace_id, times, reply)
-        if request is None:
-            return
         issuer = self.issuer_of(request["2"])
 
         def acknowledge(_answer: Any) -> None:

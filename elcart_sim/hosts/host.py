@@ -17,6 +17,7 @@ deadline costs no event of its own (`Deadlines`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +32,31 @@ from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.scenario import HostSpec
 
-__all__ = ["Host", "Times"]
+__all__ = ["Host", "Times", "entry"]
 
 Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
+
+
+def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int, Reply], None]]:
+    """A host's entry for messages of type ``mti``. The method it decorates, ``handle(self,
+    times, request, payload, trace_id, reply)``, becomes the entry ``(payload, trace_id, reply)``
+    another party calls: the payload queues for a server, is read when served (`Host.admit`: what
+    the entry cannot take is answered with a format error), and the request read from it is
+    handled (with the payload as received, for a host that passes it on unchanged)."""
+
+    def decorate(handle: Callable[..., None]) -> Callable[[Host, Any, int, Reply], None]:
+        def read(times: Times, host: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+            request = host.admit(payload, mti, trace_id, times, reply)
+            if request is not None:
+                handle(host, times, request, payload, trace_id, reply)
+
+        @functools.wraps(handle)
+        def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+            self.serve(read, self, payload, trace_id, reply)
+
+        return receive
+
+    return decorate
 
 
 class Host:

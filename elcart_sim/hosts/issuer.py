@@ -27,7 +27,7 @@ import simpy
 from elcart_sim.core.clock import Reply
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams
-from elcart_sim.hosts.host import Host, Times
+from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
@@ -83,14 +83,9 @@ class Issuer(Host):
 
     # -- 0100 ----------------------------------------------------------------------------------
 
-    def authorise(self, payload: Any, trace_id: int, reply: Reply) -> None:
+    @entry(MTI_AUTHORISATION_REQUEST)
+    def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from the switch: serve it, decide, post an approval, answer."""
-        self.serve(self._answer_authorisation, payload, trace_id, reply)
-
-    def _answer_authorisation(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
-        request = self.admit(payload, MTI_AUTHORISATION_REQUEST, trace_id, times, reply)
-        if request is None:
-            return
         response_code = self._decide_and_post(request, trace_id)
         authorisation_id = None
         if response_code == "00":
@@ -125,14 +120,9 @@ class Issuer(Host):
 
     # -- 0400 ----------------------------------------------------------------------------------
 
-    def reverse(self, payload: Any, trace_id: int, reply: Reply) -> None:
+    @entry(MTI_REVERSAL_REQUEST)
+    def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from the switch: serve it, undo the approved debit (or remember it), acknowledge."""
-        self.serve(self._answer_reversal, payload, trace_id, reply)
-
-    def _answer_reversal(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
-        request = self.admit(payload, MTI_REVERSAL_REQUEST, trace_id, times, reply)
-        if request is None:
-            return
         key = original_key(request)
         purchase = self._take_approval(key)
         if purchase is None:

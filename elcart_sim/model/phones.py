@@ -10,6 +10,8 @@ numbers of a bank's wallets are indexed the first time a token of that bank is l
 
 from __future__ import annotations
 
+from typing import Any
+
 import simpy
 
 from elcart_sim.tokens.identity import IdvResult
@@ -48,18 +50,8 @@ class Phones:
         if wallet is None:
             offline = self.offline.get(card)
             keys_left, keys_issued_at = offline if offline is not None else (None, None)
-            wallet = self.wallets[card] = Wallet.enrol(
-                self.population,
-                self.token_service,
-                card,
-                self.profile.aid,
-                profile=self.profile,
-                services=self.services,
-                at=self.env.now,
-                online=offline is None,
-                keys_left=keys_left,
-                keys_issued_at=keys_issued_at,
-                before_the_day=True,
+            wallet = self.wallets[card] = self._enrol(
+                card, at=self.env.now, online=offline is None, keys_left=keys_left, keys_issued_at=keys_issued_at, before_the_day=True
             )
         return wallet
 
@@ -69,17 +61,11 @@ class Phones:
 
     def enrol_phone(self, card: int, phone: int, idv: IdvResult, at: float) -> Wallet:
         """Tokenize the card onto its holder's phone number ``phone`` now, after ``idv`` passed."""
-        return Wallet.enrol(
-            self.population,
-            self.token_service,
-            card,
-            self.profile.aid,
-            profile=self.profile,
-            services=self.services,
-            phone=phone,
-            idv=idv,
-            at=at,
-        )
+        return self._enrol(card, phone=phone, idv=idv, at=at)
+
+    def _enrol(self, card: int, **enrolment: Any) -> Wallet:
+        """Wallet.enrol with this run's population, token service, profile and services."""
+        return Wallet.enrol(self.population, self.token_service, card, self.profile.aid, profile=self.profile, services=self.services, **enrolment)
 
     def new_phone(self, card: int, phone: int) -> PhoneWithoutToken:
         """The card's holder's phone number ``phone``, new, before ELKART Pay holds a token on it."""

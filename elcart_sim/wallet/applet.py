@@ -52,33 +52,14 @@ from elcart_sim.scenario.choices import KERNEL_STYLES
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet import answers
 from elcart_sim.wallet.answers import (
-    AFL,
-    AIP,
-    AIP_MCHIP,
-    CDOL1,
-    CVR,
     DEFAULT_AID,
     DEFAULT_CRYPTOGRAM_VERSION,
     DEFAULT_LABEL,
-    IAD,
-    PDOL,
     Profile,
 )
 from elcart_sim.wallet.keys import KeySource
 
-__all__ = [
-    "PaymentApplet",
-    "DEFAULT_AID",
-    "DEFAULT_LABEL",
-    "DEFAULT_CRYPTOGRAM_VERSION",
-    "PDOL",
-    "CDOL1",
-    "AIP",
-    "AIP_MCHIP",
-    "AFL",
-    "IAD",
-    "CVR",
-]
+__all__ = ["PaymentApplet"]
 
 _new = tuple.__new__  # a refusal from its two fields, without the named tuple's Python-level __new__
 

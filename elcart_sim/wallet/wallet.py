@@ -26,7 +26,8 @@ import simpy
 
 from elcart_sim.core.errors import ConfigurationError, ElcartSimError
 from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.applet import DEFAULT_CRYPTOGRAM_VERSION, PaymentApplet
+from elcart_sim.wallet.answers import DEFAULT_CRYPTOGRAM_VERSION
+from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.tokens.keys import LimitedUseKey

@@ -20,7 +20,7 @@ import simpy
 from elcart_sim.core.clock import Reply, discard
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
-from elcart_sim.hosts.host import Host, Times
+from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch.routing import Routing
 from elcart_sim.hosts.switch.token_gate import TokenGate
@@ -58,14 +58,9 @@ class Switch(Host):
 
     # -- 0100 ----------------------------------------------------------------------------------
 
-    def authorise(self, payload: Any, trace_id: int, reply: Reply) -> None:
+    @entry(MTI_AUTHORISATION_REQUEST)
+    def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from an acquirer: serve it, rule on the token, route it to the issuer, relay the answer."""
-        self.serve(self._route_authorisation, payload, trace_id, reply)
-
-    def _route_authorisation(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
-        request = self.admit(payload, MTI_AUTHORISATION_REQUEST, trace_id, times, reply)
-        if request is None:
-            return
         authentication = None
         if self.gate.is_token(request["2"]):
             decline, authentication = self.gate.check(request, self.env.now)
@@ -103,14 +98,9 @@ class Switch(Host):
 
     # -- 0400 ----------------------------------------------------------------------------------
 
-    def reverse(self, payload: Any, trace_id: int, reply: Reply) -> None:
+    @entry(MTI_REVERSAL_REQUEST)
+    def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from an acquirer: serve it and deliver it to the issuer however long it takes."""
-        self.serve(self._route_reversal, payload, trace_id, reply)
-
-    def _route_reversal(self, times: Times, payload: Any, trace_id: int, reply: Reply) -> None:
-        request = self.admit(payload, MTI_REVERSAL_REQUEST, trace_id, times, reply)
-        if request is None:
-            return
         bank, forwarded, response_code = self.routing.route(request)
 
         def acknowledge(_answer: Any = None) -> None:

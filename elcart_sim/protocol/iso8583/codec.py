@@ -78,9 +78,12 @@ def validate(message: dict[str, Any], where: str = "message") -> None:
         raise IsoMessageError(f"ISO 8583 {where}: {what}", field=field)
 
 
-def encode(message: dict[str, Any]) -> bytes:
-    """Encode an ELKART host message; raises IsoMessageError naming the field."""
-    validate(message, "encode")
+def encode(message: Mapping[str, Any], *, check: bool = True) -> bytes:
+    """Encode an ELKART host message; raises IsoMessageError naming the field. ``check`` False:
+    the message is laid out as it is — what a host sends, which the receiver's ``decode`` checks
+    (the wire fidelity); pyiso8583 still refuses what it cannot lay out."""
+    if check:
+        validate(message, "encode")
     doc = dict(message)  # pyiso8583 adds the bitmap to the dict it encodes
     icc = doc.get("55")
     if icc is not None:
@@ -92,6 +95,9 @@ def encode(message: dict[str, Any]) -> bytes:
             f"ISO 8583 encode: field {e.field} ({ELKART_SPEC[e.field]['desc']}): {e.msg}",
             field=e.field,
         ) from None
+    except (AttributeError, KeyError, TypeError, ValueError):  # a value pyiso8583 cannot take
+        validate(message, "encode")  # names the field
+        raise
     return bytes(raw)
 
 

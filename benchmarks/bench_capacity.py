@@ -23,6 +23,7 @@ import pandas as pd
 from elcart_sim import load_scenario
 from elcart_sim.capacity import ProcessExecutor, SerialExecutor, replicate
 
+
 def _timed_replications(scenario, replications: int, executor) -> tuple[float, pd.DataFrame]:
     started = time.perf_counter()
     frame = replicate(scenario, replications, executor=executor)

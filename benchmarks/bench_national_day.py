@@ -119,8 +119,8 @@ def _library_calls() -> Iterator[tuple[str, object, str]]:
     import iso8583
     from pyemv import ac, kd
 
-    from elcart_sim.wallet import applet, keys
     from elcart_sim.protocol.emv import cryptogram
+    from elcart_sim.wallet import applet, keys
 
     yield from (("pyiso8583", iso8583, name) for name in ("encode", "decode"))
     yield from (("pyemv", kd, name) for name in ("derive_icc_mk_a", "derive_common_sk"))

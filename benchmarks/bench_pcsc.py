@@ -25,12 +25,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from elcart_sim.core.errors import LinkError
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.live.demo_phone import demo_credential
-from elcart_sim.live.vpcd import VPCD_PORT, VirtualPhone
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
 from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.core.errors import LinkError
+from elcart_sim.live.demo_phone import demo_credential
+from elcart_sim.live.vpcd import VPCD_PORT, VirtualPhone
+from elcart_sim.wallet.applet import PaymentApplet
 
 READER = "Virtual PCD 00 00"
 AMOUNT_TYIYN = 12345

@@ -21,14 +21,14 @@ import time
 import timeit
 from collections.abc import Callable
 
-from elcart_sim.wallet.answers import CVR
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, tlv
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
 from elcart_sim.protocol import iso8583
+from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, tlv
 from elcart_sim.protocol.emv.cryptogram import IssuerApplicationData
 from elcart_sim.protocol.emv.icc_data import RESPONSE_TAGS, parse_icc_data
-from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.wallet.answers import CVR
+from elcart_sim.wallet.applet import PaymentApplet
 
 H = bytes.fromhex
 IMK = H("0123456789ABCDEFFEDCBA9876543210")

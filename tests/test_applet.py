@@ -7,15 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from elcart_sim.core.errors import ConfigurationError
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.wallet.keys import KeyStore
-from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.protocol.emv import apdu, tlv
 from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
-from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
-from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key, derive_limited_use_key
+from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, arqc_input, derive_icc_master_key, derive_limited_use_key
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.tokens.keys import LimitedUseKey
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore
 
 IMK = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 PAN = "9999041700000019"

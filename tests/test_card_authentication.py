@@ -6,12 +6,8 @@ from __future__ import annotations
 import pytest
 
 from elcart_sim import load_scenario
-from elcart_sim.tokens.card_authentication import CardAuthentication, CounterWindow
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.wallet.keys import KeyStore
-from elcart_sim.tokens.keys import LimitedUseKey
-from elcart_sim.wallet.wallet import Wallet
-from elcart_sim.world.population import Population
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.core.streams import RandomStreams
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.protocol.emv.cryptogram import (
     arpc_method_2,
@@ -21,9 +17,13 @@ from elcart_sim.protocol.emv.cryptogram import (
 )
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason as R
 from elcart_sim.scenario import SecuritySpec
-from elcart_sim.core.streams import RandomStreams
-from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.tokens.card_authentication import CardAuthentication, CounterWindow
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.wallet.wallet import Wallet
+from elcart_sim.world.population import Population
 
 AID = bytes.fromhex("F0000004171010")
 UN = bytes.fromhex("CAFEBABE")

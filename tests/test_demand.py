@@ -12,10 +12,10 @@ import pytest
 import simpy
 
 from elcart_sim import ScenarioError, load_scenario
+from elcart_sim.core.streams import RandomStreams
+from elcart_sim.scenario import WEEKDAYS
 from elcart_sim.world.demand import Demand, demand_summary, hourly_rates_per_s
 from elcart_sim.world.population import Population
-from elcart_sim.scenario import WEEKDAYS
-from elcart_sim.core.streams import RandomStreams
 
 NATIONAL = load_scenario("national-day")
 PROFILE = np.asarray(NATIONAL.demand.hourly_profile)

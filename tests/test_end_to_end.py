@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fixed_delays import FIXED_DELAYS
 
 from elcart_sim import Simulation, load_scenario
-from elcart_sim.world.population import CARD_STATUSES
+from elcart_sim.core.streams import RandomStreams
 from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.emv import tlv
-from elcart_sim.core.streams import RandomStreams
-from fixed_delays import FIXED_DELAYS
+from elcart_sim.world.population import CARD_STATUSES
 
 FIXED = FIXED_DELAYS
 # 4 APDUs + processing + terminal⇄acquirer + acquirer + acquirer⇄switch + switch + switch⇄issuer + issuer

@@ -32,8 +32,8 @@ from typing import Any
 import pytest
 
 import elcart_sim
-from elcart_sim.core import errors
 from elcart_sim.capacity.validation import queue_scenario
+from elcart_sim.core import errors
 from elcart_sim.core.errors import CapacityError, ConfigurationError, ElcartSimError, IsoMessageError, LedgerError
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.protocol.iso8583.messages import response_to

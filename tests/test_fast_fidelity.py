@@ -14,20 +14,20 @@ import pytest
 import simpy
 
 from elcart_sim import Simulation, load_scenario, run
-from elcart_sim.tokens.card_authentication import CardAuthentication
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.wallet.keys import KeyStore
-from elcart_sim.tokens.keys import LimitedUseKey
-from elcart_sim.wallet.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
-from elcart_sim.world.population import Population
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink, TerminalConfig
+from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
 from elcart_sim.protocol.emv import apdu_format, cryptogram, tlv
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES, APDU_OBJECTS
 from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, IssuerAuthentication
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason as R
 from elcart_sim.scenario import ATTACK_KINDS, SecuritySpec
-from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
-from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink, TerminalConfig
+from elcart_sim.tokens.card_authentication import CardAuthentication
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.wallet.wallet import PhoneAtReader, PhoneWithoutToken, Wallet, WalletProfile, WalletServices
+from elcart_sim.world.population import Population
 
 AID = bytes.fromhex("F0000004171010")
 UN = bytes.fromhex("CAFEBABE")

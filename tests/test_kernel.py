@@ -8,12 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from elcart_sim.core.errors import CardRemovedError, ConfigurationError, LinkError, PcscServiceError, ReaderRemovedError
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.protocol.emv import tlv, track2
-from elcart_sim.protocol.emv.arqc_verify import verify_arqc
-from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key
 from elcart_sim.acceptance import (
     ContactlessKernel,
     KernelOutcome,
@@ -21,6 +15,12 @@ from elcart_sim.acceptance import (
     SimulatedNfcLink,
     TerminalConfig,
 )
+from elcart_sim.core.errors import CardRemovedError, ConfigurationError, LinkError, PcscServiceError, ReaderRemovedError
+from elcart_sim.protocol.emv import tlv, track2
+from elcart_sim.protocol.emv.arqc_verify import verify_arqc
+from elcart_sim.protocol.emv.cryptogram import arqc_input, derive_icc_master_key
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.wallet.applet import PaymentApplet
 
 H = bytes.fromhex
 IMK = H("0123456789ABCDEFFEDCBA9876543210")

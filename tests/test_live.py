@@ -12,18 +12,18 @@ import subprocess
 import sys
 
 import pytest
+from fixed_delays import FIXED_DELAYS
 
-from elcart_sim import Simulation, load_scenario, live
+from elcart_sim import Simulation, live, load_scenario
+from elcart_sim.acceptance.kernel import ApduExchange, ContactlessKernel
+from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
 from elcart_sim.cli import live as cli_live
 from elcart_sim.cli import main
 from elcart_sim.core.errors import CardRemovedError, NoCardError, ReaderNotFoundError, ReaderRemovedError
-from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential
 from elcart_sim.live.vpcd import MALFORMED_RESPONSE
 from elcart_sim.protocol.emv import tlv
-from elcart_sim.acceptance.kernel import ApduExchange, ContactlessKernel
-from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
-from fixed_delays import FIXED_DELAYS
+from elcart_sim.wallet.applet import PaymentApplet
 
 AMOUNT_TYIYN = 12345
 DATE = "261126"

@@ -8,13 +8,13 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.core.errors import PopulationError
-from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.wallet import EnrolmentRefused, Wallet
-from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, Population, load_banks, version_code
+from elcart_sim.core.streams import RandomStreams
 from elcart_sim.protocol.luhn import is_luhn_valid
 from elcart_sim.scenario import data_dir
-from elcart_sim.core.streams import RandomStreams
+from elcart_sim.tokens.identity import IdvResult
 from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.wallet.wallet import EnrolmentRefused, Wallet
+from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, Population, load_banks, version_code
 
 
 @pytest.fixture(scope="module")

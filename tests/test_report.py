@@ -12,7 +12,6 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.cli import main
-from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.report import (
     ReportParameters,
     day_study,
@@ -22,6 +21,7 @@ from elcart_sim.report import (
     report_scenario,
     sizing_study,
 )
+from elcart_sim.world.demand import hourly_rates_per_s
 
 TINY = load_scenario("national-day", scale=0.0005, seed=5, fidelity="fast")
 

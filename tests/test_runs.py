@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from elcart_sim import load_scenario, run
-from elcart_sim.world.population import Population
-from elcart_sim.core.redact import find_card_numbers, notebook_output_texts
 from elcart_sim.analysis.results import TABLES
+from elcart_sim.core.redact import find_card_numbers, notebook_output_texts
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.world.population import Population
 
 
 def test_same_seed_identical_tables_other_seed_different(small_scenario, small_results):

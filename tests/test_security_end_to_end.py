@@ -3,17 +3,16 @@ the records, the ARPC back in the 0110, the M/Chip-style kernel, hostile request
 
 from __future__ import annotations
 
-
 import pytest
+from fixed_delays import FIXED_DELAYS
 
 from elcart_sim import Simulation, load_scenario
-from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet
-from elcart_sim.world.population import CARD_STATUSES
+from elcart_sim.acceptance.kernel import KernelOutcome
 from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.protocol.emv.cryptogram import arpc_method_2, derive_icc_master_key, derive_limited_use_key, derive_session_key
-from elcart_sim.acceptance.kernel import KernelOutcome
-from fixed_delays import FIXED_DELAYS
+from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet
+from elcart_sim.world.population import CARD_STATUSES
 
 FIXED = {**FIXED_DELAYS, "security.keys.offline_share": 0.0}
 TO_SWITCH_AND_BACK_S = 0.05 + 2 * 0.1 + 0.002 + 2 * 0.004 + 0.001  # processing, links, acquirer, switch

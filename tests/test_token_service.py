@@ -7,14 +7,14 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.core.errors import TokenServiceError
-from elcart_sim.tokens.identity import IdentityVerification, IdvResult
-from elcart_sim.world.population import Population
-from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.core.records import Table
 from elcart_sim.core.redact import mask_pan
-from elcart_sim.scenario import ProvisioningSpec
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
+from elcart_sim.scenario import ProvisioningSpec
+from elcart_sim.tokens.identity import IdentityVerification, IdvResult
 from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.world.population import Population
 
 
 @pytest.fixture(scope="module")

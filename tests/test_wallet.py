@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import simpy
 import pytest
+import simpy
 
 from elcart_sim import load_scenario
+from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
+from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
 from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.tokens.keys import LimitedUseKey
+from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.wallet.keys import KeyStore
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletServices, attested_device_id, offline_phones
 from elcart_sim.world.population import Population
-from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
-from elcart_sim.acceptance import ContactlessKernel, SimulatedNfcLink
-from elcart_sim.tokens.token_service import TokenService
 
 AID = bytes.fromhex("F0000004171010")
 UN = bytes.fromhex("01020304")

@@ -23,21 +23,21 @@ from typing import Any, NamedTuple
 
 import simpy
 
+from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome
+from elcart_sim.acceptance.kkm import FiscalRegister
+from elcart_sim.acceptance.nfc_link import NfcLink
 from elcart_sim.core.clock import Deadlines, after, discard, round_trip
-from elcart_sim.core.local_time import BusinessDay
-from elcart_sim.world.population import Bank, Terminal
 from elcart_sim.core.errors import IsoMessageError
+from elcart_sim.core.local_time import BusinessDay
+from elcart_sim.core.records import Table
+from elcart_sim.core.server_pool import Lane
+from elcart_sim.core.streams import Sampler
 from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.emv import track2
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.decline_reasons import decline_for_code
 from elcart_sim.protocol.iso8583.wire import WireFormat
-from elcart_sim.core.records import Table
-from elcart_sim.core.server_pool import Lane
-from elcart_sim.core.streams import Sampler
-from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome
-from elcart_sim.acceptance.kkm import FiscalRegister
-from elcart_sim.acceptance.nfc_link import NfcLink
+from elcart_sim.world.population import Bank, Terminal
 
 __all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES"]
 

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from elcart_sim.acceptance.terminal import TapResult
 from elcart_sim.core.errors import ConfigurationError
-from elcart_sim.world.population import CARD_STATUSES
-from elcart_sim.protocol.emv import apdu, arqc_verify, tlv
+from elcart_sim.core.redact import mask_pan
 from elcart_sim.protocol import iso8583
+from elcart_sim.protocol.emv import apdu, arqc_verify, tlv
 from elcart_sim.protocol.emv.cryptogram import (
     IssuerApplicationData,
     arpc_method_2,
@@ -30,8 +31,7 @@ from elcart_sim.protocol.emv.cryptogram import (
     generate_arqc,
 )
 from elcart_sim.protocol.emv.tags import describe
-from elcart_sim.core.redact import mask_pan
-from elcart_sim.acceptance.terminal import TapResult
+from elcart_sim.world.population import CARD_STATUSES
 
 if TYPE_CHECKING:
     from elcart_sim.model.simulation import Simulation

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.analysis.results import Results
 from elcart_sim.scenario import Scenario
+from elcart_sim.world.demand import hourly_rates_per_s
 
 __all__ = [
     "latency_distribution",

@@ -35,7 +35,10 @@ to scale out — scripts that use processes need the `if __name__ == "__main__":
     ['switch.servers', 'metric', 'n', 'mean', 'std', 'half_width', 'ci_low', 'ci_high', 'confidence']
 """
 
+from elcart_sim.capacity.evaluations import Evaluation
 from elcart_sim.capacity.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, make_executor, run_all
+from elcart_sim.capacity.growth import GrowthAnswer
+from elcart_sim.capacity.hosts import HostLoad, host_loads
 from elcart_sim.capacity.intervals import Interval, confidence_intervals, difference_interval, mean_interval
 from elcart_sim.capacity.metrics import (
     COMPONENT_MEASURES,
@@ -44,12 +47,9 @@ from elcart_sim.capacity.metrics import (
     per_component,
     replication_metrics,
 )
+from elcart_sim.capacity.peak import PeakWindow, peak_window
 from elcart_sim.capacity.queueing import erlang_b, erlang_c, mmc_mean_wait_s, utilisation, wait_quantile_s
 from elcart_sim.capacity.replications import ReplicationTask, compare, replicate, run_replication, run_tasks
-from elcart_sim.capacity.evaluations import Evaluation
-from elcart_sim.capacity.growth import GrowthAnswer
-from elcart_sim.capacity.hosts import HostLoad, host_loads
-from elcart_sim.capacity.peak import PeakWindow, peak_window
 from elcart_sim.capacity.sizing import size
 from elcart_sim.capacity.sizing_report import SizingReport
 from elcart_sim.capacity.sweeps import grid_points, parse_assignment, sweep

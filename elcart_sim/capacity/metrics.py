@@ -38,10 +38,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from elcart_sim.core.errors import CapacityError
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import hop_components
 from elcart_sim.analysis.results import Results
+from elcart_sim.core.errors import CapacityError
 
 __all__ = [
     "COMPONENT_MEASURES",

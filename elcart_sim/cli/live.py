@@ -18,6 +18,7 @@ import threading
 from elcart_sim.cli.options import add_set_option, scenario_with_sets
 from elcart_sim.core.errors import AmountError, ElcartSimError, LinkError, NoCardError, OptionValueError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, live_simulation, phone_applet, wallet_table
+from elcart_sim.live.demo_phone import run_phone
 from elcart_sim.live.report import (
     EXIT_CODES,
     EXIT_INTERRUPTED,
@@ -29,7 +30,6 @@ from elcart_sim.live.report import (
     report_json,
 )
 from elcart_sim.live.tap import DEFAULT_TIMEOUT_S, live_tap
-from elcart_sim.live.demo_phone import run_phone
 from elcart_sim.live.vpcd import VPCD_PORT
 from elcart_sim.money.amounts import parse_amount
 

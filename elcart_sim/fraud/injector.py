@@ -40,16 +40,16 @@ from typing import Protocol
 
 import simpy
 
+from elcart_sim.acceptance.kernel import KernelOutcome
+from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
+from elcart_sim.acceptance.terminal import PosTerminal, TapResult
+from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
+from elcart_sim.protocol.emv import track2
+from elcart_sim.scenario import ATTACK_KINDS, FraudSpec
+from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, attested_device_id
 from elcart_sim.world.population import Population
-from elcart_sim.scenario import ATTACK_KINDS, FraudSpec
-from elcart_sim.core.streams import Distribution, RandomStreams, Sampler
-from elcart_sim.acceptance.kernel import KernelOutcome
-from elcart_sim.protocol.emv import track2
-from elcart_sim.acceptance.nfc_link import SimulatedNfcLink
-from elcart_sim.acceptance.terminal import PosTerminal, TapResult
-from elcart_sim.tokens.lifecycle import TokenLifecycle
 
 __all__ = ["FraudInjector", "RelayLink", "ReplayingCard", "AttackSurface", "ATTACK_KINDS"]
 

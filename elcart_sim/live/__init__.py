@@ -71,9 +71,9 @@ from elcart_sim.live.report import (
 )
 from elcart_sim.live.tap import live_tap
 from elcart_sim.live.tracing import TracingLink, name_command
-from elcart_sim.money.amounts import parse_amount
-from elcart_sim.live.virtual_phone import VirtualPhoneThread, start_virtual_phone
 from elcart_sim.live.validation import TAP_BUDGET_S, Check, validate_live_tap
+from elcart_sim.live.virtual_phone import VirtualPhoneThread, start_virtual_phone
+from elcart_sim.money.amounts import parse_amount
 
 __all__ = [
     "LIVE_SCENARIO",

@@ -11,16 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from elcart_sim.core.errors import ConfigurationError
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential
 from elcart_sim.core.redact import mask_pan
+from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.wallet.applet import PaymentApplet
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from elcart_sim.scenario import Scenario
     from elcart_sim.model.simulation import Simulation
+    from elcart_sim.scenario import Scenario
 
 __all__ = ["LIVE_SCENARIO", "LIVE_SCALE", "live_simulation", "wallet_card", "wallet_table", "phone_applet", "known_keys"]
 
@@ -34,8 +34,8 @@ def live_simulation(
 ) -> Simulation:
     """The small simulated country a live tap pays in — a bundled scenario's name, a YAML path,
     or a Scenario (e.g. with `--set` fields) — at ``seed`` and ``scale``; it records every APDU."""
-    from elcart_sim.scenario import load_scenario
     from elcart_sim.model.simulation import Simulation
+    from elcart_sim.scenario import load_scenario
 
     overrides: dict[str, Any] = {"scale": scale}
     if seed is not None:

@@ -30,8 +30,8 @@ DEMO_ISSUER_MASTER_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 def demo_credential() -> TokenCredential:
     """The demo token the stand-alone phone carries: fictitious Luhn-valid PAN in 99990417...,
     expiry 2030-12, PSN 00, ICC master key derived (option A) from the test IMK."""
-    from elcart_sim.tokens.credential import TokenCredential
     from elcart_sim.protocol.emv.cryptogram import derive_icc_master_key
+    from elcart_sim.tokens.credential import TokenCredential
 
     token_pan = "9999041700000019"
     return TokenCredential(

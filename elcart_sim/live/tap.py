@@ -14,20 +14,20 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.acceptance.outcome import ApduExchange
+from elcart_sim.acceptance.terminal import TapResult
 from elcart_sim.core.errors import ConfigurationError, NoCardError, ProtocolError
+from elcart_sim.core.redact import mask_pan
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, known_keys, live_simulation, wallet_card
 from elcart_sim.live.report import LiveTapReport, TracedApdu
 from elcart_sim.live.tracing import TracingLink, name_command
-from elcart_sim.protocol.emv.tags import describe
-from elcart_sim.core.redact import mask_pan
-from elcart_sim.acceptance.outcome import ApduExchange
-from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
-from elcart_sim.acceptance.terminal import TapResult
 from elcart_sim.live.validation import card_tags, split_answer, validate_live_tap
+from elcart_sim.protocol.emv.tags import describe
 
 if TYPE_CHECKING:
-    from elcart_sim.scenario import Scenario
     from elcart_sim.model.simulation import Simulation
+    from elcart_sim.scenario import Scenario
 
 __all__ = ["DEFAULT_TIMEOUT_S", "live_tap"]
 

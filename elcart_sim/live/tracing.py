@@ -9,10 +9,10 @@ tap still shows where the dialogue stopped. Commands are named as the kernel nam
 
 from __future__ import annotations
 
+from elcart_sim.acceptance.nfc_link import NfcLink
+from elcart_sim.acceptance.outcome import ApduExchange
 from elcart_sim.core.errors import LinkError
 from elcart_sim.protocol.emv.apdu import PPSE
-from elcart_sim.acceptance.outcome import ApduExchange
-from elcart_sim.acceptance.nfc_link import NfcLink
 
 __all__ = ["name_command", "TracingLink"]
 

@@ -22,11 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from elcart_sim.acceptance.outcome import ApduExchange
 from elcart_sim.core.errors import ApduError, CryptogramError, ProtocolError, Track2Error
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.wallet.keys import KeyStore
-from elcart_sim.tokens.keys import LimitedUseKey
+from elcart_sim.core.redact import mask_pan
 from elcart_sim.protocol.emv import tlv, track2
 from elcart_sim.protocol.emv.apdu import PPSE
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
@@ -37,8 +35,10 @@ from elcart_sim.protocol.emv.cryptogram import (
     derive_limited_use_key,
 )
 from elcart_sim.protocol.luhn import is_luhn_valid
-from elcart_sim.core.redact import mask_pan
-from elcart_sim.acceptance.outcome import ApduExchange
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.tokens.keys import LimitedUseKey
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore
 
 __all__ = [
     "Check",

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from elcart_sim.core.errors import LinkError
 from elcart_sim.live.country import LIVE_SCALE, LIVE_SCENARIO, phone_applet
-from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.live.vpcd import VPCD_PORT, TapRecord, VirtualPhone
+from elcart_sim.wallet.applet import PaymentApplet
 
 if TYPE_CHECKING:
     from elcart_sim.scenario import Scenario

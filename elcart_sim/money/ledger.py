@@ -27,9 +27,9 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 
 import numpy as np
 
+from elcart_sim.core.errors import LedgerError, UnknownAccountError
 from elcart_sim.money import accounts
 from elcart_sim.money.accounts import Account
-from elcart_sim.core.errors import LedgerError, UnknownAccountError
 
 __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 

@@ -8,9 +8,9 @@ same code serves the SimPy model, a vpcd virtual card and a real reader. Modules
 ``icc_data`` (DE55 read strictly) and ``decline_reasons`` (DE44).
 """
 
-from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, tags as emv_tags, icc_data, tlv
-from elcart_sim.protocol.iso8583 import decline_reasons
 from elcart_sim.protocol import iso8583, luhn
+from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, icc_data, tlv
+from elcart_sim.protocol.emv import tags as emv_tags
 from elcart_sim.protocol.emv.apdu import PPSE, CommandApdu, ResponseApdu
 from elcart_sim.protocol.emv.arqc_verify import generate_arpc, verify_arqc
 from elcart_sim.protocol.emv.cryptogram import (
@@ -20,9 +20,9 @@ from elcart_sim.protocol.emv.cryptogram import (
     generate_arqc,
 )
 from elcart_sim.protocol.emv.tags import describe
-from elcart_sim.protocol.iso8583 import ResponseCode, TokenData
-from elcart_sim.protocol.luhn import is_luhn_valid, luhn_check_digit
 from elcart_sim.protocol.emv.tlv import Tlv
+from elcart_sim.protocol.iso8583 import ResponseCode, TokenData, decline_reasons
+from elcart_sim.protocol.luhn import is_luhn_valid, luhn_check_digit
 
 __all__ = [
     "apdu",

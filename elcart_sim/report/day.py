@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from elcart_sim.analysis.results import Results
+from elcart_sim.analysis.units import PERCENT, PERCENT_DECIMALS, is_utilisation
 from elcart_sim.capacity import (
     Executor,
     ReplicationTask,
@@ -23,12 +25,10 @@ from elcart_sim.capacity import (
     replication_metrics,
     run_all,
 )
-from elcart_sim.analysis.units import PERCENT, PERCENT_DECIMALS, is_utilisation
-from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.core.errors import ReportError
 from elcart_sim.report.runner import study_executor
-from elcart_sim.analysis.results import Results
 from elcart_sim.scenario import Scenario
+from elcart_sim.world.demand import hourly_rates_per_s
 
 __all__ = ["SUMMARY_METRICS", "HOURLY_METRICS", "DayStudy", "day_study", "hourly_rows", "run_day_replication"]
 

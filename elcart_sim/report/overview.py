@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from elcart_sim.world.demand import demand_summary
 from elcart_sim.scenario import Scenario
+from elcart_sim.world.demand import demand_summary
 
 __all__ = ["heading", "demand_table"]
 

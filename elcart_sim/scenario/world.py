@@ -9,9 +9,9 @@ from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.choices import CARD_STATUSES, DAY_KINDS, MODELLED_CHANNELS, WEEKDAYS
 from elcart_sim.scenario.fields import (
     AmountSpec,
+    above_minus_one,
     checked,
     fraction,
-    above_minus_one,
     non_negative,
     one_of,
     positive,

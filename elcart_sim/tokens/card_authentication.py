@@ -42,9 +42,9 @@ from typing import Any, NamedTuple
 from elcart_sim.core.errors import CryptogramError, ProtocolError
 from elcart_sim.protocol.emv import arqc_verify
 from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, IssuerApplicationData, IssuerAuthentication, arqc_input
-from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.protocol.emv.icc_data import parse_icc_data
 from elcart_sim.protocol.emv.tlv import encode
+from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.scenario import SecuritySpec
 from elcart_sim.tokens.token_service import TokenRecord, TokenService
 

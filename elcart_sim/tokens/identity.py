@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from elcart_sim.scenario import ProvisioningSpec
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.scenario import ProvisioningSpec
 
 __all__ = ["IdvResult", "IdentityVerification"]
 

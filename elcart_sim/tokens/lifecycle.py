@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import simpy
 
-from elcart_sim.tokens.identity import IdentityVerification, IdvResult
-from elcart_sim.world.population import Population
-from elcart_sim.scenario import LifecycleSpec
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.scenario import LifecycleSpec
+from elcart_sim.tokens.identity import IdentityVerification, IdvResult
 from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.world.population import Population
 
 if TYPE_CHECKING:
     from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet

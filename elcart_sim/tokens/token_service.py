@@ -28,15 +28,15 @@ import hashlib
 from dataclasses import dataclass
 
 from elcart_sim.core.errors import TokenServiceError
-from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.tokens.keys import KeyBatch, LimitedUseKey
-from elcart_sim.world.population import Population
+from elcart_sim.core.records import Table
+from elcart_sim.core.redact import mask_pan
 from elcart_sim.protocol.emv.cryptogram import derive_icc_master_key, derive_limited_use_key
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.protocol.luhn import luhn_check_digit
-from elcart_sim.core.records import Table
-from elcart_sim.core.redact import mask_pan
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.tokens.identity import IdvResult
+from elcart_sim.tokens.keys import KeyBatch, LimitedUseKey
+from elcart_sim.world.population import Population
 
 __all__ = ["TokenService", "TokenRecord", "CONTACTLESS_POS_ENTRY_MODE"]
 

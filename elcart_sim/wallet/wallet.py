@@ -25,19 +25,19 @@ from dataclasses import dataclass
 import simpy
 
 from elcart_sim.core.errors import ConfigurationError, ElcartSimError
-from elcart_sim.tokens.identity import IdvResult
-from elcart_sim.wallet.answers import DEFAULT_CRYPTOGRAM_VERSION
-from elcart_sim.wallet.applet import PaymentApplet
-from elcart_sim.tokens.credential import TokenCredential
-from elcart_sim.wallet.keys import KeyStore
-from elcart_sim.tokens.keys import LimitedUseKey
-from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, Population
+from elcart_sim.core.redact import mask_pan
+from elcart_sim.core.streams import Sampler
 from elcart_sim.protocol.emv import apdu
 from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
 from elcart_sim.protocol.emv.apdu_format import ApduCard
-from elcart_sim.core.redact import mask_pan
-from elcart_sim.core.streams import Sampler
+from elcart_sim.tokens.credential import TokenCredential
+from elcart_sim.tokens.identity import IdvResult
+from elcart_sim.tokens.keys import LimitedUseKey
 from elcart_sim.tokens.token_service import TokenService
+from elcart_sim.wallet.answers import DEFAULT_CRYPTOGRAM_VERSION
+from elcart_sim.wallet.applet import PaymentApplet
+from elcart_sim.wallet.keys import KeyStore
+from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, Population
 
 __all__ = [
     "Wallet",

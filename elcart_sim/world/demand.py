@@ -22,9 +22,9 @@ import numpy as np
 import simpy
 
 from elcart_sim.core.clock import after
-from elcart_sim.world.population import Population
-from elcart_sim.scenario import WEEKDAYS, Scenario
 from elcart_sim.core.streams import Distribution, RandomStreams
+from elcart_sim.scenario import WEEKDAYS, Scenario
+from elcart_sim.world.population import Population
 
 __all__ = ["Demand", "hourly_rates_per_s", "demand_summary"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from elcart_sim.core.errors import PopulationError
+from elcart_sim.core.streams import RandomStreams
 from elcart_sim.protocol.luhn import luhn_check_digit
 from elcart_sim.scenario import CARD_STATUSES, Scenario, data_dir
-from elcart_sim.core.streams import RandomStreams
 
 __all__ = ["Bank", "Terminal", "Population", "CARD_STATUSES", "version_code", "MIN_ELKART_PAY_ANDROID"]
 

@@ -6,8 +6,8 @@ import pytest
 
 from elcart_sim import load_scenario
 from elcart_sim.capacity import host_loads, peak_window, queue_scenario, size
-from elcart_sim.world.demand import hourly_rates_per_s
 from elcart_sim.core.errors import CapacityError
+from elcart_sim.world.demand import hourly_rates_per_s
 
 
 @pytest.fixture(scope="module")

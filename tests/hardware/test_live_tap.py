@@ -21,8 +21,8 @@ import pytest
 
 from elcart_sim import live
 from elcart_sim.cli import main
-from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.live.demo_phone import demo_credential
+from elcart_sim.wallet.applet import PaymentApplet
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome, TerminalConfig
+from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.core.errors import (
     CardRemovedError,
     LinkError,
@@ -28,14 +30,12 @@ from elcart_sim.core.errors import (
     PcscServiceError,
     ReaderNotFoundError,
 )
-from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.live.demo_phone import DEMO_ISSUER_MASTER_KEY, demo_credential, run_phone
 from elcart_sim.live.vpcd import PSEUDO_ATR
 from elcart_sim.protocol.emv import tlv
 from elcart_sim.protocol.emv.arqc_verify import verify_arqc
 from elcart_sim.protocol.emv.cryptogram import arqc_input
-from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome, TerminalConfig
-from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
+from elcart_sim.wallet.applet import PaymentApplet
 
 REPO = Path(__file__).resolve().parents[2]
 AMOUNT_TYIYN = 12345  # 123.45 KGS

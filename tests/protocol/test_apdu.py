@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from elcart_sim.core.errors import ApduError, StatusWordError, TlvError
 from elcart_sim.protocol.emv import apdu, tlv
-from elcart_sim.protocol.emv.tlv import Tlv
 from elcart_sim.protocol.emv.apdu import CommandApdu, ResponseApdu
+from elcart_sim.protocol.emv.tlv import Tlv
 
 AID = bytes.fromhex("F0000004171010")
 PDOL_DATA = bytes.fromhex(

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from elcart_sim.core.errors import ApduError, StatusWordError
-from elcart_sim.protocol.emv.tlv import Tlv, decode as tlv_decode, encode as tlv_encode
+from elcart_sim.protocol.emv.tlv import Tlv
+from elcart_sim.protocol.emv.tlv import decode as tlv_decode
+from elcart_sim.protocol.emv.tlv import encode as tlv_encode
 
 __all__ = [
     "CommandApdu",

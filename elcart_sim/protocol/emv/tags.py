@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from elcart_sim.core.redact import mask_pan
 from elcart_sim.protocol.emv import track2
 from elcart_sim.protocol.emv.tlv import Tlv, decode, encode_all
-from elcart_sim.core.redact import mask_pan
 
 __all__ = ["TAGS", "tag_name", "describe", "build_dol_data"]
 

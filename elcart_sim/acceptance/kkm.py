@@ -10,13 +10,12 @@ drive's signature: the real algorithm belongs to the tax authority's fiscal driv
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["FiscalRegister", "FiscalReceipt"]
 
 
-@dataclass(frozen=True, slots=True)
-class FiscalReceipt:
+class FiscalReceipt(NamedTuple):
     kkm_id: str
     receipt_no: int
     amount_tyiyn: int

@@ -16,6 +16,7 @@ shop), and a ticket amount in whole tyiyn.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 
 import numpy as np
@@ -76,7 +77,7 @@ class Demand:
         self.duration_s = scenario.demand.duration_s
         self._gap = streams.sampler("demand.arrivals", _standard_exponential)
         n_wallets = len(population.enrolled_cards)
-        self._enrolled = population.enrolled_cards
+        self._enrolled = array("q", population.enrolled_cards.tolist())  # per-tap lookups give Python ints
         self._wallet_pick = streams.integers("demand.wallet", n_wallets) if n_wallets else None
         cumulative = np.cumsum(population.terminal_tap_weight)
         self._terminal_cumulative = cumulative / cumulative[-1]
@@ -85,7 +86,7 @@ class Demand:
         self._ticket_tyiyn = streams.sampler("demand.ticket", scenario.demand.ticket.distribution())
 
     def next_wallet_card(self) -> int:
-        return int(self._enrolled[self._wallet_pick()])
+        return self._enrolled[self._wallet_pick()]
 
     def next_terminal(self) -> int:
         if not self._terminal_buffer:

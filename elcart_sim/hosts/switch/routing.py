@@ -50,7 +50,8 @@ class Routing:
             # (an 0100 never gets here: the token gate ruled first; an 0400 reaches its issuer
             # whatever the token's status, so no approved debit is stranded)
             return _UNROUTABLE
-        forwarded = {key: value for key, value in request.items() if key != "35"}
+        forwarded = dict(request)
+        forwarded.pop("35", None)
         forwarded["2"] = self.population.pan(record.card)
         forwarded["100"] = bank.institution_id
         forwarded["123"] = messages.token_data(pan, request.get("14", "0000"), record.par)

@@ -38,9 +38,7 @@ def response_to(
     """The 0110/0410 answering `request`, with DE39 = `response_code` (and DE38 if approved);
     `additional_response` is DE44, the decline reason code (protocol/decline_reasons.py)."""
     response: dict[str, Any] = {"t": _RESPONSE_MTI[request["t"]]}
-    for field in _ECHOED:
-        if field in request:
-            response[field] = request[field]
+    response.update({field: request[field] for field in _ECHOED if field in request})
     response["39"] = response_code
     if additional_response is not None:
         response["44"] = additional_response

@@ -20,7 +20,8 @@ ValueErrors, `UnknownAccountError` a KeyError, `MissingDependencyError` an Impor
     ├── ReadOnlyMessageError    code changing a message after it was sent (TypeError)
     ├── ProtocolError           bytes that break the standard they claim to follow
     │   └── TlvError, ApduError (StatusWordError under it), IsoMessageError,
-    │       Track2Error, IccDataError, CryptogramError
+    │       Track2Error, IccDataError, CryptogramError, QrPayloadError (ValueError)
+    ├── PhoneNumberError        a phone number that is not a valid Kyrgyz mobile number (ValueError)
     ├── KernelError             the contactless kernel cannot complete the card dialogue
     ├── LinkError               the NFC link failed
     │   └── PcscServiceError, ReaderNotFoundError, ReaderRemovedError, NoCardError,
@@ -57,6 +58,8 @@ __all__ = [
     "Track2Error",
     "IccDataError",
     "CryptogramError",
+    "QrPayloadError",
+    "PhoneNumberError",
     "KernelError",
     "LinkError",
     "PcscServiceError",
@@ -167,6 +170,20 @@ class IccDataError(ProtocolError):
 
 class CryptogramError(ProtocolError):
     """Inputs to a cryptogram computation are invalid (key length, ATC range, data)."""
+
+
+class QrPayloadError(ProtocolError, ValueError):
+    """A QR payload (ELQR, EMVCo merchant-presented) that is malformed or fails its checksum;
+    names the two-digit ID (and sub-ID) where it went wrong, or None for the payload as a whole."""
+
+    def __init__(self, message: str, *, qr_id: str | None = None):
+        self.qr_id = qr_id
+        super().__init__(message)
+
+
+class PhoneNumberError(ElcartSimError, ValueError):
+    """A phone number that cannot be read as a Kyrgyz mobile number (+996); says which number
+    (as given) and why."""
 
 
 class KernelError(ElcartSimError):

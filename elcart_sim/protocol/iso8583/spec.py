@@ -3,7 +3,10 @@
 Physical picture: after the tap, the POS terminal's acquirer sends an authorisation request
 (MTI 0100) through the national switch to the issuer, which answers 0110 with a response
 code; if the answer never arrives in time the acquirer sends a reversal (0400, answered 0410)
-so no money stays blocked. Each message is an MTI, a bitmap saying which data elements follow,
+so no money stays blocked. The app's money services send financial requests (0200, answered
+0210): a transfer is two of them, a debit at the sender's issuer (processing code 10) and a
+credit at the receiver's (26); a financial request is undone by a reversal advice (0420,
+answered 0430). Each message is an MTI, a bitmap saying which data elements follow,
 and the elements themselves in a fixed order and format: ASCII everywhere, except binary bitmaps
 and binary DE55 (EMV ICC data, BER-TLV).
 
@@ -27,7 +30,13 @@ __all__ = [
     "MTI_AUTHORISATION_RESPONSE",
     "MTI_REVERSAL_REQUEST",
     "MTI_REVERSAL_RESPONSE",
+    "MTI_FINANCIAL_REQUEST",
+    "MTI_FINANCIAL_RESPONSE",
+    "MTI_REVERSAL_ADVICE",
+    "MTI_REVERSAL_ADVICE_RESPONSE",
     "MTIS",
+    "REQUEST_MTIS",
+    "ProcessingCode",
     "USER_FIELDS",
     "MANDATORY_FIELDS",
     "FORMATS",
@@ -41,6 +50,21 @@ MTI_AUTHORISATION_REQUEST = "0100"
 MTI_AUTHORISATION_RESPONSE = "0110"
 MTI_REVERSAL_REQUEST = "0400"
 MTI_REVERSAL_RESPONSE = "0410"
+MTI_FINANCIAL_REQUEST = "0200"
+MTI_FINANCIAL_RESPONSE = "0210"
+MTI_REVERSAL_ADVICE = "0420"
+MTI_REVERSAL_ADVICE_RESPONSE = "0430"
+
+
+class ProcessingCode(StrEnum):
+    """DE3 positions 1–2, the transaction type (ISO 8583:1987; 10 and 26 as card networks use
+    them for a transfer's debit and credit legs: Visa's account funding and original credit)."""
+
+    PURCHASE = "00"
+    CASH = "01"
+    TRANSFER_DEBIT = "10"
+    TRANSFER_CREDIT = "26"
+    PAYMENT = "50"
 
 
 def _field(fmt: str, len_type: int, max_len: int, desc: str) -> dict[str, Any]:
@@ -74,6 +98,7 @@ ELKART_SPEC: dict[str, dict[str, Any]] = {
     "22": _field("n", 0, 3, "POS Entry Mode"),
     "23": _field("n", 0, 3, "Card Sequence Number"),
     "25": _field("n", 0, 2, "POS Condition Code"),
+    "28": _field("ans", 0, 9, "Amount, Transaction Fee (C/D + 8 digits, tyiyn)"),
     "32": _field("n", 2, 11, "Acquiring Institution ID"),
     "35": _field("z", 2, 37, "Track 2 Data"),
     "37": _field("an", 0, 12, "Retrieval Reference Number (trace id)"),
@@ -83,6 +108,7 @@ ELKART_SPEC: dict[str, dict[str, Any]] = {
     "42": _field("ans", 0, 15, "Card Acceptor ID (merchant)"),
     "43": _field("ans", 0, 40, "Card Acceptor Name/Location"),
     "44": _field("ans", 2, 25, "Additional Response Data (decline reason)"),
+    "48": _field("ans", 3, 999, "Additional Data, Private (service data: channel, biller, reference)"),
     "49": _field("n", 0, 3, "Currency Code, Transaction"),
     "55": _field("b", 3, 255, "ICC Data (EMV BER-TLV)"),
     "90": _field("n", 0, 42, "Original Data Elements"),
@@ -95,9 +121,20 @@ USER_FIELDS = frozenset(k for k in ELKART_SPEC if k not in ("h", "p", "1"))
 MTIS = (
     MTI_AUTHORISATION_REQUEST,
     MTI_AUTHORISATION_RESPONSE,
+    MTI_FINANCIAL_REQUEST,
+    MTI_FINANCIAL_RESPONSE,
     MTI_REVERSAL_REQUEST,
     MTI_REVERSAL_RESPONSE,
+    MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_ADVICE_RESPONSE,
 )
+REQUEST_MTIS = {
+    MTI_AUTHORISATION_REQUEST: MTI_AUTHORISATION_RESPONSE,
+    MTI_FINANCIAL_REQUEST: MTI_FINANCIAL_RESPONSE,
+    MTI_REVERSAL_REQUEST: MTI_REVERSAL_RESPONSE,
+    MTI_REVERSAL_ADVICE: MTI_REVERSAL_ADVICE_RESPONSE,
+}
+"""Each request MTI and the MTI that answers it."""
 
 MANDATORY_FIELDS: dict[str, frozenset[str]] = {
     MTI_AUTHORISATION_REQUEST: frozenset(
@@ -106,6 +143,10 @@ MANDATORY_FIELDS: dict[str, frozenset[str]] = {
     MTI_AUTHORISATION_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
     MTI_REVERSAL_REQUEST: frozenset("2 3 4 7 11 32 37 41 42 49 90".split()),
     MTI_REVERSAL_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+    MTI_FINANCIAL_REQUEST: frozenset("2 3 4 7 11 12 13 32 37 41 48 49".split()),
+    MTI_FINANCIAL_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+    MTI_REVERSAL_ADVICE: frozenset("2 3 4 7 11 32 37 41 49 90".split()),
+    MTI_REVERSAL_ADVICE_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
 }
 """Always required per MTI; ``required_fields`` adds the conditional ones."""
 
@@ -115,6 +156,8 @@ class ResponseCode(StrEnum):
 
     APPROVED = "00"
     DO_NOT_HONOUR = "05"
+    INVALID_TRANSACTION = "12"
+    INVALID_AMOUNT = "13"
     INVALID_CARD_NUMBER = "14"
     FORMAT_ERROR = "30"
     LOST_CARD = "41"
@@ -122,8 +165,10 @@ class ResponseCode(StrEnum):
     INSUFFICIENT_FUNDS = "51"
     EXPIRED_CARD = "54"
     NOT_PERMITTED_TO_CARDHOLDER = "57"
+    EXCEEDS_AMOUNT_LIMIT = "61"
     RESTRICTED_CARD = "62"
     SECURITY_VIOLATION = "63"
+    EXCEEDS_FREQUENCY_LIMIT = "65"
     RESPONSE_RECEIVED_TOO_LATE = "68"
     ISSUER_OR_SWITCH_INOPERATIVE = "91"
     SYSTEM_MALFUNCTION = "96"
@@ -136,6 +181,8 @@ class ResponseCode(StrEnum):
 _DESCRIPTIONS: dict[str, str] = {
     "00": "Approved",
     "05": "Do not honour",
+    "12": "Invalid transaction",
+    "13": "Invalid amount",
     "14": "Invalid card number",
     "30": "Format error",
     "41": "Lost card, pick up",
@@ -143,8 +190,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "51": "Insufficient funds",
     "54": "Expired card",
     "57": "Transaction not permitted to cardholder",
+    "61": "Exceeds withdrawal amount limit",
     "62": "Restricted card",
     "63": "Security violation",
+    "65": "Exceeds withdrawal frequency limit",
     "68": "Response received too late",
     "91": "Issuer or switch inoperative",
     "96": "System malfunction",
@@ -201,11 +250,11 @@ one length, variable ones (LLVAR, LLLVAR) up to their maximum."""
 
 def required_fields(message: Mapping[str, Any]) -> frozenset[str]:
     """The fields ``message`` must hold: its MTI's mandatory fields and the conditional ones —
-    a 0100 with DE22 '07x' (contactless chip) needs DE55, an approved 0110 (DE39 '00') DE38."""
+    a 0100 with DE22 '07x' (contactless chip) needs DE55, an approved 0110 or 0210 (DE39 '00') DE38."""
     mti = message["t"]
     required = MANDATORY_FIELDS[mti]
     if mti == MTI_AUTHORISATION_REQUEST and message.get("22", "").startswith("07"):
         return required | {"55"}
-    if mti == MTI_AUTHORISATION_RESPONSE and message.get("39") == ResponseCode.APPROVED:
+    if mti in (MTI_AUTHORISATION_RESPONSE, MTI_FINANCIAL_RESPONSE) and message.get("39") == ResponseCode.APPROVED:
         return required | {"38"}
     return required

@@ -82,6 +82,45 @@ def test_a_message_the_entry_cannot_take_gets_a_format_error_and_a_hop_record(si
     assert len(sim.ledger) == before  # nothing posted
 
 
+def _transfer_leg(sim):
+    """A well-formed 0200, a transfer's debit leg, for a real card of the population."""
+    return {
+        "t": "0200", "2": sim.population.pan(5), "3": "100000", "4": "000000001000", "7": "0701101500", "11": "000124",
+        "12": "161500", "13": "0701", "28": "D00000000", "32": "417001", "37": "000000000778", "41": "ELKMOBIL",
+        "48": "P2P PHONE", "49": "417",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("host", ["switch", "issuer"])
+@pytest.mark.parametrize("entry_mti", ["0200", "0420"])
+@pytest.mark.parametrize("what", ["undecodable", "a response", "the other request", "a field missing"])
+def test_the_financial_entries_answer_what_they_cannot_take_with_a_format_error(sim, host, entry_mti, what):
+    leg = _transfer_leg(sim)
+    advice = messages.reversal_for(leg)
+    own, other = (leg, advice) if entry_mti == "0200" else (advice, leg)
+    payload = {
+        "undecodable": lambda: _garbage(sim),
+        "a response": lambda: _message(sim, {**RESPONSE, "t": "0210" if entry_mti == "0200" else "0430"}),
+        "the other request": lambda: _message(sim, other),
+        "a field missing": lambda: _message(sim, {k: v for k, v in own.items() if k != "4"})
+        if sim.wire.name == "fast"
+        else _missing_field_bytes(own),
+    }[what]()
+    target = sim.issuers[sim.population.bank_of_card(5).index] if host == "issuer" else sim.switch
+    before = len(sim.ledger)
+    answer = _send(sim, {"0200": target.transfer, "0420": target.reverse_advice}[entry_mti], payload)
+    assert (answer["t"], answer["39"]) == ({"0200": "0210", "0420": "0430"}[entry_mti], "30")
+    hops = sim.records.hops.to_frame()
+    assert hops[["trace_id", "hop", "mti", "response_code"]].values.tolist() == [[99, host, entry_mti, "30"]]
+    assert len(sim.ledger) == before
+
+
+def test_an_issuer_refuses_a_processing_code_it_does_not_handle(sim):
+    issuer = sim.issuers[sim.population.bank_of_card(5).index]
+    answer = _send(sim, issuer.transfer, _message(sim, {**_transfer_leg(sim), "3": "400000"}))
+    assert (answer["t"], answer["39"]) == ("0210", "12")
+
+
 def _missing_field_bytes(message):
     """A 0100/0400 on the wire without its DE4: the codec refuses to encode it, so lay it out
     with DE4 present and clear its bit in the bitmap (the receiver then misses it)."""

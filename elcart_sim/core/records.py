@@ -80,7 +80,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "hops": {
         "trace_id": F("i", "", "Transaction id"),
         "hop": F("c", "", "acquirer | switch | issuer"),
-        "mti": F("c", "", "Message type handled: 0100 authorisation, 0400 reversal"),
+        "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg), 0400 reversal, 0420 reversal advice"),
         "issuer": F("c", "", "Issuing bank code of the transaction; empty when the host could not tell (a message it could not read)"),
         "arrived_at": F("d", "s", "Message reached the host"),
         "started_at": F("d", "s", "A server took it"),
@@ -97,7 +97,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "entry_id": F("i", "", "Journal entry number"),
         "trace_id": F("i", "", "Transaction id; -1 for opening balances"),
         "posted_at": F("d", "s", "When the posting was made"),
-        "kind": F("c", "", "opening | purchase | reversal"),
+        "kind": F("c", "", "opening | purchase | reversal | transfer_debit | transfer_credit | fee"),
         "debit_account": F("c", "", "bank/kind/key of the debited account"),
         "credit_account": F("c", "", "bank/kind/key of the credited account"),
         "amount_tyiyn": F("q", "tyiyn", "Amount moved"),

@@ -7,6 +7,12 @@ clearing will settle). A reversal (0400) undoes an approved debit; a reversal th
 its original request is remembered, so the original is then declined unposted. Either way each
 purchase is debited at most once and only if the terminal saw it approved.
 
+A transfer's legs come as financial requests (0200). The debit leg (processing code 10) is
+decided and posted as a purchase is, with the fee in DE28 charged beside it; the credit leg
+(26) pays the bank's settlement position into the recipient's card, if the card may receive
+(a blocked, lost or stolen card may not). A reversal advice (0420) undoes either leg as a
+reversal undoes a purchase.
+
 A reversal names its original by the original's data elements, as a real issuer matches it:
 the retrieval reference number, the system trace audit number and the transmission date and
 time (DE37, DE11, DE7, which the reversal repeats; DE90 holds the latter two again). Any
@@ -31,7 +37,14 @@ from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
-from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, MTI_REVERSAL_REQUEST, messages
+from elcart_sim.protocol.iso8583 import (
+    MTI_AUTHORISATION_REQUEST,
+    MTI_FINANCIAL_REQUEST,
+    MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_REQUEST,
+    ProcessingCode,
+    messages,
+)
 from elcart_sim.scenario import CARD_STATUSES, HostSpec
 from elcart_sim.world.population import Bank, Population
 
@@ -76,6 +89,7 @@ class Issuer(Host):
         self._approved_sent_at = array("q")
         self._approved_entries = array("i")
         self._reversed_early: set[tuple[int, int, int]] = set()
+        self._fees: dict[int, int] = {}  # ledger entry of a charged debit -> its fee's entry
         self._authorisations = 0
 
     def cardholder_account(self, card: int) -> tuple:
@@ -86,50 +100,100 @@ class Issuer(Host):
     @entry(MTI_AUTHORISATION_REQUEST)
     def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from the switch: serve it, decide, post an approval, answer."""
-        response_code = self._decide_and_post(request, trace_id)
+        self._answer(times, request, trace_id, reply, self._debit(request, trace_id, "purchase"))
+
+    @entry(MTI_FINANCIAL_REQUEST)
+    def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0200 from the switch, a transfer's debit leg (DE3 10) or credit leg (26): serve it,
+        decide, post an approval, answer; another processing code is an invalid transaction (12)."""
+        kind = request["3"][:2]
+        if kind == ProcessingCode.TRANSFER_DEBIT:
+            response_code = self._debit(request, trace_id, "transfer_debit")
+        elif kind == ProcessingCode.TRANSFER_CREDIT:
+            response_code = self._credit(request, trace_id)
+        else:
+            response_code = "12"
+        self._answer(times, request, trace_id, reply, response_code)
+
+    def _answer(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, response_code: str) -> None:
         authorisation_id = None
         if response_code == "00":
             self._authorisations += 1
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
-        self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, self.bank.code, times, response_code, False)
+        self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
         reply(self.wire.encode(messages.response_to(request, response_code, authorisation_id)))
 
-    def _decide_and_post(self, request: Mapping[str, Any], trace_id: int) -> str:
-        """DE39 for ``request``; an approval's debit is posted."""
+    def _card(self, request: Mapping[str, Any]) -> tuple[int | None, str]:
+        """The card DE2 names and why it may not be used (a DE39), or '' when it may."""
         card = self.population.card_of_pan(request["2"])
         if card is None or self.population.bank_of_card(card) is not self.bank:
-            return "14"  # no such card at this issuer
-        key = original_key(request)
-        if key in self._reversed_early:
-            return "05"  # reversed before the request was processed
+            return None, "14"  # no such card at this issuer
+        if original_key(request) in self._reversed_early:
+            return card, "05"  # reversed before the request was processed
         status = CARD_STATUSES[int(self.population.card_status[card])]
-        if status != "active":
-            return STATUS_RESPONSE_CODES[status]
+        return card, ("" if status == "active" else STATUS_RESPONSE_CODES[status])
+
+    def _debit(self, request: Mapping[str, Any], trace_id: int, kind: str) -> str:
+        """DE39 for a request that takes money from the card (a purchase, a transfer's debit
+        leg); an approval's debit, and the fee in DE28 if any, are posted."""
+        card, refusal = self._card(request)
+        if refusal:
+            return refusal
         amount = int(request["4"])
+        fee = int(request["28"][1:]) if "28" in request else 0
         account = self.cardholder_account(card)
         now = self.env.now
-        if self.ledger.available_tyiyn(account, now) < amount:
+        if self.ledger.available_tyiyn(account, now) < amount + fee:
             return "51"
-        entry = self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
-        rrn, stan, sent_at = key
+        entry = self.ledger.post(account, self.settlement_account, amount, kind=kind, trace_id=trace_id, at=now)
+        if fee:
+            self._fees[entry] = self.ledger.post(account, accounts.fee_income(self.bank.code), fee, kind="fee", trace_id=trace_id, at=now)
+        self._remember_approval(request, entry)
+        return "00"
+
+    def _credit(self, request: Mapping[str, Any], trace_id: int) -> str:
+        """DE39 for a transfer's credit leg; an approval's credit to the card is posted."""
+        card, refusal = self._card(request)
+        if refusal:
+            return refusal
+        now = self.env.now
+        entry = self.ledger.post(
+            self.settlement_account, self.cardholder_account(card), int(request["4"]), kind="transfer_credit", trace_id=trace_id, at=now
+        )
+        self._remember_approval(request, entry)
+        return "00"
+
+    def _remember_approval(self, request: Mapping[str, Any], entry: int) -> None:
+        rrn, stan, sent_at = original_key(request)
         self._approved_rrn.append(rrn)
         self._approved_stan.append(stan)
         self._approved_sent_at.append(sent_at)
         self._approved_entries.append(entry)
-        return "00"
 
     # -- 0400 ----------------------------------------------------------------------------------
 
     @entry(MTI_REVERSAL_REQUEST)
     def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from the switch: serve it, undo the approved debit (or remember it), acknowledge."""
+        self._reverse(times, request, trace_id, reply)
+
+    @entry(MTI_REVERSAL_ADVICE)
+    def reverse_advice(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0420 from the switch: serve it, undo the approved leg (or remember it), acknowledge."""
+        self._reverse(times, request, trace_id, reply)
+
+    def _reverse(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
         key = original_key(request)
-        purchase = self._take_approval(key)
-        if purchase is None:
+        posted = self._take_approval(key)
+        if posted is None:
             self._reversed_early.add(key)
         else:
-            self.ledger.reverse(purchase, at=self.env.now)
-        self.record_hop(trace_id, MTI_REVERSAL_REQUEST, self.bank.code, times, "00", False)
+            now = self.env.now
+            self.ledger.reverse(posted, at=now)
+            fee = self._fees.pop(posted, None)
+            if fee is not None:
+                self.ledger.reverse(fee, at=now)
+        self.record_hop(trace_id, request["t"], self.bank.code, times, "00", False)
         reply(self.wire.encode(messages.response_to(request, "00")))
 
     def _take_approval(self, key: tuple[int, int, int]) -> int | None:

@@ -11,13 +11,15 @@ An account is `(bank_code, kind, key)`. Each member bank keeps, in its own books
 | `elkart_settlement` | "" | the bank's position towards IPC for the current clearing cycle | credit when it owes |
 | `nbkr_correspondent` | "" | the bank's correspondent account at the National Bank, where net positions settle | debit (an asset) |
 | `own_funds` | "" | the bank's own funds, which opened the deposits of this run | debit |
+| `fee_income` | "" | the fees the bank charged its cardholders (the app's services) | credit |
 
 How the services post, each as balanced postings in integer tyiyn (`Ledger.post(debit, credit, …)`):
 
 - **card purchase (authorised)**: issuer: debit `cardholder`, credit `elkart_settlement`.
   At clearing the acquirer: debit `elkart_settlement`, credit `merchant`.
 - **P2P card to card**: sender's bank: debit `cardholder`, credit `elkart_settlement`;
-  recipient's bank: debit `elkart_settlement`, credit `cardholder`.
+  recipient's bank: debit `elkart_settlement`, credit `cardholder`. A fee, when the scenario
+  charges one: sender's bank: debit `cardholder`, credit `fee_income`.
 - **transfer to a bank account**: as P2P, the recipient's bank crediting `customer_account`.
 - **bill payment**: payer's bank: debit `cardholder`, credit `elkart_settlement`;
   biller's bank: debit `elkart_settlement`, credit `biller`.
@@ -40,6 +42,7 @@ __all__ = [
     "elkart_settlement",
     "nbkr_correspondent",
     "own_funds",
+    "fee_income",
 ]
 
 
@@ -69,3 +72,7 @@ def nbkr_correspondent(bank_code: str) -> Account:
 
 def own_funds(bank_code: str) -> Account:
     return (bank_code, "own_funds", "")
+
+
+def fee_income(bank_code: str) -> Account:
+    return (bank_code, "fee_income", "")

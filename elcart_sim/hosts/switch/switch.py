@@ -8,16 +8,20 @@ and with the ARPC in DE55. If the issuer does not answer within the switch's tim
 declines with 91 (issuer inoperative) and sends the issuer a reversal, so a late approval cannot
 leave the cardholder debited. Reversals (0400) are store-and-forward: delivered to the issuer
 however long it takes. A message the switch cannot read is answered 30 (format error).
+
+The app's financial requests (0200: a transfer's debit and credit legs) carry card numbers,
+not tokens: they are routed by BIN and relayed the same way, and undone by reversal advices
+(0420), which are store-and-forward too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Reply, discard
+from elcart_sim.core.clock import Handler, Reply, discard
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
 from elcart_sim.hosts.host import Host, Times, entry
@@ -25,7 +29,13 @@ from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch.routing import Routing
 from elcart_sim.hosts.switch.token_gate import TokenGate
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
-from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, MTI_REVERSAL_REQUEST, messages
+from elcart_sim.protocol.iso8583 import (
+    MTI_AUTHORISATION_REQUEST,
+    MTI_FINANCIAL_REQUEST,
+    MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_REQUEST,
+    messages,
+)
 from elcart_sim.scenario import HostSpec
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.token_service import TokenService
@@ -73,12 +83,27 @@ class Switch(Host):
                 self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, bank.code, times, decline.response_code, False)
                 reply(self.wire.encode(response))
                 return
+        self._forward(times, request, trace_id, reply, authentication)
+
+    @entry(MTI_FINANCIAL_REQUEST)
+    def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0200 from the app's service (a transfer's leg): serve it, route it to the card's
+        issuer by BIN, relay the answer."""
+        self._forward(times, request, trace_id, reply, None)
+
+    def _forward(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, authentication: Any) -> None:
+        """Route ``request`` (0100 or 0200) to its issuer and relay the answer; if none comes in
+        time, answer 91 and send the issuer the request's reversal."""
+        mti = request["t"]
         bank, forwarded, response_code = self.routing.route(request)
         if bank is None:
-            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, "", times, response_code, False)
+            self.record_hop(trace_id, mti, "", times, response_code, False)
             reply(self.wire.encode(messages.response_to(request, response_code)))
             return
         issuer = self.issuers[bank.index]
+        entry, reversal_entry = (
+            (issuer.authorise, issuer.reverse) if mti == MTI_AUTHORISATION_REQUEST else (issuer.transfer, issuer.reverse_advice)
+        )
 
         def relay(answer: Any) -> None:
             response = dict(self.wire.decode(answer))
@@ -87,28 +112,38 @@ class Switch(Host):
             signed = self.gate.sign(authentication, response["39"] == "00")
             if signed is not None:
                 response["55"] = signed
-            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, bank.code, times, response["39"], False)
+            self.record_hop(trace_id, mti, bank.code, times, response["39"], False)
             reply(self.wire.encode(response))
 
         def give_up() -> None:  # the issuer did not answer in time: 91 upstream, reversal to the issuer
-            self.call_next_hop(issuer.reverse, self.wire.encode(messages.reversal_for(forwarded)), trace_id, discard)
-            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, bank.code, times, "91", True)
+            self.call_next_hop(reversal_entry, self.wire.encode(messages.reversal_for(forwarded)), trace_id, discard)
+            self.record_hop(trace_id, mti, bank.code, times, "91", True)
             reply(self.wire.encode(messages.response_to(request, "91")))
 
-        self.call_next_hop(issuer.authorise, self.wire.encode(forwarded), trace_id, relay, give_up)
+        self.call_next_hop(entry, self.wire.encode(forwarded), trace_id, relay, give_up)
 
     # -- 0400 ----------------------------------------------------------------------------------
 
     @entry(MTI_REVERSAL_REQUEST)
     def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from an acquirer: serve it and deliver it to the issuer however long it takes."""
+        self._deliver_reversal(times, request, trace_id, reply, lambda issuer: issuer.reverse)
+
+    @entry(MTI_REVERSAL_ADVICE)
+    def reverse_advice(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0420 from the app's service: serve it and deliver it to the issuer however long it takes."""
+        self._deliver_reversal(times, request, trace_id, reply, lambda issuer: issuer.reverse_advice)
+
+    def _deliver_reversal(
+        self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, entry_of: Callable[[Issuer], Handler]
+    ) -> None:
         bank, forwarded, response_code = self.routing.route(request)
 
         def acknowledge(_answer: Any = None) -> None:
-            self.record_hop(trace_id, MTI_REVERSAL_REQUEST, bank.code if bank else "", times, response_code or "00", False)
+            self.record_hop(trace_id, request["t"], bank.code if bank else "", times, response_code or "00", False)
             reply(self.wire.encode(messages.response_to(request, "00")))
 
         if bank is None:
             acknowledge()
         else:
-            self.call_next_hop(self.issuers[bank.index].reverse, self.wire.encode(forwarded), trace_id, acknowledge)
+            self.call_next_hop(entry_of(self.issuers[bank.index]), self.wire.encode(forwarded), trace_id, acknowledge)

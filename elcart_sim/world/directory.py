@@ -152,6 +152,11 @@ class Directory:
     def n_linked(self) -> int:
         return int(np.count_nonzero(self.linked))
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the directory's own columns (linked, the sorted numbers and their cards)."""
+        return self.linked.nbytes + self._sorted_msisdn.nbytes + self._card_by_rank.nbytes
+
     def _found(self, card: int) -> Lookup:
         return Lookup(card=card, bank_code=self.population.bank_of_card(card).code)
 

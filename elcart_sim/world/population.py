@@ -1,7 +1,8 @@
 """The population: member banks, cards, cardholders' phones, merchants and POS terminals.
 
 Banks and merchant chains come from files under data/; cards, phones and independent terminals
-are drawn from named streams. A national population is millions of cards, so nothing is built
+are drawn from named streams. Each card is one cardholder's, with one phone and one mobile
+number (``msisdn``, 996XXXXXXXXX as an integer; world/msisdn.py), distinct across cardholders. A national population is millions of cards, so nothing is built
 per card up front: each attribute is one NumPy column indexed by card number, and a card's PAN
 is computed from its index when needed (BIN of its bank ‖ 9-digit account ‖ Luhn digit).
 """
@@ -19,6 +20,7 @@ from elcart_sim.core.errors import PopulationError
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.protocol.luhn import luhn_check_digit
 from elcart_sim.scenario import CARD_STATUSES, Scenario, data_dir
+from elcart_sim.world.msisdn import synthetic_msisdns
 
 __all__ = ["Bank", "Terminal", "Population", "CARD_STATUSES", "version_code", "MIN_ELKART_PAY_ANDROID"]
 
@@ -85,6 +87,7 @@ class Population:
         android_version: np.ndarray,
         has_nfc: np.ndarray,
         enrolled: np.ndarray,
+        msisdn: np.ndarray,
         terminal_acquirer: np.ndarray,
         terminal_merchant: np.ndarray,
         terminal_store: np.ndarray,
@@ -98,6 +101,7 @@ class Population:
         self.has_nfc = has_nfc
         self.enrolled = enrolled
         self.enrolled_cards = np.flatnonzero(enrolled)
+        self.msisdn = msisdn  # int64, the cardholder's mobile number, e.g. 996555123456
         self.terminal_acquirer = terminal_acquirer
         self.terminal_merchant = terminal_merchant
         self.terminal_store = terminal_store
@@ -221,6 +225,8 @@ class Population:
         rng = streams.generator("population.enrolment")
         enrolled = capable & (rng.random(n_cards) < spec.enrolment_share)
 
+        msisdn = synthetic_msisdns(n_cards, streams.generator("population.msisdns"))
+
         terminal_acquirer, terminal_merchant, terminal_store = _build_terminals(
             scenario, banks, bank_rows, merchants, streams.generator("population.terminals")
         )
@@ -232,6 +238,7 @@ class Population:
             android_version=android_version,
             has_nfc=has_nfc,
             enrolled=enrolled,
+            msisdn=msisdn,
             terminal_acquirer=terminal_acquirer,
             terminal_merchant=terminal_merchant,
             terminal_store=terminal_store,

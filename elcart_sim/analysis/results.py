@@ -91,6 +91,7 @@ class Results:
     extra: dict[str, Any] = field(default_factory=dict)
     apdus: pd.DataFrame = field(default_factory=lambda: Table("apdus").to_frame())  # empty unless recorded
     token_events: pd.DataFrame = field(default_factory=lambda: Table("token_events").to_frame())
+    transfers: pd.DataFrame = field(default_factory=lambda: Table("transfers").to_frame())  # empty unless the app's services ran
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -109,6 +110,7 @@ class Results:
         apdus = records.apdus.take_frame()
         token_events = records.token_events.take_frame()
         transactions = records.transactions.take_frame(order_by=("trace_id",))
+        transfers = records.transfers.take_frame(order_by=("trace_id",))
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s
         occupancy = by_component(hops, registry)
@@ -124,6 +126,7 @@ class Results:
             trial_balance_tyiyn=trial_balance,
             apdus=apdus,
             token_events=token_events,
+            transfers=transfers,
             registry=registry,
         )
 
@@ -188,7 +191,7 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        recorded = ("apdus",) if len(self.apdus) else ()
+        recorded = tuple(name for name in ("transfers", "apdus") if len(getattr(self, name)))
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

@@ -77,10 +77,28 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "attack": F("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
         "stopped_by": F("c", "", "Security check that stopped it (protocol/decline_reasons.py CHECKS); empty if none did"),
     },
+    "transfers": {
+        "trace_id": F("i", "", "Transfer id, carried in DE37 by both legs and their reversals"),
+        "service": F("c", "", "The app's service: p2p"),
+        "channel": F("c", "", "How the sender named the recipient: phone | card | qr"),
+        "requested_at": F("d", "s", "The sender confirmed the transfer in the app"),
+        "result_at": F("d", "s", "Final state reached (for a reversed one: the debit's reversal acknowledged)"),
+        "request_to_result_s": F("d", "s", "result_at − requested_at", difference=("result_at", "requested_at")),
+        "outcome": F("c", "", "completed | declined (nothing moved) | reversed (the debit was undone)"),
+        "response_code": F("c", "", "ISO 8583 DE39 of the step that decided it (the directory's, a leg's; 68 when a leg timed out)"),
+        "reason": F("c", "", "Why it was declined or reversed, in words"),
+        "decided_by": F("c", "", "limits | directory | debit | credit"),
+        "amount_tyiyn": F("q", "tyiyn", "Amount sent"),
+        "fee_tyiyn": F("q", "tyiyn", "Fee charged to the sender (0 unless completed)"),
+        "sender_issuer": F("c", "", "Sender's bank code"),
+        "receiver_issuer": F("c", "", "Recipient's bank code; empty when the directory found none"),
+        "debit_code": F("c", "", "DE39 of the debit leg (0200, DE3 10); empty when not sent"),
+        "credit_code": F("c", "", "DE39 of the credit leg (0200, DE3 26); empty when not sent"),
+    },
     "hops": {
         "trace_id": F("i", "", "Transaction id"),
-        "hop": F("c", "", "acquirer | switch | issuer"),
-        "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg), 0400 reversal, 0420 reversal advice"),
+        "hop": F("c", "", "acquirer | switch | issuer | directory"),
+        "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg), 0400 reversal, 0420 reversal advice; empty at the directory"),
         "issuer": F("c", "", "Issuing bank code of the transaction; empty when the host could not tell (a message it could not read)"),
         "arrived_at": F("d", "s", "Message reached the host"),
         "started_at": F("d", "s", "A server took it"),
@@ -326,6 +344,7 @@ class Records:
 
     def __init__(self):
         self.transactions = Table("transactions")
+        self.transfers = Table("transfers")
         self.hops = Table("hops")
         self.receipts = Table("receipts")
         self.token_events = Table("token_events")

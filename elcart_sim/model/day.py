@@ -1,4 +1,5 @@
-"""The day played: arrivals, token lifecycle and injected attacks over the scenario's duration,
+"""The day played: arrivals (taps, and transfers when the day's channels include them), token
+lifecycle and injected attacks over the scenario's duration,
 then the drain, until every transaction in flight has reached its final state.
 
 Python's cyclic garbage collector is paused while the day plays (`paused_gc`): reference
@@ -24,6 +25,8 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
     """Play the scenario's day on ``simulation``; ``progress(fraction)`` as simulated time advances."""
     env = simulation.env
     simulation.demand.schedule_arrivals(env, simulation.start_tap)
+    if simulation.transfer_demand is not None:
+        simulation.transfer_demand.schedule(env, simulation.start_transfer)
     env.process(simulation.lifecycle.generate_requests())
     env.process(simulation.fraud.inject_attacks())
     duration = simulation.scenario.demand.duration_s

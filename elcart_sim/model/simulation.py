@@ -2,12 +2,14 @@
 
     phone (HCE applet) ─NFC─ POS terminal + KKM ─ acquirer ─ national switch (IPC) ─ issuer bank
                                                                └ token vault        └ ledger
+    ELKART Mobile ─ transfer service ─ directory ┘ (the same switch, issuers and ledger)
 
 `Simulation(scenario)` builds the population and every entity, each with its own named random
 streams, and registers each host it builds (core/registry.py), so results, capacity planning and
 the report read the hosts from the registry. `tap()` runs one tap over any NFC link — the
-simulated one, or a real PC/SC reader — through the same simulated hosts; `run()` plays the day
-(model/day.py). A live device (`card=None`) is known by the token it presents, as the network
+simulated one, or a real PC/SC reader — through the same simulated hosts; `transfer()` one P2P
+transfer through the directory, the switch and both issuers (the app's services are built on
+first use, or for a day whose channels include transfers); `run()` plays the day (model/day.py). A live device (`card=None`) is known by the token it presents, as the network
 knows any phone; simulated time advances by its measured APDU durations.
 """
 
@@ -32,6 +34,7 @@ from elcart_sim.core.registry import Component, Registry
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
+from elcart_sim.hosts.directory import DirectoryHost
 from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch import Switch
@@ -40,14 +43,17 @@ from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
-from elcart_sim.scenario import Scenario
+from elcart_sim.scenario import P2P_CHANNELS, Scenario
+from elcart_sim.services.p2p import TransferResult, TransferService
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.tokens.token_service import TokenService
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, offline_phones
 from elcart_sim.world.demand import Demand
+from elcart_sim.world.directory import Directory
 from elcart_sim.world.population import Population
+from elcart_sim.world.transfers import TransferDemand
 
 __all__ = ["Simulation", "run"]
 
@@ -123,9 +129,6 @@ class Simulation:
         # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
         # which then must exist (the same outcomes and timings either way)
         self.apdu_format = APDU_BYTES if record_apdus else apdu_format(scenario.fidelity)
-        # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
-        # which then must exist (the same outcomes and timings either way)
-        self.apdu_format = APDU_BYTES if record_apdus else apdu_format(scenario.fidelity)
         self.demand = Demand(scenario, population, streams)
         keys = security.keys
         self.wallet_profile = WalletProfile(aid, security.kernel, security.cryptogram_version, security.require_cdcvm)
@@ -142,6 +145,37 @@ class Simulation:
         identity = IdentityVerification(security.provisioning, streams)
         self.lifecycle = TokenLifecycle(env, security.lifecycle, duration, population, self.token_service, identity, self.phones, streams)
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
+        self._transfers: TransferService | None = None
+        self.transfer_demand: TransferDemand | None = None
+        if any(scenario.demand.channels.get(channel, 0.0) > 0 for channel in P2P_CHANNELS):
+            self._build_transfers()  # the day sends transfers: register their hosts now
+
+    @property
+    def transfers(self) -> TransferService:
+        """ELKART Mobile's transfer service, with the directory host it asks (registered as
+        ``directory``), built on first use."""
+        return self._transfers if self._transfers is not None else self._build_transfers()
+
+    def _build_transfers(self) -> TransferService:
+        scenario, streams, env = self.scenario, self.streams, self.env
+        services = scenario.services
+        directory = Directory.build(self.population, streams)
+        host = DirectoryHost(env, services.directory, directory, streams, self.records.hops)
+        self._register(host, "services.directory")
+        self._transfers = TransferService(
+            env,
+            services.transfers,
+            self.population,
+            host,
+            self.switch,
+            self.wire,
+            self.terminal_services.day,
+            streams.sampler("network.app_directory", services.app_directory.distribution()),
+            streams.sampler("network.app_switch", services.app_switch.distribution()),
+            self.records.transfers,
+        )
+        self.transfer_demand = TransferDemand(scenario, self.population, directory, streams)
+        return self._transfers
 
     def _register(self, host: Host, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
@@ -216,6 +250,22 @@ class Simulation:
         """Run one tap to its final state (and any reversal it caused) and return what the terminal showed."""
         results: list[TapResult] = []
         self.start_tap(card, terminal, amount_tyiyn, link, then=results.append)
+        self.env.run()
+        return results[0]
+
+    # -- transfers --------------------------------------------------------------------------------
+
+    def start_transfer(
+        self, channel: str, sender: int, recipient: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
+    ) -> None:
+        """Start one P2P transfer now from card ``sender`` to ``recipient`` (a phone number, a
+        card number or a QR recipient id, as ``channel`` — p2p_phone, p2p_card, p2p_qr — says)."""
+        self.transfers.start(self.next_trace_id(), channel, sender, recipient, amount_tyiyn, then)
+
+    def transfer(self, channel: str, sender: int, recipient: str, amount_tyiyn: int) -> TransferResult:
+        """Run one transfer to its final state and return how it ended."""
+        results: list[TransferResult] = []
+        self.start_transfer(channel, sender, recipient, amount_tyiyn, then=results.append)
         self.env.run()
         return results[0]
 

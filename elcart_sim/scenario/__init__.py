@@ -3,7 +3,7 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 
@@ -15,6 +15,7 @@ from elcart_sim.scenario.choices import (
     DISTRIBUTIONS,
     KERNEL_STYLES,
     MODELLED_CHANNELS,
+    P2P_CHANNELS,
     WEEKDAYS,
 )
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
@@ -24,6 +25,7 @@ from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
+from elcart_sim.scenario.services import FeeRule, ServicesSpec, TransferLimits, TransferSpec
 from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
 
 __all__ = [
@@ -43,6 +45,11 @@ __all__ = [
     "LifecycleSpec",
     "SecuritySpec",
     "FraudSpec",
+    "ServicesSpec",
+    "TransferSpec",
+    "TransferLimits",
+    "FeeRule",
+    "P2P_CHANNELS",
     "ATTACK_KINDS",
     "CARD_STATUSES",
     "DAY_KINDS",

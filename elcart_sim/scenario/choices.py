@@ -15,6 +15,9 @@ __all__ = [
     "WEEKDAYS",
     "DAY_KINDS",
     "MODELLED_CHANNELS",
+    "P2P_CHANNELS",
+    "SERVICES",
+    "FEE_CHANNELS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -44,5 +47,15 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_KINDS = ("normal", "salary", "auto")
 """auto: a salary day when the date is in demand.salary_days_of_month."""
 
-MODELLED_CHANNELS = ("contactless",)
-"""Payment channels the model simulates; P2P transfers, bill payments… come later."""
+P2P_CHANNELS = ("p2p_phone", "p2p_card", "p2p_qr")
+"""Transfers between ELKART cards in ELKART Mobile, by how the sender names the recipient."""
+
+MODELLED_CHANNELS = ("contactless", *P2P_CHANNELS)
+"""Channels the model simulates (demand.channels): the contactless tap and the transfers;
+account transfers, bill payments and top-ups come later."""
+
+SERVICES = ("p2p",)
+"""The app's money services a fee rule can name."""
+
+FEE_CHANNELS = ("any", "phone", "card", "qr")
+"""How a fee rule names the channel of a transfer ("any": all of them)."""

@@ -24,6 +24,7 @@ from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
 from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
+from elcart_sim.scenario.services import ServicesSpec
 from elcart_sim.scenario.world import DemandSpec, PopulationSpec
 
 __all__ = ["Scenario", "HOST_SPECS"]
@@ -51,6 +52,7 @@ class Scenario:
     monitor_interval_s: float = field(default=60.0, metadata=checked(positive))
     security: SecuritySpec = field(default_factory=SecuritySpec)
     fraud: FraudSpec = field(default_factory=FraudSpec)
+    services: ServicesSpec = field(default_factory=ServicesSpec)
 
     # -- construction -------------------------------------------------------------------------
 

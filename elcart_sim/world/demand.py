@@ -22,16 +22,16 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from elcart_sim.core.clock import after
 from elcart_sim.core.streams import Distribution, RandomStreams
 from elcart_sim.scenario import WEEKDAYS, Scenario
+from elcart_sim.world.arrivals import HourlyPoisson
 from elcart_sim.world.population import Population
 
-__all__ = ["Demand", "hourly_rates_per_s", "demand_summary"]
+__all__ = ["Demand", "hourly_rates_per_s", "demand_summary", "STANDARD_EXPONENTIAL"]
 
 _BATCH = 4096
 _MIN_TICKET_TYIYN = 100  # one som
-_standard_exponential = Distribution("exponential", 1.0, 1.0)
+STANDARD_EXPONENTIAL = Distribution("exponential", 1.0, 1.0)  # the gaps between arrivals, in units of 1/rate
 
 
 def hourly_rates_per_s(scenario: Scenario, channel: str = "contactless") -> list[float]:
@@ -75,7 +75,7 @@ class Demand:
     def __init__(self, scenario: Scenario, population: Population, streams: RandomStreams):
         self.rate_per_s = hourly_rates_per_s(scenario)
         self.duration_s = scenario.demand.duration_s
-        self._gap = streams.sampler("demand.arrivals", _standard_exponential)
+        self._arrivals = HourlyPoisson(self.rate_per_s, self.duration_s, streams.sampler("demand.arrivals", STANDARD_EXPONENTIAL))
         n_wallets = len(population.enrolled_cards)
         self._enrolled = array("q", population.enrolled_cards.tolist())  # per-tap lookups give Python ints
         self._wallet_pick = streams.integers("demand.wallet", n_wallets) if n_wallets else None
@@ -100,24 +100,6 @@ class Demand:
 
     def schedule_arrivals(self, env: simpy.Environment, start_tap: Callable[[int, int, int], None]) -> None:
         """Call ``start_tap(card, terminal, amount_tyiyn)`` at each arrival instant of the day: a
-        Poisson process at each hour's rate, one step per arrival (core/clock.py)."""
+        Poisson process at each hour's rate, one step per arrival (world/arrivals.py)."""
         if self._wallet_pick is not None:
-            self._next_arrival(env, start_tap, env.now, False)
-
-    def _next_arrival(self, env: simpy.Environment, start_tap: Callable[[int, int, int], None], t: float, arrive: bool) -> None:
-        if arrive:
-            start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn())
-        rates = self.rate_per_s
-        while t < self.duration_s:
-            hour_start = (t // 3600.0) * 3600.0
-            boundary = min(hour_start + 3600.0, self.duration_s)
-            rate = rates[int(hour_start // 3600.0) % 24]
-            if rate <= 0:
-                t = boundary
-                continue
-            gap = self._gap() / rate
-            if t + gap >= boundary:
-                t = boundary  # memoryless: restart the clock at the hour with the new rate
-                continue
-            after(env, t + gap - env.now, self._next_arrival, env, start_tap, t + gap, True)
-            return
+            self._arrivals.start(env, lambda: start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn()))

@@ -1,0 +1,86 @@
+"""Scenario fields of the app's money services: transfers between ELKART cards (P2P by phone
+number, card number or QR code), their limits and fees, the directory that resolves a
+recipient, and the links from the app's service to the directory and the switch.
+
+Physical picture: a sender in ELKART Mobile types a phone number or a card number, or scans a
+QR code, and an amount; the app's service at IPC asks the directory whose card that is, checks
+the sender's limits, works out the fee, then moves the money in two legs through the switch: a
+debit at the sender's bank, a credit at the recipient's. Domestic transfers have been free of
+commission since November 2024 (docs/sources.md), so no fee rule is the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from elcart_sim.core.errors import ScenarioError
+from elcart_sim.scenario.choices import FEE_CHANNELS, SERVICES
+from elcart_sim.scenario.fields import AmountSpec, DurationSpec, checked, fraction, non_negative, one_of, positive
+from elcart_sim.scenario.hosts import HostSpec
+
+__all__ = ["FeeRule", "TransferLimits", "TransferSpec", "ServicesSpec"]
+
+
+def _percent(value: float, path: str) -> None:
+    if not 0.0 <= value <= 100.0:
+        raise ScenarioError(path, f"must be a percentage between 0 and 100, got {value!r}")
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """A fee charged to the sender of a service on a channel ("any": every channel): a flat part
+    plus a percentage of the amount, no less than ``min_tyiyn`` and — when ``max_tyiyn`` > 0 —
+    no more than it. The first rule that matches a transfer applies."""
+
+    service: str = field(default="p2p", metadata=checked(one_of(SERVICES)))
+    channel: str = field(default="any", metadata=checked(one_of(FEE_CHANNELS)))
+    flat_tyiyn: int = field(default=0, metadata=checked(non_negative))
+    percent: float = field(default=0.0, metadata=checked(_percent))
+    min_tyiyn: int = field(default=0, metadata=checked(non_negative))
+    max_tyiyn: int = field(default=0, metadata=checked(non_negative))
+
+    def fee_tyiyn(self, amount_tyiyn: int) -> int:
+        """The fee on ``amount_tyiyn``, rounded half up to whole tyiyn."""
+        fee = self.flat_tyiyn + (amount_tyiyn * round(self.percent * 10_000) + 500_000) // 1_000_000
+        fee = max(fee, self.min_tyiyn)
+        return min(fee, self.max_tyiyn) if self.max_tyiyn else fee
+
+
+@dataclass(frozen=True)
+class TransferLimits:
+    """What one sender may send: per transfer, and per local day in amount and in count
+    (ELKART Mobile's limits are not published: estimates, docs/sources.md)."""
+
+    per_transfer_tyiyn: int = field(default=15_000_000, metadata=checked(positive))  # 150,000 som
+    per_day_tyiyn: int = field(default=50_000_000, metadata=checked(positive))  # 500,000 som
+    per_day_count: int = field(default=50, metadata=checked(positive))
+
+
+@dataclass(frozen=True)
+class TransferSpec:
+    """Transfers between ELKART cards: amounts, limits, fees, how long the app's service waits
+    for each leg, and the share of transfers whose recipient cannot be found (a mistyped or
+    unknown number: each is declined by the directory, and nothing moves)."""
+
+    amount: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 1711.0, 1.5))
+    limits: TransferLimits = field(default_factory=TransferLimits)
+    fees: list[FeeRule] = field(default_factory=list)
+    timeout_s: float = field(default=30.0, metadata=checked(positive))
+    unknown_recipient_share: float = field(default=0.01, metadata=checked(fraction))
+
+    def fee_tyiyn(self, service: str, channel: str, amount_tyiyn: int) -> int:
+        """The fee of the first rule for ``service`` on ``channel``; 0 when none applies."""
+        for rule in self.fees:
+            if rule.service == service and rule.channel in ("any", channel):
+                return rule.fee_tyiyn(amount_tyiyn)
+        return 0
+
+
+@dataclass(frozen=True)
+class ServicesSpec:
+    """The app's money services: transfers, the directory host, and the app service's links."""
+
+    transfers: TransferSpec = field(default_factory=TransferSpec)
+    directory: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.002, 0.5), 5.0))
+    app_directory: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.002))
+    app_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))

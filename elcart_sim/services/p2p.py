@@ -1,0 +1,242 @@
+"""P2P transfers between ELKART cards: ELKART Mobile's transfer service at IPC.
+
+Physical picture: a sender names the recipient by phone number, card number or a scanned QR
+code, and an amount. The service checks the sender's limits (per transfer, per day in amount
+and in count), asks the directory whose card that is (hosts/directory.py), works out the fee
+(scenario ``services.transfers.fees``; none by default), and moves the money in two legs
+through the switch, as card networks move a card-to-card transfer:
+
+    debit leg   0200, DE3 10 (the sender's card, DE28 the fee)   → the sender's issuer
+    credit leg  0200, DE3 26 (the recipient's card)              → the recipient's issuer
+
+If the debit is declined, nothing moved. If the credit is declined, or either leg is not
+answered within ``timeout_s``, the debit is undone with a reversal advice (0420, DE90 naming
+the debit leg; store and forward: delivered however long it takes) — and a credit leg that was
+not answered is reversed too, so a late credit cannot stand. Every transfer ends in exactly
+one final state, recorded once in the `transfers` table: completed, declined (nothing moved)
+or reversed (the money is back), with the response code and the step that stopped it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from elcart_sim.core.clock import Deadlines, Reply, discard, round_trip
+from elcart_sim.core.local_time import BusinessDay
+from elcart_sim.core.records import Table
+from elcart_sim.core.streams import Sampler
+from elcart_sim.hosts.directory import DirectoryHost
+from elcart_sim.hosts.switch import Switch
+from elcart_sim.protocol.fidelity import WireFormat
+from elcart_sim.protocol.iso8583 import MTI_FINANCIAL_REQUEST, ProcessingCode, ResponseCode, messages
+from elcart_sim.scenario import TransferSpec
+from elcart_sim.world.directory import Lookup
+from elcart_sim.world.population import Population
+
+__all__ = ["TransferService", "TransferResult", "IPC_INSTITUTION_ID", "APP_TERMINAL_ID"]
+
+IPC_INSTITUTION_ID = "417000"  # DE32 of the app's requests: IPC itself (synthetic id)
+APP_TERMINAL_ID = "ELKMOBIL"  # DE41: the app, not a terminal
+
+_CHANNEL_NAMES = {"p2p_phone": "phone", "p2p_card": "card", "p2p_qr": "qr"}
+_TOO_LATE = ResponseCode.RESPONSE_RECEIVED_TOO_LATE.value
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """How one transfer ended: ``outcome`` completed | declined | reversed, the response code
+    and words of the step that decided it (``decided_by``: limits, directory, debit, credit)."""
+
+    trace_id: int
+    outcome: str
+    response_code: str
+    reason: str
+    decided_by: str
+
+
+class _Transfer:
+    """One transfer in flight."""
+
+    __slots__ = ("trace_id", "channel", "sender", "amount_tyiyn", "fee_tyiyn", "requested_at", "lookup", "debit", "credit",
+                 "debit_code", "credit_code", "then")  # fmt: skip
+
+    def __init__(self, trace_id: int, channel: str, sender: int, amount_tyiyn: int, requested_at: float, then: Any):
+        self.trace_id = trace_id
+        self.channel = channel
+        self.sender = sender
+        self.amount_tyiyn = amount_tyiyn
+        self.fee_tyiyn = 0
+        self.requested_at = requested_at
+        self.lookup: Lookup | None = None
+        self.debit: dict[str, Any] | None = None
+        self.credit: dict[str, Any] | None = None
+        self.debit_code = self.credit_code = ""
+        self.then = then
+
+
+class TransferService:
+    """The transfer service: limits, lookup, fee, the two legs, the reversal; one record per transfer."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: TransferSpec,
+        population: Population,
+        directory: DirectoryHost,
+        switch: Switch,
+        wire: WireFormat,
+        day: BusinessDay,
+        directory_latency_s: Sampler,
+        switch_latency_s: Sampler,
+        transfers: Table,
+    ):
+        self.env = env
+        self.spec = spec
+        self.population = population
+        self.directory = directory
+        self.switch = switch
+        self.wire = wire
+        self.day = day
+        self.directory_latency_s = directory_latency_s
+        self.switch_latency_s = switch_latency_s
+        self.deadlines = Deadlines(env, spec.timeout_s)
+        self._transfers = transfers
+        self._sent_today: dict[int, tuple[int, int]] = {}  # sender card -> (tyiyn, count) not declined or reversed
+        self._stan = 0
+
+    def next_stan(self) -> str:
+        self._stan = self._stan % 999_999 + 1
+        return f"{self._stan:06d}"
+
+    # -- the flow ----------------------------------------------------------------------------------
+
+    def start(
+        self, trace_id: int, channel: str, sender: int, recipient: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
+    ) -> None:
+        """Start one transfer now from card ``sender`` to ``recipient`` (a phone number, a card
+        number or a QR recipient id, as ``channel`` says); ``then(result)`` when it has ended."""
+        transfer = _Transfer(trace_id, channel, sender, amount_tyiyn, self.env.now, then)
+        refusal = self._over_limit(sender, amount_tyiyn)
+        if refusal is not None:
+            self._end(transfer, "declined", refusal[0], refusal[1], "limits")
+            return
+        self._count(sender, amount_tyiyn, 1)
+        round_trip(self.env, self.directory_latency_s, self.directory.look_up, (channel, recipient), trace_id, lambda found: self._found(transfer, found))
+
+    def _over_limit(self, sender: int, amount_tyiyn: int) -> tuple[str, str] | None:
+        limits = self.spec.limits
+        if amount_tyiyn > limits.per_transfer_tyiyn:
+            return ResponseCode.INVALID_AMOUNT.value, f"over the limit per transfer ({limits.per_transfer_tyiyn} tyiyn)"
+        sent_tyiyn, count = self._sent_today.get(sender, (0, 0))
+        if sent_tyiyn + amount_tyiyn > limits.per_day_tyiyn:
+            return ResponseCode.EXCEEDS_AMOUNT_LIMIT.value, f"over the sender's daily limit ({limits.per_day_tyiyn} tyiyn)"
+        if count >= limits.per_day_count:
+            return ResponseCode.EXCEEDS_FREQUENCY_LIMIT.value, f"over the sender's transfers a day ({limits.per_day_count})"
+        return None
+
+    def _count(self, sender: int, amount_tyiyn: int, count: int) -> None:
+        sent_tyiyn, sent = self._sent_today.get(sender, (0, 0))
+        self._sent_today[sender] = (sent_tyiyn + amount_tyiyn, sent + count)
+
+    def _found(self, transfer: _Transfer, lookup: Lookup) -> None:
+        transfer.lookup = lookup
+        if not lookup.found:
+            self._count(transfer.sender, -transfer.amount_tyiyn, -1)
+            self._end(transfer, "declined", lookup.response_code, lookup.decline.description, "directory")
+            return
+        transfer.fee_tyiyn = self.spec.fee_tyiyn("p2p", _CHANNEL_NAMES[transfer.channel], transfer.amount_tyiyn)
+        transfer.debit = self._leg(transfer, self.population.pan(transfer.sender), ProcessingCode.TRANSFER_DEBIT)
+        transfer.debit["28"] = messages.fee_amount(transfer.fee_tyiyn)
+        self._send(transfer, transfer.debit, lambda answer: self._debited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "debit"))
+
+    def _debited(self, transfer: _Transfer, response: dict[str, Any]) -> None:
+        transfer.debit_code = code = response["39"]
+        if code != "00":
+            self._count(transfer.sender, -transfer.amount_tyiyn, -1)
+            self._end(transfer, "declined", code, _words(code), "debit")
+            return
+        transfer.credit = self._leg(transfer, self.population.pan(transfer.lookup.card), ProcessingCode.TRANSFER_CREDIT)
+        self._send(transfer, transfer.credit, lambda answer: self._credited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "credit"))
+
+    def _credited(self, transfer: _Transfer, response: dict[str, Any]) -> None:
+        transfer.credit_code = code = response["39"]
+        if code == "00":
+            self._end(transfer, "completed", code, "", "credit")
+        else:
+            self._failed(transfer, code, "credit")
+
+    def _failed(self, transfer: _Transfer, code: str, leg: str) -> None:
+        """A leg was declined (the credit) or not answered in time (either): reverse what may
+        have been posted, then end reversed once the debit's reversal is acknowledged."""
+        if leg == "credit" and code == _TOO_LATE:
+            transfer.credit_code = code
+            self._reverse(transfer, transfer.credit, discard)
+        elif leg == "debit":
+            transfer.debit_code = code
+        self._count(transfer.sender, -transfer.amount_tyiyn, -1)
+        reason = f"{leg} leg: {_words(code)}; debit reversed"
+        self._reverse(transfer, transfer.debit, lambda _answer: self._end(transfer, "reversed", code, reason, leg))
+
+    # -- messages ----------------------------------------------------------------------------------
+
+    def _leg(self, transfer: _Transfer, pan: str, processing_code: str) -> dict[str, Any]:
+        """A 0200 of ``transfer``: the debit or the credit leg, for the card ``pan``."""
+        now = self.env.now
+        local = self.day.local_date_time(now)
+        return {
+            "t": MTI_FINANCIAL_REQUEST,
+            "2": pan,
+            "3": processing_code + "0000",
+            "4": f"{transfer.amount_tyiyn:012d}",
+            "7": self.day.utc_date_time(now),
+            "11": self.next_stan(),
+            "12": local[4:],
+            "13": local[:4],
+            "32": IPC_INSTITUTION_ID,
+            "37": f"{transfer.trace_id:012d}",
+            "41": APP_TERMINAL_ID,
+            "48": f"P2P {_CHANNEL_NAMES[transfer.channel].upper()}",
+            "49": "417",
+        }
+
+    def _send(self, transfer: _Transfer, leg: dict[str, Any], answered: Reply, timed_out: Callable[[], None]) -> None:
+        wire = self.wire
+        reply = self.deadlines.expect(lambda raw: answered(wire.decode(raw)), timed_out)
+        round_trip(self.env, self.switch_latency_s, self.switch.transfer, wire.encode(leg), transfer.trace_id, reply)
+
+    def _reverse(self, transfer: _Transfer, leg: dict[str, Any], acknowledged: Reply) -> None:
+        advice = messages.reversal_for(leg)
+        round_trip(self.env, self.switch_latency_s, self.switch.reverse_advice, self.wire.encode(advice), transfer.trace_id, acknowledged)
+
+    def _end(self, transfer: _Transfer, outcome: str, code: str, reason: str, decided_by: str) -> None:
+        lookup = transfer.lookup
+        self._transfers.append(
+            trace_id=transfer.trace_id,
+            service="p2p",
+            channel=_CHANNEL_NAMES[transfer.channel],
+            requested_at=transfer.requested_at,
+            result_at=self.env.now,
+            outcome=outcome,
+            response_code=code,
+            reason=reason,
+            decided_by=decided_by,
+            amount_tyiyn=transfer.amount_tyiyn,
+            fee_tyiyn=transfer.fee_tyiyn if outcome == "completed" else 0,
+            sender_issuer=self.population.bank_of_card(transfer.sender).code,
+            receiver_issuer=lookup.bank_code if lookup is not None else "",
+            debit_code=transfer.debit_code,
+            credit_code=transfer.credit_code,
+        )
+        if transfer.then is not None:
+            transfer.then(TransferResult(transfer.trace_id, outcome, code, reason, decided_by))
+
+
+def _words(code: str) -> str:
+    try:
+        return ResponseCode(code).description
+    except ValueError:
+        return f"response code {code}"

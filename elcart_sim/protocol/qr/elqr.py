@@ -118,10 +118,13 @@ def checksum(body: str) -> str:
 
 
 def carried_payload(text: str) -> str:
-    """The TLV text a link carries: the fragment after the first ``#``, percent-decoded as UTF-8;
-    text without ``#`` is taken to be the payload itself, as written."""
-    if "#" not in text:
+    """The TLV text a link carries: the fragment after the first ``#``, percent-decoded as UTF-8.
+    Text that starts with a digit is a bare payload (a link starts with its scheme), taken as
+    written: a ``#`` or ``%`` in its values is text."""
+    if text[:1].isdigit():
         return text
+    if "#" not in text:
+        raise QrPayloadError("neither a link with a '#' fragment nor a TLV payload (which starts with ID 00)")
     try:
         return unquote(text.split("#", 1)[1], errors="strict")
     except UnicodeDecodeError as exc:

@@ -25,7 +25,7 @@ KINDS: tuple[Kind, ...] = ("elqr", "emvco")
 
 def kind_of(text: str) -> Kind:
     """'elqr' or 'emvco' for a link or a bare payload (see the module docstring)."""
-    if "#" in text and not text.startswith("0002"):
+    if not text[:1].isdigit():  # a link: a TLV payload starts with its first ID
         return "elqr"
     fields = read_fields(text)
     if text[-8:-4] == "6304" and emvco.crc(text[:-4]) == text[-4:].upper():

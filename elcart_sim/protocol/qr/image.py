@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from elcart_sim.core.errors import ConfigurationError, QrPayloadError
+from elcart_sim.core.errors import ConfigurationError, OutputError, QrPayloadError
 
 __all__ = ["to_png", "read_image", "PNG_SCALE"]
 
@@ -41,6 +41,8 @@ def to_png(text: str, path: str | os.PathLike, *, scale: int = PNG_SCALE) -> Pat
         segno.make(text, micro=False).save(path, kind="png", scale=scale)
     except segno.DataOverflowError:
         raise QrPayloadError(f"{len(text)} characters do not fit in a QR code") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path
 
 

@@ -15,8 +15,9 @@ from elcart_sim.protocol.luhn import luhn_check_digit
 from elcart_sim.protocol.qr import emvco, kinds, tlv
 from elcart_sim.protocol.qr.emvco import EmvcoPayload
 
-# Published vectors (docs/sources.md): the example of phannaly/emv-qr-code's README (CRC 1FF2) and
-# two Thai PromptPay codes, one with an amount (tanat44/useful-script, CRC 9B3B).
+# Published vectors (docs/sources.md): the example of phannaly/emv-qr-code's README (CRC 1FF2), a
+# Thai PromptPay code with an amount (tanat44/useful-script, CRC 9B3B) and one for phone 000-000-0000
+# (the PromptPay libraries' tests, CRC 8956).
 CAMBODIA = (
     "00020101021252044131153137210116372101160123456789ABCDE6016Banteay Meanchey5913Kuntheas Shop5802KH"
     "540510.005303840621201081234567863041FF2"

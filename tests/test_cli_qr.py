@@ -74,6 +74,8 @@ def test_a_tampered_code_fails_with_one_line():
     [
         (["qr", "read", "0002010102115204"], "ID 52 at character 12: length 4 runs past the end"),
         (["qr", "read", "missing.png"], "cannot open missing.png as a picture"),
+        (["qr", "read", "1.png"], "cannot open 1.png as a picture"),
+        (["qr", "read", "00020101021" + "1" * 300], "ID 11 at character 297: length 11 runs past the end"),
         (["qr", "make", "--name", "x"], "give --p2p RECIPIENT_ID for a transfer code or --merchant-guid GUID"),
         (["qr", "make", "--p2p", "996554185519", "--name", "x"], "32 hex digits"),
     ],

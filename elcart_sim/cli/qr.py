@@ -28,6 +28,7 @@ __all__ = ["add_commands", "EXIT_CHECK_FAILS"]
 EXIT_CHECK_FAILS = 1
 """`qr read`: the payload reads but its checksum (ELQR) or CRC (EMVCo) does not hold."""
 
+_PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 DEFAULT_MCC = "5411"  # grocery stores and supermarkets: the retailers that take ELKART Pay first
 
 _MAKE_EPILOG = """examples:
@@ -139,7 +140,7 @@ def _made_text(args: argparse.Namespace) -> str:
 
 def _read(args: argparse.Namespace) -> int:
     code = args.code
-    if Path(code).is_file() or not (code[:1].isdigit() or "#" in code):  # neither a payload nor a link: a picture
+    if Path(code).suffix.lower() in _PICTURES or not (code[:1].isdigit() or "#" in code):  # a code's text ends in hex digits
         code = read_image(code)
     kind = args.kind or kind_of(code)
     codec = elqr if kind == "elqr" else emvco

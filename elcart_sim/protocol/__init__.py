@@ -5,10 +5,11 @@ same code serves the SimPy model, a vpcd virtual card and a real reader. Modules
 ``tlv`` (EMV Book 3 Annex B), ``emv_tags`` (Book 3 Annex A), ``apdu`` (ISO/IEC 7816-4),
 ``luhn`` (ISO/IEC 7812), ``cryptogram`` (card side, Book 2 A1, and our limited-use keys),
 ``arqc_verify`` (issuer side, via pyemv), ``iso8583`` (the ELKART host spec, ``host_spec.md``),
-``icc_data`` (DE55 read strictly) and ``decline_reasons`` (DE44).
+``icc_data`` (DE55 read strictly), ``decline_reasons`` (DE44) and ``qr`` (payment QR codes:
+ELQR and EMVCo merchant-presented, over one TLV reader).
 """
 
-from elcart_sim.protocol import iso8583, luhn
+from elcart_sim.protocol import iso8583, luhn, qr
 from elcart_sim.protocol.emv import apdu, arqc_verify, cryptogram, icc_data, tlv
 from elcart_sim.protocol.emv import tags as emv_tags
 from elcart_sim.protocol.emv.apdu import PPSE, CommandApdu, ResponseApdu
@@ -33,6 +34,7 @@ __all__ = [
     "icc_data",
     "iso8583",
     "luhn",
+    "qr",
     "tlv",
     "PPSE",
     "CommandApdu",

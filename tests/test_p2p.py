@@ -9,7 +9,9 @@ import pytest
 from fixed_delays import FIXED_DELAYS
 
 from elcart_sim import Simulation, load_scenario
+from elcart_sim.core.redact import mask_pan_grouped
 from elcart_sim.money import accounts
+from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import CARD_STATUSES
 
 SERVICES_FIXED = {
@@ -122,7 +124,7 @@ def test_a_credit_leg_the_issuer_does_not_answer_in_time_is_reversed_on_both_sid
         ("p2p_phone", "+996 555 12", "14", "directory"),  # not a mobile number
         ("p2p_phone", "+996 312 123 456", "14", "directory"),  # a landline
         ("p2p_card", "9999041700000018", "14", "directory"),  # fails its Luhn check
-        ("p2p_qr", "0" * 32, "56", "directory"),  # a QR id the directory never issued
+        ("p2p_qr", elqr.link(elqr.p2p_payload("0" * 32, "9417 **** **** 5269")), "56", "directory"),  # an id never issued
     ],
 )
 def test_a_recipient_the_directory_cannot_find_is_a_decline_and_nothing_moves(sim, channel, recipient, code, decided_by):
@@ -152,3 +154,19 @@ def test_a_sender_short_of_funds_is_declined_at_the_debit_and_nothing_moves(sim)
     result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), amount)
     assert (result.outcome, result.response_code, result.decided_by) == ("declined", "51", "debit")
     assert len(sim.ledger) == before
+
+
+def test_a_transfer_by_qr_code_resolves_its_opaque_id_and_a_damaged_code_is_declined_unsent(sim):
+    sender, recipient = _two_cards_of_different_banks(sim)
+    directory = sim.transfers.directory.directory
+    pan = sim.population.pan(recipient)
+    link = elqr.link(elqr.p2p_payload(directory.qr_id(recipient), mask_pan_grouped(pan)))
+    assert pan not in link and pan[6:12] not in link  # an opaque id and a masked card only
+    result = sim.transfer("p2p_qr", sender, link, 50_000)
+    assert (result.outcome, result.response_code) == ("completed", "00")
+    assert len(sim.results().hops) == 5  # collecting takes the records over: what follows starts empty
+    damaged = link[:-6] + ("0" if link[-6] != "0" else "1") + link[-5:]  # one character of the name changed
+    result = sim.transfer("p2p_qr", sender, damaged, 50_000)
+    assert (result.outcome, result.response_code, result.decided_by) == ("declined", "30", "qr")
+    assert "ID 63" in result.reason  # the checksum names itself
+    assert len(sim.results().hops) == 0  # nothing was sent

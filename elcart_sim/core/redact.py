@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["mask_pan", "card_number_pattern", "find_card_numbers", "notebook_output_texts"]
+__all__ = ["mask_pan", "mask_pan_grouped", "card_number_pattern", "find_card_numbers", "notebook_output_texts"]
 
 
 def mask_pan(pan: str) -> str:
@@ -18,6 +18,14 @@ def mask_pan(pan: str) -> str:
     if len(pan) < 13:
         return "*" * len(pan)
     return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+
+
+def mask_pan_grouped(pan: str) -> str:
+    """A card as apps show it, the first and last four in groups: '9417101234567890' ->
+    '9417 **** **** 7890' (as ELKART's transfer QR codes name the recipient)."""
+    if len(pan) < 13:
+        return "*" * len(pan)
+    return f"{pan[:4]} **** **** {pan[-4:]}"
 
 
 def card_number_pattern(card_bins: Iterable[str]) -> re.Pattern[str]:

@@ -1,7 +1,9 @@
 """P2P transfers between ELKART cards: ELKART Mobile's transfer service at IPC.
 
 Physical picture: a sender names the recipient by phone number, card number or a scanned QR
-code, and an amount. The service checks the sender's limits (per transfer, per day in amount
+code, and an amount. The app reads a QR code first (protocol/qr/elqr.py): one that does not
+read — a damaged code, a failed checksum, not an ELKART transfer code — is declined (DE39 30,
+decided by "qr") before anything is sent. The service checks the sender's limits (per transfer, per day in amount
 and in count), asks the directory whose card that is (hosts/directory.py), works out the fee
 (scenario ``services.transfers.fees``; none by default), and moves the money in two legs
 through the switch, as card networks move a card-to-card transfer:
@@ -26,6 +28,7 @@ from typing import Any
 import simpy
 
 from elcart_sim.core.clock import Deadlines, Reply, discard, round_trip
+from elcart_sim.core.errors import QrPayloadError
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import Sampler
@@ -33,6 +36,7 @@ from elcart_sim.hosts.directory import DirectoryHost
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.protocol.fidelity import WireFormat
 from elcart_sim.protocol.iso8583 import MTI_FINANCIAL_REQUEST, ProcessingCode, ResponseCode, messages
+from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import TransferSpec
 from elcart_sim.world.directory import Lookup
 from elcart_sim.world.population import Population
@@ -118,8 +122,14 @@ class TransferService:
         self, trace_id: int, channel: str, sender: int, recipient: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
     ) -> None:
         """Start one transfer now from card ``sender`` to ``recipient`` (a phone number, a card
-        number or a QR recipient id, as ``channel`` says); ``then(result)`` when it has ended."""
+        number or a scanned QR code's text, as ``channel`` says); ``then(result)`` when it has ended."""
         transfer = _Transfer(trace_id, channel, sender, amount_tyiyn, self.env.now, then)
+        if channel == "p2p_qr":
+            try:
+                recipient = _recipient_of_code(recipient)
+            except QrPayloadError as error:
+                self._end(transfer, "declined", ResponseCode.FORMAT_ERROR.value, f"QR code does not read: {error}", "qr")
+                return
         refusal = self._over_limit(sender, amount_tyiyn)
         if refusal is not None:
             self._end(transfer, "declined", refusal[0], refusal[1], "limits")
@@ -233,6 +243,14 @@ class TransferService:
         )
         if transfer.then is not None:
             transfer.then(TransferResult(transfer.trace_id, outcome, code, reason, decided_by))
+
+
+def _recipient_of_code(text: str) -> str:
+    """The recipient id an ELKART transfer QR code carries (32/10)."""
+    payload = elqr.decode(text)
+    if payload.provider_guid != elqr.ELKART_P2P_GUID or payload.recipient_id is None:
+        raise QrPayloadError(f"ID 32/00: not an ELKART transfer code (provider {payload.provider_guid!r})", qr_id="32/00")
+    return payload.recipient_id
 
 
 def _words(code: str) -> str:

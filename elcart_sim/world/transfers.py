@@ -7,8 +7,10 @@ at its share of the day's volume (``demand.channels``) following the hourly prof
 another linked cardholder (by phone number or QR code) or any ELKART card (by card number). A
 share of senders get the recipient wrong (``services.transfers.unknown_recipient_share``): a
 number with a digit missing, a card number with a wrong last digit, a QR code the directory
-never issued — the directory declines each and nothing moves. Phone numbers are typed as people
-type them: international, with spaces, or the national 0-prefixed form.
+never issued, or a QR code with one character changed (its checksum fails) — each is declined
+and nothing moves. Phone numbers are typed as people type them: international, with spaces, or
+the national 0-prefixed form. A transfer QR code is an ELQR link shaped like ELKART's own
+(protocol/qr/elqr.py): the recipient's opaque id, never the card number, and the card masked.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from elcart_sim.core.redact import mask_pan_grouped
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import P2P_CHANNELS, Scenario
 from elcart_sim.world.arrivals import HourlyPoisson
 from elcart_sim.world.demand import STANDARD_EXPONENTIAL, hourly_rates_per_s
@@ -94,7 +98,8 @@ class TransferDemand:
 
     def recipient(self, channel: str, sender: int) -> str:
         """The recipient of one transfer from card ``sender`` on ``channel``, as the sender gives
-        it (someone else: a draw of the sender's own card is drawn again)."""
+        it — a phone number as typed, a card number, or the scanned QR code's text (someone else:
+        a draw of the sender's own card is drawn again)."""
         mistyped = self._mistyped() < self._mistyped_below
         if channel == "p2p_card":
             card = self._other(self._any_recipient, sender, None)
@@ -104,6 +109,9 @@ class TransferDemand:
         if channel == "p2p_phone":
             typed = phone_as_typed(int(self.population.msisdn[card]), self._style())
             return typed[:-1] if mistyped else typed
-        if mistyped:
-            return self._wrong_qr.bytes(16).hex()  # a QR code the directory never issued
-        return self.directory.qr_id(card)
+        recipient_id = self._wrong_qr.bytes(16).hex() if mistyped else self.directory.qr_id(card)
+        link = elqr.link(elqr.p2p_payload(recipient_id, mask_pan_grouped(self.population.pan(card))))
+        if mistyped and self._wrong_qr.random() < 0.5:  # half of them a code damaged in one character
+            at = link.index("#") + 12
+            link = link[:at] + ("1" if link[at] != "1" else "2") + link[at + 1 :]
+        return link

@@ -26,6 +26,7 @@ __all__ = [
     "sizing_curves",
     "headroom_over_years",
     "attack_detection",
+    "volume_by_service",
 ]
 
 _OUTCOME_COLOURS = {"approved": "tab:green", "declined": "tab:orange", "reversed": "tab:red", "terminated": "tab:gray"}
@@ -287,6 +288,32 @@ def attack_detection(results: Results) -> Figure:
     return fig
 
 
+def volume_by_service(results: Results) -> Figure:
+    """Requests per local hour, stacked by service and channel (taps, transfers by phone, card, QR)."""
+    series = {"tap": results.transactions["tapped_at"].to_numpy(dtype=float)}
+    transfers = results.transfers
+    if len(transfers):
+        label = transfers["service"].astype(str) + " " + transfers["channel"].astype(str)
+        requested = transfers["requested_at"].to_numpy(dtype=float)
+        for name in sorted(set(label)):
+            series[name] = requested[(label == name).to_numpy()]
+    hours = np.arange(24)
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.add_subplot()
+    bottom = np.zeros(24)
+    for name, instants in series.items():
+        counts = np.bincount((instants // 3600).astype(int) % 24, minlength=24)[:24]
+        ax.bar(hours, counts, bottom=bottom, label=name, width=0.85)
+        bottom += counts
+    ax.set_xlabel("local hour")
+    ax.set_ylabel("requests per hour")
+    ax.set_title("The day by service")
+    ax.set_xticks(range(0, 24, 3))
+    ax.legend(fontsize=7, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
 def save_all(results: Results, out_dir: str | Path) -> list[Path]:
     """Write every plot as PNG into `out_dir`; returns the paths."""
     out = Path(out_dir)
@@ -300,6 +327,10 @@ def save_all(results: Results, out_dir: str | Path) -> list[Path]:
         fig = make(results)
         path = out / f"{name}.png"
         fig.savefig(path, dpi=110)
+        written.append(path)
+    if len(results.transfers):
+        path = out / "volume_by_service.png"
+        volume_by_service(results).savefig(path, dpi=110)
         written.append(path)
     if (results.transactions["attack"].astype(str) != "").any():
         path = out / "attack_detection.png"

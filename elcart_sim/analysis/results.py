@@ -163,6 +163,24 @@ class Results:
             "genuine_stopped_by_checks": int(((tx["attack"] == "") & (tx["stopped_by"] != "")).sum()),
             "attack_attempts": int((tx["attack"] != "").sum()),
             "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
+            **self._transfer_summary(),
+        }
+
+    def _transfer_summary(self) -> dict[str, Any]:
+        """The app's transfers, when the day had any: counts by outcome, latency, value moved."""
+        transfers = self.transfers
+        if not len(transfers):
+            return {}
+        outcome = transfers["outcome"].astype(str)
+        latency = transfers["request_to_result_s"].to_numpy(dtype=float)
+        completed = (outcome == "completed").to_numpy()
+        return {
+            "transfers": len(transfers),
+            **{f"transfers_{o}": int((outcome == o).sum()) for o in ("completed", "declined", "reversed")},
+            "transfer_p50_s": float(np.percentile(latency, 50)),
+            "transfer_p99_s": float(np.percentile(latency, 99)),
+            "transferred_tyiyn": int(transfers["amount_tyiyn"].to_numpy()[completed].sum()),
+            "transfer_fees_tyiyn": int(transfers["fee_tyiyn"].sum()),
         }
 
     def summary_text(self) -> str:
@@ -186,6 +204,13 @@ class Results:
             f"  security            {s['genuine_stopped_by_checks']:,} genuine payments stopped by a check; "
             f"attacks: {s['attack_attempts']:,} injected, {s['attacks_stopped']:,} stopped",
         ]
+        if "transfers" in s:
+            lines += [
+                f"  transfers           {s['transfers']:>10,}   completed {s['transfers_completed']:,}  declined {s['transfers_declined']:,}"
+                f"  reversed {s['transfers_reversed']:,}",
+                f"  request-to-result   p50 {s['transfer_p50_s']:.3f} s   p99 {s['transfer_p99_s']:.3f} s;  "
+                f"moved {s['transferred_tyiyn'] / 100:,.2f} KGS, fees {s['transfer_fees_tyiyn'] / 100:,.2f} KGS",
+            ]
         return "\n".join(lines)
 
     # -- export ---------------------------------------------------------------------------------------

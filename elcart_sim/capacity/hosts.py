@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
 from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
 
@@ -64,6 +65,12 @@ _MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, 
 def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
     """The components the model registers for the scenario, and each bank's share of the taps
     (wallets are picked uniformly among the enrolled cards)."""
+    if scenario.transfers_expected:
+        raise CapacityError(
+            f"sizing models the tap's hosts at a tap rate; scenario {scenario.name!r} also sends P2P transfers "
+            "(demand.channels p2p_*), whose load sizing does not model yet: size it with its transfer channels at 0 "
+            "(--set demand.channels=...), or study it with replicate or sweep"
+        )
     key = (scenario.seed, scenario.scale, spec_key(scenario.population), data_dir())
     model = _MODELS.get(key)
     if model is None:

@@ -52,11 +52,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from elcart_sim.analysis import plots
     from elcart_sim.analysis.planner_tables import hosts_table, hourly_table
+    from elcart_sim.analysis.services import services_table
     from elcart_sim.model.simulation import run
 
     scenario = scenario_from_args(args)
+    transfers = scenario.transfers_expected
     print(
-        f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps over "
+        f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps"
+        + (f" and ~{transfers:,.0f} transfers" if transfers else "")
+        + " over "
         f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",
         file=sys.stderr,
     )
@@ -68,6 +72,8 @@ def _run(args: argparse.Namespace) -> int:
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
     written = results.export(args.out, formats)
     planner = {"hourly": hourly_table(results), "hosts": hosts_table(results)}
+    if len(results.transfers):
+        planner["services"] = services_table(results)
     written += _write_frames(planner, Path(args.out), formats)
     if not args.no_plots:
         args.activity.now(f"drawing the plots of {scenario.name}")
@@ -78,7 +84,11 @@ def _run(args: argparse.Namespace) -> int:
     print()
     print(_hosts_text(planner["hosts"]))
     print()
-    print(f"  wall time           {elapsed:.1f} s ({len(results.transactions) / elapsed:,.0f} transactions/s)")
+    if "services" in planner:
+        print(_services_text(planner["services"]))
+        print()
+    requests = len(results.transactions) + len(results.transfers)
+    print(f"  wall time           {elapsed:.1f} s ({requests / elapsed:,.0f} transactions/s)")
     print(f"  wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0
 
@@ -125,6 +135,19 @@ def _hosts_text(hosts) -> str:
              "p99 residence (s)": _seconds(row["residence_p99_s"], 4)}
         )  # fmt: skip
     return "  by host (all messages; peak = busiest minute ÷ 60; residence = arrival → answer)\n" + _indent(text_table(rows))
+
+
+def _services_text(services) -> str:
+    """The services table for the terminal: one line per service and channel."""
+    from elcart_sim.capacity.tables import text_table
+
+    rows = [
+        {"service": row["service"], "channel": row["channel"], "requests": row["requests"], "completed": row["completed"],
+         "declined": row["declined"], "reversed": row["reversed"], "p50 (s)": _seconds(row["p50_s"]), "p99 (s)": _seconds(row["p99_s"]),
+         "moved (KGS)": f"{row['value_tyiyn'] / 100:,.0f}"}
+        for row in services.to_dict("records")
+    ]  # fmt: skip
+    return "  by service (taps: approved = completed; transfers: request → final state)\n" + _indent(text_table(rows))
 
 
 def _indent(text: str) -> str:

@@ -19,6 +19,7 @@ import yaml
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.protocol.fidelity import FIDELITIES
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
+from elcart_sim.scenario.choices import P2P_CHANNELS
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
@@ -103,11 +104,19 @@ class Scenario:
     def transactions_expected(self) -> float:
         """Expected number of contactless taps in the run: the effective daily volume × the
         contactless share, spread by the hourly profile over `duration_s` from midnight."""
+        return self._expected(("contactless",))
+
+    @property
+    def transfers_expected(self) -> float:
+        """Expected number of P2P transfers in the run, over every P2P channel, counted as the taps are."""
+        return self._expected(P2P_CHANNELS)
+
+    def _expected(self, channels: tuple[str, ...]) -> float:
         profile = self.demand.hourly_profile
         total = sum(profile)
         duration = self.demand.duration_s
         covered = sum(profile[h % 24] * min(1.0, (duration - h * 3600.0) / 3600.0) for h in range(int(-(-duration // 3600))))
-        per_day = self.transactions_per_day_effective * self.demand.channels.get("contactless", 0.0)
+        per_day = self.transactions_per_day_effective * sum(self.demand.channels.get(channel, 0.0) for channel in channels)
         return per_day * covered / total
 
 

@@ -1,0 +1,87 @@
+"""The day by service: taps and each of the app's money services side by side, and the load
+they put on each host.
+
+Pure functions of a run's `Results` frames (`transactions` for the taps, `transfers` for the
+app's services, `hops`), so they work on any run, a saved one included. `elcart-sim run` prints
+`services_table` and writes it as the `services` table when the day had transfers.
+
+`services_table`, one row per service and channel (`tap`/`contactless` first):
+
+| column | unit | meaning |
+|---|---|---|
+| `service`, `channel` | | `tap`/`contactless`, `p2p`/`phone`, `p2p`/`card`, `p2p`/`qr` … |
+| `requests` | | taps, or transfers asked for |
+| `completed` | | approved taps, completed transfers |
+| `declined` | | declined (nothing moved); for taps also those whose card dialogue failed |
+| `reversed` | | reversed (the money back) |
+| `completion_rate` | | completed ÷ requests |
+| `p50_s`, `p99_s` | seconds | tap-to-result, or request-to-result, percentiles |
+| `value_tyiyn` | tyiyn | money moved by the completed ones |
+| `fees_tyiyn` | tyiyn | fees charged |
+
+`load_by_service`: messages per host (the `components` names) and service — how much of each
+host's load each service brings (hops joined to their service by `trace_id`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from elcart_sim.analysis.planner_tables import hop_hosts
+from elcart_sim.analysis.results import Results
+
+__all__ = ["SERVICE_COLUMNS", "services_table", "load_by_service", "service_of_trace"]
+
+SERVICE_COLUMNS = [
+    "service", "channel", "requests", "completed", "declined", "reversed", "completion_rate", "p50_s", "p99_s", "value_tyiyn", "fees_tyiyn"
+]  # fmt: skip
+
+
+def _row(service: str, channel: str, outcome: pd.Series, latency: np.ndarray, amount: pd.Series, fees: int, done: str) -> dict:
+    n = len(outcome)
+    completed = outcome == done
+    return {
+        "service": service,
+        "channel": channel,
+        "requests": n,
+        "completed": int(completed.sum()),
+        "declined": int(outcome.isin(("declined", "terminated")).sum()),
+        "reversed": int((outcome == "reversed").sum()),
+        "completion_rate": float(completed.sum() / n) if n else float("nan"),
+        "p50_s": float(np.percentile(latency, 50)) if n else float("nan"),
+        "p99_s": float(np.percentile(latency, 99)) if n else float("nan"),
+        "value_tyiyn": int(amount[completed.to_numpy()].sum()),
+        "fees_tyiyn": fees,
+    }
+
+
+def services_table(results: Results) -> pd.DataFrame:
+    """Per service and channel: requests, outcomes, latency percentiles, value moved."""
+    tx = results.transactions
+    rows = [_row("tap", "contactless", tx["outcome"].astype(str), tx["tap_to_result_s"].to_numpy(dtype=float), tx["amount_tyiyn"], 0, "approved")]
+    transfers = results.transfers
+    if len(transfers):
+        keys = transfers[["service", "channel"]].astype(str)
+        for (service, channel), group in transfers.groupby([keys.service, keys.channel], sort=True):
+            rows.append(
+                _row(service, channel, group["outcome"].astype(str), group["request_to_result_s"].to_numpy(dtype=float),
+                     group["amount_tyiyn"], int(group["fee_tyiyn"].sum()), "completed")
+            )  # fmt: skip
+    return pd.DataFrame(rows, columns=SERVICE_COLUMNS)
+
+
+def service_of_trace(results: Results) -> pd.Series:
+    """Each trace id's service: `tap` for a tap, the transfer's service otherwise."""
+    taps = pd.Series("tap", index=results.transactions["trace_id"].to_numpy())
+    transfers = pd.Series(results.transfers["service"].astype(str).to_numpy(), index=results.transfers["trace_id"].to_numpy())
+    return pd.concat([taps, transfers])
+
+
+def load_by_service(results: Results) -> pd.DataFrame:
+    """Messages per host (rows, in the components' order) and service (columns)."""
+    hops = results.hops
+    frame = pd.DataFrame({"host": hop_hosts(results).to_numpy(), "service": hops["trace_id"].map(service_of_trace(results)).fillna("other").to_numpy()})
+    table = frame.groupby(["host", "service"]).size().unstack(fill_value=0)
+    order = [name for name in results.components["component"] if name in table.index]
+    return table.reindex(order + sorted(set(table.index) - set(order)))

@@ -1,5 +1,7 @@
 """Benchmark: the default scenario (national-day) at scale 1.0, and the raw SimPy event rate
-measured in the same run as a yardstick. Prints figures; asserts nothing.
+measured in the same run as a yardstick. Prints figures; asserts nothing. A scenario with the
+app's transfers (money-services-day) counts taps and transfers as transactions and prints them
+by service.
 
     .venv/bin/python benchmarks/bench_national_day.py [--scale 1.0] [--scenario national-day] [--fidelity wire|fast]
         [--transactions-per-day N]
@@ -83,11 +85,12 @@ def main() -> None:
         results = simulation.run()
     wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     after = raw_simpy_events_per_s()
-    n = len(results.transactions)
+    taps = len(results.transactions)
+    n = taps + len(results.transfers)  # every service's requests: taps, and transfers when the scenario sends them
     raw = (before + after) / 2
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scenario               {scenario.name} at scale {scenario.scale:g} (seed {scenario.seed}), fidelity {scenario.fidelity}")
-    print(f"transactions           {n:,} ({results.summary()['approved']:,} approved)")
+    print(f"transactions           {n:,} ({taps:,} taps, {results.summary()['approved']:,} approved)")
     print(f"build population       {built - started:.2f} s ({results.population['cards']:,} cards)")
     print(f"wall time              {wall:.1f} s")
     print(f"transactions / s       {n / wall:,.0f} (wall), {n / cpu:,.0f} per CPU second of this process")
@@ -97,6 +100,14 @@ def main() -> None:
     print(f"raw SimPy events / s   {raw:,.0f} (before {before:,.0f}, after {after:,.0f})")
     print(f"ratio                  {n / cpu / raw:.5f} transactions per raw event "
           f"(≈ {raw / (n / cpu):,.0f} raw-event times per transaction; both in CPU time of this process)")
+    if len(results.transfers):
+        from elcart_sim.analysis.services import services_table
+
+        print("by service             requests, per wall second, per CPU second (the run's whole time shared by request count)")
+        for row in services_table(results).to_dict("records"):
+            share = row["requests"] / n
+            print(f"  {row['service'] + ' ' + row['channel']:20s} {row['requests']:>10,} {row['requests'] / wall:>9,.0f} "
+                  f"{row['requests'] / cpu:>9,.0f}   ({share:.0%} of requests)")  # fmt: skip
     if args.profile:
         print_time_by_module(profiler, n)
     if args.library_floor:

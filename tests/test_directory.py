@@ -148,3 +148,20 @@ def test_linked_must_be_a_boolean_column(population):
         Directory(population, np.ones(3, dtype=bool), b"k" * 32)
     with pytest.raises(ConfigurationError, match="linked_share must be between 0 and 1"):
         Directory.build(population, RandomStreams(1), linked_share=1.5)
+
+
+def test_no_qr_id_holds_a_run_of_digits_a_qr_code_would_refuse_as_a_card_number():
+    import re
+
+    from elcart_sim import load_scenario
+    from elcart_sim.core.streams import RandomStreams
+    from elcart_sim.world.directory import Directory
+    from elcart_sim.world.population import Population
+
+    scenario = load_scenario("national-day", scale=0.01)
+    streams = RandomStreams(scenario.seed)
+    population = Population.build(scenario, streams)
+    directory = Directory.build(population, streams, linked_share=1.0)
+    ids = [directory.qr_id(card) for card in range(min(population.n_cards, 5000))]
+    assert not any(re.search(r"[0-9]{13}", i) for i in ids)
+    assert all(directory.by_qr_id(i).card == card for card, i in enumerate(ids))

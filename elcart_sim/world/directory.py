@@ -15,7 +15,8 @@ issued card of a member bank; a phone number and a QR id reach only linked cards
 status (blocked, lost) is the issuer's business on the credit leg, not the directory's.
 
 QR recipient ids are opaque: 32 hex digits, an HMAC-SHA-256 of the card index under a per-run
-secret drawn from the run's seed — never the PAN, and not invertible without the secret. The
+secret drawn from the run's seed — never the PAN, and not invertible without the secret; an id
+with 13 digits in a row (which a QR code refuses as a possible card number) is derived again. The
 directory remembers the ids it has handed out, so resolving one is a dict lookup, and nothing is
 computed for the millions of cards nobody asks about.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -43,6 +45,8 @@ __all__ = ["Directory", "Lookup", "DirectoryDecline", "DirectoryReason", "DEFAUL
 DEFAULT_LINKED_SHARE = 0.3
 """Share of cardholders without an ELKART Pay wallet who linked their card in ELKART Mobile
 [estimate]: the number of ELKART Mobile users is not published (docs/sources.md)."""
+
+_DIGIT_RUN = re.compile(r"[0-9]{13}")  # as long as the shortest card number: never in an id
 
 QR_ID_HEX_DIGITS = 32
 """Length of a transfer QR code's opaque recipient id (a real ELKART transfer QR code carries
@@ -204,8 +208,13 @@ class Directory:
             raise ConfigurationError(f"Directory.qr_id: card {card} is not a card of the population (0..{self.population.n_cards - 1})")
         if not self.linked[card]:
             raise ConfigurationError(f"Directory.qr_id: card {card} is not linked in ELKART Mobile, so it has no transfer QR code")
-        mac = hmac.new(self._secret, b"elkart-qr-recipient" + int(card).to_bytes(8, "big"), hashlib.sha256)
-        recipient_id = mac.hexdigest()[:QR_ID_HEX_DIGITS]
+        attempt = 0
+        while True:  # an id with 13 digits in a row could read as a card number: derive another
+            message = b"elkart-qr-recipient" + int(card).to_bytes(8, "big") + attempt.to_bytes(2, "big")
+            recipient_id = hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:QR_ID_HEX_DIGITS]
+            if not _DIGIT_RUN.search(recipient_id):
+                break
+            attempt += 1
         self._card_by_qr_id[recipient_id] = int(card)
         return recipient_id
 

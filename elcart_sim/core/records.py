@@ -20,9 +20,9 @@ The field tables below are the documentation: `docs/records.md` is generated fro
 
 from __future__ import annotations
 
-import operator
 import sys
 from array import array
+from keyword import iskeyword
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -188,6 +188,17 @@ def categorical(codes: np.ndarray, categories: list | pd.CategoricalDtype) -> pd
     return pd.Categorical.from_codes(codes, dtype=dtype or category_dtype(categories), validate=False)
 
 
+class _Codes(dict):
+    """A category column's codes, {value: code}: a value not seen before is given the next code."""
+
+    def __missing__(self, value: Any) -> int:
+        code = self[value] = len(self)
+        return code
+
+
+_MISSING = object()  # the default of every field of `append`: the row did not give it
+
+
 class Table:
     """Append-only column store for one record type.
 
@@ -201,33 +212,41 @@ class Table:
         self.schema = SCHEMAS[name]
         self.stored = tuple(column for column, field in self.schema.items() if field.difference is None)
         self.columns: dict[str, array | list] = {column: _empty_storage(self.schema[column].storage) for column in self.stored}
-        self.categories: dict[str, dict[Any, int]] = {c: {} for c in self.stored if self.schema[c].storage == "c"}
-        self._rows: list[dict[str, Any]] = []
-        self._in_order = operator.itemgetter(*self.stored)  # a row's values in the order of `stored`
+        self.categories: dict[str, dict[Any, int]] = {c: _Codes() for c in self.stored if self.schema[c].storage == "c"}
+        self._rows: list[tuple] = []  # rows filed away, each its values in the order of `stored`
         self.append = self._appender()
 
     def _appender(self):
+        """`append` for this schema: a function whose keyword-only parameters are the stored
+        fields, so Python itself matches the names (no dict per row) and the row is filed as the
+        tuple of its values; a field not given (left at its default) or a name not in the schema
+        (caught by `**unknown`) is refused at once. Written from the schema, as namedtuple does."""
+        names = self.stored
+        if not all(n.isidentifier() and not iskeyword(n) and not n.startswith("_") for n in names):
+            raise RecordError(f"{self.name}: field names must be Python identifiers: {', '.join(names)}")
+        fields = ", ".join(names)
+        source = (
+            f"def append(*, {', '.join(f'{n}=_MISSING' for n in names)}, **_unknown):\n"
+            f"    if _unknown or {' or '.join(f'{n} is _MISSING' for n in names)}:\n"
+            f"        _refuse(({fields},), _unknown)\n"
+            f"    _file_row(({fields},))\n"
+            f"    if len(_rows) >= _CHUNK:\n"
+            f"        _flush()\n"
+        )
         rows = self._rows
-        file_row = rows.append
-        stored = frozenset(self.stored)
-        flush = self._flush
-
-        def append(**values: Any) -> None:
-            if values.keys() != stored:
-                self._refuse(values)
-            file_row(values)
-            if len(rows) >= _CHUNK:
-                flush()
-
+        scope = {"_MISSING": _MISSING, "_refuse": self._refuse, "_file_row": rows.append, "_rows": rows}
+        scope.update(_CHUNK=_CHUNK, _flush=self._flush)
+        exec(source, scope)  # noqa: S102 - the source is made above from the schema's field names only
+        append = scope["append"]
+        append.__qualname__ = f"Table({self.name!r}).append"
         return append
 
     def append(self, **values: Any) -> None:  # each instance has its own, made by _appender
         """Add one row, every stored field by name (the computed columns left out)."""
         self.__dict__["append"](**values)
 
-    def _refuse(self, values: dict[str, Any]) -> None:
-        missing = [c for c in self.stored if c not in values]
-        unknown = [c for c in values if c not in self.stored]
+    def _refuse(self, row: tuple, unknown: dict[str, Any]) -> None:
+        missing = [c for c, value in zip(self.stored, row) if value is _MISSING]
         parts = [f"missing {', '.join(missing)}"] if missing else []
         parts += [f"not a stored field: {', '.join(unknown)}"] if unknown else []
         raise RecordError(f"{self.name}: a row must give {', '.join(self.stored)} by name; {'; '.join(parts)}")
@@ -237,24 +256,20 @@ class Table:
         rows = self._rows
         if not rows:
             return
-        for column, values in zip(self.stored, zip(*map(self._in_order, rows))):
+        for column, values in zip(self.stored, zip(*rows)):
             target = self.columns[column]
             storage = self.schema[column].storage
             try:
                 if storage == "c":
                     codes = self.categories[column]
-                    for value in dict.fromkeys(values):
-                        if value not in codes:
-                            codes[value] = len(codes)
-                    target = self._codes_for(column, len(codes))
-                    coded = np.fromiter(map(codes.__getitem__, values), dtype=target.typecode, count=len(values))
-                    target.frombytes(memoryview(coded).cast("B"))
+                    coded = list(map(codes.__getitem__, values))  # a new value gets the next code
+                    self._codes_for(column, len(codes)).fromlist(coded)
                 elif storage == "n":
                     if set(map(len, values)) != {_DIGITS}:
                         raise RecordError(f"{self.name}.{column} ({storage}): not all {_DIGITS} digits long in {values!r}")
                     target.extend(map(int, values))
                 else:
-                    target.extend(values)
+                    target.fromlist(list(values))  # twice as fast as extending by the tuple
             except (TypeError, ValueError, OverflowError) as error:
                 raise RecordError(f"{self.name}.{column} ({storage}): cannot store a value in {values!r}: {error}") from error
         rows.clear()
@@ -324,7 +339,7 @@ class Table:
                 categories = self.categories[column]
                 data[column] = categorical(array_, list(categories))
                 if release:
-                    self.categories[column] = {}
+                    self.categories[column] = _Codes()
             elif field.storage == "n":
                 digits = pc.utf8_lpad(pa.array(array_).cast(pa.string()), width=_DIGITS, padding="0")
                 data[column] = pd.array(digits, dtype="string") if len(array_) else pd.array([], dtype="string")

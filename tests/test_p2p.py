@@ -170,3 +170,37 @@ def test_a_transfer_by_qr_code_resolves_its_opaque_id_and_a_damaged_code_is_decl
     assert (result.outcome, result.response_code, result.decided_by) == ("declined", "30", "qr")
     assert "ID 63" in result.reason  # the checksum names itself
     assert len(sim.results().hops) == 0  # nothing was sent
+
+
+FEES = {"services.transfers.fees": [{"service": "p2p", "channel": "card", "flat_tyiyn": 1000, "percent": 0.5, "max_tyiyn": 1500},
+                                    {"service": "p2p", "channel": "any", "percent": 0.1}]}  # fmt: skip
+
+
+def test_a_fee_rule_charges_the_sender_beside_the_debit_and_a_reversal_gives_it_back(sim):
+    sim = Simulation(sim.scenario.with_overrides(FEES))
+    sender, recipient = _two_cards_of_different_banks(sim)
+    sent = _spy(sim)
+    before = _balance(sim, sender)
+    result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 100_000)  # 1000 + 0.5 % = 1500, the cap
+    assert result.outcome == "completed" and sent[0]["28"] == "D00001500"
+    assert _balance(sim, sender) == before - 101_500
+    fee_bank = sim.population.bank_of_card(sender).code
+    assert sim.ledger.available_tyiyn(accounts.fee_income(fee_bank)) == 1_500
+    number = int(sim.population.msisdn[recipient])
+    result = sim.transfer("p2p_phone", sender, f"+{number}", 20_000)  # any channel: 0.1 % = 20
+    assert result.outcome == "completed", result
+    assert sent[2]["28"] == "D00000020"
+    # the recipient's card blocked: the credit fails and the fee comes back with the debit
+    sim.population.card_status[recipient] = CARD_STATUSES.index("blocked")
+    before = _balance(sim, sender)
+    result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 10_000)  # 1000 + 50 = 1050
+    assert result.outcome == "reversed" and _balance(sim, sender) == before
+    rows = sim.results().transfers
+    assert rows.fee_tyiyn.tolist() == [1_500, 20, 0]  # a reversed transfer charged nothing
+
+
+def test_a_fee_rule_is_validated_at_the_door():
+    from elcart_sim.core.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"services\.transfers\.fees\[0\]\.channel must be one of any, phone, card, qr, got 'sms'"):
+        load_scenario("national-day").with_overrides({"services.transfers.fees": [{"channel": "sms"}]})

@@ -16,12 +16,14 @@ from elcart_sim.scenario.choices import (
     KERNEL_STYLES,
     MODELLED_CHANNELS,
     P2P_CHANNELS,
+    PAYERS,
     WEEKDAYS,
 )
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
+from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
@@ -49,6 +51,11 @@ __all__ = [
     "TransferSpec",
     "TransferLimits",
     "FeeRule",
+    "PayrollSpec",
+    "PayrollBatch",
+    "EchoSpec",
+    "PushSpec",
+    "PAYERS",
     "P2P_CHANNELS",
     "ATTACK_KINDS",
     "CARD_STATUSES",

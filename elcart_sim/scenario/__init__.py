@@ -3,7 +3,7 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``, ``services``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``, ``payroll``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 

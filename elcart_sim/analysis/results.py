@@ -2,7 +2,8 @@
 
 This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
-`token_events` (the token service's lifecycle steps and key issues), and
+`token_events` (the token service's lifecycle steps and key issues), `transfers` and
+`notifications` when the app's services ran, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
 Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
 """
@@ -92,6 +93,7 @@ class Results:
     apdus: pd.DataFrame = field(default_factory=lambda: Table("apdus").to_frame())  # empty unless recorded
     token_events: pd.DataFrame = field(default_factory=lambda: Table("token_events").to_frame())
     transfers: pd.DataFrame = field(default_factory=lambda: Table("transfers").to_frame())  # empty unless the app's services ran
+    notifications: pd.DataFrame = field(default_factory=lambda: Table("notifications").to_frame())  # empty unless credits were pushed
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -111,6 +113,7 @@ class Results:
         token_events = records.token_events.take_frame()
         transactions = records.transactions.take_frame(order_by=("trace_id",))
         transfers = records.transfers.take_frame(order_by=("trace_id",))
+        notifications = records.notifications.take_frame(order_by=("trace_id",))
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s
         occupancy = by_component(hops, registry)
@@ -127,6 +130,7 @@ class Results:
             apdus=apdus,
             token_events=token_events,
             transfers=transfers,
+            notifications=notifications,
             registry=registry,
         )
 
@@ -216,7 +220,7 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        recorded = tuple(name for name in ("transfers", "apdus") if len(getattr(self, name)))
+        recorded = tuple(name for name in ("transfers", "notifications", "apdus") if len(getattr(self, name)))
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

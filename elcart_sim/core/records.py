@@ -95,9 +95,18 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "debit_code": F("c", "", "DE39 of the debit leg (0200, DE3 10); empty when not sent"),
         "credit_code": F("c", "", "DE39 of the credit leg (0200, DE3 26); empty when not sent"),
     },
+    "notifications": {
+        "trace_id": F("i", "", "Id of what the push announces (a credit's trace id)"),
+        "kind": F("c", "", "What it announces: payroll_credit"),
+        "channel": F("c", "", "How it reached the phone: push"),
+        "sent_at": F("d", "s", "The bank handed the push to the notification gateway"),
+        "delivered_at": F("d", "s", "The phone showed it; NaN when it never arrived"),
+        "delay_s": F("d", "s", "delivered_at − sent_at (NaN when lost)", difference=("delivered_at", "sent_at")),
+        "outcome": F("c", "", "delivered | late (after services.push.late_after_s; the phone was offline or the network slow) | lost"),
+    },
     "hops": {
         "trace_id": F("i", "", "Transaction id"),
-        "hop": F("c", "", "acquirer | switch | issuer | directory"),
+        "hop": F("c", "", "acquirer | switch | issuer | directory | payroll (a bank posting a credit file) | notifications"),
         "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg), 0400 reversal, 0420 reversal advice; empty at the directory"),
         "issuer": F("c", "", "Issuing bank code of the transaction; empty when the host could not tell (a message it could not read)"),
         "arrived_at": F("d", "s", "Message reached the host"),
@@ -115,7 +124,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "entry_id": F("i", "", "Journal entry number"),
         "trace_id": F("i", "", "Transaction id; -1 for opening balances"),
         "posted_at": F("d", "s", "When the posting was made"),
-        "kind": F("c", "", "opening | purchase | reversal | transfer_debit | transfer_credit | fee"),
+        "kind": F("c", "", "opening | purchase | reversal | transfer_debit | transfer_credit | fee | payroll_credit"),
         "debit_account": F("c", "", "bank/kind/key of the debited account"),
         "credit_account": F("c", "", "bank/kind/key of the credited account"),
         "amount_tyiyn": F("q", "tyiyn", "Amount moved"),
@@ -360,6 +369,7 @@ class Records:
     def __init__(self):
         self.transactions = Table("transactions")
         self.transfers = Table("transfers")
+        self.notifications = Table("notifications")
         self.hops = Table("hops")
         self.receipts = Table("receipts")
         self.token_events = Table("token_events")

@@ -3,14 +3,18 @@
     phone (HCE applet) ─NFC─ POS terminal + KKM ─ acquirer ─ national switch (IPC) ─ issuer bank
                                                                └ token vault        └ ledger
     ELKART Mobile ─ transfer service ─ directory ┘ (the same switch, issuers and ledger)
+    employer / Social Fund ─ credit file ─ bank's batch posting (ledger) ─ notification gateway ─ phone
 
 `Simulation(scenario)` builds the population and every entity, each with its own named random
 streams, and registers each host it builds (core/registry.py), so results, capacity planning and
 the report read the hosts from the registry. `tap()` runs one tap over any NFC link — the
 simulated one, or a real PC/SC reader — through the same simulated hosts; `transfer()` one P2P
 transfer through the directory, the switch and both issuers (the app's services are built on
-first use, or for a day whose channels include transfers); `run()` plays the day (model/day.py). A live device (`card=None`) is known by the token it presents, as the network
-knows any phone; simulated time advances by its measured APDU durations.
+first use, or for a day whose channels include transfers); `credit()` one salary or pension
+credit, posted at the card's bank and pushed to the phone (built on first use, or for a crediting
+day with credit files); `run()` plays the day (model/day.py). A live device (`card=None`) is
+known by the token it presents, as the network knows any phone; simulated time advances by its
+measured APDU durations.
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from elcart_sim.core.registry import Component, Registry
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
+from elcart_sim.hosts.batch_posting import BatchPostingHost
 from elcart_sim.hosts.directory import DirectoryHost
 from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.issuer import Issuer
+from elcart_sim.hosts.notification_gateway import Delivery, NotificationGateway
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import day
 from elcart_sim.model.phones import Phones
@@ -45,6 +51,7 @@ from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
 from elcart_sim.scenario import P2P_CHANNELS, Scenario
 from elcart_sim.services.p2p import TransferResult, TransferService
+from elcart_sim.services.payroll import CreditEcho, PayrollService
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
@@ -149,6 +156,11 @@ class Simulation:
         self.transfer_demand: TransferDemand | None = None
         if any(scenario.demand.channels.get(channel, 0.0) > 0 for channel in P2P_CHANNELS):
             self._build_transfers()  # the day sends transfers: register their hosts now
+        self._payroll: PayrollService | None = None
+        # A crediting day with credit files: salaries and pensions are posted and pushed.
+        self.crediting_day = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
+        if self.crediting_day:
+            self._build_payroll()
 
     @property
     def transfers(self) -> TransferService:
@@ -176,6 +188,39 @@ class Simulation:
         )
         self.transfer_demand = TransferDemand(scenario, self.population, directory, streams)
         return self._transfers
+
+    @property
+    def payroll(self) -> PayrollService:
+        """Salary and pension credits: each bank's batch posting (registered as ``payroll:<bank>``),
+        the notification gateway (``notifications``) and the echo of the credits, built on first use."""
+        return self._payroll if self._payroll is not None else self._build_payroll()
+
+    def _build_payroll(self) -> PayrollService:
+        scenario, streams, env, records = self.scenario, self.streams, self.env, self.records
+        services = scenario.services
+        gateway = NotificationGateway(env, services.notifications, services.push, streams, records.hops, records.notifications)
+        self._register(gateway, "services.notifications")
+        posting = {}
+        for bank in self.population.banks:
+            host = BatchPostingHost(env, bank, services.payroll.posting, self.ledger, streams, records.hops, self.next_trace_id)
+            posting[bank.index] = host
+            self._register(host, "services.payroll.posting", bank.code)
+        echo = services.payroll.echo
+        choices = None
+        if echo.send_share > 0:  # the echo's transfers: the app's services, with choices on streams of their own
+            directory = self.transfers.directory.directory
+            choices = TransferDemand(scenario, self.population, directory, streams, stream_prefix="payroll.echo.transfers")
+        self._payroll = PayrollService(
+            env,
+            services.payroll,
+            self.population,
+            posting,
+            gateway,
+            streams,
+            scenario.demand.duration_s,
+            CreditEcho(env, echo, scenario, self.population, streams, self.start_tap, self.start_transfer, choices),
+        )
+        return self._payroll
 
     def _register(self, host: Host, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
@@ -268,6 +313,20 @@ class Simulation:
         self.start_transfer(channel, sender, recipient, amount_tyiyn, then=results.append)
         self.env.run()
         return results[0]
+
+    # -- salary and pension credits ------------------------------------------------------------------
+
+    def start_credit(self, payer_id: str, card: int, amount_tyiyn: int, then: Callable[[Delivery], None] | None = None) -> None:
+        """Credit ``amount_tyiyn`` to ``card`` now from the payer's funding account ``payer_id``
+        (a file of one at the card's bank); ``then(delivery)`` when its push has ended."""
+        self.payroll.start_credit(payer_id, card, amount_tyiyn, then)
+
+    def credit(self, payer_id: str, card: int, amount_tyiyn: int) -> Delivery:
+        """Run one credit, its push and anything it set off, and return how the push ended."""
+        deliveries: list[Delivery] = []
+        self.start_credit(payer_id, card, amount_tyiyn, then=deliveries.append)
+        self.env.run()
+        return deliveries[0]
 
     # -- the day --------------------------------------------------------------------------------------
 

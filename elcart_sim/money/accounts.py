@@ -12,6 +12,7 @@ An account is `(bank_code, kind, key)`. Each member bank keeps, in its own books
 | `nbkr_correspondent` | "" | the bank's correspondent account at the National Bank, where net positions settle | debit (an asset) |
 | `own_funds` | "" | the bank's own funds, which opened the deposits of this run | debit |
 | `fee_income` | "" | the fees the bank charged its cardholders (the app's services) | credit |
+| `payroll_funding` | payer id | an employer's or the Social Fund's account at the bank, from which it pays salaries or pensions (funded before the day, outside the run) | debit during the run |
 
 How the services post, each as balanced postings in integer tyiyn (`Ledger.post(debit, credit, …)`):
 
@@ -23,6 +24,9 @@ How the services post, each as balanced postings in integer tyiyn (`Ledger.post(
 - **transfer to a bank account**: as P2P, the recipient's bank crediting `customer_account`.
 - **bill payment**: payer's bank: debit `cardholder`, credit `elkart_settlement`;
   biller's bank: debit `elkart_settlement`, credit `biller`.
+- **salary or pension credit**: the cardholder's bank: debit `payroll_funding` (the payer's
+  account there), credit `cardholder`; no leg through IPC: the payer's file reaches each bank
+  directly.
 - **end-of-day clearing**: IPC nets every bank's `elkart_settlement` balance; each bank moves its
   net position to `nbkr_correspondent`, and the positions of all banks sum to zero.
 """
@@ -43,6 +47,7 @@ __all__ = [
     "nbkr_correspondent",
     "own_funds",
     "fee_income",
+    "payroll_funding",
 ]
 
 
@@ -76,3 +81,7 @@ def own_funds(bank_code: str) -> Account:
 
 def fee_income(bank_code: str) -> Account:
     return (bank_code, "fee_income", "")
+
+
+def payroll_funding(bank_code: str, payer_id: str) -> Account:
+    return (bank_code, "payroll_funding", payer_id)

@@ -3,7 +3,7 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``, ``services``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``, ``payroll``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 
@@ -16,12 +16,14 @@ from elcart_sim.scenario.choices import (
     KERNEL_STYLES,
     MODELLED_CHANNELS,
     P2P_CHANNELS,
+    PAYERS,
     WEEKDAYS,
 )
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
+from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
@@ -49,6 +51,11 @@ __all__ = [
     "TransferSpec",
     "TransferLimits",
     "FeeRule",
+    "PayrollSpec",
+    "PayrollBatch",
+    "EchoSpec",
+    "PushSpec",
+    "PAYERS",
     "P2P_CHANNELS",
     "ATTACK_KINDS",
     "CARD_STATUSES",

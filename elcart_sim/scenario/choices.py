@@ -18,6 +18,7 @@ __all__ = [
     "P2P_CHANNELS",
     "SERVICES",
     "FEE_CHANNELS",
+    "PAYERS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -59,3 +60,6 @@ SERVICES = ("p2p",)
 
 FEE_CHANNELS = ("any", "phone", "card", "qr")
 """How a fee rule names the channel of a transfer ("any": all of them)."""
+
+PAYERS = ("employer", "social_fund")
+"""Who sends a salary or pension credit file (services.payroll.batches)."""

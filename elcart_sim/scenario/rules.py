@@ -110,6 +110,13 @@ def check_across_fields(scenario: Scenario, source: str | None) -> None:
     demand = scenario.demand
     if demand.day_kind == "auto" and not demand.salary_days_of_month:
         raise ScenarioError("demand.salary_days_of_month", "must list the crediting days when demand.day_kind is auto", source=source)
+    push = scenario.services.push
+    if push.loss_share + push.offline_share > 1.0:
+        raise ScenarioError(
+            "services.push.offline_share",
+            f"must leave room for services.push.loss_share ({push.loss_share}): the two sum to at most 1, got {push.offline_share}",
+            source=source,
+        )
     if scenario.terminal.timeout_s <= scenario.acquirer.timeout_s:
         raise ScenarioError(
             "terminal.timeout_s",

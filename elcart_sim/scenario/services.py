@@ -17,6 +17,7 @@ from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.choices import FEE_CHANNELS, SERVICES
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, checked, fraction, non_negative, one_of, positive
 from elcart_sim.scenario.hosts import HostSpec
+from elcart_sim.scenario.payroll import PayrollSpec, PushSpec
 
 __all__ = ["FeeRule", "TransferLimits", "TransferSpec", "ServicesSpec"]
 
@@ -78,9 +79,14 @@ class TransferSpec:
 
 @dataclass(frozen=True)
 class ServicesSpec:
-    """The app's money services: transfers, the directory host, and the app service's links."""
+    """The app's money services: transfers, the directory host, the app service's links; salary
+    and pension credits and the notification gateway."""
 
     transfers: TransferSpec = field(default_factory=TransferSpec)
     directory: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.002, 0.5), 5.0))
     app_directory: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.002))
     app_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
+    # Salary and pension credits (scenario/payroll.py) and the gateway that pushes them to phones.
+    payroll: PayrollSpec = field(default_factory=PayrollSpec)
+    notifications: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.001, 0.5), 30.0))
+    push: PushSpec = field(default_factory=PushSpec)

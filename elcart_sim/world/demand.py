@@ -27,7 +27,7 @@ from elcart_sim.scenario import WEEKDAYS, Scenario
 from elcart_sim.world.arrivals import HourlyPoisson
 from elcart_sim.world.population import Population
 
-__all__ = ["Demand", "hourly_rates_per_s", "demand_summary", "STANDARD_EXPONENTIAL"]
+__all__ = ["Demand", "TerminalPicker", "hourly_rates_per_s", "demand_summary", "STANDARD_EXPONENTIAL"]
 
 _BATCH = 4096
 _MIN_TICKET_TYIYN = 100  # one som
@@ -69,6 +69,26 @@ def demand_summary(scenario: Scenario) -> dict[str, object]:
     }
 
 
+class TerminalPicker:
+    """Terminals in proportion to their merchants' tap weight, on the stream ``name``; call it
+    for the next one."""
+
+    __slots__ = ("_cumulative", "_rng", "_buffer")
+
+    def __init__(self, population: Population, streams: RandomStreams, name: str):
+        cumulative = np.cumsum(population.terminal_tap_weight)
+        self._cumulative = cumulative / cumulative[-1]
+        self._rng = streams.generator(name)
+        self._buffer: list[int] = []
+
+    def __call__(self) -> int:
+        if not self._buffer:
+            u = self._rng.random(_BATCH)
+            picks = np.searchsorted(self._cumulative, u, side="right")
+            self._buffer = np.minimum(picks, len(self._cumulative) - 1)[::-1].tolist()
+        return self._buffer.pop()
+
+
 class Demand:
     """The arrival process and the choices each arrival makes, each on its own stream."""
 
@@ -79,21 +99,11 @@ class Demand:
         n_wallets = len(population.enrolled_cards)
         self._enrolled = array("q", population.enrolled_cards.tolist())  # per-tap lookups give Python ints
         self._wallet_pick = streams.integers("demand.wallet", n_wallets) if n_wallets else None
-        cumulative = np.cumsum(population.terminal_tap_weight)
-        self._terminal_cumulative = cumulative / cumulative[-1]
-        self._terminal_rng = streams.generator("demand.terminal")
-        self._terminal_buffer: list[int] = []
+        self.next_terminal = TerminalPicker(population, streams, "demand.terminal")
         self._ticket_tyiyn = streams.sampler("demand.ticket", scenario.demand.ticket.distribution())
 
     def next_wallet_card(self) -> int:
         return self._enrolled[self._wallet_pick()]
-
-    def next_terminal(self) -> int:
-        if not self._terminal_buffer:
-            u = self._terminal_rng.random(_BATCH)
-            picks = np.searchsorted(self._terminal_cumulative, u, side="right")
-            self._terminal_buffer = np.minimum(picks, len(self._terminal_cumulative) - 1)[::-1].tolist()
-        return self._terminal_buffer.pop()
 
     def next_amount_tyiyn(self) -> int:
         return max(_MIN_TICKET_TYIYN, round(self._ticket_tyiyn()))

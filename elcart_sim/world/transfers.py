@@ -52,23 +52,30 @@ def phone_as_typed(number: int, style: int) -> str:
 class TransferDemand:
     """The arrivals of each P2P channel with a share of the day, and the choices each makes."""
 
-    def __init__(self, scenario: Scenario, population: Population, directory: Directory, streams: RandomStreams):
+    def __init__(
+        self, scenario: Scenario, population: Population, directory: Directory, streams: RandomStreams, stream_prefix: str = "transfers"
+    ):
+        """Each choice draws from its own stream, named under ``stream_prefix`` (another prefix:
+        the same choices on streams of their own, e.g. for transfers that echo a credit)."""
         spec = scenario.services.transfers
+        prefix = stream_prefix
         self.population = population
         self.directory = directory
         linked = np.flatnonzero(directory.linked)
         self._linked = array("q", linked.tolist())
-        self._sender = streams.integers("transfers.sender", max(1, len(linked)))
-        self._linked_recipient = streams.integers("transfers.recipient", max(1, len(linked)))
-        self._any_recipient = streams.integers("transfers.recipient_card", population.n_cards)
-        self._style = streams.integers("transfers.phone_style", 3)
-        self._mistyped = streams.integers("transfers.mistyped", _PER_MILLION)
+        self._sender = streams.integers(f"{prefix}.sender", max(1, len(linked)))
+        self._linked_recipient = streams.integers(f"{prefix}.recipient", max(1, len(linked)))
+        self._any_recipient = streams.integers(f"{prefix}.recipient_card", population.n_cards)
+        self._style = streams.integers(f"{prefix}.phone_style", 3)
+        self._mistyped = streams.integers(f"{prefix}.mistyped", _PER_MILLION)
         self._mistyped_below = round(spec.unknown_recipient_share * _PER_MILLION)
-        self._wrong_qr = streams.generator("transfers.wrong_qr")
-        self._amount = streams.sampler("transfers.amount", spec.amount.distribution())
+        self._wrong_qr = streams.generator(f"{prefix}.wrong_qr")
+        self._amount = streams.sampler(f"{prefix}.amount", spec.amount.distribution())
         duration = scenario.demand.duration_s
         self.arrivals = {
-            channel: HourlyPoisson(hourly_rates_per_s(scenario, channel), duration, streams.sampler(f"transfers.{channel}.arrivals", STANDARD_EXPONENTIAL))
+            channel: HourlyPoisson(
+                hourly_rates_per_s(scenario, channel), duration, streams.sampler(f"{prefix}.{channel}.arrivals", STANDARD_EXPONENTIAL)
+            )
             for channel in P2P_CHANNELS
             if scenario.demand.channels.get(channel, 0.0) > 0
         }

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import elcart_sim
-from elcart_sim.core.records import schema_markdown
+from elcart_sim.core.schemas import schema_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,0 +1,169 @@
+"""The record tables' schemas: every table's fields, their storage, unit and meaning.
+
+The field tables below are the documentation: `docs/records.md` is generated from them
+(`schema_markdown`), and `core/records.py` stores rows by them. Every row carries the trace id,
+the one key that joins the tables; instants end in `_at`, durations in `_s`; money is integer
+tyiyn; no column ever holds a full card number.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["Field", "SCHEMAS", "schema_markdown"]
+
+
+class Field(NamedTuple):
+    """One column. `storage`: 'b' int8, 'h' int16, 'i' int32, 'q' int64, 'd' float64 (array
+    typecodes), 'c' category (text from a set, kept as integer codes as narrow as the set allows),
+    's' text, 'n' a 10-digit decimal code kept as an int64 and given back as text with its leading
+    zeros. `difference` = (a, b): not stored, computed as a − b when the DataFrame is built (a
+    column's type is then float64)."""
+
+    storage: str
+    unit: str
+    meaning: str
+    difference: tuple[str, str] | None = None
+
+
+F = Field
+
+SCHEMAS: dict[str, dict[str, Field]] = {
+    "transactions": {
+        "trace_id": F("i", "", "Transaction id, carried in DE37 through every hop"),
+        "tapped_at": F("d", "s", "Phone touched the terminal (the checkout lane was free)"),
+        "result_at": F("d", "s", "Terminal showed its final result"),
+        "tap_to_result_s": F("d", "s", "result_at − tapped_at", difference=("result_at", "tapped_at")),
+        "nfc_s": F("d", "s", "Time spent in APDU exchanges with the phone"),
+        "host_s": F("d", "s", "Authorisation request sent → response or timeout at the terminal"),
+        "lane_wait_s": F("d", "s", "Wait for the terminal (checkout lane) before the tap"),
+        "outcome": F("c", "", "approved | declined | reversed (terminal timed out, sent 0400) | terminated (card dialogue failed)"),
+        "response_code": F("c", "", "ISO 8583 DE39 as seen by the terminal; empty when terminated"),
+        "reason": F("c", "", "Why it was declined or terminated, in words"),
+        "amount_tyiyn": F("q", "tyiyn", "Purchase amount, 1/100 KGS"),
+        "issuer": F("c", "", "Issuing bank code"),
+        "acquirer": F("c", "", "Acquiring bank code"),
+        "terminal_id": F("c", "", "DE41 terminal id"),
+        "merchant": F("c", "", "Merchant chain or independent kind"),
+        "token_masked": F("c", "", "The wallet's token, masked (first six, last four)"),
+        "apdus": F("h", "", "Number of command APDUs in the card dialogue"),
+        "receipt_no": F("i", "", "KKM fiscal document number; -1 when no receipt"),
+        "attack": F("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
+        "stopped_by": F("c", "", "Security check that stopped it (protocol/decline_reasons.py CHECKS); empty if none did"),
+    },
+    "transfers": {
+        "trace_id": F("i", "", "Transfer id, carried in DE37 by both legs and their reversals"),
+        "service": F("c", "", "The app's service: p2p"),
+        "channel": F("c", "", "How the sender named the recipient: phone | card | qr"),
+        "requested_at": F("d", "s", "The sender confirmed the transfer in the app"),
+        "result_at": F("d", "s", "Final state reached (for a reversed one: the debit's reversal acknowledged)"),
+        "request_to_result_s": F("d", "s", "result_at − requested_at", difference=("result_at", "requested_at")),
+        "outcome": F("c", "", "completed | declined (nothing moved) | reversed (the debit was undone)"),
+        "response_code": F("c", "", "ISO 8583 DE39 of the step that decided it (the directory's, a leg's; 68 when a leg timed out; 30 when a QR code did not read)"),
+        "reason": F("c", "", "Why it was declined or reversed, in words"),
+        "decided_by": F("c", "", "qr | limits | directory | debit | credit"),
+        "amount_tyiyn": F("q", "tyiyn", "Amount sent"),
+        "fee_tyiyn": F("q", "tyiyn", "Fee charged to the sender (0 unless completed)"),
+        "sender_issuer": F("c", "", "Sender's bank code"),
+        "receiver_issuer": F("c", "", "Recipient's bank code; empty when the directory found none"),
+        "debit_code": F("c", "", "DE39 of the debit leg (0200, DE3 10); empty when not sent"),
+        "credit_code": F("c", "", "DE39 of the credit leg (0200, DE3 26); empty when not sent"),
+    },
+    "notifications": {
+        "trace_id": F("i", "", "Id of what the push announces (a credit's trace id)"),
+        "kind": F("c", "", "What it announces: payroll_credit"),
+        "channel": F("c", "", "How it reached the phone: push"),
+        "sent_at": F("d", "s", "The bank handed the push to the notification gateway"),
+        "delivered_at": F("d", "s", "The phone showed it; NaN when it never arrived"),
+        "delay_s": F("d", "s", "delivered_at − sent_at (NaN when lost)", difference=("delivered_at", "sent_at")),
+        "outcome": F("c", "", "delivered | late (after services.push.late_after_s; the phone was offline or the network slow) | lost"),
+    },
+    "hops": {
+        "trace_id": F("i", "", "Transaction id"),
+        "hop": F("c", "", "acquirer | switch | issuer | directory | payroll (a bank posting a credit file) | notifications"),
+        "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg), 0400 reversal, 0420 reversal advice; empty at the directory"),
+        "issuer": F("c", "", "Issuing bank code of the transaction; empty when the host could not tell (a message it could not read)"),
+        "arrived_at": F("d", "s", "Message reached the host"),
+        "started_at": F("d", "s", "A server took it"),
+        "finished_at": F("d", "s", "Service ended"),
+        "responded_at": F("d", "s", "Host sent its answer upstream (after the next hop, if any)"),
+        "wait_s": F("d", "s", "started_at − arrived_at (queueing)", difference=("started_at", "arrived_at")),
+        "service_s": F("d", "s", "finished_at − started_at", difference=("finished_at", "started_at")),
+        "residence_s": F("d", "s", "responded_at − arrived_at", difference=("responded_at", "arrived_at")),
+        "response_code": F("c", "", "DE39 this host answered with"),
+        "timed_out": F("b", "", "1 if this host gave up waiting for the next hop"),
+    },
+    # Kept by the ledger (ledger.py), not by a Table: accounts as int ids, the entry id is the row.
+    "postings": {
+        "entry_id": F("i", "", "Journal entry number"),
+        "trace_id": F("i", "", "Transaction id; -1 for opening balances"),
+        "posted_at": F("d", "s", "When the posting was made"),
+        "kind": F("c", "", "opening | purchase | reversal | transfer_debit | transfer_credit | fee | payroll_credit"),
+        "debit_account": F("c", "", "bank/kind/key of the debited account"),
+        "credit_account": F("c", "", "bank/kind/key of the credited account"),
+        "amount_tyiyn": F("q", "tyiyn", "Amount moved"),
+    },
+    "receipts": {
+        "trace_id": F("i", "", "Transaction id"),
+        "kkm_id": F("c", "", "Fiscal cash register serial"),
+        "receipt_no": F("i", "", "Fiscal document number, sequential per KKM"),
+        "fiscal_sign": F("n", "", "Fiscal sign (10 digits) over the receipt"),
+        "amount_tyiyn": F("q", "tyiyn", "Receipt total"),
+        "printed_at": F("d", "s", "Receipt printed"),
+    },
+    # Not kept during the run: read from the hops afterwards (analysis/occupancy.py).
+    "samples": {
+        "at": F("d", "s", "Sampling instant (end of the interval)"),
+        "component": F("c", "", "acquirer | switch | issuer:<bank>"),
+        "queue_length": F("i", "", "Requests waiting for a server at this instant"),
+        "busy": F("i", "", "Servers busy at this instant"),
+        "mean_queue": F("d", "", "Time-average of requests waiting over the interval before `at`"),
+        "mean_busy": F("d", "", "Time-average of busy servers over the interval before `at`"),
+    },
+    "token_events": {
+        "at": F("d", "s", "When the token service acted"),
+        "token_masked": F("c", "", "The token, masked; empty when no token was issued"),
+        "event": F("c", "", "provisioned | suspended | resumed | deleted | keys_issued | keys_refused | idv_failed"),
+        "reason": F("c", "", "Why (lifecycle request, refusal), in words"),
+        "device_id": F("q", "", "Attested id of the phone the token is bound to (32 bits, unsigned)"),
+        "key_count": F("i", "", "Limited-use keys issued by this event"),
+    },
+    # Only when the run records them: Simulation(record_apdus=True), as `elcart-sim tap` does.
+    "apdus": {
+        "trace_id": F("i", "", "Transaction id"),
+        "seq": F("h", "", "Position of the command in the card dialogue, from 0"),
+        "sent_at": F("d", "s", "Command sent: tapped_at + the durations of the commands before it"),
+        "command": F("c", "", "Command name: SELECT PPSE, SELECT AID, GPO, READ RECORD SFI s REC r"),
+        "command_length": F("i", "", "Length of the command APDU in bytes (no APDU bytes are kept)"),
+        "sw": F("c", "", "Status word SW1 SW2 of the answer, hex; empty when the answer has none"),
+        "duration_s": F("d", "s", "Round trip; measured wall time on a live PC/SC link, drawn on the simulated link"),
+    },
+}
+
+
+_UNIT_NAMES = {"s": "seconds", "tyiyn": "tyiyn (1/100 KGS)", "": ""}
+_STORAGE_NAMES = {"b": "int8", "h": "int16", "i": "int32", "q": "int64", "d": "float64", "c": "category", "s": "string", "n": "string"}
+
+
+def schema_markdown() -> str:
+    """docs/records.md: one table of fields and units per record type (tests keep it current)."""
+    lines = [
+        "# Records: tables, fields and units",
+        "",
+        "Generated from `elcart_sim/core/schemas.py` (`SCHEMAS`); `tests/test_docs.py` fails when the two differ.",
+        "Regenerate with `python -c \"from elcart_sim.core.schemas import schema_markdown; print(schema_markdown(), end='')\" > docs/records.md`.",
+        "",
+        "Every table is keyed by `trace_id`, the transaction's id, which travels in ISO 8583 DE37 from the terminal",
+        "to the issuer. Instants end in `_at` and durations in `_s`, in simulated seconds from local midnight of the",
+        "scenario's `date` (UTC+6). Money is integer tyiyn. No field holds a full card number.",
+        "The `components` table (utilisation per host) has the columns `component`, `servers`, `served`,",
+        "`utilisation`, `mean_busy`, `mean_queue` and `max_queue`, time-averaged over the run.",
+        "The type is the DataFrame's dtype, the narrowest that holds every value the field can take; a type marked",
+        "(computed) is a difference of two instants of the same row, computed when the DataFrame is built, not stored.",
+    ]
+    for table, fields in SCHEMAS.items():
+        lines += ["", f"## {table}", "", "| field | type | unit | meaning |", "|---|---|---|---|"]
+        for name, field in fields.items():
+            kind = _STORAGE_NAMES[field.storage] + (" (computed)" if field.difference else "")
+            lines.append(f"| `{name}` | {kind} | {_UNIT_NAMES[field.unit]} | {field.meaning} |")
+    return "\n".join(lines) + "\n"

@@ -1,4 +1,5 @@
-"""The day played: arrivals (taps, and transfers when the day's channels include them), token
+"""The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts when
+the day's channels include them), token
 lifecycle and injected attacks over the scenario's duration,
 then the drain, until every transaction in flight has reached its final state.
 
@@ -27,6 +28,10 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
     simulation.demand.schedule_arrivals(env, simulation.start_tap)
     if simulation.transfer_demand is not None:
         simulation.transfer_demand.schedule(env, simulation.start_transfer)
+    if simulation.bill_demand is not None:
+        simulation.bill_demand.schedule(env, simulation.start_bill_payment)
+    if simulation.account_transfer_demand is not None:
+        simulation.account_transfer_demand.schedule(env, simulation.start_account_transfer)
     env.process(simulation.lifecycle.generate_requests())
     env.process(simulation.fraud.inject_attacks())
     duration = simulation.scenario.demand.duration_s

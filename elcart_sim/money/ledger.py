@@ -36,8 +36,9 @@ __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 # Posting kinds: data, not behaviour. "opening" brings an account onto the books with its
 # balance at the start of the run (cardholder deposits are funded from the bank's own funds).
 # A transfer posts a debit at the sender's bank and a credit at the recipient's; a fee is
-# charged to the sender beside its debit.
-POSTING_KINDS = ("opening", "purchase", "reversal", "transfer_debit", "transfer_credit", "fee")
+# charged to the sender beside its debit. A bill payment debits the payer at the payer's bank
+# and credits the biller at the biller's bank when the biller's gateway confirms it.
+POSTING_KINDS = ("opening", "purchase", "reversal", "transfer_debit", "transfer_credit", "fee", "bill_payment", "bill_credit")
 MAX_AMOUNT_TYIYN = 10**15  # 10 trillion som: far above any movement, far below the int64 balances
 _KIND_CODES = {kind: code for code, kind in enumerate(POSTING_KINDS)}
 

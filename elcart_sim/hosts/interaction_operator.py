@@ -2,7 +2,7 @@
 
 Physical picture: once the sender's bank has debited the card, the app's account-transfer
 service asks the interaction operator (the National Bank's system through which banks' apps
-reach each other's accounts; docs/sources.md) to credit account 0011234567890128 with 5,000 som
+reach each other's accounts; about 1.36 M payments a day in 2025, NBKR via the press) to credit account 0011234567890128 with 5,000 som
 (an `AccountCredit`). It is no ISO 8583 leg: the operator, a host with servers and a service
 time, posts the credit in the receiving bank's books at once — the bank's ELKART settlement
 position pays its customer's account (``money/accounts.customer_account``) — and answers 00.

@@ -2,8 +2,8 @@
 
 Physical picture: a sender in ELKART Mobile types the 16-digit number of a current account at
 some bank — their landlord's, their own savings account. A Kyrgyz bank account number is 16
-digits whose first three are the bank's code (docs/sources.md); the rest of the real layout is
-not published, so ours is an estimate:
+digits whose first three are the bank's code, as banks' payment details show them [not checked
+against a primary source]; the rest of the real layout is not published, so ours is an estimate:
 
     BBB SSSSSSSSSSSS C      B the bank's 3-digit code, S a 12-digit serial, C a Luhn check digit
 

@@ -162,7 +162,7 @@ def test_rates_scale_the_arrival_count():
         ("growth_per_year: -1", "demand.growth_per_year must be > -1, got -1.0"),
         ("years_ahead: -2", "demand.years_ahead must be >= 0, got -2.0"),
         ("years_ahead: five", "demand.years_ahead must be a number, got str 'five'"),
-        ("channels: {contactless: 0.8, bills: 0.2}", "demand.channels.bills is not modelled yet (modelled channels: contactless, p2p_phone, p2p_card, p2p_qr)"),
+        ("channels: {contactless: 0.8, atm: 0.2}", "demand.channels.atm is not modelled yet (modelled channels: contactless, p2p_phone, p2p_card, p2p_qr, topup, bill, account_transfer)"),
         ("channels: {contactless: 0.9}", "demand.channels shares must sum to 1, got 0.9"),
         ("channels: {contactless: 1.5}", "demand.channels.contactless must be between 0 and 1, got 1.5"),
         ("channels: {}", "demand.channels must not be empty"),

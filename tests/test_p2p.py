@@ -202,5 +202,5 @@ def test_a_fee_rule_charges_the_sender_beside_the_debit_and_a_reversal_gives_it_
 def test_a_fee_rule_is_validated_at_the_door():
     from elcart_sim.core.errors import ScenarioError
 
-    with pytest.raises(ScenarioError, match=r"services\.transfers\.fees\[0\]\.channel must be one of any, phone, card, qr, got 'sms'"):
+    with pytest.raises(ScenarioError, match=r"services\.transfers\.fees\[0\]\.channel must be one of any, phone, card, qr, reference, account, got 'sms'"):
         load_scenario("national-day").with_overrides({"services.transfers.fees": [{"channel": "sms"}]})

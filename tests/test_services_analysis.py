@@ -21,12 +21,14 @@ def results():
 def test_the_services_table_counts_every_request_once(results):
     table = services_table(results)
     assert list(table.columns) == SERVICE_COLUMNS
-    assert table[["service", "channel"]].values.tolist() == [["tap", "contactless"], ["p2p", "card"], ["p2p", "phone"], ["p2p", "qr"]]
+    assert table[["service", "channel"]].values.tolist() == [
+        ["tap", "contactless"], ["p2p", "card"], ["p2p", "phone"], ["p2p", "qr"], ["bill", "reference"], ["topup", "phone"], ["account", "account"]
+    ]  # fmt: skip
     assert table.requests.sum() == len(results.transactions) + len(results.transfers)
     assert (table.completed + table.declined + table.reversed == table.requests).all()
     transfers = results.transfers
     completed = transfers[transfers.outcome == "completed"]
-    assert table.loc[table.service == "p2p", "value_tyiyn"].sum() == completed.amount_tyiyn.sum()
+    assert table.loc[table.service != "tap", "value_tyiyn"].sum() == completed.amount_tyiyn.sum()
 
 
 def test_the_summary_adds_the_transfers_when_the_day_has_them(results):
@@ -40,9 +42,9 @@ def test_the_summary_adds_the_transfers_when_the_day_has_them(results):
 
 def test_load_by_service_splits_every_hosts_messages(results):
     load = load_by_service(results)
-    assert set(load.columns) == {"tap", "p2p"}
+    assert set(load.columns) == {"tap", "p2p", "bill", "topup", "account"}
     assert load.loc["directory", "tap"] == 0 and load.loc["directory", "p2p"] == (results.hops.hop == "directory").sum()
-    assert load.loc["acquirer", "p2p"] == 0  # the app's transfers do not pass an acquirer
+    assert load.loc["acquirer"].drop("tap").sum() == 0  # the app's services do not pass an acquirer
     assert int(load.values.sum()) == len(results.hops)
     assert list(load.index[:2]) == ["acquirer", "switch"]
 

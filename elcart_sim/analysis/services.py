@@ -5,11 +5,12 @@ Pure functions of a run's `Results` frames (`transactions` for the taps, `transf
 app's services, `hops`), so they work on any run, a saved one included. `elcart-sim run` prints
 `services_table` and writes it as the `services` table when the day had transfers.
 
-`services_table`, one row per service and channel (`tap`/`contactless` first):
+`services_table`, one row per service and channel (`tap`/`contactless` first, then the app's
+services in the order of scenario.SERVICES):
 
 | column | unit | meaning |
 |---|---|---|
-| `service`, `channel` | | `tap`/`contactless`, `p2p`/`phone`, `p2p`/`card`, `p2p`/`qr` … |
+| `service`, `channel` | | `tap`/`contactless`, `p2p`/`card`, `p2p`/`phone`, `p2p`/`qr`, `bill`/`reference`, `topup`/`phone`, `account`/`account` |
 | `requests` | | taps, or transfers asked for |
 | `completed` | | approved taps, completed transfers |
 | `declined` | | declined (nothing moved); for taps also those whose card dialogue failed |
@@ -30,6 +31,7 @@ import pandas as pd
 
 from elcart_sim.analysis.planner_tables import hop_hosts
 from elcart_sim.analysis.results import Results
+from elcart_sim.scenario.choices import SERVICES
 
 __all__ = ["SERVICE_COLUMNS", "services_table", "load_by_service", "service_of_trace"]
 
@@ -63,7 +65,9 @@ def services_table(results: Results) -> pd.DataFrame:
     transfers = results.transfers
     if len(transfers):
         keys = transfers[["service", "channel"]].astype(str)
-        for (service, channel), group in transfers.groupby([keys.service, keys.channel], sort=True):
+        order = {service: rank for rank, service in enumerate(SERVICES)}
+        groups = sorted(transfers.groupby([keys.service, keys.channel]), key=lambda item: (order.get(item[0][0], len(order)), item[0]))
+        for (service, channel), group in groups:
             rows.append(
                 _row(service, channel, group["outcome"].astype(str), group["request_to_result_s"].to_numpy(dtype=float),
                      group["amount_tyiyn"], int(group["fee_tyiyn"].sum()), "completed")

@@ -11,7 +11,9 @@ A transfer's legs come as financial requests (0200). The debit leg (processing c
 decided and posted as a purchase is, with the fee in DE28 charged beside it; the credit leg
 (26) pays the bank's settlement position into the recipient's card, if the card may receive
 (a blocked, lost or stolen card may not). A reversal advice (0420) undoes either leg as a
-reversal undoes a purchase.
+reversal undoes a purchase. A bill payment (0200, processing code 50, payment from account) is
+a debit too, posted as "bill_payment"; its DE48 must name the biller and the reference
+(protocol/iso8583/service_data.py), or it is answered 30 (format error) unposted.
 
 A reversal names its original by the original's data elements, as a real issuer matches it:
 the retrieval reference number, the system trace audit number and the transmission date and
@@ -31,6 +33,7 @@ import numpy as np
 import simpy
 
 from elcart_sim.core.clock import Reply
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.hosts.host import Host, Times, entry
@@ -45,6 +48,7 @@ from elcart_sim.protocol.iso8583 import (
     ProcessingCode,
     messages,
 )
+from elcart_sim.protocol.iso8583.service_data import read_bill_data
 from elcart_sim.scenario import CARD_STATUSES, HostSpec
 from elcart_sim.world.population import Bank, Population
 
@@ -104,13 +108,16 @@ class Issuer(Host):
 
     @entry(MTI_FINANCIAL_REQUEST)
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
-        """0200 from the switch, a transfer's debit leg (DE3 10) or credit leg (26): serve it,
-        decide, post an approval, answer; another processing code is an invalid transaction (12)."""
+        """0200 from the switch, a transfer's debit leg (DE3 10) or credit leg (26), or a bill
+        payment (50): serve it, decide, post an approval, answer; another processing code is an
+        invalid transaction (12)."""
         kind = request["3"][:2]
         if kind == ProcessingCode.TRANSFER_DEBIT:
             response_code = self._debit(request, trace_id, "transfer_debit")
         elif kind == ProcessingCode.TRANSFER_CREDIT:
             response_code = self._credit(request, trace_id)
+        elif kind == ProcessingCode.PAYMENT:
+            response_code = self._debit(request, trace_id, "bill_payment") if _names_a_bill(request) else "30"
         else:
             response_code = "12"
         self._answer(times, request, trace_id, reply, response_code)
@@ -209,3 +216,12 @@ class Issuer(Host):
                 self._approved_entries[row] = -1
                 return entry
         return None
+
+
+def _names_a_bill(request: Mapping[str, Any]) -> bool:
+    """True when a payment's DE48 names a biller and a reference."""
+    try:
+        read_bill_data(request["48"])
+    except IsoMessageError:
+        return False
+    return True

@@ -1,6 +1,6 @@
-"""The day played: arrivals (taps, and transfers when the day's channels include them), salary
-and pension credit files on a crediting day, token lifecycle and injected attacks over the
-scenario's duration,
+"""The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts when
+the day's channels include them), salary and pension credit files on a crediting day, token
+lifecycle and injected attacks over the scenario's duration,
 then the drain, until every transaction in flight has reached its final state.
 
 Python's cyclic garbage collector is paused while the day plays (`paused_gc`): reference
@@ -30,6 +30,10 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
         simulation.transfer_demand.schedule(env, simulation.start_transfer)
     if simulation.crediting_day:
         simulation.payroll.schedule()
+    if simulation.bill_demand is not None:
+        simulation.bill_demand.schedule(env, simulation.start_bill_payment)
+    if simulation.account_transfer_demand is not None:
+        simulation.account_transfer_demand.schedule(env, simulation.start_account_transfer)
     env.process(simulation.lifecycle.generate_requests())
     env.process(simulation.fraud.inject_attacks())
     duration = simulation.scenario.demand.duration_s

@@ -3,18 +3,21 @@
     phone (HCE applet) ─NFC─ POS terminal + KKM ─ acquirer ─ national switch (IPC) ─ issuer bank
                                                                └ token vault        └ ledger
     ELKART Mobile ─ transfer service ─ directory ┘ (the same switch, issuers and ledger)
+                  ├ bill service ─ switch ─ payer's issuer; biller gateways ─ billers
+                  └ account-transfer service ─ switch ─ sender's issuer; interaction operator
     employer / Social Fund ─ credit file ─ bank's batch posting (ledger) ─ notification gateway ─ phone
 
 `Simulation(scenario)` builds the population and every entity, each with its own named random
 streams, and registers each host it builds (core/registry.py), so results, capacity planning and
 the report read the hosts from the registry. `tap()` runs one tap over any NFC link — the
 simulated one, or a real PC/SC reader — through the same simulated hosts; `transfer()` one P2P
-transfer through the directory, the switch and both issuers (the app's services are built on
-first use, or for a day whose channels include transfers); `credit()` one salary or pension
-credit, posted at the card's bank and pushed to the phone (built on first use, or for a crediting
-day with credit files); `run()` plays the day (model/day.py). A live device (`card=None`) is
-known by the token it presents, as the network knows any phone; simulated time advances by its
-measured APDU durations.
+transfer through the directory, the switch and both issuers, `pay_bill()` one bill or top-up,
+`account_transfer()` one transfer to a bank account (the app's services are built on first use,
+or for a day whose channels include them; model/app_services.py); `credit()` one salary or
+pension credit, posted at the card's bank and pushed to the phone (built on first use, or for a
+crediting day with credit files); `run()` plays the day (model/day.py). A live device
+(`card=None`) is known by the token it presents, as the network knows any phone; simulated time
+advances by its measured APDU durations.
 """
 
 from __future__ import annotations
@@ -38,25 +41,27 @@ from elcart_sim.core.registry import Component, Registry
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
-from elcart_sim.hosts.batch_posting import BatchPostingHost
-from elcart_sim.hosts.directory import DirectoryHost
 from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.issuer import Issuer
-from elcart_sim.hosts.notification_gateway import Delivery, NotificationGateway
+from elcart_sim.hosts.notification_gateway import Delivery
 from elcart_sim.hosts.switch import Switch
-from elcart_sim.model import day
+from elcart_sim.model import app_services, day
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
-from elcart_sim.scenario import P2P_CHANNELS, Scenario
+from elcart_sim.scenario import ACCOUNT_TRANSFER_CHANNELS, BILL_CHANNELS, P2P_CHANNELS, Scenario
+from elcart_sim.services.account_transfer import AccountTransferService
+from elcart_sim.services.bills import BillService
 from elcart_sim.services.p2p import TransferResult, TransferService
-from elcart_sim.services.payroll import CreditEcho, PayrollService
+from elcart_sim.services.payroll import PayrollService
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.tokens.token_service import TokenService
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, offline_phones
+from elcart_sim.world.account_demand import AccountTransferDemand
+from elcart_sim.world.bill_demand import BillDemand
 from elcart_sim.world.demand import Demand
 from elcart_sim.world.directory import Directory
 from elcart_sim.world.population import Population
@@ -108,10 +113,10 @@ class Simulation:
                 issuer_of=population.issuer_code,
         )
         # The components, in the order of the chain: every per-host table lists them so.
-        self._register(self.acquirer, "acquirer")
-        self._register(self.switch, "switch")
+        self.register(self.acquirer, "acquirer")
+        self.register(self.switch, "switch")
         for bank in population.banks:
-            self._register(self.issuers[bank.index], "issuer", bank.code)
+            self.register(self.issuers[bank.index], "issuer", bank.code)
         self.aid = aid = bytes.fromhex(scenario.terminal.aid)
         self.terminal_services = TerminalServices(
             env=env,
@@ -154,8 +159,18 @@ class Simulation:
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
         self._transfers: TransferService | None = None
         self.transfer_demand: TransferDemand | None = None
-        if any(scenario.demand.channels.get(channel, 0.0) > 0 for channel in P2P_CHANNELS):
+        self._directory: Directory | None = None
+        self._bills: BillService | None = None
+        self.bill_demand: BillDemand | None = None
+        self._account_transfers: AccountTransferService | None = None
+        self.account_transfer_demand: AccountTransferDemand | None = None
+        channels = scenario.demand.channels
+        if any(channels.get(channel, 0.0) > 0 for channel in P2P_CHANNELS):
             self._build_transfers()  # the day sends transfers: register their hosts now
+        if any(channels.get(channel, 0.0) > 0 for channel in BILL_CHANNELS):
+            self._bills, self.bill_demand = app_services.build_bills(self)
+        if any(channels.get(channel, 0.0) > 0 for channel in ACCOUNT_TRANSFER_CHANNELS):
+            self._account_transfers, self.account_transfer_demand = app_services.build_account_transfers(self)
         self._payroll: PayrollService | None = None
         # A crediting day with credit files: salaries and pensions are posted and pushed.
         self.crediting_day = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
@@ -169,25 +184,29 @@ class Simulation:
         return self._transfers if self._transfers is not None else self._build_transfers()
 
     def _build_transfers(self) -> TransferService:
-        scenario, streams, env = self.scenario, self.streams, self.env
-        services = scenario.services
-        directory = Directory.build(self.population, streams)
-        host = DirectoryHost(env, services.directory, directory, streams, self.records.hops)
-        self._register(host, "services.directory")
-        self._transfers = TransferService(
-            env,
-            services.transfers,
-            self.population,
-            host,
-            self.switch,
-            self.wire,
-            self.terminal_services.day,
-            streams.sampler("network.app_directory", services.app_directory.distribution()),
-            streams.sampler("network.app_switch", services.app_switch.distribution()),
-            self.records.transfers,
-        )
-        self.transfer_demand = TransferDemand(scenario, self.population, directory, streams)
+        self._transfers, self.transfer_demand = app_services.build_transfers(self)
         return self._transfers
+
+    @property
+    def app_directory(self) -> Directory:
+        """Which cards are linked in ELKART Mobile, and whose card a number is (built once)."""
+        if self._directory is None:
+            self._directory = Directory.build(self.population, self.streams)
+        return self._directory
+
+    @property
+    def bills(self) -> BillService:
+        """ELKART Mobile's bill service, with the biller gateways it posts to, built on first use."""
+        if self._bills is None:
+            self._bills, self.bill_demand = app_services.build_bills(self)
+        return self._bills
+
+    @property
+    def account_transfers(self) -> AccountTransferService:
+        """ELKART Mobile's transfers to bank accounts, with the interaction operator, built on first use."""
+        if self._account_transfers is None:
+            self._account_transfers, self.account_transfer_demand = app_services.build_account_transfers(self)
+        return self._account_transfers
 
     @property
     def payroll(self) -> PayrollService:
@@ -196,33 +215,10 @@ class Simulation:
         return self._payroll if self._payroll is not None else self._build_payroll()
 
     def _build_payroll(self) -> PayrollService:
-        scenario, streams, env, records = self.scenario, self.streams, self.env, self.records
-        services = scenario.services
-        gateway = NotificationGateway(env, services.notifications, services.push, streams, records.hops, records.notifications)
-        self._register(gateway, "services.notifications")
-        posting = {}
-        for bank in self.population.banks:
-            host = BatchPostingHost(env, bank, services.payroll.posting, self.ledger, streams, records.hops, self.next_trace_id)
-            posting[bank.index] = host
-            self._register(host, "services.payroll.posting", bank.code)
-        echo = services.payroll.echo
-        choices = None
-        if echo.send_share > 0:  # the echo's transfers: the app's services, with choices on streams of their own
-            directory = self.transfers.directory.directory
-            choices = TransferDemand(scenario, self.population, directory, streams, stream_prefix="payroll.echo.transfers")
-        self._payroll = PayrollService(
-            env,
-            services.payroll,
-            self.population,
-            posting,
-            gateway,
-            streams,
-            scenario.demand.duration_s,
-            CreditEcho(env, echo, scenario, self.population, streams, self.start_tap, self.start_transfer, choices),
-        )
+        self._payroll = app_services.build_payroll(self)
         return self._payroll
 
-    def _register(self, host: Host, spec: str, bank: str = "") -> None:
+    def register(self, host: Host, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
         name = f"{host.hop}:{bank}" if bank else host.hop
         self.registry.add(Component(name, host.hop, spec, host.pool.capacity, bank))
@@ -327,6 +323,32 @@ class Simulation:
         self.start_credit(payer_id, card, amount_tyiyn, then=deliveries.append)
         self.env.run()
         return deliveries[0]
+
+    def start_bill_payment(
+        self, payer: int, biller_id: str, reference: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
+    ) -> None:
+        """Start one bill payment or top-up now from card ``payer`` to ``biller_id`` for ``reference``."""
+        self.bills.start(self.next_trace_id(), payer, biller_id, reference, amount_tyiyn, then)
+
+    def pay_bill(self, payer: int, biller_id: str, reference: str, amount_tyiyn: int) -> TransferResult:
+        """Run one bill payment or top-up to its final state and return how it ended."""
+        results: list[TransferResult] = []
+        self.start_bill_payment(payer, biller_id, reference, amount_tyiyn, then=results.append)
+        self.env.run()
+        return results[0]
+
+    def start_account_transfer(
+        self, sender: int, account_number: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
+    ) -> None:
+        """Start one transfer now from card ``sender`` to bank account ``account_number``."""
+        self.account_transfers.start(self.next_trace_id(), sender, account_number, amount_tyiyn, then)
+
+    def account_transfer(self, sender: int, account_number: str, amount_tyiyn: int) -> TransferResult:
+        """Run one transfer to a bank account to its final state and return how it ended."""
+        results: list[TransferResult] = []
+        self.start_account_transfer(sender, account_number, amount_tyiyn, then=results.append)
+        self.env.run()
+        return results[0]
 
     # -- the day --------------------------------------------------------------------------------------
 

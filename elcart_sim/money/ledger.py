@@ -37,8 +37,12 @@ __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 # balance at the start of the run (cardholder deposits are funded from the bank's own funds).
 # A transfer posts a debit at the sender's bank and a credit at the recipient's; a fee is
 # charged to the sender beside its debit. A salary or pension credit moves the payer's money
-# from its funding account to the cardholder's deposit, at the cardholder's bank.
-POSTING_KINDS = ("opening", "purchase", "reversal", "transfer_debit", "transfer_credit", "fee", "payroll_credit")
+# from its funding account to the cardholder's deposit, at the cardholder's bank. A bill payment
+# debits the payer at the payer's bank and credits the biller at the biller's bank when the
+# biller's gateway confirms it.
+POSTING_KINDS = (
+    "opening", "purchase", "reversal", "transfer_debit", "transfer_credit", "fee", "payroll_credit", "bill_payment", "bill_credit"
+)  # fmt: skip
 MAX_AMOUNT_TYIYN = 10**15  # 10 trillion som: far above any movement, far below the int64 balances
 _KIND_CODES = {kind: code for code, kind in enumerate(POSTING_KINDS)}
 

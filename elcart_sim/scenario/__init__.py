@@ -9,7 +9,9 @@ allowed values in ``choices``, the loader's checks in ``rules``, files in ``load
 
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
 from elcart_sim.scenario.choices import (
+    ACCOUNT_TRANSFER_CHANNELS,
     ATTACK_KINDS,
+    BILL_CHANNELS,
     CARD_STATUSES,
     DAY_KINDS,
     DISTRIBUTIONS,
@@ -27,7 +29,7 @@ from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, Pus
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
-from elcart_sim.scenario.services import FeeRule, ServicesSpec, TransferLimits, TransferSpec
+from elcart_sim.scenario.services import AccountTransferSpec, BillSpec, FeeRule, ServicesSpec, TransferLimits, TransferSpec
 from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
 
 __all__ = [
@@ -56,7 +58,11 @@ __all__ = [
     "EchoSpec",
     "PushSpec",
     "PAYERS",
+    "BillSpec",
+    "AccountTransferSpec",
     "P2P_CHANNELS",
+    "BILL_CHANNELS",
+    "ACCOUNT_TRANSFER_CHANNELS",
     "ATTACK_KINDS",
     "CARD_STATUSES",
     "DAY_KINDS",

@@ -16,6 +16,8 @@ __all__ = [
     "DAY_KINDS",
     "MODELLED_CHANNELS",
     "P2P_CHANNELS",
+    "BILL_CHANNELS",
+    "ACCOUNT_TRANSFER_CHANNELS",
     "SERVICES",
     "FEE_CHANNELS",
     "PAYERS",
@@ -51,15 +53,24 @@ DAY_KINDS = ("normal", "salary", "auto")
 P2P_CHANNELS = ("p2p_phone", "p2p_card", "p2p_qr")
 """Transfers between ELKART cards in ELKART Mobile, by how the sender names the recipient."""
 
-MODELLED_CHANNELS = ("contactless", *P2P_CHANNELS)
-"""Channels the model simulates (demand.channels): the contactless tap and the transfers;
-account transfers, bill payments and top-ups come later."""
+BILL_CHANNELS = ("topup", "bill")
+"""Payments to billers in ELKART Mobile: mobile top-ups (the reference is a phone number) and
+every other bill (the reference is an account, contract or personal number)."""
 
-SERVICES = ("p2p",)
-"""The app's money services a fee rule can name."""
+ACCOUNT_TRANSFER_CHANNELS = ("account_transfer",)
+"""Transfers from an ELKART card to a bank account, through the interaction operator."""
 
-FEE_CHANNELS = ("any", "phone", "card", "qr")
-"""How a fee rule names the channel of a transfer ("any": all of them)."""
+MODELLED_CHANNELS = ("contactless", *P2P_CHANNELS, *BILL_CHANNELS, *ACCOUNT_TRANSFER_CHANNELS)
+"""Channels the model simulates (demand.channels): the contactless tap, the transfers between
+cards, top-ups and bills, and transfers to bank accounts."""
+
+SERVICES = ("p2p", "bill", "topup", "account")
+"""The app's money services a fee rule can name (the `service` column of the transfers table)."""
+
+FEE_CHANNELS = ("any", "phone", "card", "qr", "reference", "account")
+"""How a fee rule names the channel of a transfer, as the transfers table's `channel` column
+says it ("any": all of them): the recipient named by phone number, card number, QR code, a
+biller's reference or a bank account number."""
 
 PAYERS = ("employer", "social_fund")
 """Who sends a salary or pension credit file (services.payroll.batches)."""

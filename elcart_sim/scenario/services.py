@@ -7,6 +7,10 @@ QR code, and an amount; the app's service at IPC asks the directory whose card t
 the sender's limits, works out the fee, then moves the money in two legs through the switch: a
 debit at the sender's bank, a credit at the recipient's. Domestic transfers have been free of
 commission since November 2024 (docs/sources.md), so no fee rule is the default.
+
+Beside transfers the app pays bills (``bills``: a top-up is a bill whose reference is a phone
+number) through the biller gateways, and sends money to bank accounts (``account_transfers``)
+through NBKR's interaction operator; each names the host it waits for and the link to it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from elcart_sim.scenario.fields import AmountSpec, DurationSpec, checked, fracti
 from elcart_sim.scenario.hosts import HostSpec
 from elcart_sim.scenario.payroll import PayrollSpec, PushSpec
 
-__all__ = ["FeeRule", "TransferLimits", "TransferSpec", "ServicesSpec"]
+__all__ = ["FeeRule", "TransferLimits", "TransferSpec", "BillSpec", "AccountTransferSpec", "ServicesSpec"]
 
 
 def _percent(value: float, path: str) -> None:
@@ -78,14 +82,49 @@ class TransferSpec:
 
 
 @dataclass(frozen=True)
+class BillSpec:
+    """Bill payments and top-ups: amounts, how long the app's service waits for the debit and
+    for the biller gateway, the share of payers who give a reference the biller cannot accept
+    (declined before any money moves), the biller gateways (one host per gateway of the
+    catalogue, each configured by ``gateway``; its ``timeout_s`` is how long it waits for a
+    biller before answering that the biller did not answer), the link to them, and the share of
+    postings a biller answers [estimate: nothing is published]."""
+
+    topup_amount: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 150.0, 1.0))
+    bill_amount: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 1500.0, 1.2))
+    timeout_s: float = field(default=30.0, metadata=checked(positive))
+    wrong_reference_share: float = field(default=0.02, metadata=checked(fraction))
+    biller_availability: float = field(default=0.995, metadata=checked(fraction))
+    gateway: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.05, 0.5), 20.0))
+    app_gateway: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.01, 0.5))
+
+
+@dataclass(frozen=True)
+class AccountTransferSpec:
+    """Transfers from an ELKART card to a bank account (commission-free): amounts, how long the
+    app's service waits for the debit and for the interaction operator, the share of senders who
+    mistype the account number (declined before any money moves), the interaction operator's
+    host and the link to it [estimate: nothing is published]."""
+
+    amount: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 5000.0, 1.5))
+    timeout_s: float = field(default=30.0, metadata=checked(positive))
+    wrong_account_share: float = field(default=0.01, metadata=checked(fraction))
+    operator: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.02, 0.5), 10.0))
+    app_operator: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.005))
+
+
+@dataclass(frozen=True)
 class ServicesSpec:
-    """The app's money services: transfers, the directory host, the app service's links; salary
-    and pension credits and the notification gateway."""
+    """The app's money services: transfers, the directory host, and the app service's links;
+    bill payments and top-ups, transfers to bank accounts; salary and pension credits and the
+    notification gateway."""
 
     transfers: TransferSpec = field(default_factory=TransferSpec)
     directory: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.002, 0.5), 5.0))
     app_directory: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.002))
     app_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
+    bills: BillSpec = field(default_factory=BillSpec)
+    account_transfers: AccountTransferSpec = field(default_factory=AccountTransferSpec)
     # Salary and pension credits (scenario/payroll.py) and the gateway that pushes them to phones.
     payroll: PayrollSpec = field(default_factory=PayrollSpec)
     notifications: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.001, 0.5), 30.0))

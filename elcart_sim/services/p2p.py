@@ -240,6 +240,8 @@ class TransferService:
             receiver_issuer=lookup.bank_code if lookup is not None else "",
             debit_code=transfer.debit_code,
             credit_code=transfer.credit_code,
+            biller_id="",
+            category="",
         )
         if transfer.then is not None:
             transfer.then(TransferResult(transfer.trace_id, outcome, code, reason, decided_by))

@@ -44,18 +44,12 @@ def build_transfers(simulation: Simulation) -> tuple[TransferService, TransferDe
     directory = simulation.app_directory
     host = DirectoryHost(env, services.directory, directory, streams, simulation.records.hops)
     simulation.register(host, "services.directory")
-    service = TransferService(
-        env,
-        services.transfers,
-        simulation.population,
-        host,
-        simulation.switch,
-        simulation.wire,
-        simulation.terminal_services.day,
-        streams.sampler("network.app_directory", services.app_directory.distribution()),
-        streams.sampler("network.app_switch", services.app_switch.distribution()),
-        simulation.records.transfers,
-    )
+    legs = AppLegs(
+        env, simulation.switch, simulation.wire, simulation.terminal_services.day,
+        streams.sampler("network.app_switch", services.app_switch.distribution()), services.transfers.timeout_s,
+    )  # fmt: skip
+    directory_latency_s = streams.sampler("network.app_directory", services.app_directory.distribution())
+    service = TransferService(env, services.transfers, simulation.population, host, legs, directory_latency_s, simulation.records.transfers)
     return service, TransferDemand(scenario, simulation.population, directory, streams)
 
 

@@ -27,24 +27,19 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Deadlines, Reply, discard, round_trip
+from elcart_sim.core.clock import discard, round_trip
 from elcart_sim.core.errors import QrPayloadError
-from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import Sampler
 from elcart_sim.hosts.directory import DirectoryHost
-from elcart_sim.hosts.switch import Switch
-from elcart_sim.protocol.fidelity import WireFormat
-from elcart_sim.protocol.iso8583 import MTI_FINANCIAL_REQUEST, ProcessingCode, ResponseCode, messages
+from elcart_sim.protocol.iso8583 import ProcessingCode, ResponseCode
 from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import TransferSpec
+from elcart_sim.services.legs import AppLegs, response_words
 from elcart_sim.world.directory import Lookup
 from elcart_sim.world.population import Population
 
-__all__ = ["TransferService", "TransferResult", "IPC_INSTITUTION_ID", "APP_TERMINAL_ID"]
-
-IPC_INSTITUTION_ID = "417000"  # DE32 of the app's requests: IPC itself (synthetic id)
-APP_TERMINAL_ID = "ELKMOBIL"  # DE41: the app, not a terminal
+__all__ = ["TransferService", "TransferResult"]
 
 _CHANNEL_NAMES = {"p2p_phone": "phone", "p2p_card": "card", "p2p_qr": "qr"}
 _TOO_LATE = ResponseCode.RESPONSE_RECEIVED_TOO_LATE.value
@@ -91,30 +86,18 @@ class TransferService:
         spec: TransferSpec,
         population: Population,
         directory: DirectoryHost,
-        switch: Switch,
-        wire: WireFormat,
-        day: BusinessDay,
+        legs: AppLegs,
         directory_latency_s: Sampler,
-        switch_latency_s: Sampler,
         transfers: Table,
     ):
         self.env = env
         self.spec = spec
         self.population = population
         self.directory = directory
-        self.switch = switch
-        self.wire = wire
-        self.day = day
+        self.legs = legs
         self.directory_latency_s = directory_latency_s
-        self.switch_latency_s = switch_latency_s
-        self.deadlines = Deadlines(env, spec.timeout_s)
         self._transfers = transfers
         self._sent_today: dict[int, tuple[int, int]] = {}  # sender card -> (tyiyn, count) not declined or reversed
-        self._stan = 0
-
-    def next_stan(self) -> str:
-        self._stan = self._stan % 999_999 + 1
-        return f"{self._stan:06d}"
 
     # -- the flow ----------------------------------------------------------------------------------
 
@@ -159,18 +142,17 @@ class TransferService:
             self._end(transfer, "declined", lookup.response_code, lookup.decline.description, "directory")
             return
         transfer.fee_tyiyn = self.spec.fee_tyiyn("p2p", _CHANNEL_NAMES[transfer.channel], transfer.amount_tyiyn)
-        transfer.debit = self._leg(transfer, self.population.pan(transfer.sender), ProcessingCode.TRANSFER_DEBIT)
-        transfer.debit["28"] = messages.fee_amount(transfer.fee_tyiyn)
-        self._send(transfer, transfer.debit, lambda answer: self._debited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "debit"))
+        transfer.debit = self._leg(transfer, self.population.pan(transfer.sender), ProcessingCode.TRANSFER_DEBIT, transfer.fee_tyiyn)
+        self.legs.send(transfer.trace_id, transfer.debit, lambda answer: self._debited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "debit"))
 
     def _debited(self, transfer: _Transfer, response: dict[str, Any]) -> None:
         transfer.debit_code = code = response["39"]
         if code != "00":
             self._count(transfer.sender, -transfer.amount_tyiyn, -1)
-            self._end(transfer, "declined", code, _words(code), "debit")
+            self._end(transfer, "declined", code, response_words(code), "debit")
             return
         transfer.credit = self._leg(transfer, self.population.pan(transfer.lookup.card), ProcessingCode.TRANSFER_CREDIT)
-        self._send(transfer, transfer.credit, lambda answer: self._credited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "credit"))
+        self.legs.send(transfer.trace_id, transfer.credit, lambda answer: self._credited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "credit"))
 
     def _credited(self, transfer: _Transfer, response: dict[str, Any]) -> None:
         transfer.credit_code = code = response["39"]
@@ -184,43 +166,19 @@ class TransferService:
         have been posted, then end reversed once the debit's reversal is acknowledged."""
         if leg == "credit" and code == _TOO_LATE:
             transfer.credit_code = code
-            self._reverse(transfer, transfer.credit, discard)
+            self.legs.reverse(transfer.trace_id, transfer.credit, discard)
         elif leg == "debit":
             transfer.debit_code = code
         self._count(transfer.sender, -transfer.amount_tyiyn, -1)
-        reason = f"{leg} leg: {_words(code)}; debit reversed"
-        self._reverse(transfer, transfer.debit, lambda _answer: self._end(transfer, "reversed", code, reason, leg))
+        reason = f"{leg} leg: {response_words(code)}; debit reversed"
+        self.legs.reverse(transfer.trace_id, transfer.debit, lambda _answer: self._end(transfer, "reversed", code, reason, leg))
 
     # -- messages ----------------------------------------------------------------------------------
 
-    def _leg(self, transfer: _Transfer, pan: str, processing_code: str) -> dict[str, Any]:
+    def _leg(self, transfer: _Transfer, pan: str, processing_code: str, fee_tyiyn: int = 0) -> dict[str, Any]:
         """A 0200 of ``transfer``: the debit or the credit leg, for the card ``pan``."""
-        now = self.env.now
-        local = self.day.local_date_time(now)
-        return {
-            "t": MTI_FINANCIAL_REQUEST,
-            "2": pan,
-            "3": processing_code + "0000",
-            "4": f"{transfer.amount_tyiyn:012d}",
-            "7": self.day.utc_date_time(now),
-            "11": self.next_stan(),
-            "12": local[4:],
-            "13": local[:4],
-            "32": IPC_INSTITUTION_ID,
-            "37": f"{transfer.trace_id:012d}",
-            "41": APP_TERMINAL_ID,
-            "48": f"P2P {_CHANNEL_NAMES[transfer.channel].upper()}",
-            "49": "417",
-        }
-
-    def _send(self, transfer: _Transfer, leg: dict[str, Any], answered: Reply, timed_out: Callable[[], None]) -> None:
-        wire = self.wire
-        reply = self.deadlines.expect(lambda raw: answered(wire.decode(raw)), timed_out)
-        round_trip(self.env, self.switch_latency_s, self.switch.transfer, wire.encode(leg), transfer.trace_id, reply)
-
-    def _reverse(self, transfer: _Transfer, leg: dict[str, Any], acknowledged: Reply) -> None:
-        advice = messages.reversal_for(leg)
-        round_trip(self.env, self.switch_latency_s, self.switch.reverse_advice, self.wire.encode(advice), transfer.trace_id, acknowledged)
+        channel = f"P2P {_CHANNEL_NAMES[transfer.channel].upper()}"
+        return self.legs.request(transfer.trace_id, pan, processing_code, transfer.amount_tyiyn, channel, fee_tyiyn)
 
     def _end(self, transfer: _Transfer, outcome: str, code: str, reason: str, decided_by: str) -> None:
         lookup = transfer.lookup
@@ -253,10 +211,3 @@ def _recipient_of_code(text: str) -> str:
     if payload.provider_guid != elqr.ELKART_P2P_GUID or payload.recipient_id is None:
         raise QrPayloadError(f"ID 32/00: not an ELKART transfer code (provider {payload.provider_guid!r})", qr_id="32/00")
     return payload.recipient_id
-
-
-def _words(code: str) -> str:
-    try:
-        return ResponseCode(code).description
-    except ValueError:
-        return f"response code {code}"

@@ -130,12 +130,13 @@ class Issuer(Host):
         self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
         reply(self.wire.encode(messages.response_to(request, response_code, authorisation_id)))
 
-    def _card(self, request: Mapping[str, Any]) -> tuple[int | None, str]:
-        """The card DE2 names and why it may not be used (a DE39), or '' when it may."""
+    def _card(self, request: Mapping[str, Any], key: tuple[int, int, int]) -> tuple[int | None, str]:
+        """The card DE2 names and why it may not be used (a DE39), or '' when it may; ``key``
+        is the request's original_key."""
         card = self.population.card_of_pan(request["2"])
         if card is None or self.population.bank_of_card(card) is not self.bank:
             return None, "14"  # no such card at this issuer
-        if original_key(request) in self._reversed_early:
+        if key in self._reversed_early:
             return card, "05"  # reversed before the request was processed
         status = CARD_STATUSES[int(self.population.card_status[card])]
         return card, ("" if status == "active" else STATUS_RESPONSE_CODES[status])
@@ -143,7 +144,8 @@ class Issuer(Host):
     def _debit(self, request: Mapping[str, Any], trace_id: int, kind: str) -> str:
         """DE39 for a request that takes money from the card (a purchase, a transfer's debit
         leg); an approval's debit, and the fee in DE28 if any, are posted."""
-        card, refusal = self._card(request)
+        key = original_key(request)
+        card, refusal = self._card(request, key)
         if refusal:
             return refusal
         amount = int(request["4"])
@@ -155,23 +157,24 @@ class Issuer(Host):
         entry = self.ledger.post(account, self.settlement_account, amount, kind=kind, trace_id=trace_id, at=now)
         if fee:
             self._fees[entry] = self.ledger.post(account, accounts.fee_income(self.bank.code), fee, kind="fee", trace_id=trace_id, at=now)
-        self._remember_approval(request, entry)
+        self._remember_approval(key, entry)
         return "00"
 
     def _credit(self, request: Mapping[str, Any], trace_id: int) -> str:
         """DE39 for a transfer's credit leg; an approval's credit to the card is posted."""
-        card, refusal = self._card(request)
+        key = original_key(request)
+        card, refusal = self._card(request, key)
         if refusal:
             return refusal
         now = self.env.now
         entry = self.ledger.post(
             self.settlement_account, self.cardholder_account(card), int(request["4"]), kind="transfer_credit", trace_id=trace_id, at=now
         )
-        self._remember_approval(request, entry)
+        self._remember_approval(key, entry)
         return "00"
 
-    def _remember_approval(self, request: Mapping[str, Any], entry: int) -> None:
-        rrn, stan, sent_at = original_key(request)
+    def _remember_approval(self, key: tuple[int, int, int], entry: int) -> None:
+        rrn, stan, sent_at = key
         self._approved_rrn.append(rrn)
         self._approved_stan.append(stan)
         self._approved_sent_at.append(sent_at)

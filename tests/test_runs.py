@@ -165,3 +165,26 @@ def test_fast_fidelity_gives_the_same_outcomes_and_timings(small_scenario, small
     fast = run(small_scenario.with_overrides({"fidelity": "fast"}))
     for name in ("transactions", "hops", "postings", "receipts"):
         pd.testing.assert_frame_equal(getattr(small_results, name), getattr(fast, name), check_exact=True)
+
+
+def test_no_full_card_number_in_a_money_services_day_nor_in_its_qr_codes(tmp_path):
+    """The app's services write transfers, services and notifications tables: scanned like the
+    others. And every transfer QR code the day's senders scan names the recipient by an opaque id."""
+    from elcart_sim import Simulation
+    from elcart_sim.cli import main
+    from elcart_sim.core.redact import card_number_pattern
+
+    out = tmp_path / "out"
+    args = ["run", "--scenario", "money-services-day", "--scale", "0.001", "--fidelity", "fast", "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    scenario = load_scenario("money-services-day", scale=0.001)
+    bins = _card_bins(scenario)
+    assert (out / "transfers.parquet").exists()
+    for written_file in sorted(out.iterdir()):
+        assert find_card_numbers(written_file, bins) == [], written_file.name
+    simulation = Simulation(scenario)
+    pattern = card_number_pattern(bins)
+    demand = simulation.transfer_demand
+    codes = [demand.recipient("p2p_qr", int(simulation.app_directory.linked.nonzero()[0][0])) for _ in range(300)]
+    assert all(code.startswith("https://pay.payqr.kg#") for code in codes)
+    assert not [code for code in codes if pattern.search(code)]

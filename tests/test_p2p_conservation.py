@@ -44,7 +44,7 @@ def test_every_transfer_ends_once_and_moves_exactly_its_amount_or_nothing(seed):
     results = _day(seed)
     assert results.transfers.trace_id.is_unique
     transfers = _p2p(results)
-    assert len(transfers) > 100
+    assert len(transfers) > 60  # ~120 expected: 30 % of 1.36 M app payments × 60 % P2P × scale
     assert set(transfers.outcome) <= {"completed", "declined", "reversed"}
     assert results.trial_balance_tyiyn == 0
     net = _net_by_account(results)

@@ -22,7 +22,8 @@ def test_the_services_table_counts_every_request_once(results):
     table = services_table(results)
     assert list(table.columns) == SERVICE_COLUMNS
     assert table[["service", "channel"]].values.tolist() == [
-        ["tap", "contactless"], ["p2p", "card"], ["p2p", "phone"], ["p2p", "qr"], ["bill", "reference"], ["topup", "phone"], ["account", "account"]
+        ["tap", "contactless"], ["p2p", "card"], ["p2p", "phone"], ["p2p", "qr"], ["bill", "reference"], ["topup", "phone"], ["account", "account"],
+        ["qr_payment", "qr"],
     ]  # fmt: skip
     assert table.requests.sum() == len(results.transactions) + len(results.transfers)
     assert (table.completed + table.declined + table.reversed == table.requests).all()
@@ -42,7 +43,7 @@ def test_the_summary_adds_the_transfers_when_the_day_has_them(results):
 
 def test_load_by_service_splits_every_hosts_messages(results):
     load = load_by_service(results)
-    assert set(load.columns) == {"tap", "p2p", "bill", "topup", "account"}
+    assert set(load.columns) == {"tap", "p2p", "bill", "topup", "account", "qr_payment"}
     assert load.loc["directory", "tap"] == 0 and load.loc["directory", "p2p"] == (results.hops.hop == "directory").sum()
     assert load.loc["acquirer"].drop("tap").sum() == 0  # the app's services do not pass an acquirer
     assert int(load.values.sum()) == len(results.hops)

@@ -10,7 +10,7 @@ services in the order of scenario.SERVICES):
 
 | column | unit | meaning |
 |---|---|---|
-| `service`, `channel` | | `tap`/`contactless`, `p2p`/`card`, `p2p`/`phone`, `p2p`/`qr`, `bill`/`reference`, `topup`/`phone`, `account`/`account` |
+| `service`, `channel` | | `tap`/`contactless`, `p2p`/`card`, `p2p`/`phone`, `p2p`/`qr`, `bill`/`reference`, `topup`/`phone`, `account`/`account`, `qr_payment`/`qr` |
 | `requests` | | taps, or transfers asked for |
 | `completed` | | approved taps, completed transfers |
 | `declined` | | declined (nothing moved); for taps also those whose card dialogue failed |

@@ -7,13 +7,17 @@ reach each other's accounts; about 1.36 M payments a day in 2025, NBKR via the p
 time, posts the credit in the receiving bank's books at once — the bank's ELKART settlement
 position pays its customer's account (``money/accounts.customer_account``) — and answers 00.
 
+A merchant QR payment is credited the same way (a `MerchantCredit`): the merchant's acquiring
+bank pays the merchant's account (``money/accounts.merchant``) from its ELKART settlement
+position ("merchant_credit").
+
 If the app's service stops waiting (its timeout), it sends a `CreditCancellation`; like a
 reversal advice it is delivered however long it takes, and the operator undoes the credit if it
 posted it, or — if the cancellation overtook the credit — refuses the credit when it comes
 (05), so a transfer whose debit was reversed never leaves the account credited. An operator that
 is down (``up`` False: a fault drill) answers no credit.
 
-A message that is not a well-formed credit for an account of a member bank is answered 30
+A message that is not a well-formed credit for an account or a merchant of a member bank is answered 30
 (format error), recorded, and nothing is posted. Each credit and each cancellation is one hop
 record: ``hop`` interaction_operator, no MTI, ``issuer`` the receiving bank.
 """
@@ -36,7 +40,7 @@ from elcart_sim.scenario import HostSpec
 from elcart_sim.world.bank_accounts import read_account_number
 from elcart_sim.world.population import Bank
 
-__all__ = ["AccountCredit", "CreditCancellation", "OperatorAnswer", "InteractionOperatorHost"]
+__all__ = ["AccountCredit", "MerchantCredit", "CreditCancellation", "OperatorAnswer", "InteractionOperatorHost"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,17 @@ class AccountCredit:
     """Credit ``amount_tyiyn`` to ``account_number``; ``rrn`` names the transfer (its debit's DE37)."""
 
     account_number: str
+    amount_tyiyn: int
+    rrn: str
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantCredit:
+    """Credit ``amount_tyiyn`` to merchant ``merchant_id`` at its acquiring bank ``acquirer``
+    (a bank code); ``rrn`` names the payment (its debit's DE37)."""
+
+    merchant_id: str
+    acquirer: str
     amount_tyiyn: int
     rrn: str
 
@@ -69,13 +84,15 @@ class InteractionOperatorHost(Host):
     def __init__(self, env: simpy.Environment, spec: HostSpec, banks: Sequence[Bank], ledger: Ledger, streams: RandomStreams, hops: Table):
         super().__init__(env, "interaction_operator", spec, streams, hops)
         self.banks = tuple(banks)
+        self._bank_by_code = {bank.code: bank for bank in self.banks}
         self.ledger = ledger
         self._credited: dict[str, int] = {}  # rrn -> the credit's ledger entry (-1 once cancelled)
         self._cancelled_early: set[str] = set()
         self.up = True
 
     def credit(self, request: Any, trace_id: int, reply: Reply) -> None:
-        """Entry: an `AccountCredit`; ``reply(OperatorAnswer)`` — unless the operator is down."""
+        """Entry: an `AccountCredit` or a `MerchantCredit`; ``reply(OperatorAnswer)`` — unless
+        the operator is down."""
         if self.up:
             self.serve(self._post, request, trace_id, reply)
 
@@ -90,11 +107,15 @@ class InteractionOperatorHost(Host):
         elif request.rrn in self._cancelled_early:
             code = "05"
         else:
+            if isinstance(request, MerchantCredit):
+                account, kind = accounts.merchant(bank.code, request.merchant_id), "merchant_credit"
+            else:
+                account, kind = accounts.customer_account(bank.code, request.account_number), "transfer_credit"
             entry = self.ledger.post(
                 accounts.elkart_settlement(bank.code),
-                accounts.customer_account(bank.code, request.account_number),
+                account,
                 request.amount_tyiyn,
-                kind="transfer_credit",
+                kind=kind,
                 trace_id=trace_id,
                 at=self.env.now,
             )
@@ -118,10 +139,12 @@ class InteractionOperatorHost(Host):
         reply(OperatorAnswer(getattr(request, "rrn", ""), code))
 
     def _bank(self, request: Any) -> Bank | None:
-        """The bank of a well-formed credit's account; None for anything else."""
-        if not isinstance(request, AccountCredit) or type(request.amount_tyiyn) is not int or request.amount_tyiyn <= 0:
+        """The bank of a well-formed credit's account or merchant; None for anything else."""
+        if not isinstance(request, (AccountCredit, MerchantCredit)) or type(request.amount_tyiyn) is not int or request.amount_tyiyn <= 0:
             return None
         if not isinstance(request.rrn, str):
             return None
+        if isinstance(request, MerchantCredit):
+            return self._bank_by_code.get(request.acquirer) if isinstance(request.merchant_id, str) and request.merchant_id else None
         bank, _why = read_account_number(request.account_number, self.banks)
         return bank

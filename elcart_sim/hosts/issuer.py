@@ -13,7 +13,9 @@ decided and posted as a purchase is, with the fee in DE28 charged beside it; the
 (a blocked, lost or stolen card may not). A reversal advice (0420) undoes either leg as a
 reversal undoes a purchase. A bill payment (0200, processing code 50, payment from account) is
 a debit too, posted as "bill_payment"; its DE48 must name the biller and the reference
-(protocol/iso8583/service_data.py), or it is answered 30 (format error) unposted.
+(protocol/iso8583/service_data.py), or it is answered 30 (format error) unposted. A merchant QR
+payment's debit (0200, processing code 00, purchase) is posted as "qr_payment"; its DE48 must
+name the merchant of its DE42 (``QRPAY <merchant id>``), or it is answered 30 unposted.
 
 A reversal names its original by the original's data elements, as a real issuer matches it:
 the retrieval reference number, the system trace audit number and the transmission date and
@@ -48,7 +50,7 @@ from elcart_sim.protocol.iso8583 import (
     ProcessingCode,
     messages,
 )
-from elcart_sim.protocol.iso8583.service_data import read_bill_data
+from elcart_sim.protocol.iso8583.service_data import read_bill_data, read_qr_payment_data
 from elcart_sim.scenario import CARD_STATUSES, HostSpec
 from elcart_sim.world.population import Bank, Population
 
@@ -108,9 +110,9 @@ class Issuer(Host):
 
     @entry(MTI_FINANCIAL_REQUEST)
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
-        """0200 from the switch, a transfer's debit leg (DE3 10) or credit leg (26), or a bill
-        payment (50): serve it, decide, post an approval, answer; another processing code is an
-        invalid transaction (12)."""
+        """0200 from the switch, a transfer's debit leg (DE3 10) or credit leg (26), a bill
+        payment (50) or a merchant QR payment (00): serve it, decide, post an approval, answer;
+        another processing code is an invalid transaction (12)."""
         kind = request["3"][:2]
         if kind == ProcessingCode.TRANSFER_DEBIT:
             response_code = self._debit(request, trace_id, "transfer_debit")
@@ -118,6 +120,8 @@ class Issuer(Host):
             response_code = self._credit(request, trace_id)
         elif kind == ProcessingCode.PAYMENT:
             response_code = self._debit(request, trace_id, "bill_payment") if _names_a_bill(request) else "30"
+        elif kind == ProcessingCode.PURCHASE:
+            response_code = self._debit(request, trace_id, "qr_payment") if _names_a_merchant(request) else "30"
         else:
             response_code = "12"
         self._answer(times, request, trace_id, reply, response_code)
@@ -228,3 +232,11 @@ def _names_a_bill(request: Mapping[str, Any]) -> bool:
     except IsoMessageError:
         return False
     return True
+
+
+def _names_a_merchant(request: Mapping[str, Any]) -> bool:
+    """True when a merchant QR payment's DE48 names the merchant its DE42 does."""
+    try:
+        return read_qr_payment_data(request["48"]) == request.get("42", "").strip()
+    except IsoMessageError:
+        return False

@@ -1,5 +1,5 @@
-"""The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts when
-the day's channels include them), salary and pension credit files on a crediting day, token
+"""The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts and
+merchant QR payments when the day's app channels include them), salary and pension credit files on a crediting day, token
 lifecycle and injected attacks over the scenario's duration,
 then the drain, until every transaction in flight has reached its final state.
 
@@ -34,6 +34,8 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
         simulation.bill_demand.schedule(env, simulation.start_bill_payment)
     if simulation.account_transfer_demand is not None:
         simulation.account_transfer_demand.schedule(env, simulation.start_account_transfer)
+    if simulation.qr_payment_demand is not None:
+        simulation.qr_payment_demand.schedule(env, simulation.start_qr_payment)
     env.process(simulation.lifecycle.generate_requests())
     env.process(simulation.fraud.inject_attacks())
     duration = simulation.scenario.demand.duration_s

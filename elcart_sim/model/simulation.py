@@ -4,7 +4,8 @@
                                                                └ token vault        └ ledger
     ELKART Mobile ─ transfer service ─ directory ┘ (the same switch, issuers and ledger)
                   ├ bill service ─ switch ─ payer's issuer; biller gateways ─ billers
-                  └ account-transfer service ─ switch ─ sender's issuer; interaction operator
+                  ├ account-transfer service ─ switch ─ sender's issuer; interaction operator
+                  └ merchant QR payment ─ switch ─ payer's issuer; interaction operator ─ acquirer
     employer / Social Fund ─ credit file ─ bank's batch posting (ledger) ─ notification gateway ─ phone
 
 `Simulation(scenario)` builds the population and every entity, each with its own named random
@@ -12,8 +13,9 @@ streams, and registers each host it builds (core/registry.py), so results, capac
 the report read the hosts from the registry. `tap()` runs one tap over any NFC link — the
 simulated one, or a real PC/SC reader — through the same simulated hosts; `transfer()` one P2P
 transfer through the directory, the switch and both issuers, `pay_bill()` one bill or top-up,
-`account_transfer()` one transfer to a bank account (the app's services are built on first use,
-or for a day whose channels include them; model/app_services.py); `credit()` one salary or
+`account_transfer()` one transfer to a bank account, `qr_payment()` one payment to a merchant by
+its ELQR code (the app's services are built on first use, or for a day whose channels include
+them; model/app_services.py); `credit()` one salary or
 pension credit, posted at the card's bank and pushed to the phone (built on first use, or for a
 crediting day with credit files); `run()` plays the day (model/day.py). A live device
 (`card=None`) is known by the token it presents, as the network knows any phone; simulated time
@@ -46,31 +48,25 @@ from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.notification_gateway import Delivery
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import app_services, day
+from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
-from elcart_sim.scenario import ACCOUNT_TRANSFER_CHANNELS, BILL_CHANNELS, P2P_CHANNELS, Scenario
-from elcart_sim.services.account_transfer import AccountTransferService
-from elcart_sim.services.bills import BillService
-from elcart_sim.services.p2p import TransferResult, TransferService
+from elcart_sim.scenario import Scenario
 from elcart_sim.services.payroll import PayrollService
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.tokens.token_service import TokenService
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, offline_phones
-from elcart_sim.world.account_demand import AccountTransferDemand
-from elcart_sim.world.bill_demand import BillDemand
 from elcart_sim.world.demand import Demand
-from elcart_sim.world.directory import Directory
 from elcart_sim.world.population import Population
-from elcart_sim.world.transfers import TransferDemand
 
 __all__ = ["Simulation", "run"]
 
 
-class Simulation:
+class Simulation(AppServices):
     """The system under test, built from a scenario."""
 
     def __init__(self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False):
@@ -157,56 +153,12 @@ class Simulation:
         identity = IdentityVerification(security.provisioning, streams)
         self.lifecycle = TokenLifecycle(env, security.lifecycle, duration, population, self.token_service, identity, self.phones, streams)
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
-        self._transfers: TransferService | None = None
-        self.transfer_demand: TransferDemand | None = None
-        self._directory: Directory | None = None
-        self._bills: BillService | None = None
-        self.bill_demand: BillDemand | None = None
-        self._account_transfers: AccountTransferService | None = None
-        self.account_transfer_demand: AccountTransferDemand | None = None
-        channels = scenario.demand.channels
-        if any(channels.get(channel, 0.0) > 0 for channel in P2P_CHANNELS):
-            self._build_transfers()  # the day sends transfers: register their hosts now
-        if any(channels.get(channel, 0.0) > 0 for channel in BILL_CHANNELS):
-            self._bills, self.bill_demand = app_services.build_bills(self)
-        if any(channels.get(channel, 0.0) > 0 for channel in ACCOUNT_TRANSFER_CHANNELS):
-            self._account_transfers, self.account_transfer_demand = app_services.build_account_transfers(self)
+        self.build_app_services_for_the_day()
         self._payroll: PayrollService | None = None
         # A crediting day with credit files: salaries and pensions are posted and pushed.
         self.crediting_day = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
         if self.crediting_day:
             self._build_payroll()
-
-    @property
-    def transfers(self) -> TransferService:
-        """ELKART Mobile's transfer service, with the directory host it asks (registered as
-        ``directory``), built on first use."""
-        return self._transfers if self._transfers is not None else self._build_transfers()
-
-    def _build_transfers(self) -> TransferService:
-        self._transfers, self.transfer_demand = app_services.build_transfers(self)
-        return self._transfers
-
-    @property
-    def app_directory(self) -> Directory:
-        """Which cards are linked in ELKART Mobile, and whose card a number is (built once)."""
-        if self._directory is None:
-            self._directory = Directory.build(self.population, self.streams)
-        return self._directory
-
-    @property
-    def bills(self) -> BillService:
-        """ELKART Mobile's bill service, with the biller gateways it posts to, built on first use."""
-        if self._bills is None:
-            self._bills, self.bill_demand = app_services.build_bills(self)
-        return self._bills
-
-    @property
-    def account_transfers(self) -> AccountTransferService:
-        """ELKART Mobile's transfers to bank accounts, with the interaction operator, built on first use."""
-        if self._account_transfers is None:
-            self._account_transfers, self.account_transfer_demand = app_services.build_account_transfers(self)
-        return self._account_transfers
 
     @property
     def payroll(self) -> PayrollService:
@@ -294,22 +246,6 @@ class Simulation:
         self.env.run()
         return results[0]
 
-    # -- transfers --------------------------------------------------------------------------------
-
-    def start_transfer(
-        self, channel: str, sender: int, recipient: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
-    ) -> None:
-        """Start one P2P transfer now from card ``sender`` to ``recipient`` (a phone number, a
-        card number or a QR recipient id, as ``channel`` — p2p_phone, p2p_card, p2p_qr — says)."""
-        self.transfers.start(self.next_trace_id(), channel, sender, recipient, amount_tyiyn, then)
-
-    def transfer(self, channel: str, sender: int, recipient: str, amount_tyiyn: int) -> TransferResult:
-        """Run one transfer to its final state and return how it ended."""
-        results: list[TransferResult] = []
-        self.start_transfer(channel, sender, recipient, amount_tyiyn, then=results.append)
-        self.env.run()
-        return results[0]
-
     # -- salary and pension credits ------------------------------------------------------------------
 
     def start_credit(self, payer_id: str, card: int, amount_tyiyn: int, then: Callable[[Delivery], None] | None = None) -> None:
@@ -323,32 +259,6 @@ class Simulation:
         self.start_credit(payer_id, card, amount_tyiyn, then=deliveries.append)
         self.env.run()
         return deliveries[0]
-
-    def start_bill_payment(
-        self, payer: int, biller_id: str, reference: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
-    ) -> None:
-        """Start one bill payment or top-up now from card ``payer`` to ``biller_id`` for ``reference``."""
-        self.bills.start(self.next_trace_id(), payer, biller_id, reference, amount_tyiyn, then)
-
-    def pay_bill(self, payer: int, biller_id: str, reference: str, amount_tyiyn: int) -> TransferResult:
-        """Run one bill payment or top-up to its final state and return how it ended."""
-        results: list[TransferResult] = []
-        self.start_bill_payment(payer, biller_id, reference, amount_tyiyn, then=results.append)
-        self.env.run()
-        return results[0]
-
-    def start_account_transfer(
-        self, sender: int, account_number: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
-    ) -> None:
-        """Start one transfer now from card ``sender`` to bank account ``account_number``."""
-        self.account_transfers.start(self.next_trace_id(), sender, account_number, amount_tyiyn, then)
-
-    def account_transfer(self, sender: int, account_number: str, amount_tyiyn: int) -> TransferResult:
-        """Run one transfer to a bank account to its final state and return how it ended."""
-        results: list[TransferResult] = []
-        self.start_account_transfer(sender, account_number, amount_tyiyn, then=results.append)
-        self.env.run()
-        return results[0]
 
     # -- the day --------------------------------------------------------------------------------------
 

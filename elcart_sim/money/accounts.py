@@ -24,6 +24,9 @@ How the services post, each as balanced postings in integer tyiyn (`Ledger.post(
 - **transfer to a bank account**: as P2P, the recipient's bank crediting `customer_account`.
 - **bill payment**: payer's bank: debit `cardholder`, credit `elkart_settlement`;
   biller's bank: debit `elkart_settlement`, credit `biller`.
+- **merchant QR payment**: payer's bank: debit `cardholder`, credit `elkart_settlement`
+  ("qr_payment"); through the interaction operator, the merchant's acquirer: debit
+  `elkart_settlement`, credit `merchant` ("merchant_credit") — at once, not at clearing.
 - **salary or pension credit**: the cardholder's bank: debit `payroll_funding` (the payer's
   account there), credit `cardholder`; no leg through IPC: the payer's file reaches each bank
   directly.

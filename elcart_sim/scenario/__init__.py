@@ -10,8 +10,10 @@ allowed values in ``choices``, the loader's checks in ``rules``, files in ``load
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
 from elcart_sim.scenario.choices import (
     ACCOUNT_TRANSFER_CHANNELS,
+    APP_CHANNELS,
     ATTACK_KINDS,
     BILL_CHANNELS,
+    CARD_CHANNELS,
     CARD_STATUSES,
     DAY_KINDS,
     DISTRIBUTIONS,
@@ -19,6 +21,7 @@ from elcart_sim.scenario.choices import (
     MODELLED_CHANNELS,
     P2P_CHANNELS,
     PAYERS,
+    QR_PAYMENT_CHANNELS,
     WEEKDAYS,
 )
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
@@ -29,7 +32,7 @@ from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, Pus
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
-from elcart_sim.scenario.services import AccountTransferSpec, BillSpec, FeeRule, ServicesSpec, TransferLimits, TransferSpec
+from elcart_sim.scenario.services import AccountTransferSpec, BillSpec, FeeRule, QrPaymentSpec, ServicesSpec, TransferLimits, TransferSpec
 from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
 
 __all__ = [
@@ -60,7 +63,11 @@ __all__ = [
     "PAYERS",
     "BillSpec",
     "AccountTransferSpec",
+    "QrPaymentSpec",
     "P2P_CHANNELS",
+    "QR_PAYMENT_CHANNELS",
+    "CARD_CHANNELS",
+    "APP_CHANNELS",
     "BILL_CHANNELS",
     "ACCOUNT_TRANSFER_CHANNELS",
     "ATTACK_KINDS",

@@ -15,7 +15,10 @@ __all__ = [
     "WEEKDAYS",
     "DAY_KINDS",
     "MODELLED_CHANNELS",
+    "CARD_CHANNELS",
+    "APP_CHANNELS",
     "P2P_CHANNELS",
+    "QR_PAYMENT_CHANNELS",
     "BILL_CHANNELS",
     "ACCOUNT_TRANSFER_CHANNELS",
     "SERVICES",
@@ -60,11 +63,20 @@ every other bill (the reference is an account, contract or personal number)."""
 ACCOUNT_TRANSFER_CHANNELS = ("account_transfer",)
 """Transfers from an ELKART card to a bank account, through the interaction operator."""
 
-MODELLED_CHANNELS = ("contactless", *P2P_CHANNELS, *BILL_CHANNELS, *ACCOUNT_TRANSFER_CHANNELS)
-"""Channels the model simulates (demand.channels): the contactless tap, the transfers between
-cards, top-ups and bills, and transfers to bank accounts."""
+QR_PAYMENT_CHANNELS = ("qr_merchant",)
+"""Payments to a merchant in ELKART Mobile by scanning the merchant's static ELQR code."""
 
-SERVICES = ("p2p", "bill", "topup", "account")
+CARD_CHANNELS = ("contactless",)
+"""Channels of the card side (demand.channels, shares of demand.transactions_per_day): the tap."""
+
+APP_CHANNELS = (*P2P_CHANNELS, *QR_PAYMENT_CHANNELS, *BILL_CHANNELS, *ACCOUNT_TRANSFER_CHANNELS)
+"""Channels of ELKART Mobile (demand.app_channels, shares of the app's payments): transfers
+between cards, merchant QR payments, top-ups and bills, transfers to bank accounts."""
+
+MODELLED_CHANNELS = (*CARD_CHANNELS, *APP_CHANNELS)
+"""Channels the model simulates: the card side's and the app's."""
+
+SERVICES = ("p2p", "bill", "topup", "account", "qr_payment")
 """The app's money services a fee rule can name (the `service` column of the transfers table)."""
 
 FEE_CHANNELS = ("any", "phone", "card", "qr", "reference", "account")

@@ -19,7 +19,7 @@ import yaml
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.protocol.fidelity import FIDELITIES
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
-from elcart_sim.scenario.choices import P2P_CHANNELS
+from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNELS
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
@@ -95,10 +95,31 @@ class Scenario:
 
     @property
     def transactions_per_day_effective(self) -> float:
-        """The day's payments over all channels: transactions_per_day × weekday × day kind ×
+        """The card side's payments of the day: transactions_per_day × weekday × day kind ×
         growth × scale (see DemandSpec)."""
         factors = self.demand.volume_factors(self.business_date)
         return self.demand.transactions_per_day * factors["weekday"] * factors["day_kind"] * factors["growth"] * self.scale
+
+    @property
+    def app_payments_per_day_effective(self) -> float:
+        """ELKART Mobile's payments of the day, over every app channel: app_payments_per_day ×
+        elkart_app_share × weekday × day kind × growth × scale (see DemandSpec); 0 when the
+        demand has no app channels."""
+        demand = self.demand
+        if not demand.app_channels:
+            return 0.0
+        factors = demand.volume_factors(self.business_date)
+        return demand.app_payments_per_day * demand.elkart_app_share * factors["weekday"] * factors["day_kind"] * factors["growth"] * self.scale
+
+    def channel_per_day(self, channel: str) -> float:
+        """The day's volume of ``channel``: its side's effective volume × its share."""
+        side = self.transactions_per_day_effective if channel in CARD_CHANNELS else self.app_payments_per_day_effective
+        return side * self.demand.share(channel)
+
+    def hourly_profile(self, channel: str) -> list[float]:
+        """How ``channel``'s arrivals spread over the local hours 00..23: its service's profile
+        (services.*.hourly_profile), or demand.hourly_profile when it has none."""
+        return self.services.hourly_profile(channel) or self.demand.hourly_profile
 
     @property
     def transactions_expected(self) -> float:
@@ -111,13 +132,22 @@ class Scenario:
         """Expected number of P2P transfers in the run, over every P2P channel, counted as the taps are."""
         return self._expected(P2P_CHANNELS)
 
+    @property
+    def app_payments_expected(self) -> float:
+        """Expected number of ELKART Mobile's payments in the run, over every app channel."""
+        return self._expected(APP_CHANNELS)
+
     def _expected(self, channels: tuple[str, ...]) -> float:
-        profile = self.demand.hourly_profile
-        total = sum(profile)
         duration = self.demand.duration_s
-        covered = sum(profile[h % 24] * min(1.0, (duration - h * 3600.0) / 3600.0) for h in range(int(-(-duration // 3600))))
-        per_day = self.transactions_per_day_effective * sum(self.demand.channels.get(channel, 0.0) for channel in channels)
-        return per_day * covered / total
+        hours = range(int(-(-duration // 3600)))
+        expected = 0.0
+        for channel in channels:
+            per_day = self.channel_per_day(channel)
+            if per_day:
+                profile = self.hourly_profile(channel)
+                covered = sum(profile[h % 24] * min(1.0, (duration - h * 3600.0) / 3600.0) for h in hours)
+                expected += per_day * covered / sum(profile)
+        return expected
 
 
 HOST_SPECS: tuple[str, ...] = tuple(

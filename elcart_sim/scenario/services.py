@@ -10,7 +10,10 @@ commission since November 2024 (docs/sources.md), so no fee rule is the default.
 
 Beside transfers the app pays bills (``bills``: a top-up is a bill whose reference is a phone
 number) through the biller gateways, and sends money to bank accounts (``account_transfers``)
-through NBKR's interaction operator; each names the host it waits for and the link to it.
+through NBKR's interaction operator, and pays merchants whose static ELQR code the payer scans
+(``qr_payments``: the merchant is credited at its acquiring bank through the same operator); each
+names the host it waits for and the link to it. Each service may spread its arrivals over the
+day by an hourly profile of its own (``hourly_profile``, 24 weights; empty: demand.hourly_profile).
 """
 
 from __future__ import annotations
@@ -18,12 +21,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
-from elcart_sim.scenario.choices import FEE_CHANNELS, SERVICES
+from elcart_sim.scenario.choices import (
+    ACCOUNT_TRANSFER_CHANNELS,
+    BILL_CHANNELS,
+    FEE_CHANNELS,
+    P2P_CHANNELS,
+    QR_PAYMENT_CHANNELS,
+    SERVICES,
+)
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, checked, fraction, non_negative, one_of, positive
 from elcart_sim.scenario.hosts import HostSpec
 from elcart_sim.scenario.payroll import PayrollSpec, PushSpec
+from elcart_sim.scenario.world import optional_hourly_profile
 
-__all__ = ["FeeRule", "TransferLimits", "TransferSpec", "BillSpec", "AccountTransferSpec", "ServicesSpec"]
+__all__ = ["FeeRule", "TransferLimits", "TransferSpec", "BillSpec", "AccountTransferSpec", "QrPaymentSpec", "ServicesSpec"]
 
 
 def _percent(value: float, path: str) -> None:
@@ -72,6 +83,8 @@ class TransferSpec:
     fees: list[FeeRule] = field(default_factory=list)
     timeout_s: float = field(default=30.0, metadata=checked(positive))
     unknown_recipient_share: float = field(default=0.01, metadata=checked(fraction))
+    # Arrivals over the local hours 00..23 (24 weights); empty: demand.hourly_profile.
+    hourly_profile: list[float] = field(default_factory=list, metadata=checked(optional_hourly_profile))
 
     def fee_tyiyn(self, service: str, channel: str, amount_tyiyn: int) -> int:
         """The fee of the first rule for ``service`` on ``channel``; 0 when none applies."""
@@ -97,6 +110,8 @@ class BillSpec:
     biller_availability: float = field(default=0.995, metadata=checked(fraction))
     gateway: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.05, 0.5), 20.0))
     app_gateway: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.01, 0.5))
+    # Arrivals over the local hours 00..23 (24 weights); empty: demand.hourly_profile.
+    hourly_profile: list[float] = field(default_factory=list, metadata=checked(optional_hourly_profile))
 
 
 @dataclass(frozen=True)
@@ -111,12 +126,28 @@ class AccountTransferSpec:
     wrong_account_share: float = field(default=0.01, metadata=checked(fraction))
     operator: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.02, 0.5), 10.0))
     app_operator: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.005))
+    # Arrivals over the local hours 00..23 (24 weights); empty: demand.hourly_profile.
+    hourly_profile: list[float] = field(default_factory=list, metadata=checked(optional_hourly_profile))
+
+
+@dataclass(frozen=True)
+class QrPaymentSpec:
+    """Payments to merchants by scanning their static ELQR code (the interaction operator of
+    ``account_transfers`` credits the merchant at its acquiring bank): amounts, how long the
+    app's service waits for the debit and for the operator, and the share of scans of a damaged
+    code (declined before anything is sent) [estimate: nothing is published]."""
+
+    amount: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 1711.0, 1.5))
+    timeout_s: float = field(default=30.0, metadata=checked(positive))
+    damaged_code_share: float = field(default=0.005, metadata=checked(fraction))
+    # Arrivals over the local hours 00..23 (24 weights); empty: demand.hourly_profile.
+    hourly_profile: list[float] = field(default_factory=list, metadata=checked(optional_hourly_profile))
 
 
 @dataclass(frozen=True)
 class ServicesSpec:
     """The app's money services: transfers, the directory host, and the app service's links;
-    bill payments and top-ups, transfers to bank accounts; salary and pension credits and the
+    bill payments and top-ups, transfers to bank accounts, merchant QR payments; salary and pension credits and the
     notification gateway."""
 
     transfers: TransferSpec = field(default_factory=TransferSpec)
@@ -125,7 +156,20 @@ class ServicesSpec:
     app_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
     bills: BillSpec = field(default_factory=BillSpec)
     account_transfers: AccountTransferSpec = field(default_factory=AccountTransferSpec)
+    qr_payments: QrPaymentSpec = field(default_factory=QrPaymentSpec)
     # Salary and pension credits (scenario/payroll.py) and the gateway that pushes them to phones.
     payroll: PayrollSpec = field(default_factory=PayrollSpec)
     notifications: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.001, 0.5), 30.0))
     push: PushSpec = field(default_factory=PushSpec)
+
+    def hourly_profile(self, channel: str) -> list[float]:
+        """The hourly profile of the service that serves app channel ``channel``; empty: the demand's."""
+        if channel in P2P_CHANNELS:
+            return self.transfers.hourly_profile
+        if channel in BILL_CHANNELS:
+            return self.bills.hourly_profile
+        if channel in ACCOUNT_TRANSFER_CHANNELS:
+            return self.account_transfers.hourly_profile
+        if channel in QR_PAYMENT_CHANNELS:
+            return self.qr_payments.hourly_profile
+        return []

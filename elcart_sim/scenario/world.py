@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
-from elcart_sim.scenario.choices import CARD_STATUSES, DAY_KINDS, MODELLED_CHANNELS, WEEKDAYS
+from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, CARD_STATUSES, DAY_KINDS, WEEKDAYS
 from elcart_sim.scenario.fields import (
     AmountSpec,
     above_minus_one,
@@ -19,7 +19,7 @@ from elcart_sim.scenario.fields import (
     weights,
 )
 
-__all__ = ["PhoneSpec", "PopulationSpec", "DemandSpec", "HOURS"]
+__all__ = ["PhoneSpec", "PopulationSpec", "DemandSpec", "HOURS", "optional_hourly_profile"]
 
 HOURS = tuple(f"{hour:02d}:00" for hour in range(24))
 """Order of demand.hourly_profile: local hours from midnight."""
@@ -48,16 +48,35 @@ def card_status_shares(value: dict[str, float], path: str) -> None:
             raise ScenarioError(f"{path}.{status}", f"is not a card status ({', '.join(CARD_STATUSES)})")
 
 
-def channel_shares(value: dict[str, float], path: str) -> None:
-    if not value:
-        raise ScenarioError(path, "must not be empty")
+def _shares_of(side: tuple[str, ...], what: str, other: tuple[str, ...], other_field: str, value: dict[str, float], path: str) -> None:
     for channel, share in value.items():
-        if channel not in MODELLED_CHANNELS:
-            raise ScenarioError(f"{path}.{channel}", f"is not modelled yet (modelled channels: {', '.join(MODELLED_CHANNELS)})")
+        if channel in other:
+            raise ScenarioError(f"{path}.{channel}", f"is not a channel of this field: give its share in demand.{other_field}")
+        if channel not in side:
+            raise ScenarioError(f"{path}.{channel}", f"is not modelled yet ({what}: {', '.join(side)})")
         if not 0.0 <= share <= 1.0:
             raise ScenarioError(f"{path}.{channel}", f"must be between 0 and 1, got {share!r}")
     if abs(sum(value.values()) - 1.0) > 1e-9:
         raise ScenarioError(path, f"shares must sum to 1, got {sum(value.values())!r}")
+
+
+def channel_shares(value: dict[str, float], path: str) -> None:
+    """The card side's channels (choices.CARD_CHANNELS), shares summing to 1."""
+    if not value:
+        raise ScenarioError(path, "must not be empty")
+    _shares_of(CARD_CHANNELS, "card channels", APP_CHANNELS, "app_channels", value, path)
+
+
+def app_channel_shares(value: dict[str, float], path: str) -> None:
+    """The app's channels (choices.APP_CHANNELS), shares summing to 1; empty: no app payments."""
+    if value:
+        _shares_of(APP_CHANNELS, "app channels", CARD_CHANNELS, "channels", value, path)
+
+
+def optional_hourly_profile(value: list[float], path: str) -> None:
+    """Empty (the demand's hourly profile) or 24 hourly weights, as demand.hourly_profile."""
+    if value:
+        weights(HOURS, "hourly weights")(value, path)
 
 
 @dataclass(frozen=True)
@@ -92,13 +111,17 @@ class PopulationSpec:
 
 @dataclass(frozen=True)
 class DemandSpec:
-    """Payments over the simulated day (local time, UTC+6).
+    """Payments over the simulated day (local time, UTC+6): the card side and the app side.
 
-    The day's volume is `transactions_per_day` (an ordinary day today, all channels together)
-    × the weekday factor of the scenario's date × `salary_day_factor` on a salary/pension
-    crediting day × (1 + `growth_per_year`) ** `years_ahead` × the run's scale. `channels`
-    splits it among payment channels (only contactless taps are modelled so far) and
-    `hourly_profile` spreads each channel's share over the hours of the day.
+    The card side is `transactions_per_day` (taps on an ordinary day today), split by `channels`
+    among the card channels (contactless taps). The app side is `app_payments_per_day` (the
+    payments all interaction operators carry a day: transfers and QR payments between banks'
+    apps) × `elkart_app_share` (ELKART Mobile's share of them), split by `app_channels` among
+    the app's services (empty: no app payments). Both sides are multiplied alike by the weekday
+    factor of the scenario's date, by `salary_day_factor` on a salary/pension crediting day, by
+    (1 + `growth_per_year`) ** `years_ahead` and by the run's scale. `hourly_profile` spreads
+    each channel's daily volume over the hours of the day, unless the channel's service has a
+    profile of its own (services.*.hourly_profile).
     """
 
     transactions_per_day: float = field(default=300_000.0, metadata=checked(positive))
@@ -112,9 +135,18 @@ class DemandSpec:
     salary_day_factor: float = field(default=2.5, metadata=checked(positive))
     growth_per_year: float = field(default=0.30, metadata=checked(above_minus_one))
     years_ahead: float = field(default=0.0, metadata=checked(non_negative))
-    # Share of the day's payments per channel; shares sum to 1.
+    # Share of transactions_per_day per card channel; shares sum to 1.
     channels: dict[str, float] = field(default_factory=lambda: {"contactless": 1.0}, metadata=checked(channel_shares))
     ticket: AmountSpec = field(default_factory=AmountSpec)
+    # The interaction operators' payments a day (all banks' apps), and ELKART Mobile's share of them.
+    app_payments_per_day: float = field(default=1_360_000.0, metadata=checked(non_negative))
+    elkart_app_share: float = field(default=0.3, metadata=checked(fraction))
+    # Share of ELKART Mobile's payments per app channel; shares sum to 1; empty: none.
+    app_channels: dict[str, float] = field(default_factory=dict, metadata=checked(app_channel_shares))
+
+    def share(self, channel: str) -> float:
+        """The share of its side's daily volume that ``channel`` has (0 when it has none)."""
+        return self.channels.get(channel, 0.0) if channel in CARD_CHANNELS else self.app_channels.get(channel, 0.0)
 
     def is_salary_day(self, date: datetime.date) -> bool:
         """Whether `date` is a salary/pension crediting day under `day_kind`."""
@@ -123,7 +155,7 @@ class DemandSpec:
         return self.day_kind == "salary"
 
     def volume_factors(self, date: datetime.date) -> dict[str, float]:
-        """The multipliers of `transactions_per_day` on `date`: weekday, day kind and growth."""
+        """The multipliers of the daily volumes (both sides) on `date`: weekday, day kind and growth."""
         return {
             "weekday": self.weekday_factors[date.weekday()],
             "day_kind": self.salary_day_factor if self.is_salary_day(date) else 1.0,

@@ -37,13 +37,16 @@ from elcart_sim.services.p2p import TransferResult
 from elcart_sim.world.bank_accounts import read_account_number
 from elcart_sim.world.population import Population
 
-__all__ = ["AccountTransferService"]
+__all__ = ["AccountTransferService", "PaymentInFlight"]
 
 _TOO_LATE = ResponseCode.RESPONSE_RECEIVED_TOO_LATE.value
 _OPERATOR_WORDS = {_TOO_LATE: "interaction operator did not answer in time", "05": "credit refused: cancelled", "30": "interaction operator could not read the credit"}
 
 
-class _AccountTransfer:
+class PaymentInFlight:
+    """One transfer (or merchant QR payment) in flight: ``account_number`` is what is credited
+    (an account number, a merchant id), ``bank_code`` the bank that credits it."""
+
     __slots__ = ("trace_id", "sender", "account_number", "bank_code", "amount_tyiyn", "fee_tyiyn", "requested_at", "debit", "debit_code",
                  "credit_code", "then")  # fmt: skip
 
@@ -62,6 +65,8 @@ class _AccountTransfer:
 
 class AccountTransferService:
     """Read the account number, debit the sender, have the interaction operator credit the account."""
+
+    service = channel = "account"  # the transfers table's labels
 
     def __init__(
         self,
@@ -83,7 +88,7 @@ class AccountTransferService:
 
     def start(self, trace_id: int, sender: int, account_number: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None) -> None:
         """Start one transfer now from card ``sender`` to ``account_number`` (as typed); ``then(result)`` when it has ended."""
-        transfer = _AccountTransfer(trace_id, sender, account_number, amount_tyiyn, self.env.now, then)
+        transfer = PaymentInFlight(trace_id, sender, account_number, amount_tyiyn, self.env.now, then)
         bank, why = read_account_number(account_number, self.population.banks)
         if bank is None:
             self._end(transfer, "declined", ResponseCode.INVALID_CARD_NUMBER.value, why, "reference")
@@ -95,23 +100,27 @@ class AccountTransferService:
         transfer.debit = debit = self.legs.request(trace_id, pan, ProcessingCode.TRANSFER_DEBIT, amount_tyiyn, account_data(number), transfer.fee_tyiyn)
         self.legs.send(trace_id, debit, lambda answer: self._debited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "debit"))
 
-    def _debited(self, transfer: _AccountTransfer, response: dict[str, Any]) -> None:
+    def _debited(self, transfer: PaymentInFlight, response: dict[str, Any]) -> None:
         transfer.debit_code = code = response["39"]
         if code != "00":
             self._end(transfer, "declined", code, response_words(code), "debit")
             return
-        credit = AccountCredit(transfer.account_number, transfer.amount_tyiyn, transfer.debit["37"])
+        credit = self._credit_for(transfer)
         reply = self.legs.expect(lambda answer: self._answered(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "credit"))
         round_trip(self.env, self.operator_latency_s, self.operator.credit, credit, transfer.trace_id, reply)
 
-    def _answered(self, transfer: _AccountTransfer, answer: OperatorAnswer) -> None:
+    def _credit_for(self, transfer: PaymentInFlight) -> Any:
+        """What the interaction operator is asked to credit, once the debit is approved."""
+        return AccountCredit(transfer.account_number, transfer.amount_tyiyn, transfer.debit["37"])
+
+    def _answered(self, transfer: PaymentInFlight, answer: OperatorAnswer) -> None:
         transfer.credit_code = answer.code
         if answer.code == "00":
             self._end(transfer, "completed", "00", "", "credit")
         else:
             self._failed(transfer, answer.code, "credit")
 
-    def _failed(self, transfer: _AccountTransfer, code: str, step: str) -> None:
+    def _failed(self, transfer: PaymentInFlight, code: str, step: str) -> None:
         """The debit or the credit was not answered in time, or the operator refused: cancel the
         credit (it may have been posted), reverse the debit, end reversed once that is acknowledged."""
         if step == "debit":
@@ -125,11 +134,11 @@ class AccountTransferService:
         reason = f"{words}; debit reversed"
         self.legs.reverse(transfer.trace_id, transfer.debit, lambda _answer: self._end(transfer, "reversed", code, reason, step))
 
-    def _end(self, transfer: _AccountTransfer, outcome: str, code: str, reason: str, decided_by: str) -> None:
+    def _end(self, transfer: PaymentInFlight, outcome: str, code: str, reason: str, decided_by: str) -> None:
         self._transfers.append(
             trace_id=transfer.trace_id,
-            service="account",
-            channel="account",
+            service=self.service,
+            channel=self.channel,
             requested_at=transfer.requested_at,
             result_at=self.env.now,
             outcome=outcome,

@@ -1,10 +1,11 @@
 """The app's financial requests through the switch: a debit (or credit) leg sent, its answer
-waited for, and its reversal advice — what the bill and account-transfer services share.
+waited for, and its reversal advice — what the app's services share.
 
 Physical picture: the app's service at IPC writes an 0200 for a card (DE2), an amount (DE4), a
-processing code (DE3: 10 a transfer's debit, 50 a bill payment) and what the payment is for
-(DE48), sends it to the switch over IPC's own network, and waits for the issuer's answer no
-longer than the service's timeout. A leg that must be undone gets a reversal advice (0420,
+processing code (DE3: 10 a transfer's debit, 50 a bill payment, 00 a merchant QR payment, with
+the merchant's category code and id in DE18 and DE42) and what the payment is for (DE48),
+sends it to the switch over IPC's own network, and waits for the issuer's answer no longer
+than the service's timeout. A leg that must be undone gets a reversal advice (0420,
 DE90 naming it), delivered however long it takes. Each service has its own `AppLegs`: its own
 system trace audit numbers (DE11) and its own deadline.
 """
@@ -47,12 +48,22 @@ class AppLegs:
         self._stan = self._stan % 999_999 + 1
         return f"{self._stan:06d}"
 
-    def request(self, trace_id: int, pan: str, processing_code: str, amount_tyiyn: int, private_data: str, fee_tyiyn: int = 0) -> dict[str, Any]:
+    def request(
+        self,
+        trace_id: int,
+        pan: str,
+        processing_code: str,
+        amount_tyiyn: int,
+        private_data: str,
+        fee_tyiyn: int = 0,
+        acceptor: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
         """A 0200 now for card ``pan``: DE3 ``processing_code`` + 0000, DE48 ``private_data``,
-        DE28 the fee charged beside the amount."""
+        DE28 the fee charged beside the amount; ``acceptor`` (MCC, merchant id) for a payment to
+        a merchant: DE18 and DE42."""
         now = self.env.now
         local = self.day.local_date_time(now)
-        return {
+        leg = {
             "t": MTI_FINANCIAL_REQUEST,
             "2": pan,
             "3": processing_code + "0000",
@@ -68,6 +79,9 @@ class AppLegs:
             "48": private_data,
             "49": "417",
         }
+        if acceptor is not None:
+            leg["18"], leg["42"] = acceptor
+        return leg
 
     def send(self, trace_id: int, leg: dict[str, Any], answered: Callable[[dict[str, Any]], None], timed_out: Callable[[], None]) -> None:
         """``leg`` to the switch; ``answered(response)`` if the answer is back in time, else ``timed_out()``."""

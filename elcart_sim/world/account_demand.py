@@ -2,9 +2,9 @@
 
 Physical picture: people pay rent, send money to their own savings account or to a relative's
 current account from the app, more of them around midday; the ``account_transfer`` channel is a
-Poisson stream at its share of the day's volume (``demand.channels``) following the hourly
-profile (world/arrivals.py). A sender is a cardholder who linked a card in the app; the account
-is at a member bank drawn uniformly [estimate], with a random serial (world/bank_accounts.py).
+Poisson stream at its share of ELKART Mobile's payments (``demand.app_channels``) following the
+service's hourly profile (``services.account_transfers.hourly_profile``, else the demand's;
+world/arrivals.py). A sender is a cardholder who linked a card in the app; the account is at a member bank drawn uniformly [estimate], with a random serial (world/bank_accounts.py).
 A share of senders mistype the number (``services.account_transfers.wrong_account_share``):
 one digit changed, which its check digit catches — the service refuses it before any money moves.
 """
@@ -55,7 +55,7 @@ class AccountTransferDemand:
                 hourly_rates_per_s(scenario, channel), duration, streams.sampler(f"account_transfers.{channel}.arrivals", STANDARD_EXPONENTIAL)
             )
             for channel in ACCOUNT_TRANSFER_CHANNELS
-            if scenario.demand.channels.get(channel, 0.0) > 0
+            if scenario.demand.share(channel) > 0
         }
 
     def schedule(self, env: simpy.Environment, start_transfer: StartAccountTransfer) -> None:

@@ -1,9 +1,9 @@
 """Bill and top-up demand: who pays which biller in ELKART Mobile, when, under which reference, how much.
 
 Physical picture: all day people top up phones and pay bills from the app, more of them around
-midday; top-ups and other bills are each a Poisson stream at their share of the day's volume
-(``demand.channels``: ``topup``, ``bill``) following the hourly profile (world/arrivals.py). A
-payer is a cardholder who linked a card in the app. The biller is drawn from the catalogue by
+midday; top-ups and other bills are each a Poisson stream at their share of ELKART Mobile's
+payments (``demand.app_channels``: ``topup``, ``bill``) following the bills' hourly profile
+(``services.bills.hourly_profile``, else the demand's; world/arrivals.py). A payer is a cardholder who linked a card in the app. The biller is drawn from the catalogue by
 weight (data/billers.csv) — among the top-up billers for a top-up, among the others for a bill.
 A top-up's reference is a mobile number of the biller's operator (a range the operator was
 allocated, six random digits), typed as people type numbers; a bill's is drawn in the form the
@@ -128,7 +128,7 @@ class BillDemand:
         self.arrivals = {
             channel: HourlyPoisson(hourly_rates_per_s(scenario, channel), duration, streams.sampler(f"bills.{channel}.arrivals", STANDARD_EXPONENTIAL))
             for channel in BILL_CHANNELS
-            if scenario.demand.channels.get(channel, 0.0) > 0
+            if scenario.demand.share(channel) > 0
         }
 
     def schedule(self, env: simpy.Environment, start_payment: StartPayment) -> None:

@@ -1,9 +1,10 @@
 """Demand: who taps where, when, and for how much.
 
-How many: the day's volume is the scenario's `transactions_per_day` scaled by the weekday of its
-date, by the salary/pension-day factor, by `growth_per_year` compounded over `years_ahead`, and
-by the run's scale; the channel mix then gives each channel its share (only contactless taps are
-modelled so far). When: taps arrive as a Poisson process whose rate is constant within each hour
+How many: the card side's volume is the scenario's `transactions_per_day` scaled by the weekday
+of its date, by the salary/pension-day factor, by `growth_per_year` compounded over
+`years_ahead`, and by the run's scale; `demand.channels` gives the taps their share. The app's
+services get theirs from ELKART Mobile's volume (`app_payments_per_day` × `elkart_app_share`,
+scaled alike) and `demand.app_channels` (`hourly_rates_per_s(scenario, channel)`). When: taps arrive as a Poisson process whose rate is constant within each hour
 of the day and follows the hourly profile. Each tap picks an enrolled wallet uniformly, a terminal
 in proportion to its merchant's tap weight (supermarket checkouts see more taps than a corner
 shop), and a ticket amount in whole tyiyn.
@@ -35,9 +36,11 @@ STANDARD_EXPONENTIAL = Distribution("exponential", 1.0, 1.0)  # the gaps between
 
 
 def hourly_rates_per_s(scenario: Scenario, channel: str = "contactless") -> list[float]:
-    """Arrival rate of `channel` in each local hour 00..23 of the scenario's day (per second)."""
-    weights = np.asarray(scenario.demand.hourly_profile, dtype=float)
-    per_day = scenario.transactions_per_day_effective * scenario.demand.channels.get(channel, 0.0)
+    """Arrival rate of `channel` in each local hour 00..23 of the scenario's day (per second):
+    its day's volume (Scenario.channel_per_day: the card side's for a tap, the app's for an app
+    channel) spread by its hourly profile (Scenario.hourly_profile)."""
+    weights = np.asarray(scenario.hourly_profile(channel), dtype=float)
+    per_day = scenario.channel_per_day(channel)
     return (per_day * weights / weights.sum() / 3600.0).tolist()
 
 

@@ -154,6 +154,10 @@ class Population:
 
     # -- terminals ----------------------------------------------------------------------------
 
+    def merchant_id(self, index: int) -> str:
+        """DE42 of terminal ``index``: its merchant's id (one per chain store, one per independent)."""
+        return f"M{int(self.terminal_merchant[index]):04d}{int(self.terminal_store[index]):010d}"
+
     def terminal(self, index: int) -> Terminal:
         terminal = self._terminals.get(index)
         if terminal is None:
@@ -163,7 +167,7 @@ class Population:
             terminal = Terminal(
                 index=index,
                 terminal_id=f"T{index:07d}",
-                merchant_id=f"M{int(self.terminal_merchant[index]):04d}{store:010d}",
+                merchant_id=self.merchant_id(index),
                 merchant_name=name,
                 mcc=row.mcc,
                 acquirer=int(self.terminal_acquirer[index]),

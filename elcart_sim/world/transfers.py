@@ -1,9 +1,10 @@
 """Transfer demand: who sends money to whom in ELKART Mobile, when, and how much.
 
 Physical picture: people open the app and send money all day, by phone number, card number or
-by scanning a transfer QR code, more of them around midday; each P2P channel is a Poisson stream
-at its share of the day's volume (``demand.channels``) following the hourly profile
-(world/arrivals.py). A sender is a cardholder who linked a card in the app; the recipient is
+by scanning a transfer QR code, more of them in the evening; each P2P channel is a Poisson
+stream at its share of ELKART Mobile's payments (``demand.app_channels``) following the
+transfers' hourly profile (``services.transfers.hourly_profile``, else the demand's;
+world/arrivals.py). A sender is a cardholder who linked a card in the app; the recipient is
 another linked cardholder (by phone number or QR code) or any ELKART card (by card number). A
 share of senders get the recipient wrong (``services.transfers.unknown_recipient_share``): a
 number with a digit missing, a card number with a wrong last digit, a QR code the directory
@@ -77,7 +78,7 @@ class TransferDemand:
                 hourly_rates_per_s(scenario, channel), duration, streams.sampler(f"{prefix}.{channel}.arrivals", STANDARD_EXPONENTIAL)
             )
             for channel in P2P_CHANNELS
-            if scenario.demand.channels.get(channel, 0.0) > 0
+            if scenario.demand.share(channel) > 0
         }
 
     def schedule(self, env: simpy.Environment, start_transfer: Callable[[str, int, str, int], None]) -> None:

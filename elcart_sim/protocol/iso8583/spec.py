@@ -5,7 +5,8 @@ Physical picture: after the tap, the POS terminal's acquirer sends an authorisat
 code; if the answer never arrives in time the acquirer sends a reversal (0400, answered 0410)
 so no money stays blocked. The app's money services send financial requests (0200, answered
 0210): a transfer is two of them, a debit at the sender's issuer (processing code 10) and a
-credit at the receiver's (26); a financial request is undone by a reversal advice (0420,
+credit at the receiver's (26), a merchant QR payment's debit is a purchase (00) naming the
+merchant (DE18, DE42); a financial request is undone by a reversal advice (0420,
 answered 0430). Each message is an MTI, a bitmap saying which data elements follow,
 and the elements themselves in a fixed order and format: ASCII everywhere, except binary bitmaps
 and binary DE55 (EMV ICC data, BER-TLV).
@@ -250,11 +251,15 @@ one length, variable ones (LLVAR, LLLVAR) up to their maximum."""
 
 def required_fields(message: Mapping[str, Any]) -> frozenset[str]:
     """The fields ``message`` must hold: its MTI's mandatory fields and the conditional ones —
-    a 0100 with DE22 '07x' (contactless chip) needs DE55, an approved 0110 or 0210 (DE39 '00') DE38."""
+    a 0100 with DE22 '07x' (contactless chip) needs DE55, a 0200 purchase (DE3 '00': a merchant
+    QR payment's debit) the merchant's category code and id (DE18, DE42), an approved 0110 or
+    0210 (DE39 '00') DE38."""
     mti = message["t"]
     required = MANDATORY_FIELDS[mti]
     if mti == MTI_AUTHORISATION_REQUEST and message.get("22", "").startswith("07"):
         return required | {"55"}
+    if mti == MTI_FINANCIAL_REQUEST and str(message.get("3", "")).startswith(ProcessingCode.PURCHASE):
+        return required | {"18", "42"}
     if mti in (MTI_AUTHORISATION_RESPONSE, MTI_FINANCIAL_RESPONSE) and message.get("39") == ResponseCode.APPROVED:
         return required | {"38"}
     return required

@@ -51,10 +51,12 @@ __all__ = [
     "encode",
     "link",
     "p2p_payload",
+    "merchant_payload",
     "checksum",
     "carried_payload",
     "DEFAULT_PREFIX",
     "ELKART_P2P_GUID",
+    "ELKART_MERCHANT_GUID",
     "P2P_MCC",
     "KGS",
 ]
@@ -63,6 +65,9 @@ DEFAULT_PREFIX = "https://pay.payqr.kg"
 """The universal ELQR link router; any Kyrgyz banking app opens its links."""
 ELKART_P2P_GUID = "p2p.elcart.kg"
 """Provider GUID (32/00) of ELKART's person-to-person transfer links."""
+ELKART_MERCHANT_GUID = "qr.elcart.kg"
+"""Provider GUID (32/00) of the merchant codes this model issues for ELKART merchants, shaped
+like the acquirers' real ``qr.<bank>.kg`` GUIDs (ELKART's own merchant GUID is not published)."""
 P2P_MCC = "4822"
 """MCC (ID 52) that ELKART's real p2p link carries."""
 KGS = "417"
@@ -282,4 +287,33 @@ def p2p_payload(recipient_id: str, masked_name: str, amount_tyiyn: int | None = 
         id_order=("00", "01", "32", "53", "52", "54", "59") if fixed else ("00", "01", "32", "53", "52", "59"),
     )
     encode(payload)  # refuses a card number in the name, a name too long, a bad amount
+    return payload
+
+
+def merchant_payload(merchant_token: str, name: str, mcc: str) -> ElqrPayload:
+    """A merchant's static payment code, as this model issues one for every ELKART merchant
+    (the layout is the model's: no real ELKART merchant code is published): provider
+    ``qr.elcart.kg`` (32/00), the merchant as an opaque 32-hex token that IPC's registry
+    resolves to the merchant id and its acquirer (32/10; as in ELKART's transfer codes — a
+    merchant id, ``M`` and 14 digits, can pass the Luhn check of a card number, which a code
+    never carries), recipient not editable (32/13 ``12``), amount typed by the payer (static,
+    32/12 ``11``, no 54), the merchant's category code (52), som (53), its name cut to 25
+    characters (59). The app's service takes the MCC from the code.
+
+    >>> code = merchant_payload("0f3a5c7e9b1d2f4a6c8e0b2d4f6a8c0e", "Pharmacy #8 Bishkek", "5912")
+    >>> encode(code)[:50], code.mcc
+    ('00020101021132640012qr.elcart.kg10320f3a5c7e9b1d2f', '5912')
+    """
+    if not _HEX32.fullmatch(merchant_token):
+        raise QrPayloadError(f"ID 32/10: a merchant token must be 32 hex digits, got {len(merchant_token)} characters", qr_id="32/10")
+    payload = ElqrPayload(
+        provider_guid=ELKART_MERCHANT_GUID,
+        provider_name=name[: _MAX_CHARS["59"]],
+        mcc=mcc,
+        currency=KGS,
+        recipient_id=merchant_token,
+        amount_editable=True,
+        recipient_editable=False,
+    )
+    encode(payload)  # refuses an MCC that is not 4 digits, a card number in the name
     return payload

@@ -58,7 +58,7 @@ def test_run_prints_and_writes_the_services(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "transfers over 24 h" in proc.stderr and "by service" in proc.stdout
+    assert "payments in the app over 24 h" in proc.stderr and "by service" in proc.stdout
     services = pd.read_csv(out / "services.csv")
     assert services.service.tolist()[0] == "tap"
     assert (out / "transfers.csv").exists() and (out / "volume_by_service.png").exists()

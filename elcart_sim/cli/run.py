@@ -56,10 +56,10 @@ def _run(args: argparse.Namespace) -> int:
     from elcart_sim.model.simulation import run
 
     scenario = scenario_from_args(args)
-    transfers = scenario.transfers_expected
+    app_payments = scenario.app_payments_expected
     print(
         f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps"
-        + (f" and ~{transfers:,.0f} transfers" if transfers else "")
+        + (f" and ~{app_payments:,.0f} payments in the app" if app_payments else "")
         + " over "
         f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",
         file=sys.stderr,

@@ -27,9 +27,10 @@ from elcart_sim.scenario import ACCOUNT_TRANSFER_CHANNELS, BILL_CHANNELS, P2P_CH
 from elcart_sim.services.account_transfer import AccountTransferService
 from elcart_sim.services.bills import BillService
 from elcart_sim.services.legs import AppLegs
-from elcart_sim.services.p2p import TransferResult, TransferService
+from elcart_sim.services.p2p import TransferService
 from elcart_sim.services.payroll import CreditEcho, PayrollService
 from elcart_sim.services.qr_payment import QrPaymentService
+from elcart_sim.services.requests import TransferResult
 from elcart_sim.world.account_demand import AccountTransferDemand
 from elcart_sim.world.bill_demand import BillDemand
 from elcart_sim.world.billers import GATEWAYS, load_billers

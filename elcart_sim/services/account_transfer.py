@@ -33,7 +33,7 @@ from elcart_sim.protocol.iso8583 import ProcessingCode, ResponseCode
 from elcart_sim.protocol.iso8583.service_data import account_data
 from elcart_sim.services.bills import FeeOf
 from elcart_sim.services.legs import AppLegs, response_words
-from elcart_sim.services.p2p import TransferResult
+from elcart_sim.services.requests import InFlight, RequestLog, TransferResult
 from elcart_sim.world.bank_accounts import read_account_number
 from elcart_sim.world.population import Population
 
@@ -43,24 +43,16 @@ _TOO_LATE = ResponseCode.RESPONSE_RECEIVED_TOO_LATE.value
 _OPERATOR_WORDS = {_TOO_LATE: "interaction operator did not answer in time", "05": "credit refused: cancelled", "30": "interaction operator could not read the credit"}
 
 
-class PaymentInFlight:
+class PaymentInFlight(InFlight):
     """One transfer (or merchant QR payment) in flight: ``account_number`` is what is credited
-    (an account number, a merchant id), ``bank_code`` the bank that credits it."""
+    (an account number, a merchant id); ``receiver_bank`` the bank that credits it."""
 
-    __slots__ = ("trace_id", "sender", "account_number", "bank_code", "amount_tyiyn", "fee_tyiyn", "requested_at", "debit", "debit_code",
-                 "credit_code", "then")  # fmt: skip
+    __slots__ = ("account_number",)
 
-    def __init__(self, trace_id: int, sender: int, account_number: str, amount_tyiyn: int, requested_at: float, then: Any):
-        self.trace_id = trace_id
-        self.sender = sender
+    def __init__(self, trace_id: int, service: str, channel: str, sender: int, account_number: str, amount_tyiyn: int, requested_at: float,
+                 then: Any):  # fmt: skip
+        super().__init__(trace_id, service, channel, sender, amount_tyiyn, requested_at, then)
         self.account_number = account_number
-        self.bank_code = ""
-        self.amount_tyiyn = amount_tyiyn
-        self.fee_tyiyn = 0
-        self.requested_at = requested_at
-        self.debit: dict[str, Any] | None = None
-        self.debit_code = self.credit_code = ""
-        self.then = then
 
 
 class AccountTransferService:
@@ -83,17 +75,17 @@ class AccountTransferService:
         self.operator = operator
         self.legs = legs
         self.operator_latency_s = operator_latency_s
-        self._transfers = transfers
+        self.log = RequestLog(env, population, transfers)
         self.fee_of = fee_of
 
     def start(self, trace_id: int, sender: int, account_number: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None) -> None:
         """Start one transfer now from card ``sender`` to ``account_number`` (as typed); ``then(result)`` when it has ended."""
-        transfer = PaymentInFlight(trace_id, sender, account_number, amount_tyiyn, self.env.now, then)
+        transfer = PaymentInFlight(trace_id, self.service, self.channel, sender, account_number, amount_tyiyn, self.env.now, then)
         bank, why = read_account_number(account_number, self.population.banks)
         if bank is None:
             self._end(transfer, "declined", ResponseCode.INVALID_CARD_NUMBER.value, why, "reference")
             return
-        transfer.bank_code = bank.code
+        transfer.receiver_bank = bank.code
         transfer.account_number = number = account_number.replace(" ", "")
         transfer.fee_tyiyn = self.fee_of("account", "account", amount_tyiyn)
         pan = self.population.pan(sender)
@@ -135,24 +127,4 @@ class AccountTransferService:
         self.legs.reverse(transfer.trace_id, transfer.debit, lambda _answer: self._end(transfer, "reversed", code, reason, step))
 
     def _end(self, transfer: PaymentInFlight, outcome: str, code: str, reason: str, decided_by: str) -> None:
-        self._transfers.append(
-            trace_id=transfer.trace_id,
-            service=self.service,
-            channel=self.channel,
-            requested_at=transfer.requested_at,
-            result_at=self.env.now,
-            outcome=outcome,
-            response_code=code,
-            reason=reason,
-            decided_by=decided_by,
-            amount_tyiyn=transfer.amount_tyiyn,
-            fee_tyiyn=transfer.fee_tyiyn if outcome == "completed" else 0,
-            sender_issuer=self.population.bank_of_card(transfer.sender).code,
-            receiver_issuer=transfer.bank_code,
-            debit_code=transfer.debit_code,
-            credit_code=transfer.credit_code,
-            biller_id="",
-            category="",
-        )
-        if transfer.then is not None:
-            transfer.then(TransferResult(transfer.trace_id, outcome, code, reason, decided_by))
+        self.log.end(transfer, outcome, code, reason, decided_by)

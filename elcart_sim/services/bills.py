@@ -38,7 +38,7 @@ from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.iso8583 import ProcessingCode, ResponseCode
 from elcart_sim.protocol.iso8583.service_data import bill_data, is_printable_reference
 from elcart_sim.services.legs import AppLegs, response_words
-from elcart_sim.services.p2p import TransferResult
+from elcart_sim.services.requests import InFlight, RequestLog, TransferResult
 from elcart_sim.world.bank_accounts import bank_of_biller
 from elcart_sim.world.billers import Biller, BillerCatalogue, validate_reference
 from elcart_sim.world.msisdn import parse_msisdn
@@ -52,31 +52,19 @@ _BAD_REFERENCE = ResponseCode.INVALID_CARD_NUMBER.value  # 14: the reference des
 _GATEWAY_WORDS = {"91": "biller did not answer", "30": "biller gateway could not read the posting", _TOO_LATE: "biller gateway did not answer in time"}
 
 
-class _Payment:
-    """One payment in flight."""
+class _Payment(InFlight):
+    """One payment in flight: the biller (None when the catalogue has none by that id) and the
+    reference as the payer typed it."""
 
-    __slots__ = ("trace_id", "payer", "biller", "reference", "amount_tyiyn", "fee_tyiyn", "requested_at", "debit", "debit_code",
-                 "credit_code", "then")  # fmt: skip
+    __slots__ = ("biller", "reference")
 
     def __init__(self, trace_id: int, payer: int, biller: Biller | None, reference: str, amount_tyiyn: int, requested_at: float, then: Any):
-        self.trace_id = trace_id
-        self.payer = payer
+        topup = biller is not None and biller.reference_kind == "msisdn"
+        super().__init__(trace_id, "topup" if topup else "bill", "phone" if topup else "reference", payer, amount_tyiyn, requested_at, then)
         self.biller = biller
         self.reference = reference
-        self.amount_tyiyn = amount_tyiyn
-        self.fee_tyiyn = 0
-        self.requested_at = requested_at
-        self.debit: dict[str, Any] | None = None
-        self.debit_code = self.credit_code = ""
-        self.then = then
-
-    @property
-    def service(self) -> str:
-        return "topup" if self.biller is not None and self.biller.reference_kind == "msisdn" else "bill"
-
-    @property
-    def channel(self) -> str:
-        return "phone" if self.service == "topup" else "reference"
+        if biller is not None:
+            self.biller_id, self.category = biller.biller_id, biller.category
 
 
 class BillService:
@@ -101,7 +89,7 @@ class BillService:
         self.legs = legs
         self.gateway_latency_s = gateway_latency_s
         self.ledger = ledger
-        self._transfers = transfers
+        self.log = RequestLog(env, population, transfers)
         self.fee_of = fee_of
 
     def start(
@@ -169,28 +157,9 @@ class BillService:
         return bank_of_biller(payment.biller.biller_id, self.population.banks)
 
     def _end(self, payment: _Payment, outcome: str, code: str, reason: str, decided_by: str) -> None:
-        biller = payment.biller
-        self._transfers.append(
-            trace_id=payment.trace_id,
-            service=payment.service,
-            channel=payment.channel,
-            requested_at=payment.requested_at,
-            result_at=self.env.now,
-            outcome=outcome,
-            response_code=code,
-            reason=reason,
-            decided_by=decided_by,
-            amount_tyiyn=payment.amount_tyiyn,
-            fee_tyiyn=payment.fee_tyiyn if outcome == "completed" else 0,
-            sender_issuer=self.population.bank_of_card(payment.payer).code,
-            receiver_issuer=self._bank(payment).code if biller is not None else "",
-            debit_code=payment.debit_code,
-            credit_code=payment.credit_code,
-            biller_id=biller.biller_id if biller is not None else "",
-            category=biller.category if biller is not None else "",
-        )
-        if payment.then is not None:
-            payment.then(TransferResult(payment.trace_id, outcome, code, reason, decided_by))
+        if payment.biller is not None:
+            payment.receiver_bank = self._bank(payment).code
+        self.log.end(payment, outcome, code, reason, decided_by)
 
 
 def _refusal(biller: Biller, reference: str) -> str:

@@ -22,7 +22,6 @@ or reversed (the money is back), with the response code and the step that stoppe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -36,6 +35,7 @@ from elcart_sim.protocol.iso8583 import ProcessingCode, ResponseCode
 from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import TransferSpec
 from elcart_sim.services.legs import AppLegs, response_words
+from elcart_sim.services.requests import InFlight, RequestLog, TransferResult
 from elcart_sim.world.directory import Lookup
 from elcart_sim.world.population import Population
 
@@ -45,36 +45,17 @@ _CHANNEL_NAMES = {"p2p_phone": "phone", "p2p_card": "card", "p2p_qr": "qr"}
 _TOO_LATE = ResponseCode.RESPONSE_RECEIVED_TOO_LATE.value
 
 
-@dataclass(frozen=True, slots=True)
-class TransferResult:
-    """How one transfer ended: ``outcome`` completed | declined | reversed, the response code
-    and words of the step that decided it (``decided_by``: limits, directory, debit, credit)."""
+class _Transfer(InFlight):
+    """One transfer in flight: the channel the sender used (p2p_phone, p2p_card, p2p_qr), the
+    directory's answer, and the credit leg."""
 
-    trace_id: int
-    outcome: str
-    response_code: str
-    reason: str
-    decided_by: str
-
-
-class _Transfer:
-    """One transfer in flight."""
-
-    __slots__ = ("trace_id", "channel", "sender", "amount_tyiyn", "fee_tyiyn", "requested_at", "lookup", "debit", "credit",
-                 "debit_code", "credit_code", "then")  # fmt: skip
+    __slots__ = ("app_channel", "lookup", "credit")
 
     def __init__(self, trace_id: int, channel: str, sender: int, amount_tyiyn: int, requested_at: float, then: Any):
-        self.trace_id = trace_id
-        self.channel = channel
-        self.sender = sender
-        self.amount_tyiyn = amount_tyiyn
-        self.fee_tyiyn = 0
-        self.requested_at = requested_at
+        super().__init__(trace_id, "p2p", _CHANNEL_NAMES[channel], sender, amount_tyiyn, requested_at, then)
+        self.app_channel = channel
         self.lookup: Lookup | None = None
-        self.debit: dict[str, Any] | None = None
         self.credit: dict[str, Any] | None = None
-        self.debit_code = self.credit_code = ""
-        self.then = then
 
 
 class TransferService:
@@ -96,7 +77,7 @@ class TransferService:
         self.directory = directory
         self.legs = legs
         self.directory_latency_s = directory_latency_s
-        self._transfers = transfers
+        self.log = RequestLog(env, population, transfers)
         self._sent_today: dict[int, tuple[int, int]] = {}  # sender card -> (tyiyn, count) not declined or reversed
 
     # -- the flow ----------------------------------------------------------------------------------
@@ -118,7 +99,8 @@ class TransferService:
             self._end(transfer, "declined", refusal[0], refusal[1], "limits")
             return
         self._count(sender, amount_tyiyn, 1)
-        round_trip(self.env, self.directory_latency_s, self.directory.look_up, (channel, recipient), trace_id, lambda found: self._found(transfer, found))
+        query = (channel, recipient)
+        round_trip(self.env, self.directory_latency_s, self.directory.look_up, query, trace_id, lambda found: self._found(transfer, found))
 
     def _over_limit(self, sender: int, amount_tyiyn: int) -> tuple[str, str] | None:
         limits = self.spec.limits
@@ -138,17 +120,18 @@ class TransferService:
     def _found(self, transfer: _Transfer, lookup: Lookup) -> None:
         transfer.lookup = lookup
         if not lookup.found:
-            self._count(transfer.sender, -transfer.amount_tyiyn, -1)
+            self._count(transfer.payer, -transfer.amount_tyiyn, -1)
             self._end(transfer, "declined", lookup.response_code, lookup.decline.description, "directory")
             return
-        transfer.fee_tyiyn = self.spec.fee_tyiyn("p2p", _CHANNEL_NAMES[transfer.channel], transfer.amount_tyiyn)
-        transfer.debit = self._leg(transfer, self.population.pan(transfer.sender), ProcessingCode.TRANSFER_DEBIT, transfer.fee_tyiyn)
+        transfer.receiver_bank = lookup.bank_code
+        transfer.fee_tyiyn = self.spec.fee_tyiyn("p2p", transfer.channel, transfer.amount_tyiyn)
+        transfer.debit = self._leg(transfer, self.population.pan(transfer.payer), ProcessingCode.TRANSFER_DEBIT, transfer.fee_tyiyn)
         self.legs.send(transfer.trace_id, transfer.debit, lambda answer: self._debited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "debit"))
 
     def _debited(self, transfer: _Transfer, response: dict[str, Any]) -> None:
         transfer.debit_code = code = response["39"]
         if code != "00":
-            self._count(transfer.sender, -transfer.amount_tyiyn, -1)
+            self._count(transfer.payer, -transfer.amount_tyiyn, -1)
             self._end(transfer, "declined", code, response_words(code), "debit")
             return
         transfer.credit = self._leg(transfer, self.population.pan(transfer.lookup.card), ProcessingCode.TRANSFER_CREDIT)
@@ -169,7 +152,7 @@ class TransferService:
             self.legs.reverse(transfer.trace_id, transfer.credit, discard)
         elif leg == "debit":
             transfer.debit_code = code
-        self._count(transfer.sender, -transfer.amount_tyiyn, -1)
+        self._count(transfer.payer, -transfer.amount_tyiyn, -1)
         reason = f"{leg} leg: {response_words(code)}; debit reversed"
         self.legs.reverse(transfer.trace_id, transfer.debit, lambda _answer: self._end(transfer, "reversed", code, reason, leg))
 
@@ -177,32 +160,11 @@ class TransferService:
 
     def _leg(self, transfer: _Transfer, pan: str, processing_code: str, fee_tyiyn: int = 0) -> dict[str, Any]:
         """A 0200 of ``transfer``: the debit or the credit leg, for the card ``pan``."""
-        channel = f"P2P {_CHANNEL_NAMES[transfer.channel].upper()}"
+        channel = f"P2P {transfer.channel.upper()}"
         return self.legs.request(transfer.trace_id, pan, processing_code, transfer.amount_tyiyn, channel, fee_tyiyn)
 
     def _end(self, transfer: _Transfer, outcome: str, code: str, reason: str, decided_by: str) -> None:
-        lookup = transfer.lookup
-        self._transfers.append(
-            trace_id=transfer.trace_id,
-            service="p2p",
-            channel=_CHANNEL_NAMES[transfer.channel],
-            requested_at=transfer.requested_at,
-            result_at=self.env.now,
-            outcome=outcome,
-            response_code=code,
-            reason=reason,
-            decided_by=decided_by,
-            amount_tyiyn=transfer.amount_tyiyn,
-            fee_tyiyn=transfer.fee_tyiyn if outcome == "completed" else 0,
-            sender_issuer=self.population.bank_of_card(transfer.sender).code,
-            receiver_issuer=lookup.bank_code if lookup is not None else "",
-            debit_code=transfer.debit_code,
-            credit_code=transfer.credit_code,
-            biller_id="",
-            category="",
-        )
-        if transfer.then is not None:
-            transfer.then(TransferResult(transfer.trace_id, outcome, code, reason, decided_by))
+        self.log.end(transfer, outcome, code, reason, decided_by)
 
 
 def _recipient_of_code(text: str) -> str:

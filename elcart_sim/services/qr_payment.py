@@ -37,7 +37,7 @@ from elcart_sim.protocol.qr import elqr
 from elcart_sim.services.account_transfer import AccountTransferService, PaymentInFlight
 from elcart_sim.services.bills import FeeOf
 from elcart_sim.services.legs import AppLegs
-from elcart_sim.services.p2p import TransferResult
+from elcart_sim.services.requests import TransferResult
 from elcart_sim.world.merchant_codes import MerchantCodes
 from elcart_sim.world.population import Population
 
@@ -77,7 +77,7 @@ class QrPaymentService(AccountTransferService):
     def start(self, trace_id: int, payer: int, code: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None) -> None:
         """Start one payment now from card ``payer`` to the merchant whose code reads ``code``;
         ``then(result)`` when it has ended."""
-        payment = PaymentInFlight(trace_id, payer, "", amount_tyiyn, self.env.now, then)
+        payment = PaymentInFlight(trace_id, self.service, self.channel, payer, "", amount_tyiyn, self.env.now, then)
         try:
             payload = read_merchant_code(code)
         except QrPayloadError as error:
@@ -89,7 +89,7 @@ class QrPaymentService(AccountTransferService):
             return
         merchant_id = merchant.merchant_id
         payment.account_number = merchant_id
-        payment.bank_code = self.population.banks[merchant.acquirer].code
+        payment.receiver_bank = self.population.banks[merchant.acquirer].code
         payment.fee_tyiyn = self.fee_of(self.service, self.channel, amount_tyiyn)
         pan = self.population.pan(payer)
         payment.debit = debit = self.legs.request(
@@ -98,4 +98,4 @@ class QrPaymentService(AccountTransferService):
         self.legs.send(trace_id, debit, lambda answer: self._debited(payment, answer), lambda: self._failed(payment, "68", "debit"))
 
     def _credit_for(self, transfer: PaymentInFlight) -> Any:
-        return MerchantCredit(transfer.account_number, transfer.bank_code, transfer.amount_tyiyn, transfer.debit["37"])
+        return MerchantCredit(transfer.account_number, transfer.receiver_bank, transfer.amount_tyiyn, transfer.debit["37"])

@@ -66,7 +66,7 @@ def _confirm(
     evaluate: Evaluator, predictor: Predictor, guess: dict[str, int], max_steps: int
 ) -> tuple[dict[str, int], Evaluation, bool]:
     """Simulation confirms the analytic guess: while it misses, the host with the longest p99 wait
-    gets a server; then each host in turn loses servers while the target holds, within
+    gets a server (none if no host queues: servers cannot help then); then each host in turn loses servers while the target holds, within
     `max_steps` simulated steps. Returns the servers, their evaluation, and whether one server
     fewer at any single host was simulated and misses (or is unstable)."""
     minimal = False
@@ -75,6 +75,8 @@ def _confirm(
     steps = 0
     while not result.meets and steps < max_steps:
         worst = worst_host(result)
+        if not result.p99_wait_s[worst] > 0:
+            break  # no host queues: the miss is a latency no server shortens (a biller that never answers)
         servers[worst] += 1
         result = evaluate(servers)
         steps += 1

@@ -160,3 +160,18 @@ def test_the_report_follows_its_studies_from_the_kernels_progress_lines(tmp_path
     quiet = StudyFollower(sink, shown=False)
     quiet.poll()
     assert capsys.readouterr().err == ""
+
+
+def test_a_report_on_a_day_with_the_app_s_services_sizes_their_hosts_too():
+    # Every biller answering: at this size a bill's p99 is its few slowest, and a biller that does
+    # not answer keeps one 20 s (the gateway's timeout), which no server count shortens.
+    services_day = load_scenario("money-services-day", scale=0.001, seed=5, fidelity="fast", services__bills__biller_availability=1.0)
+    curves = sizing_study(services_day, 2, target_p99_s=2.0, taps=50, points=2)
+    table = curves.table()
+    assert list(dict.fromkeys(table["component"])) == [
+        "acquirer", "switch", "issuer", "services.directory", "services.bills.gateway", "services.account_transfers.operator"
+    ]  # fmt: skip
+    assert set(curves.intervals()["metric"]) == {"worst_latency_p99_s"}  # the worst service's p99
+    assert curves.smallest_meeting_target()["services.directory"] == 1
+    day = day_study(services_day, 2)
+    assert "directory" in set(day.utilisation_intervals()["component"])

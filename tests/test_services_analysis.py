@@ -64,9 +64,14 @@ def test_run_prints_and_writes_the_services(tmp_path):
     assert (out / "transfers.csv").exists() and (out / "volume_by_service.png").exists()
 
 
-def test_sizing_says_plainly_that_it_does_not_model_the_transfers_load_yet():
+def test_sizing_loads_the_services_hosts_with_what_they_see(results):
+    """The load sizing puts on each app host at the day's tap rate matches the messages the day's
+    run sent it, within the noise of a small day."""
     from elcart_sim.capacity.hosts import host_loads
-    from elcart_sim.core.errors import CapacityError
 
-    with pytest.raises(CapacityError, match="P2P transfers"):
-        host_loads(load_scenario("money-services-day", scale=0.001), rate_per_s=1.0)
+    scenario = results.scenario
+    taps_per_s = scenario.transactions_expected / scenario.demand.duration_s  # the day's mean tap rate
+    loads = {load.component: load.arrival_rate_per_s for load in host_loads(scenario, rate_per_s=taps_per_s)}
+    served = dict(zip(results.components["component"], results.components["served"]))
+    for host in ("directory", "switch", "interaction_operator"):
+        assert served[host] / scenario.demand.duration_s == pytest.approx(loads[host], rel=0.25), host

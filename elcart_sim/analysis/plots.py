@@ -209,9 +209,10 @@ def utilisation_per_component(intervals, *, title: str = "") -> Figure:
 
 def sizing_curves(intervals, *, target_p99_s: float | None = None, recommended: dict[str, int] | None = None) -> Figure:
     """Tap-to-result p99 against the number of servers of each component, the others as
-    configured (`intervals`: by `component` and `servers`, metric latency_p99_s); the smallest
-    count that meets the target is marked when `recommended` gives it."""
-    rows = intervals[intervals["metric"] == "latency_p99_s"]
+    configured (`intervals`: by `component` and `servers`, metric latency_p99_s, or on a day with
+    the app's services worst_latency_p99_s); the smallest count that meets the target is marked
+    when `recommended` gives it."""
+    rows = intervals[intervals["metric"].isin(("latency_p99_s", "worst_latency_p99_s"))]
     components = list(dict.fromkeys(rows["component"]))
     fig = Figure(figsize=(4 * max(1, len(components)), 4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, max(1, len(components)), sharey=True))
@@ -227,7 +228,8 @@ def sizing_curves(intervals, *, target_p99_s: float | None = None, recommended: 
         ax.set_xlabel(f"{component} servers")
         ax.set_title(component)
         ax.legend(loc="upper right", fontsize=7)
-    axes[0].set_ylabel("tap-to-result p99 (s)")
+    worst = bool((rows["metric"] == "worst_latency_p99_s").any())
+    axes[0].set_ylabel("worst service's p99 (s)" if worst else "tap-to-result p99 (s)")
     axes[0].set_ylim(bottom=0)
     fig.suptitle("Sizing curves: p99 against servers, one component at a time")
     return fig

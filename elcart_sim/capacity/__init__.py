@@ -12,7 +12,8 @@ One concern per module:
 | `executors` | `SerialExecutor`, `ProcessExecutor`, `DaskExecutor`: identical answers, different places |
 | `queueing` | Erlang B/C, M/M/c waiting times, Allen–Cunneen, relaxation times |
 | `validation` | the analytic validation suite behind `elcart-sim validate` |
-| `hosts` | the three sized hosts (acquirer, switch, issuer), their servers, each host pool's load at a tap rate |
+| `hosts` | the sized hosts (the registry's host specs for the scenario), their servers, each host pool's load at a tap rate |
+| `visits` | visit ratios: the messages a request of each app channel brings to each host, measured by a pilot run |
 | `peak` | the peak window: the busiest hour, some years of growth ahead, as a run of its own |
 | `predictor` | the analytic p99 predictor from one pilot run (Erlang C / Allen–Cunneen waits on pilot taps) |
 | `evaluations` | one server vector simulated at its peak window (replications, p99 interval), kept once |

@@ -1,12 +1,19 @@
 """The hosts that sizing sizes, and the load each host pool carries at a tap rate.
 
-A scenario sets one server count per host spec (`acquirer.servers`, `switch.servers`,
-`issuer.servers`: every issuing bank's host has that many; scenario.HOST_SPECS lists them). The
-pools are the components the model registers for the scenario (core/registry.py): a pool that
-is not a bank's sees every tap; each issuing bank's pool its bank's share of them, which comes
-from the population (wallets are picked uniformly among the enrolled cards). A `HostLoad` is one
-host pool as an M/G/c queue: arrival rate, mean service time and its coefficient of variation,
-servers.
+A scenario sets one server count per host spec, a dotted scenario field holding a HostSpec:
+`acquirer.servers`, `switch.servers`, `issuer.servers` (every issuing bank's host has that many)
+for the tap's chain (scenario.HOST_SPECS), and for the app's services the ones the model adds for
+the day (`services.directory`, `services.bills.gateway` — every biller gateway has that many —,
+`services.account_transfers.operator`, `services.notifications`, `services.payroll.posting`).
+The hosts sized are the registry's specs for the scenario (core/registry.py, in its order: the
+tap's chain first), so a host the model adds is sized with no change here.
+
+A `HostLoad` is one host pool as an M/G/c queue: arrival rate, mean service time and its
+coefficient of variation (from its spec), servers. Its arrival rate at a tap rate λ is
+λ × the tap's visits (1 at a pool that is not a bank's; at each issuing bank's pool its bank's
+share of the taps, from the population: wallets are picked uniformly among the enrolled cards)
+plus, for each app channel ch of the day, λ × share_ch ÷ share_contactless × V_ch,pool, its
+visit ratio measured on the model (capacity/visits.py).
 """
 
 from __future__ import annotations
@@ -15,24 +22,43 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from elcart_sim.capacity.visits import app_channels, channel_visits
 from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
 from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
+from elcart_sim.scenario.hosts import HostSpec
 
-__all__ = ["HOSTS", "HostLoad", "configured_servers", "with_servers", "host_loads"]
+__all__ = ["HOSTS", "HostLoad", "host_spec", "sized_hosts", "configured_servers", "with_servers", "host_loads"]
 
 HOSTS = HOST_SPECS
-"""The host specs sizing sizes."""
+"""The tap chain's host specs: what sizing sizes on a day of taps alone."""
+
+
+def host_spec(scenario: Scenario, spec: str) -> HostSpec:
+    """The HostSpec at dotted scenario field `spec` (e.g. "services.bills.gateway"); change it
+    with `with_servers` or `scenario.with_overrides({f"{spec}.servers": n})`."""
+    node: object = scenario
+    for part in spec.split("."):
+        node = getattr(node, part, None)
+    if not isinstance(node, HostSpec):
+        raise CapacityError(f"{spec} is not a host spec of the scenario")
+    return node
+
+
+def sized_hosts(scenario: Scenario) -> tuple[str, ...]:
+    """The host specs sizing sizes for `scenario`: those of the hosts the model registers for
+    it, in the registry's order (the tap's chain, then the app's services)."""
+    return _model(scenario)[0].specs()
 
 
 def configured_servers(scenario: Scenario) -> dict[str, int]:
-    """The servers the scenario sets at each host."""
-    return {host: getattr(scenario, host).servers for host in HOSTS}
+    """The servers the scenario sets at each sized host."""
+    return {host: host_spec(scenario, host).servers for host in sized_hosts(scenario)}
 
 
 def with_servers(scenario: Scenario, servers: dict[str, int]) -> Scenario:
     """The scenario with `servers` at the hosts named (itself if nothing changes)."""
-    changes = {f"{h}.servers": int(c) for h, c in servers.items() if getattr(scenario, h).servers != c}
+    changes = {f"{h}.servers": int(c) for h, c in servers.items() if host_spec(scenario, h).servers != c}
     return scenario.with_overrides(changes) if changes else scenario
 
 
@@ -54,24 +80,20 @@ class HostLoad:
 
 
 def _service(scenario: Scenario, host: str) -> tuple[float, float]:
-    spec = getattr(scenario, host).service_time
+    spec = host_spec(scenario, host).service_time
     distribution = spec.distribution()
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, population spec and data folder
+_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, population, channels, crediting day, data folder
 
 
 def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
     """The components the model registers for the scenario, and each bank's share of the taps
     (wallets are picked uniformly among the enrolled cards)."""
-    if scenario.transfers_expected:
-        raise CapacityError(
-            f"sizing models the tap's hosts at a tap rate; scenario {scenario.name!r} also sends P2P transfers "
-            "(demand.channels p2p_*), whose load sizing does not model yet: size it with its transfer channels at 0 "
-            "(--set demand.channels=...), or study it with replicate or sweep"
-        )
-    key = (scenario.seed, scenario.scale, spec_key(scenario.population), data_dir())
+    crediting = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
+    channels = tuple(c for c, share in scenario.demand.channels.items() if share > 0)
+    key = (scenario.seed, scenario.scale, spec_key(scenario.population), channels, crediting, data_dir())
     model = _MODELS.get(key)
     if model is None:
         from elcart_sim.model.simulation import Simulation
@@ -85,14 +107,32 @@ def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
     return model
 
 
+def _app_rates(scenario: Scenario, rate_per_s: float, specs: tuple[str, ...]) -> dict[str, float]:
+    """Messages per second at each component from the app's channels, at tap rate `rate_per_s`:
+    Σ over channels of rate_per_s × share_ch ÷ share_contactless × V_ch,component."""
+    taps = scenario.demand.channels.get("contactless", 0.0)
+    rates: dict[str, float] = {}
+    for channel in app_channels(scenario):
+        if taps <= 0:
+            raise CapacityError(f"sizing counts demand in taps; scenario {scenario.name!r} has no contactless share")
+        requests_per_s = rate_per_s * scenario.demand.channels[channel] / taps
+        for component, visits in channel_visits(scenario, channel, specs).items():
+            rates[component] = rates.get(component, 0.0) + requests_per_s * visits
+    return rates
+
+
 def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int] | None = None) -> list[HostLoad]:
-    """Every host pool at tap rate `rate_per_s`: a pool that is not a bank's sees every tap, each
-    issuing bank's pool its share. `servers` overrides the scenario's."""
-    servers = servers or configured_servers(scenario)
+    """Every host pool at tap rate `rate_per_s` (the other channels in their shares of the day):
+    the taps' load (a pool of the tap's chain that is not a bank's sees every tap, each issuing
+    bank's pool its share) plus the app channels' (see the module docstring). `servers`
+    overrides the scenario's."""
     registry, shares = _model(scenario)
+    servers = servers or configured_servers(scenario)
+    app = _app_rates(scenario, rate_per_s, registry.specs())
     loads = []
     for component in registry:
         mean, cv = _service(scenario, component.spec)
-        share = shares[component.bank] if component.bank else 1.0
-        loads.append(HostLoad(component.spec, component.name, rate_per_s * share, mean, cv, servers[component.spec]))
+        taps = (shares[component.bank] if component.bank else 1.0) if component.spec in HOSTS else 0.0
+        rate = rate_per_s * taps + app.get(component.name, 0.0)
+        loads.append(HostLoad(component.spec, component.name, rate, mean, cv, servers[component.spec]))
     return loads

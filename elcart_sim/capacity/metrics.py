@@ -21,13 +21,15 @@ Metric names (one flat dict per replication; `docs`: the table below):
 | `latency_mean_s`, `latency_p50_s`, `latency_p95_s`, `latency_p99_s` | tap-to-result latency |
 | `timeouts` | hop records of those taps with `timed_out` = 1 (a host gave up on the next hop) |
 | `reversals` | those taps for which any reversal (0400) was sent |
-| `<component>_<measure>` | per host, for each of COMPONENT_MEASURES; component is `acquirer`, `switch` or `issuer:<bank>` |
+| `<service>_latency_p99_s` | on a day with the app's services: request-to-result p99 of each service's requests made after warm-up (`p2p`, `bill`, `topup`, `account`) |
+| `<component>_<measure>` | per host, for each of COMPONENT_MEASURES; component is a registry name: `acquirer`, `switch`, `issuer:<bank>`, `directory`, `biller_gateway:<gateway>`, … |
 | `issuers_max_<measure>`, `issuers_mean_utilisation` | the busiest issuer bank per measure; mean over banks |
 
 Per host (`component_metrics`): `utilisation` busy servers / servers; `mean_queue` requests
 waiting; `mean_in_system` requests waiting or in service (L in Little's law); `arrival_rate_per_s`
 messages (0100 and 0400) arriving per second (λ); `mean_sojourn_s` their mean wait + service (W);
-`mean_wait_s` and `p99_wait_s` the queueing delay of authorisation requests (0100).
+`mean_wait_s` and `p99_wait_s` the queueing delay of requests: every message but the reversals
+(0400, 0420) — at the tap's hosts the authorisation requests (0100).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ __all__ = [
     "component_metrics",
     "replication_metrics",
     "per_component",
+    "service_p99_column",
+    "worst_p99",
 ]
 
 COMPONENT_MEASURES = (
@@ -77,6 +81,13 @@ TRANSACTION_METRICS = (
     "reversals",
 )
 _EPS = 1e-9
+_REVERSALS = ("0400", "0420")
+
+
+def service_p99_column(service: str) -> str:
+    """The metric holding a service's p99: `latency_p99_s` for the tap, `<service>_latency_p99_s`
+    for each of the app's services."""
+    return "latency_p99_s" if service == "tap" else f"{service}_latency_p99_s"
 
 
 def _interval_starts(at: np.ndarray) -> dict[float, float]:
@@ -84,6 +95,15 @@ def _interval_starts(at: np.ndarray) -> dict[float, float]:
     ends = np.unique(at)
     starts = np.concatenate([[0.0], ends[:-1]])
     return dict(zip(ends.tolist(), starts.tolist()))
+
+
+def worst_p99(frame: pd.DataFrame) -> pd.Series | None:
+    """Per row of a replications frame of a day with the app's services, the largest of the
+    tap's and each service's p99 (None when the frame has the tap's alone)."""
+    services = [c for c in frame.columns if str(c).endswith("_latency_p99_s") and c != "worst_latency_p99_s"]
+    if not services:
+        return None
+    return frame[["latency_p99_s", *services]].max(axis=1)
 
 
 def observation_window(results: Results, warmup_s: float = 0.0) -> tuple[float, float]:
@@ -134,7 +154,7 @@ def component_metrics(results: Results, warmup_s: float = 0.0) -> pd.DataFrame:
     by_component = hops.groupby("component", sort=False)
     arrivals = by_component.size()
     mean_sojourn = by_component["sojourn_s"].mean()
-    authorisations = hops[hops["mti"].astype(str) == "0100"].groupby("component", sort=False)["wait_s"]
+    authorisations = hops[~hops["mti"].astype(str).isin(_REVERSALS)].groupby("component", sort=False)["wait_s"]
     mean_wait = authorisations.mean()
     p99_wait = authorisations.quantile(0.99)
 
@@ -180,6 +200,11 @@ def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, fl
         "timeouts": int(kept_hops["timed_out"].sum()),
         "reversals": int(kept_hops.loc[kept_hops["mti"].astype(str) == "0400", "trace_id"].nunique()),
     }
+    app = results.transfers
+    if len(app):
+        app = app[app["requested_at"].to_numpy(dtype=float) >= warmup_s]
+        for service, requests in app.groupby(app["service"].astype(str), sort=True):
+            metrics[service_p99_column(str(service))] = float(np.percentile(requests["request_to_result_s"].to_numpy(dtype=float), 99))
     components = component_metrics(results, warmup_s)
     for row in components.itertuples(index=False):
         for measure in COMPONENT_MEASURES:
@@ -207,7 +232,9 @@ def per_component(frame: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.
                 parsed[column] = (column[: -len(suffix)], measure)
                 break
     if keys is None:
-        known = set(TRANSACTION_METRICS) | set(parsed) | {c for c in frame.columns if str(c).startswith("issuers_")}
+        known = set(TRANSACTION_METRICS) | set(parsed) | {
+            c for c in frame.columns if str(c).startswith("issuers_") or str(c).endswith("_latency_p99_s")
+        }
         keys = [c for c in frame.columns if c not in known]
     long = frame[list(keys) + list(parsed)].melt(id_vars=list(keys), var_name="column", value_name="value")
     long["component"] = long["column"].map(lambda c: parsed[c][0])

@@ -1,10 +1,14 @@
-"""The analytic predictor of tap-to-result p99 at the peak, from one pilot simulation.
+"""The analytic predictor of each service's p99 at the peak, from one pilot simulation.
 
-A pilot simulation at the peak with ample servers everywhere gives the latency each tap would
-have without any queueing (its tap-to-result minus its waits at the hosts) and which hosts it
-visits. The predictor adds to each pilot tap a waiting time at each host it visits, drawn from
-the M/G/c waiting-time distribution (Erlang C; Allen–Cunneen for non-exponential service), and
-takes the p99. `analytic_guess` is the coordinate-wise minimal server vector under it, and
+A pilot simulation at the peak with ample servers everywhere gives, for each request that ended
+online (a tap, or a request to one of the app's services: a transfer, a bill, a transfer to a
+bank account), the latency it would have without any queueing (its tap-to-result or
+request-to-result minus its waits at the hosts) and the host pools its messages visited (its
+hop records, joined by trace id: a transfer visits the directory, then the switch and the
+issuers twice). The predictor adds to each pilot request a waiting time for each visit, drawn
+independently from the M/G/c waiting-time distribution of the pool at its load (Erlang C;
+Allen–Cunneen for non-exponential service), and takes each service's p99; the predicted p99 is
+the worst service's. `analytic_guess` is the coordinate-wise minimal server vector under it, and
 `analytic_years` the last year of growth it says a server vector still meets the target.
 """
 
@@ -14,8 +18,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from elcart_sim.capacity.hosts import HOSTS, HostLoad, host_loads, with_servers
+from elcart_sim.capacity.hosts import HostLoad, host_loads, with_servers
 from elcart_sim.capacity.peak import PeakWindow
 from elcart_sim.capacity.queueing import erlang_c, min_stable_servers
 
@@ -26,14 +31,19 @@ _QUANTILE = 99.0
 
 @dataclass
 class Predictor:
-    """p99 of (no-queue latency of each pilot tap + a drawn wait at each host it visits)."""
+    """Per service, p99 of (no-queue latency of each pilot request + a drawn wait per visit)."""
 
-    floor_s: np.ndarray  # per pilot tap
-    visits: dict[str, np.ndarray]  # host -> bool per tap (acquirer, switch) ; issuer -> component index or -1
-    components: list[str]  # issuer components, by index
+    hosts: tuple[str, ...]  # the sized host specs
+    rate_per_s: float  # the tap rate at the peak
+    floor_s: np.ndarray  # per pilot request
+    service: np.ndarray  # per pilot request: its index in `services`
+    services: list[str]  # "tap", then the app's services the pilot saw
+    visit_request: np.ndarray  # per visit: the request
+    visit_component: np.ndarray  # per visit: the index of the pool in `components`
+    components: list[str]  # the pools, in the registry's order
     loads: dict[str, HostLoad]  # component -> load at multiplier 1
-    uniforms: dict[str, np.ndarray]
-    exponentials: dict[str, np.ndarray]
+    uniforms: np.ndarray  # per visit
+    exponentials: np.ndarray  # per visit
 
     def _waits(self, load: HostLoad, servers: int, multiplier: float) -> tuple[float, float]:
         """(P(wait), mean wait given waiting) at `servers` and load × multiplier."""
@@ -46,23 +56,22 @@ class Predictor:
         scale = (1.0 + load.service_cv**2) / 2.0
         return erlang_c(servers, lam * load.mean_service_s), scale / headroom
 
-    def p99(self, servers: dict[str, int], multiplier: float = 1.0) -> float:
-        total = self.floor_s.copy()
-        for host in ("acquirer", "switch"):
-            p_wait, mean = self._waits(self.loads[host], servers[host], multiplier)
-            if p_wait > 0:
-                wait = np.where(self.uniforms[host] < p_wait, self.exponentials[host] * mean, 0.0)
-                total += np.where(self.visits[host], np.nan_to_num(wait, nan=math.inf), 0.0)
-        bank = self.visits["issuer"]
-        p = np.zeros(len(self.components) + 1)
-        m = np.zeros(len(self.components) + 1)
-        for i, component in enumerate(self.components):
-            p[i], m[i] = self._waits(self.loads[component], servers["issuer"], multiplier)
-        index = np.where(bank >= 0, bank, len(self.components))
+    def p99_by_service(self, servers: dict[str, int], multiplier: float = 1.0) -> dict[str, float]:
+        waits = [self._waits(self.loads[c], servers[self.loads[c].host], multiplier) for c in self.components]
+        p = np.array([w[0] for w in waits] + [0.0])[self.visit_component]
+        m = np.array([w[1] for w in waits] + [0.0])[self.visit_component]
         with np.errstate(invalid="ignore"):
-            wait = np.where(self.uniforms["issuer"] < p[index], self.exponentials["issuer"] * m[index], 0.0)
-        total += np.nan_to_num(wait, nan=math.inf)
-        return float(np.percentile(total, _QUANTILE)) if len(total) else math.nan
+            wait = np.where(self.uniforms < p, self.exponentials * m, 0.0)
+        total = self.floor_s + np.bincount(self.visit_request, weights=np.nan_to_num(wait, nan=math.inf), minlength=len(self.floor_s))
+        return {
+            name: float(np.percentile(total[self.service == i], _QUANTILE)) if (self.service == i).any() else math.nan
+            for i, name in enumerate(self.services)
+        }
+
+    def p99(self, servers: dict[str, int], multiplier: float = 1.0) -> float:
+        """The worst service's predicted p99."""
+        values = [v for v in self.p99_by_service(servers, multiplier).values() if v == v]
+        return max(values) if values else math.nan
 
     def stable(self, servers: dict[str, int], multiplier: float = 1.0) -> bool:
         return all(
@@ -71,51 +80,64 @@ class Predictor:
         )
 
 
+def _requests(results, warmup_s: float) -> pd.DataFrame:
+    """The pilot's requests made after the warm-up that ended online: trace id, service, latency."""
+    tx = results.transactions
+    tx = tx[(tx["tapped_at"].to_numpy(dtype=float) >= warmup_s) & (tx["outcome"].astype(str).to_numpy() != "reversed")]
+    frames = [pd.DataFrame({"trace_id": tx["trace_id"].to_numpy(), "service": "tap",
+                            "latency_s": tx["tap_to_result_s"].to_numpy(dtype=float)})]
+    app = results.transfers
+    if len(app):
+        app = app[(app["requested_at"].to_numpy(dtype=float) >= warmup_s) & (app["outcome"].astype(str).to_numpy() != "reversed")]
+        frames.append(pd.DataFrame({"trace_id": app["trace_id"].to_numpy(), "service": app["service"].astype(str).to_numpy(),
+                                    "latency_s": app["request_to_result_s"].to_numpy(dtype=float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def pilot_predictor(window: PeakWindow, servers: dict[str, int]) -> tuple[Predictor, float]:
     """Simulate the peak once, in this process, with `servers` (ample) and build the predictor
-    from it; also returns the no-queue p99."""
+    from it; also returns the no-queue p99 of the worst service."""
+    from elcart_sim.analysis.occupancy import hop_components
     from elcart_sim.model.simulation import Simulation
 
     results = Simulation(with_servers(window.scenario, servers), replication=0).run()
-    tx = results.transactions
-    tx = tx[tx["tapped_at"].to_numpy(dtype=float) >= window.warmup_s]
+    requests = _requests(results, window.warmup_s)
+    row_of = pd.Series(np.arange(len(requests)), index=requests["trace_id"].to_numpy())
     hops = results.hops
-    auth = hops[hops["mti"].astype(str) == "0100"]
-    waits = auth.groupby("trace_id")["wait_s"].sum()
-    trace = tx["trace_id"].to_numpy()
-    floor = tx["tap_to_result_s"].to_numpy(dtype=float) - waits.reindex(trace, fill_value=0.0).to_numpy(dtype=float)
-    online = tx["outcome"].astype(str).to_numpy() != "reversed"
-    floor = floor[online]
-    trace = trace[online]
-    issuers = tx["issuer"].astype(str).to_numpy()[online]
-    visits: dict[str, np.ndarray] = {}
-    for host in ("acquirer", "switch"):
-        visited = set(auth.loc[auth["hop"].astype(str) == host, "trace_id"].tolist())
-        visits[host] = np.array([t in visited for t in trace.tolist()], dtype=bool)
     loads = {load.component: load for load in host_loads(window.scenario, rate_per_s=window.rate_per_s)}
-    components = [c for c in loads if c.startswith("issuer:")]
+    components = list(loads)
     position = {c: i for i, c in enumerate(components)}
-    at_issuer = set(auth.loc[auth["hop"].astype(str) == "issuer", "trace_id"].tolist())
-    visits["issuer"] = np.array(
-        [position.get(f"issuer:{code}", -1) if t in at_issuer else -1 for t, code in zip(trace.tolist(), issuers.tolist())]
-    )
+    component = pd.Series(hop_components(hops, results.registry)).map(position).to_numpy(dtype=float)
+    request = hops["trace_id"].map(row_of).to_numpy(dtype=float)
+    visited = ~np.isnan(component) & ~np.isnan(request)
+    visit_request = request[visited].astype(np.int64)
+    waits = np.bincount(visit_request, weights=hops["wait_s"].to_numpy(dtype=float)[visited], minlength=len(requests))
+    floor = requests["latency_s"].to_numpy(dtype=float) - waits
+    services = list(dict.fromkeys(["tap", *requests["service"]]))
+    service = requests["service"].map({name: i for i, name in enumerate(services)}).to_numpy()
     rng = np.random.default_rng(20250701)
-    n = len(floor)
+    n = int(visited.sum())
     predictor = Predictor(
+        hosts=tuple(dict.fromkeys(load.host for load in loads.values())),
+        rate_per_s=window.rate_per_s,
         floor_s=floor,
-        visits=visits,
+        service=service,
+        services=services,
+        visit_request=visit_request,
+        visit_component=component[visited].astype(np.int64),
         components=components,
         loads=loads,
-        uniforms={h: rng.random(n) for h in HOSTS},
-        exponentials={h: rng.exponential(1.0, n) for h in HOSTS},
+        uniforms=rng.random(n),
+        exponentials=rng.exponential(1.0, n),
     )
-    return predictor, float(np.percentile(floor, _QUANTILE)) if n else math.nan
+    floors = [np.percentile(floor[service == i], _QUANTILE) for i in range(len(services)) if (service == i).any()]
+    return predictor, float(max(floors)) if floors else math.nan
 
 
 def analytic_guess(predictor: Predictor, target_s: float, multiplier: float = 1.0) -> dict[str, int] | None:
     """Coordinate-wise minimal servers under the predictor, or None if no count meets the target."""
     servers = {}
-    for host in HOSTS:
+    for host in predictor.hosts:
         loads = [load for load in predictor.loads.values() if load.host == host]
         servers[host] = max(min_stable_servers(load.arrival_rate_per_s * multiplier, load.mean_service_s) for load in loads)
     for _ in range(10_000):
@@ -123,7 +145,7 @@ def analytic_guess(predictor: Predictor, target_s: float, multiplier: float = 1.
         if current <= target_s:
             break
         best, best_p99 = None, current
-        for host in HOSTS:
+        for host in predictor.hosts:
             trial = dict(servers, **{host: servers[host] + 1})
             p99 = predictor.p99(trial, multiplier)
             if p99 < best_p99:
@@ -136,7 +158,7 @@ def analytic_guess(predictor: Predictor, target_s: float, multiplier: float = 1.
     changed = True
     while changed:
         changed = False
-        for host in HOSTS:
+        for host in predictor.hosts:
             while servers[host] > 1:
                 trial = dict(servers, **{host: servers[host] - 1})
                 if predictor.stable(trial, multiplier) and predictor.p99(trial, multiplier) <= target_s:

@@ -146,9 +146,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     size = subparsers.add_parser(
         "size",
         help="servers per host for a p99 latency target at the peak, and years of growth absorbed",
-        description=_wrap("Find the fewest servers at the acquirer, the switch and the issuers (every bank's host "
-        "gets issuer.servers) such that the p99 of tap-to-result latency over the scenario's busiest hour "
-        "is at most --target-p99 (mean over replications); one server fewer at any single host misses it. "
+        description=_wrap("Find the fewest servers at every host the model registers for the scenario's day: the "
+        "acquirer, the switch and the issuers (every bank's host gets issuer.servers), and on a day with the "
+        "app's services the directory, the biller gateways and the interaction operator; such that the p99 "
+        "of tap-to-result latency over the scenario's busiest hour, and of each app service's "
+        "request-to-result latency, is at most --target-p99 (mean over replications); one server fewer at "
+        "any single host misses it. "
         "Erlang C gives the first guess, simulation confirms. Names the bottleneck (the host with the "
         "highest utilisation at the peak) and counts the whole years of demand growth today's servers "
         "absorb before the target breaks. The busiest hour is simulated alone at its rate, in the fast "

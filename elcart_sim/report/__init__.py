@@ -7,9 +7,9 @@ confidence intervals (`elcart_sim.capacity`):
 
 - `day_study`: how the day goes — taps per second and latency percentiles hour by hour, the
   headline metrics, and the utilisation of every host over the day and in its peak hour;
-- `sizing_study`: for each component in turn (acquirer, switch, issuers), tap-to-result p99
-  against its number of servers, the others as configured, and the smallest count that meets
-  the target;
+- `sizing_study`: for each component in turn (acquirer, switch, issuers, and on a day with the
+  app's services the directory, the biller gateways and the interaction operator), p99 against
+  its number of servers, the others as configured, and the smallest count that meets the target;
 - `headroom_study`: p99 as demand grows year by year (`demand.years_ahead`) on today's
   configuration, and how many years it absorbs before the target breaks.
 

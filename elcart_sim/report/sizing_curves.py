@@ -1,7 +1,10 @@
-"""Sizing curves: tap-to-result p99 at the peak against the servers of one component at a time
-(acquirer, switch, issuers), the others as configured, and the smallest count that meets the
-target. `elcart_sim.capacity.sizing.size` sizes all three together; these curves show the way
-there.
+"""Sizing curves: p99 at the peak against the servers of one component at a time, the others as
+configured, and the smallest count that meets the target. The components are the hosts sizing
+sizes for the scenario (capacity/hosts.sized_hosts: acquirer, switch, issuers, and on a day with
+the app's services the directory, the biller gateways, the interaction operator); the p99 is
+the tap's tap-to-result, or on such a day the worst service's (`worst_latency_p99_s`: the
+largest of the tap's and each app service's request-to-result p99 in each replication).
+`elcart_sim.capacity.sizing.size` sizes them all together; these curves show the way there.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from elcart_sim.capacity import Executor, peak_window
-from elcart_sim.capacity.hosts import HOSTS
+from elcart_sim.capacity.hosts import HOSTS, host_spec, sized_hosts
+from elcart_sim.capacity.metrics import worst_p99
 from elcart_sim.report.peak_points import meets, peak_intervals, run_peak_points, with_overloaded
 from elcart_sim.scenario import Scenario
 
 __all__ = ["COMPONENTS", "default_server_counts", "SizingStudy", "sizing_study"]
 
-COMPONENTS = HOSTS  # the components a curve varies: the hosts that sizing sizes
+COMPONENTS = HOSTS  # the components a curve varies on a day of taps alone: the tap chain's hosts
 
 
 def default_server_counts(scenario: Scenario, component: str, most: int = 8) -> list[int]:
@@ -33,7 +37,7 @@ def default_server_counts(scenario: Scenario, component: str, most: int = 8) -> 
     >>> default_server_counts(load_scenario("national-day"), "switch", most=2)
     [1, 16, 32]
     """
-    configured = getattr(scenario, component).servers
+    configured = host_spec(scenario, component).servers
     top = max(2, 2 * configured)
     counts = {int(round(v)) for v in np.geomspace(1, top, max(2, most))} | {configured}
     return sorted(counts)
@@ -51,12 +55,15 @@ class SizingStudy:
 
     def intervals(self) -> pd.DataFrame:
         """Mean p99 and 95 % interval per component and count (overloaded counts: mean ∞)."""
-        metrics = ["latency_p99_s"]
-        intervals = peak_intervals(self.frame, ["component", "servers"], metrics)
+        worst = worst_p99(self.frame)
+        metrics = ["latency_p99_s" if worst is None else "worst_latency_p99_s"]
+        frame = self.frame if worst is None else self.frame.assign(worst_latency_p99_s=worst)
+        intervals = peak_intervals(frame, ["component", "servers"], metrics)
         rows = with_overloaded(intervals, self.overloaded, metrics)
+        hosts = sized_hosts(self.scenario)
         order = {(c, n): i for i, (c, n) in enumerate(sorted(
             {(c, int(n)) for c, n in zip(rows["component"], rows["servers"])},
-            key=lambda cn: (COMPONENTS.index(cn[0]) if cn[0] in COMPONENTS else len(COMPONENTS), cn[1])))}
+            key=lambda cn: (hosts.index(cn[0]) if cn[0] in hosts else len(hosts), cn[1])))}
         rows = rows.assign(servers=rows["servers"].astype(int))
         rank = [order[(c, n)] for c, n in zip(rows["component"], rows["servers"])]
         return rows.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
@@ -73,7 +80,7 @@ class SizingStudy:
 
     def table(self) -> pd.DataFrame:
         p99 = self.intervals()
-        configured = {c: getattr(self.scenario, c).servers for c in p99["component"].unique()}
+        configured = {c: host_spec(self.scenario, c).servers for c in p99["component"].unique()}
         p99 = p99.assign(
             configured=[configured[c] == s for c, s in zip(p99["component"], p99["servers"])],
             meets_target=meets(p99, self.target_p99_s),
@@ -88,18 +95,18 @@ def sizing_study(
     *,
     target_p99_s: float,
     taps: int = 5_000,
-    components: Sequence[str] = COMPONENTS,
+    components: Sequence[str] | None = None,
     server_counts: dict[str, Sequence[int]] | None = None,
     points: int = 8,
     workers: int = 1,
     executor: Executor | None = None,
 ) -> SizingStudy:
     """p99 at the peak for each count of `server_counts` (default `default_server_counts`) of each
-    component, the others as configured; every point runs replications 0 … n−1 (common random
+    component (default: every host sizing sizes for the scenario), the others as configured; every point runs replications 0 … n−1 (common random
     numbers); `points` is how many counts `default_server_counts` gives. Counts that would
     overload a host are not simulated: their p99 is infinite."""
     windows = []
-    for component in components:
+    for component in components or sized_hosts(scenario):
         counts = list((server_counts or {}).get(component) or default_server_counts(scenario, component, points))
         for n in counts:
             sized = scenario.with_overrides({f"{component}.servers": int(n)})

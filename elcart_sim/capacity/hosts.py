@@ -27,6 +27,7 @@ from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
 from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
 from elcart_sim.scenario.hosts import HostSpec
+from elcart_sim.world.demand import hourly_rates_per_s
 
 __all__ = ["HOSTS", "HostLoad", "host_spec", "sized_hosts", "configured_servers", "with_servers", "host_loads"]
 
@@ -92,7 +93,7 @@ def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
     """The components the model registers for the scenario, and each bank's share of the taps
     (wallets are picked uniformly among the enrolled cards)."""
     crediting = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
-    channels = tuple(c for c, share in scenario.demand.channels.items() if share > 0)
+    channels = tuple(c for c, share in {**scenario.demand.channels, **scenario.demand.app_channels}.items() if share > 0)
     key = (scenario.seed, scenario.scale, spec_key(scenario.population), channels, crediting, data_dir())
     model = _MODELS.get(key)
     if model is None:
@@ -109,13 +110,15 @@ def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
 
 def _app_rates(scenario: Scenario, rate_per_s: float, specs: tuple[str, ...]) -> dict[str, float]:
     """Messages per second at each component from the app's channels, at tap rate `rate_per_s`:
-    Σ over channels of rate_per_s × share_ch ÷ share_contactless × V_ch,component."""
-    taps = scenario.demand.channels.get("contactless", 0.0)
+    Σ over channels of rate_per_s × λ_ch(h) ÷ λ_tap(h) × V_ch,component, where h is the taps'
+    peak hour (each channel follows its own hourly profile)."""
+    taps = hourly_rates_per_s(scenario, "contactless")
+    peak_hour = int(np.argmax(taps))
     rates: dict[str, float] = {}
     for channel in app_channels(scenario):
-        if taps <= 0:
+        if taps[peak_hour] <= 0:
             raise CapacityError(f"sizing counts demand in taps; scenario {scenario.name!r} has no contactless share")
-        requests_per_s = rate_per_s * scenario.demand.channels[channel] / taps
+        requests_per_s = rate_per_s * hourly_rates_per_s(scenario, channel)[peak_hour] / taps[peak_hour]
         for component, visits in channel_visits(scenario, channel, specs).items():
             rates[component] = rates.get(component, 0.0) + requests_per_s * visits
     return rates

@@ -2,7 +2,8 @@
 
 The busiest hour of the scenario's day (`demand.hourly_profile` with every volume factor:
 weekday, salary day, growth, channel share; `elcart_sim.world.demand.hourly_rates_per_s`) is simulated
-alone, at its constant rate, for a warm-up plus a window long enough for `taps` taps. In the
+alone, at its constant rate, for a warm-up plus a window long enough for `taps` taps; each of the
+app's channels runs at its own rate in that hour (its service's hourly profile). In the
 model the rate is constant within an hour, so this is that hour. Sizing
 (`elcart_sim.capacity.sizing`) and the report's sizing and headroom curves simulate it.
 """
@@ -48,6 +49,33 @@ def _grown(scenario: Scenario, years: float, growth_per_year: float | None) -> S
     if years:
         overrides["demand.years_ahead"] = scenario.demand.years_ahead + years
     return scenario.with_overrides(overrides) if overrides else scenario
+
+
+_APP_SERVICES = ("transfers", "bills", "account_transfers", "qr_payments")  # the services with an hourly profile of their own
+
+
+def _app_side_at(scenario: Scenario, hour: int) -> dict[str, Any]:
+    """Overrides that hold each of the app's channels at its rate in ``hour`` all window long
+    (the app's channels follow their services' own hourly profiles, so each has its own rate in
+    the taps' peak hour): flat profiles, the app's day the sum of those rates, each channel's
+    share its rate's. Nothing when the scenario has no app payments."""
+    from elcart_sim.world.demand import hourly_rates_per_s
+
+    channels = [c for c, share in scenario.demand.app_channels.items() if share > 0]
+    if not channels or not scenario.app_payments_per_day_effective:
+        return {}
+    at_hour = {c: hourly_rates_per_s(scenario, c)[hour] for c in channels}
+    total = sum(at_hour.values())
+    if total <= 0:
+        return {"demand.app_channels": {}}
+    factors = scenario.demand.volume_factors(scenario.business_date)
+    per_day = total * 86_400.0 / (factors["weekday"] * factors["day_kind"] * factors["growth"] * scenario.scale)
+    return {
+        "demand.app_payments_per_day": per_day,
+        "demand.elkart_app_share": 1.0,
+        "demand.app_channels": {c: r / total for c, r in at_hour.items() if r > 0},
+        **{f"services.{service}.hourly_profile": [] for service in _APP_SERVICES},
+    }
 
 
 def peak_window(
@@ -96,6 +124,7 @@ def peak_window(
             "demand.duration_s": warmup_s + window_s,
             "monitor_interval_s": interval,
             "fidelity": "fast",
+            **_app_side_at(grown, peak_hour),
         }
     )
     return PeakWindow(peak_only, float(warmup_s), float(window_s), peak, peak_hour, years)

@@ -8,9 +8,10 @@ legs go. A bill payment debits the payer at their bank through the switch, then 
 biller's gateway; a transfer to a bank account debits the sender, then goes to the interaction
 operator. Which hosts a request visits, and how often, depends on these outcomes and on whose
 banks they are, so it is measured rather than written down: for each app channel of the
-scenario (every channel of `demand.channels` but `contactless`), one pilot run carries only that
-channel (`PILOT_REQUESTS` requests in one hour, ample servers everywhere, no credit files and no
-attacks), and the visit ratio of a host is the messages its hop records hold per request
+scenario (every channel of `demand.app_channels` with a share), one pilot run carries only that
+channel (`PILOT_REQUESTS` requests in one flat hour, ample servers everywhere, no credit files
+and no attacks, a token trickle of taps whose hops are left out), and the visit ratio of a host
+is the messages of that channel's requests its hop records hold per request
 (V = messages at the host ÷ requests; the join is by trace id, so reversals and a leg's retries
 count where they land). A host's arrival rate at demand rate λ_ch per channel is then
 Σ_ch λ_ch × V_ch,host (the forced-flow law of operational analysis).
@@ -39,20 +40,26 @@ _VISITS: dict[tuple, dict[str, float]] = {}  # by pilot scenario and data folder
 
 
 def app_channels(scenario: Scenario) -> tuple[str, ...]:
-    """The scenario's channels with a share of the day, but the tap's (`contactless`)."""
-    return tuple(c for c, share in scenario.demand.channels.items() if share > 0 and c != "contactless")
+    """The scenario's app channels with a share of the app's day (demand.app_channels)."""
+    if not scenario.app_payments_per_day_effective:
+        return ()
+    return tuple(c for c, share in scenario.demand.app_channels.items() if share > 0)
 
 
 def _pilot(scenario: Scenario, channel: str, specs: tuple[str, ...]) -> Scenario:
     """The scenario with only `channel`, PILOT_REQUESTS requests in one flat hour, ample servers."""
     factors = scenario.demand.volume_factors(scenario.business_date)
     per_day = PILOT_REQUESTS * 86_400.0 / _PILOT_S / (factors["weekday"] * factors["day_kind"] * scenario.scale)
+    flat = [1.0] * 24
     return scenario.with_overrides(
         {
-            "demand.channels": {channel: 1.0},
-            "demand.hourly_profile": [1.0] * 24,
+            "demand.app_channels": {channel: 1.0},
+            "demand.app_payments_per_day": per_day,
+            "demand.elkart_app_share": 1.0,
+            "demand.hourly_profile": flat,
+            **{f"services.{service}.hourly_profile": [] for service in ("transfers", "bills", "account_transfers", "qr_payments")},
             "demand.years_ahead": 0,
-            "demand.transactions_per_day": per_day,
+            "demand.transactions_per_day": 1.0 / scenario.scale,  # about one tap a day: its hops are not counted
             "demand.duration_s": _PILOT_S,
             "services.payroll.batches": [],
             "fraud.attempts": {},
@@ -75,6 +82,7 @@ def channel_visits(scenario: Scenario, channel: str, specs: tuple[str, ...]) -> 
     if visits is None:
         results = Simulation(pilot, replication=0).run()
         requests = max(1, len(results.transfers))
-        messages = pd.Series(hop_components(results.hops, results.registry)).value_counts()  # None: no component
+        hops = results.hops[results.hops.trace_id.isin(results.transfers.trace_id)]
+        messages = pd.Series(hop_components(hops, results.registry)).value_counts()  # None: no component
         visits = _VISITS[key] = {str(name): int(count) / requests for name, count in messages.items()}
     return visits

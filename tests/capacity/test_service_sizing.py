@@ -18,11 +18,12 @@ APP_HOSTS = ("services.directory", "services.bills.gateway", "services.account_t
 @pytest.fixture(scope="module")
 def services_day():
     """money-services-day at 1 %, every biller answering (a biller that does not answer keeps a
-    top-up 20 s, a tail no server count shortens), the directory slowed to 2 s so that its
-    servers matter."""
+    top-up 20 s, a tail no server count shortens), the directory slowed to 2 s and ELKART's share
+    of the app payments doubled so that the directory's servers matter."""
     return load_scenario("money-services-day", scale=0.01, seed=11).with_overrides(
-        {"services.bills.biller_availability": 1.0, "services.directory.service_time": {"dist": "constant", "mean_s": 2.0}}
-    )
+        {"services.bills.biller_availability": 1.0, "services.directory.service_time": {"dist": "constant", "mean_s": 2.0},
+         "demand.elkart_app_share": 0.6}
+    )  # fmt: skip
 
 
 def _observed_rates(window, replication: int = 0) -> dict[str, float]:
@@ -52,7 +53,7 @@ def test_a_transfer_day_s_loads_match_a_simulation_s_hop_counts():
     assert 1.7 < p2p["switch"] <= 2.0
     taps = window.rate_per_s
     assert loads["acquirer"].arrival_rate_per_s == pytest.approx(taps)
-    assert loads["switch"].arrival_rate_per_s > 3 * taps  # taps + ~2 legs per transfer + a leg per bill
+    assert loads["switch"].arrival_rate_per_s > 2 * taps  # taps + ~2 legs per transfer + a leg per bill and per payment
     observed = _observed_rates(window)
     for component in ("switch", "directory", "interaction_operator", "biller_gateway:GW-TELECOM", "issuer:MBANK"):
         assert observed[component] == pytest.approx(loads[component].arrival_rate_per_s, rel=0.1), component
@@ -64,7 +65,7 @@ def test_a_transfer_day_s_loads_match_a_simulation_s_hop_counts():
 def test_size_gives_every_host_servers_that_meet_the_target(services_day):
     report = size(services_day, 4.0, taps=300, replications=2, growth=False)
     assert set(report.sized_servers) == {"acquirer", "switch", "issuer", *APP_HOSTS}
-    assert report.sized.meets and set(report.sized.p99_by_service) == {"tap", "p2p", "bill", "topup", "account"}
+    assert report.sized.meets and set(report.sized.p99_by_service) == {"tap", "p2p", "bill", "topup", "account", "qr_payment"}
     assert all(p99 <= 4.0 for p99 in report.sized.p99_by_service.values())
     assert report.sized_servers["services.directory"] >= 2  # one 2-second server queues the transfers
     assert report.bottleneck == "directory"

@@ -6,38 +6,25 @@ does not answer, the credit cancelled and the debit reversed. Exact times, both 
 from __future__ import annotations
 
 import pytest
-from fixed_delays import FIXED_DELAYS
+from app_services import LEG_S, OPERATOR_S, app_simulation, balance
 
-from elcart_sim import Simulation, load_scenario
 from elcart_sim.money import accounts
 from elcart_sim.scenario import CARD_STATUSES
 from elcart_sim.world.bank_accounts import account_number, read_account_number
 
-SERVICES_FIXED = {
-    "services.app_switch": {"dist": "constant", "mean_s": 0.004},
-    "services.account_transfers.app_operator": {"dist": "constant", "mean_s": 0.005},
-    "services.account_transfers.operator.service_time": {"dist": "constant", "mean_s": 0.008},
-}
-LEG_S = 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004  # as tests/test_p2p.py
-OPERATOR_S = 0.005 + 0.008 + 0.005  # app→operator, its service, back
 TIMEOUT_S = 30.0  # services.account_transfers.timeout_s
 
 
 @pytest.fixture(params=["wire", "fast"])
 def sim(request):
-    scenario = load_scenario("national-day", seed=5, fidelity=request.param).with_overrides({**FIXED_DELAYS, **SERVICES_FIXED})
-    return Simulation(scenario)
-
-
-def _balance(sim, card):
-    return sim.ledger.available_tyiyn(accounts.cardholder(sim.population.bank_of_card(card).code, card))
+    return app_simulation(request.param)
 
 
 def _sender(sim):
     """A cardholder linked in the app, with an active card and 10,000 som or more."""
     population = sim.population
     linked = sim.app_directory.linked.nonzero()[0]
-    return next(int(c) for c in linked if CARD_STATUSES[population.card_status[c]] == "active" and _balance(sim, int(c)) >= 1_000_000)
+    return next(int(c) for c in linked if CARD_STATUSES[population.card_status[c]] == "active" and balance(sim, int(c)) >= 1_000_000)
 
 
 def test_account_numbers_carry_the_banks_code_and_a_check_digit(sim):
@@ -58,10 +45,10 @@ def test_a_transfer_to_a_bank_account_debits_the_card_and_credits_the_account_ex
     sent = []
     transfer = sim.switch.transfer
     sim.switch.transfer = lambda payload, trace_id, reply: (sent.append(dict(sim.wire.decode(payload))), transfer(payload, trace_id, reply))
-    before = _balance(sim, sender)
+    before = balance(sim, sender)
     result = sim.account_transfer(sender, number, 500_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("completed", "00", "credit")
-    assert _balance(sim, sender) == before - 500_000
+    assert balance(sim, sender) == before - 500_000
     assert -sim.ledger.balance_tyiyn(accounts.customer_account(bank.code, number)) == 500_000
     [debit] = sent
     assert (debit["3"], debit["4"], debit["48"]) == ("100000", "000000500000", f"ACCT {number}")
@@ -87,11 +74,11 @@ def test_a_malformed_account_is_declined_before_any_money_moves(sim, typed):
 def test_an_operator_that_does_not_answer_gets_the_debit_reversed_and_the_money_back(sim):
     sender = _sender(sim)
     sim.account_transfers.operator.up = False
-    before = _balance(sim, sender)
+    before = balance(sim, sender)
     result = sim.account_transfer(sender, account_number(sim.population.banks[3], 42), 500_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("reversed", "68", "credit")
     assert result.reason == "interaction operator did not answer in time; debit reversed"
-    assert _balance(sim, sender) == before
+    assert balance(sim, sender) == before
     [row] = sim.results().transfers.itertuples()
     assert row.result_at == pytest.approx(LEG_S + TIMEOUT_S + LEG_S, abs=1e-9)
 
@@ -101,10 +88,10 @@ def test_a_credit_posted_after_the_service_gave_up_is_undone_by_the_cancellation
     bank = sim.population.banks[3]
     number = account_number(bank, 42)
     sim.account_transfers.operator.service_time_s = lambda: 40.0  # past the service's 30 s
-    before = _balance(sim, sender)
+    before = balance(sim, sender)
     result = sim.account_transfer(sender, number, 500_000)
     assert (result.outcome, result.response_code) == ("reversed", "68")
     sim.env.run()
-    assert _balance(sim, sender) == before
+    assert balance(sim, sender) == before
     assert sim.ledger.balance_tyiyn(accounts.customer_account(bank.code, number)) == 0
     assert sim.ledger.trial_balance() == 0

@@ -7,54 +7,26 @@ postings, both fidelities."""
 from __future__ import annotations
 
 import pytest
-from fixed_delays import FIXED_DELAYS
+from app_services import GATEWAY_S, LEG_S, app_simulation, balance, spy
 
-from elcart_sim import Simulation, load_scenario
+from elcart_sim import Simulation
 from elcart_sim.money import accounts
 from elcart_sim.scenario import CARD_STATUSES
 from elcart_sim.world.bank_accounts import bank_of_biller
 
-SERVICES_FIXED = {
-    "services.app_switch": {"dist": "constant", "mean_s": 0.004},
-    "services.bills.app_gateway": {"dist": "constant", "mean_s": 0.005},
-    "services.bills.gateway.service_time": {"dist": "constant", "mean_s": 0.01},
-    "services.bills.biller_availability": 1.0,
-}
-# one leg: app→switch 0.004, switch 0.001, switch→issuer 0.003, issuer 0.006, back 0.003 + 0.004
-LEG_S = 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004
-GATEWAY_S = 0.005 + 0.01 + 0.005  # app→gateway, the gateway's service, back
 TIMEOUT_S = 30.0  # services.bills.timeout_s
 GATEWAY_TIMEOUT_S = 20.0  # services.bills.gateway.timeout_s: how long a gateway waits for a biller
 
 
 @pytest.fixture(params=["wire", "fast"])
 def sim(request):
-    scenario = load_scenario("national-day", seed=5, fidelity=request.param).with_overrides({**FIXED_DELAYS, **SERVICES_FIXED})
-    return Simulation(scenario)
+    return app_simulation(request.param, {"services.bills.biller_availability": 1.0})
 
 
 def _payer(sim):
     """A cardholder linked in the app, with an active card."""
     population = sim.population
     return next(int(c) for c in sim.app_directory.linked.nonzero()[0] if CARD_STATUSES[population.card_status[c]] == "active")
-
-
-def _spy(sim):
-    """Every message the services send to the switch, decoded."""
-    sent = []
-    for name in ("transfer", "reverse_advice"):
-        entry = getattr(sim.switch, name)
-
-        def spy(payload, trace_id, reply, entry=entry):
-            sent.append(dict(sim.wire.decode(payload)))
-            entry(payload, trace_id, reply)
-
-        setattr(sim.switch, name, spy)
-    return sent
-
-
-def _balance(sim, card):
-    return sim.ledger.available_tyiyn(accounts.cardholder(sim.population.bank_of_card(card).code, card))
 
 
 def _biller_balance(sim, biller_id):
@@ -64,11 +36,11 @@ def _biller_balance(sim, biller_id):
 
 def test_a_top_up_by_phone_number_debits_the_payer_and_credits_the_operator_exactly(sim):
     payer = _payer(sim)
-    sent = _spy(sim)
-    before = _balance(sim, payer)
+    sent = spy(sim)
+    before = balance(sim, payer)
     result = sim.pay_bill(payer, "BL0001", "0555 123 456", 15_000)  # MegaCom, 150 som
     assert (result.outcome, result.response_code, result.decided_by) == ("completed", "00", "credit")
-    assert _balance(sim, payer) == before - 15_000
+    assert balance(sim, payer) == before - 15_000
     assert -_biller_balance(sim, "BL0001") == 15_000  # a credit balance: the bank owes MegaCom
 
     [debit] = sent
@@ -93,7 +65,7 @@ def test_a_top_up_by_phone_number_debits_the_payer_and_credits_the_operator_exac
 
 def test_a_utility_bill_is_paid_under_its_account_number(sim):
     payer = _payer(sim)
-    sent = _spy(sim)
+    sent = spy(sim)
     result = sim.pay_bill(payer, "BL0004", "1234567890", 250_000)  # electricity, Bishkek: 10 digits
     assert (result.outcome, result.response_code) == ("completed", "00")
     assert sent[0]["48"] == "BILL BL0004 1234567890" and sent[0]["3"] == "500000"
@@ -115,7 +87,7 @@ def test_a_utility_bill_is_paid_under_its_account_number(sim):
 )
 def test_a_wrong_reference_is_declined_before_any_message_is_sent(sim, biller_id, reference, words):
     payer = _payer(sim)
-    sent = _spy(sim)
+    sent = spy(sim)
     before = len(sim.ledger)
     result = sim.pay_bill(payer, biller_id, reference, 15_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("declined", "14", "reference")
@@ -132,12 +104,12 @@ def test_an_unknown_biller_is_declined_before_any_message_is_sent(sim):
 def test_a_gateway_that_is_down_gets_the_debit_reversed_and_the_money_back(sim):
     payer = _payer(sim)
     sim.bills.gateways["GW-UTILITIES"].up = False
-    sent = _spy(sim)
-    before = _balance(sim, payer)
+    sent = spy(sim)
+    before = balance(sim, payer)
     result = sim.pay_bill(payer, "BL0004", "1234567890", 250_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("reversed", "68", "credit")
     assert result.reason == "biller gateway did not answer in time; debit reversed"
-    assert _balance(sim, payer) == before and _biller_balance(sim, "BL0004") == 0
+    assert balance(sim, payer) == before and _biller_balance(sim, "BL0004") == 0
     assert [m["t"] for m in sent] == ["0200", "0420"]
     assert sent[1]["3"] == "500000" and sent[1]["90"].startswith("0200" + sent[0]["11"] + sent[0]["7"])
     results = sim.results()
@@ -152,10 +124,10 @@ def test_a_gateway_that_is_down_gets_the_debit_reversed_and_the_money_back(sim):
 def test_a_biller_that_does_not_answer_gets_the_debit_reversed(sim):
     sim = Simulation(sim.scenario.with_overrides({"services.bills.biller_availability": 0.0}))
     payer = _payer(sim)
-    before = _balance(sim, payer)
+    before = balance(sim, payer)
     result = sim.pay_bill(payer, "BL0001", "+996555123456", 15_000)
     assert (result.outcome, result.response_code, result.reason) == ("reversed", "91", "biller did not answer; debit reversed")
-    assert _balance(sim, payer) == before and _biller_balance(sim, "BL0001") == 0
+    assert balance(sim, payer) == before and _biller_balance(sim, "BL0001") == 0
     results = sim.results()
     gateway = results.hops[results.hops.hop == "biller_gateway"].iloc[0]
     assert (gateway.response_code, gateway.timed_out) == ("91", 1)
@@ -165,6 +137,6 @@ def test_a_biller_that_does_not_answer_gets_the_debit_reversed(sim):
 
 def test_a_payer_short_of_funds_is_declined_at_the_debit_and_the_gateway_is_not_asked(sim):
     payer = _payer(sim)
-    result = sim.pay_bill(payer, "BL0004", "1234567890", _balance(sim, payer) + 1)
+    result = sim.pay_bill(payer, "BL0004", "1234567890", balance(sim, payer) + 1)
     assert (result.outcome, result.response_code, result.decided_by) == ("declined", "51", "debit")
     assert "biller_gateway" not in set(sim.results().hops.hop)

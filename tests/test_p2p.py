@@ -6,7 +6,7 @@ postings, and one final state per transfer."""
 from __future__ import annotations
 
 import pytest
-from fixed_delays import FIXED_DELAYS
+from app_services import LEG_S, LOOKUP_S, app_simulation, balance, spy
 
 from elcart_sim import Simulation, load_scenario
 from elcart_sim.core.redact import mask_pan_grouped
@@ -14,20 +14,10 @@ from elcart_sim.money import accounts
 from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import CARD_STATUSES
 
-SERVICES_FIXED = {
-    "services.app_directory": {"dist": "constant", "mean_s": 0.002},
-    "services.app_switch": {"dist": "constant", "mean_s": 0.004},
-    "services.directory.service_time": {"dist": "constant", "mean_s": 0.001},
-}
-# one leg: app→switch 0.004, switch 0.001, switch→issuer 0.003, issuer 0.006, back 0.003 + 0.004
-LEG_S = 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004
-LOOKUP_S = 0.002 + 0.001 + 0.002
-
 
 @pytest.fixture(params=["wire", "fast"])
 def sim(request):
-    scenario = load_scenario("national-day", seed=5, fidelity=request.param).with_overrides({**FIXED_DELAYS, **SERVICES_FIXED})
-    return Simulation(scenario)
+    return app_simulation(request.param)
 
 
 def _two_cards_of_different_banks(sim):
@@ -39,34 +29,14 @@ def _two_cards_of_different_banks(sim):
     return sender, recipient
 
 
-def _spy(sim):
-    """Record every message the transfer service sends to the switch, decoded."""
-    sent = []
-    switch = sim.switch
-    for name in ("transfer", "reverse_advice"):
-        entry = getattr(switch, name)
-
-        def spy(payload, trace_id, reply, entry=entry):
-            sent.append(dict(sim.wire.decode(payload)))
-            entry(payload, trace_id, reply)
-
-        setattr(switch, name, spy)
-    return sent
-
-
-def _balance(sim, card):
-    bank = sim.population.bank_of_card(card).code
-    return sim.ledger.available_tyiyn(accounts.cardholder(bank, card))
-
-
 def test_a_transfer_by_phone_number_debits_the_sender_and_credits_the_recipient_exactly(sim):
     sender, recipient = _two_cards_of_different_banks(sim)
     number = int(sim.population.msisdn[recipient])
-    sent = _spy(sim)
-    before = _balance(sim, sender), _balance(sim, recipient)
+    sent = spy(sim)
+    before = balance(sim, sender), balance(sim, recipient)
     result = sim.transfer("p2p_phone", sender, f"+{number}", 250_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("completed", "00", "credit")
-    assert (_balance(sim, sender), _balance(sim, recipient)) == (before[0] - 250_000, before[1] + 250_000)
+    assert (balance(sim, sender), balance(sim, recipient)) == (before[0] - 250_000, before[1] + 250_000)
 
     debit, credit = sent
     assert (debit["t"], debit["3"], debit["4"], debit["2"], debit["28"], debit["48"]) == (
@@ -90,11 +60,11 @@ def test_a_transfer_by_phone_number_debits_the_sender_and_credits_the_recipient_
 def test_a_declined_credit_leg_reverses_the_debit_and_ends_reversed(sim):
     sender, recipient = _two_cards_of_different_banks(sim)
     sim.population.card_status[recipient] = CARD_STATUSES.index("blocked")
-    sent = _spy(sim)
-    before = _balance(sim, sender), _balance(sim, recipient)
+    sent = spy(sim)
+    before = balance(sim, sender), balance(sim, recipient)
     result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 100_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("reversed", "62", "credit")
-    assert (_balance(sim, sender), _balance(sim, recipient)) == before  # the money is back
+    assert (balance(sim, sender), balance(sim, recipient)) == before  # the money is back
     assert [m["t"] for m in sent] == ["0200", "0200", "0420"]
     advice = sent[2]
     assert advice["3"] == "100000" and advice["11"] == sent[0]["11"] and advice["90"].startswith("0200" + sent[0]["11"] + sent[0]["7"])
@@ -110,11 +80,11 @@ def test_a_credit_leg_the_issuer_does_not_answer_in_time_is_reversed_on_both_sid
     sender, recipient = _two_cards_of_different_banks(sim)
     slow = sim.issuers[sim.population.bank_of_card(recipient).index]
     slow.service_time_s = lambda: 40.0  # past the switch's 15 s timeout
-    before = _balance(sim, sender), _balance(sim, recipient)
+    before = balance(sim, sender), balance(sim, recipient)
     result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 100_000)
     assert (result.outcome, result.response_code) == ("reversed", "91")
     sim.env.run()  # the switch's reversal of the credit reaches the slow issuer
-    assert (_balance(sim, sender), _balance(sim, recipient)) == before
+    assert (balance(sim, sender), balance(sim, recipient)) == before
     assert sim.ledger.trial_balance() == 0
 
 
@@ -149,7 +119,7 @@ def test_a_sender_short_of_funds_is_declined_at_the_debit_and_nothing_moves(sim)
     limits = {"services.transfers.limits.per_transfer_tyiyn": 10**13, "services.transfers.limits.per_day_tyiyn": 10**13}
     sim = Simulation(sim.scenario.with_overrides(limits))
     sender, recipient = _two_cards_of_different_banks(sim)
-    amount = _balance(sim, sender) + 1
+    amount = balance(sim, sender) + 1
     before = len(sim.ledger)
     result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), amount)
     assert (result.outcome, result.response_code, result.decided_by) == ("declined", "51", "debit")
@@ -179,11 +149,11 @@ FEES = {"services.transfers.fees": [{"service": "p2p", "channel": "card", "flat_
 def test_a_fee_rule_charges_the_sender_beside_the_debit_and_a_reversal_gives_it_back(sim):
     sim = Simulation(sim.scenario.with_overrides(FEES))
     sender, recipient = _two_cards_of_different_banks(sim)
-    sent = _spy(sim)
-    before = _balance(sim, sender)
+    sent = spy(sim)
+    before = balance(sim, sender)
     result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 100_000)  # 1000 + 0.5 % = 1500, the cap
     assert result.outcome == "completed" and sent[0]["28"] == "D00001500"
-    assert _balance(sim, sender) == before - 101_500
+    assert balance(sim, sender) == before - 101_500
     fee_bank = sim.population.bank_of_card(sender).code
     assert sim.ledger.available_tyiyn(accounts.fee_income(fee_bank)) == 1_500
     number = int(sim.population.msisdn[recipient])
@@ -192,9 +162,9 @@ def test_a_fee_rule_charges_the_sender_beside_the_debit_and_a_reversal_gives_it_
     assert sent[2]["28"] == "D00000020"
     # the recipient's card blocked: the credit fails and the fee comes back with the debit
     sim.population.card_status[recipient] = CARD_STATUSES.index("blocked")
-    before = _balance(sim, sender)
+    before = balance(sim, sender)
     result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 10_000)  # 1000 + 50 = 1050
-    assert result.outcome == "reversed" and _balance(sim, sender) == before
+    assert result.outcome == "reversed" and balance(sim, sender) == before
     rows = sim.results().transfers
     assert rows.fee_tyiyn.tolist() == [1_500, 20, 0]  # a reversed transfer charged nothing
 

@@ -7,9 +7,8 @@ cancelled and the debit reversed. Exact times, both fidelities."""
 from __future__ import annotations
 
 import pytest
-from fixed_delays import FIXED_DELAYS
+from app_services import LEG_S, OPERATOR_S, app_simulation, balance, spy
 
-from elcart_sim import Simulation, load_scenario
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.money import accounts
 from elcart_sim.protocol import iso8583
@@ -18,31 +17,19 @@ from elcart_sim.scenario import CARD_STATUSES
 from elcart_sim.world.merchant_codes import merchant_token
 from elcart_sim.world.qr_demand import damaged
 
-SERVICES_FIXED = {
-    "services.app_switch": {"dist": "constant", "mean_s": 0.004},
-    "services.account_transfers.app_operator": {"dist": "constant", "mean_s": 0.005},
-    "services.account_transfers.operator.service_time": {"dist": "constant", "mean_s": 0.008},
-}
-LEG_S = 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004  # as tests/test_p2p.py
-OPERATOR_S = 0.005 + 0.008 + 0.005  # app→operator, its service, back
 TIMEOUT_S = 30.0  # services.qr_payments.timeout_s
 
 
 @pytest.fixture(params=["wire", "fast"])
 def sim(request):
-    scenario = load_scenario("national-day", seed=5, fidelity=request.param).with_overrides({**FIXED_DELAYS, **SERVICES_FIXED})
-    return Simulation(scenario)
-
-
-def _balance(sim, card):
-    return sim.ledger.available_tyiyn(accounts.cardholder(sim.population.bank_of_card(card).code, card))
+    return app_simulation(request.param)
 
 
 def _payer(sim):
     """A cardholder linked in the app, with an active card and 10,000 som or more."""
     population = sim.population
     linked = sim.app_directory.linked.nonzero()[0]
-    return next(int(c) for c in linked if CARD_STATUSES[population.card_status[c]] == "active" and _balance(sim, int(c)) >= 1_000_000)
+    return next(int(c) for c in linked if CARD_STATUSES[population.card_status[c]] == "active" and balance(sim, int(c)) >= 1_000_000)
 
 
 def _merchant_of_another_bank(sim, payer):
@@ -50,19 +37,6 @@ def _merchant_of_another_bank(sim, payer):
     population = sim.population
     payer_bank = population.bank_of_card(payer).index
     return next(t for t in range(population.n_terminals) if population.terminal(t).acquirer != payer_bank)
-
-
-def _spy(sim):
-    sent = []
-    for name in ("transfer", "reverse_advice"):
-        entry = getattr(sim.switch, name)
-
-        def spy(payload, trace_id, reply, entry=entry):
-            sent.append(dict(sim.wire.decode(payload)))
-            entry(payload, trace_id, reply)
-
-        setattr(sim.switch, name, spy)
-    return sent
 
 
 def test_a_merchant_qr_payment_debits_the_payer_and_credits_the_merchant_at_its_acquirer_exactly(sim):
@@ -74,11 +48,11 @@ def test_a_merchant_qr_payment_debits_the_payer_and_credits_the_merchant_at_its_
     payload = elqr.decode(code)
     assert (payload.provider_guid, payload.mcc, payload.recipient_id, payload.amount_tyiyn) == (
         "qr.elcart.kg", terminal.mcc, merchant_token(terminal.merchant_id), None)  # fmt: skip
-    sent = _spy(sim)
-    before = _balance(sim, payer)
+    sent = spy(sim)
+    before = balance(sim, payer)
     result = sim.qr_payment(payer, code, 123_400)
     assert (result.outcome, result.response_code, result.decided_by) == ("completed", "00", "credit")
-    assert _balance(sim, payer) == before - 123_400
+    assert balance(sim, payer) == before - 123_400
     assert -sim.ledger.balance_tyiyn(accounts.merchant(acquirer, terminal.merchant_id)) == 123_400
 
     [debit] = sent
@@ -104,7 +78,7 @@ def test_the_debit_carries_the_mcc_the_code_gives(sim):
     sim.qr_payments.merchants.link(terminal.index)  # IPC issued this merchant's code
     other_mcc = "5999" if terminal.mcc != "5999" else "5411"
     relabelled = elqr.link(elqr.merchant_payload(merchant_token(terminal.merchant_id), "Relabelled shop", other_mcc))
-    sent = _spy(sim)
+    sent = spy(sim)
     assert sim.qr_payment(payer, relabelled, 10_000).outcome == "completed"
     assert (sent[0]["18"], sent[0]["42"]) == (other_mcc, terminal.merchant_id)
 
@@ -121,11 +95,11 @@ def test_a_code_that_does_not_read_is_declined_and_nothing_is_sent(sim, what, co
     payer = _payer(sim)
     if code is None:
         code = damaged(sim.qr_payments.merchants.link(0))
-    before = len(sim.ledger), _balance(sim, payer)
+    before = len(sim.ledger), balance(sim, payer)
     result = sim.qr_payment(payer, code, 50_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("declined", "30", "qr")
     assert result.reason.startswith("QR code does not read: ")
-    assert (len(sim.ledger), _balance(sim, payer)) == before
+    assert (len(sim.ledger), balance(sim, payer)) == before
     results = sim.results()
     assert len(results.hops) == 0
     [row] = results.transfers.itertuples()
@@ -145,12 +119,12 @@ def test_an_operator_that_does_not_answer_gets_the_debit_reversed_and_the_money_
     terminal = sim.population.terminal(_merchant_of_another_bank(sim, payer))
     acquirer = sim.population.banks[terminal.acquirer].code
     sim.qr_payments.operator.up = False
-    sent = _spy(sim)
-    before = _balance(sim, payer)
+    sent = spy(sim)
+    before = balance(sim, payer)
     result = sim.qr_payment(payer, sim.qr_payments.merchants.link(terminal.index), 500_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("reversed", "68", "credit")
     assert result.reason == "interaction operator did not answer in time; debit reversed"
-    assert _balance(sim, payer) == before
+    assert balance(sim, payer) == before
     assert sim.ledger.balance_tyiyn(accounts.merchant(acquirer, terminal.merchant_id)) == 0
     assert [m["t"] for m in sent] == ["0200", "0420"]
     assert (sent[1]["3"], sent[1]["11"]) == ("000000", sent[0]["11"])
@@ -166,11 +140,11 @@ def test_a_credit_posted_after_the_service_gave_up_is_undone_by_the_cancellation
     terminal = sim.population.terminal(_merchant_of_another_bank(sim, payer))
     acquirer = sim.population.banks[terminal.acquirer].code
     sim.qr_payments.operator.service_time_s = lambda: 40.0  # past the service's 30 s
-    before = _balance(sim, payer)
+    before = balance(sim, payer)
     result = sim.qr_payment(payer, sim.qr_payments.merchants.link(terminal.index), 500_000)
     assert (result.outcome, result.response_code) == ("reversed", "68")
     sim.env.run()
-    assert _balance(sim, payer) == before
+    assert balance(sim, payer) == before
     assert sim.ledger.balance_tyiyn(accounts.merchant(acquirer, terminal.merchant_id)) == 0
     assert sim.ledger.trial_balance() == 0
 

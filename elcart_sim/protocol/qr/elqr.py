@@ -38,6 +38,7 @@ from elcart_sim.core.errors import QrPayloadError
 from elcart_sim.protocol.qr.tlv import (
     Field,
     arranged,
+    digits,
     read_fields,
     refuse_card_numbers,
     single_fields,
@@ -176,8 +177,8 @@ def _interpret(fields: tuple[Field, ...]) -> ElqrPayload:
     return ElqrPayload(
         provider_guid=service["00"],
         provider_name=root["59"],
-        mcc=_digits("52", root["52"], 4),
-        currency=_digits("53", root["53"], 3),
+        mcc=digits("52", root["52"], 4),
+        currency=digits("53", root["53"], 3),
         amount_tyiyn=_amount(root.get("54")),
         dynamic=_code("01", root["01"], {_STATIC: False, _DYNAMIC: True}),
         service_code=service.get("01"),
@@ -200,11 +201,6 @@ def _check_length(where: str, value: str | None) -> None:
     if value is not None and len(value) > _MAX_CHARS[where]:
         raise QrPayloadError(f"ID {where}: at most {_MAX_CHARS[where]} characters, found {len(value)}", qr_id=where)
 
-
-def _digits(qr_id: str, value: str, count: int) -> str:
-    if not (value.isascii() and value.isdigit() and len(value) == count):
-        raise QrPayloadError(f"ID {qr_id}: must be {count} digits, found {value!r}", qr_id=qr_id)
-    return value
 
 
 def _amount(value: str | None) -> int | None:

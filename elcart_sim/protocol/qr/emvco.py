@@ -36,6 +36,7 @@ from elcart_sim.core.errors import QrPayloadError
 from elcart_sim.protocol.qr.tlv import (
     Field,
     arranged,
+    digits,
     read_fields,
     refuse_card_numbers,
     single_fields,
@@ -146,9 +147,9 @@ def _interpret(fields: tuple[Field, ...]) -> EmvcoPayload:
         raise QrPayloadError(f"ID 01: must be {_STATIC} or {_DYNAMIC}, found {dynamic!r}", qr_id="01")
     return EmvcoPayload(
         merchant_accounts=accounts,
-        currency=_digits("53", root["53"], 3),
+        currency=digits("53", root["53"], 3),
         country=root["58"],
-        mcc=_digits("52", root["52"], 4) if "52" in root else None,
+        mcc=digits("52", root["52"], 4) if "52" in root else None,
         merchant_name=root.get("59"),
         merchant_city=root.get("60"),
         amount_tyiyn=_amount(root.get("54")),
@@ -160,11 +161,6 @@ def _interpret(fields: tuple[Field, ...]) -> EmvcoPayload:
         id_order=tuple(f[0] for f in fields if f[0] != "63"),
     )
 
-
-def _digits(qr_id: str, value: str, count: int) -> str:
-    if not (value.isascii() and value.isdigit() and len(value) == count):
-        raise QrPayloadError(f"ID {qr_id}: must be {count} digits, found {value!r}", qr_id=qr_id)
-    return value
 
 
 def _amount(value: str | None) -> int | None:

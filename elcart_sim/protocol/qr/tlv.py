@@ -31,6 +31,7 @@ from elcart_sim.protocol.luhn import is_luhn_valid
 
 __all__ = [
     "Field",
+    "digits",
     "read_fields",
     "write_fields",
     "field_text",
@@ -164,3 +165,10 @@ def refuse_card_numbers(fields: Iterable[Field], *, exempt: Iterable[str] = ()) 
                     "into a QR code; use an opaque recipient id or a masked number like 9417 **** **** 5269",
                     qr_id=qr_id,
                 )
+
+
+def digits(qr_id: str, value: str, count: int) -> str:
+    """``value`` of ID ``qr_id`` if it is exactly ``count`` ASCII digits (an MCC, a currency code)."""
+    if not (value.isascii() and value.isdigit() and len(value) == count):
+        raise QrPayloadError(f"ID {qr_id}: must be {count} digits, found {value!r}", qr_id=qr_id)
+    return value

@@ -33,12 +33,15 @@ square with its 4-module quiet zone, readable on a screen and by zxing-cpp."""
 
 
 def to_png(text: str, path: str | os.PathLike, *, scale: int = PNG_SCALE) -> Path:
-    """Draw ``text`` as a QR code (never a Micro QR) into the PNG file ``path``; returns it."""
+    """Draw ``text`` as a QR code (never a Micro QR) into the PNG file ``path``; returns it.
+    The bytes are always UTF-8, as banking apps read them: left to choose, segno writes text
+    that fits ISO 8859-1 in that encoding, and a reader then guesses another ('¡' came back as
+    the Shift JIS '｡')."""
     import segno
 
     path = Path(path)
     try:
-        segno.make(text, micro=False).save(path, kind="png", scale=scale)
+        segno.make(text, micro=False, encoding="utf-8").save(path, kind="png", scale=scale)
     except segno.DataOverflowError:
         raise QrPayloadError(f"{len(text)} characters do not fit in a QR code") from None
     except OSError as exc:

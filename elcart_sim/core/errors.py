@@ -29,6 +29,7 @@ ValueErrors, `UnknownAccountError` a KeyError, `MissingDependencyError` an Impor
     ├── OptionValueError        a command-line option's value that cannot be used (argparse's type error)
     ├── OutputError             a command's output place that cannot be written (checked first)
     ├── CapacityError           a capacity study that cannot run as asked
+    ├── SettlementError         clearing or settlement asked to do what its rules forbid
     └── ReportError             a capacity-planning report that cannot be produced
 
 Two members live beside the code that raises them: `RecordError` (core/records.py, a row that
@@ -72,6 +73,7 @@ __all__ = [
     "CapacityError",
     "OptionValueError",
     "OutputError",
+    "SettlementError",
 ]
 
 
@@ -237,3 +239,10 @@ class TokenServiceError(ElcartSimError):
     """A request the token service must refuse as a fault: provisioning without a passed
     identity and verification, a second token for one card on one device, a lifecycle step a
     token's state does not allow (resuming a deleted token)."""
+
+
+class SettlementError(ElcartSimError):
+    """Clearing or settlement asked to do what its rules forbid: a clearing record that names no
+    bank or a non-positive amount, a cut-off list out of order, a reservation committed twice or
+    never made, a settlement account the gross settlement system does not hold, an unknown rule
+    for a bank without cover. Names the record, the bank or the parameter, and the value."""

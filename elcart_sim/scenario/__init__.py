@@ -3,7 +3,7 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``, ``services``, ``payroll``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 
@@ -22,8 +22,10 @@ from elcart_sim.scenario.choices import (
     P2P_CHANNELS,
     PAYERS,
     QR_PAYMENT_CHANNELS,
+    UNCOVERED_RULES,
     WEEKDAYS,
 )
+from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
@@ -60,6 +62,8 @@ __all__ = [
     "PayrollBatch",
     "EchoSpec",
     "PushSpec",
+    "ClearingSpec",
+    "UNCOVERED_RULES",
     "PAYERS",
     "BillSpec",
     "AccountTransferSpec",

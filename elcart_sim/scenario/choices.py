@@ -24,6 +24,8 @@ __all__ = [
     "SERVICES",
     "FEE_CHANNELS",
     "PAYERS",
+    "UNCOVERED_RULES",
+    "CUTOFF_COUNTS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -86,3 +88,11 @@ biller's reference or a bank account number."""
 
 PAYERS = ("employer", "social_fund")
 """Who sends a salary or pension credit file (services.payroll.batches)."""
+
+UNCOVERED_RULES = ("queue", "partial", "exclude")
+"""What the gross settlement system does with a batch when a net debtor lacks cover
+(clearing.uncovered_rule; clearing/settlement.py): hold the batch until liquidity arrives,
+settle what the cover allows, or exclude the bank and net the batch again without it."""
+
+CUTOFF_COUNTS = (1, 2, 4)
+"""How many clearing cut-offs a day may have (clearing.cutoffs)."""

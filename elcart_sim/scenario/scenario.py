@@ -20,6 +20,7 @@ from elcart_sim.core.errors import ScenarioError
 from elcart_sim.protocol.fidelity import FIDELITIES
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
 from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNELS
+from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
@@ -54,6 +55,7 @@ class Scenario:
     security: SecuritySpec = field(default_factory=SecuritySpec)
     fraud: FraudSpec = field(default_factory=FraudSpec)
     services: ServicesSpec = field(default_factory=ServicesSpec)
+    clearing: ClearingSpec = field(default_factory=ClearingSpec)
 
     # -- construction -------------------------------------------------------------------------
 

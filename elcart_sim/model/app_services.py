@@ -14,7 +14,7 @@ on first use, or when the day's app channels include it, and runs one payment of
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
@@ -22,7 +22,7 @@ from elcart_sim.hosts.batch_posting import BatchPostingHost
 from elcart_sim.hosts.biller_gateway import BillerGatewayHost
 from elcart_sim.hosts.directory import DirectoryHost
 from elcart_sim.hosts.interaction_operator import InteractionOperatorHost
-from elcart_sim.hosts.notification_gateway import NotificationGateway
+from elcart_sim.hosts.notification_gateway import Delivery, NotificationGateway
 from elcart_sim.scenario import ACCOUNT_TRANSFER_CHANNELS, BILL_CHANNELS, P2P_CHANNELS, QR_PAYMENT_CHANNELS
 from elcart_sim.services.account_transfer import AccountTransferService
 from elcart_sim.services.bills import BillService
@@ -70,6 +70,19 @@ class AppServices:
                                   (QR_PAYMENT_CHANNELS, "qr_payments")):  # fmt: skip
             if any(demand.share(channel) > 0 for channel in channels):
                 getattr(self, service)  # built on first use
+        self._payroll: PayrollService | None = None
+        # A crediting day with credit files: salaries and pensions are posted and pushed.
+        self.crediting_day = bool(self.scenario.services.payroll.batches) and demand.is_salary_day(self.scenario.business_date)
+        if self.crediting_day:
+            self.payroll  # built now, so its hosts are registered
+
+    @property
+    def payroll(self) -> PayrollService:
+        """Salary and pension credits: each bank's batch posting (registered as ``payroll:<bank>``),
+        the notification gateway (``notifications``) and the echo of the credits, built on first use."""
+        if self._payroll is None:
+            self._payroll = build_payroll(self)
+        return self._payroll
 
     @property
     def transfers(self) -> TransferService:
@@ -152,8 +165,17 @@ class AppServices:
         """Run one merchant QR payment to its final state and return how it ended."""
         return self._run_one(self.start_qr_payment, payer, code, amount_tyiyn)
 
-    def _run_one(self, start: Callable[..., None], *args: object) -> TransferResult:
-        results: list[TransferResult] = []
+    def start_credit(self, payer_id: str, card: int, amount_tyiyn: int, then: Callable[[Delivery], None] | None = None) -> None:
+        """Credit ``amount_tyiyn`` to ``card`` now from the payer's funding account ``payer_id``
+        (a file of one at the card's bank); ``then(delivery)`` when its push has ended."""
+        self.payroll.start_credit(payer_id, card, amount_tyiyn, then)
+
+    def credit(self, payer_id: str, card: int, amount_tyiyn: int) -> Delivery:
+        """Run one credit, its push and anything it set off, and return how the push ended."""
+        return self._run_one(self.start_credit, payer_id, card, amount_tyiyn)
+
+    def _run_one(self, start: Callable[..., None], *args: object) -> Any:
+        results: list = []
         start(*args, then=results.append)
         self.env.run()
         return results[0]

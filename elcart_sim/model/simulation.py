@@ -45,16 +45,14 @@ from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
 from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.issuer import Issuer
-from elcart_sim.hosts.notification_gateway import Delivery
 from elcart_sim.hosts.switch import Switch
-from elcart_sim.model import app_services, day
+from elcart_sim.model import day
 from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
 from elcart_sim.scenario import Scenario
-from elcart_sim.services.payroll import PayrollService
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
@@ -154,21 +152,6 @@ class Simulation(AppServices):
         self.lifecycle = TokenLifecycle(env, security.lifecycle, duration, population, self.token_service, identity, self.phones, streams)
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
         self.build_app_services_for_the_day()
-        self._payroll: PayrollService | None = None
-        # A crediting day with credit files: salaries and pensions are posted and pushed.
-        self.crediting_day = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
-        if self.crediting_day:
-            self._build_payroll()
-
-    @property
-    def payroll(self) -> PayrollService:
-        """Salary and pension credits: each bank's batch posting (registered as ``payroll:<bank>``),
-        the notification gateway (``notifications``) and the echo of the credits, built on first use."""
-        return self._payroll if self._payroll is not None else self._build_payroll()
-
-    def _build_payroll(self) -> PayrollService:
-        self._payroll = app_services.build_payroll(self)
-        return self._payroll
 
     def register(self, host: Host, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
@@ -245,20 +228,6 @@ class Simulation(AppServices):
         self.start_tap(card, terminal, amount_tyiyn, link, then=results.append)
         self.env.run()
         return results[0]
-
-    # -- salary and pension credits ------------------------------------------------------------------
-
-    def start_credit(self, payer_id: str, card: int, amount_tyiyn: int, then: Callable[[Delivery], None] | None = None) -> None:
-        """Credit ``amount_tyiyn`` to ``card`` now from the payer's funding account ``payer_id``
-        (a file of one at the card's bank); ``then(delivery)`` when its push has ended."""
-        self.payroll.start_credit(payer_id, card, amount_tyiyn, then)
-
-    def credit(self, payer_id: str, card: int, amount_tyiyn: int) -> Delivery:
-        """Run one credit, its push and anything it set off, and return how the push ended."""
-        deliveries: list[Delivery] = []
-        self.start_credit(payer_id, card, amount_tyiyn, then=deliveries.append)
-        self.env.run()
-        return deliveries[0]
 
     # -- the day --------------------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ cleared at or after the day's last cut-off belongs to the next day's first perio
 
 Who owes whom follows the scheme's debit/credit indicator: a debit to the cardholder (a
 purchase, a transfer's debit leg, a bill, a top-up, a transfer to an account, a merchant QR
-payment) makes the issuing bank owe the acquiring bank; a credit to the cardholder (a transfer's
-credit leg) makes the acquiring bank owe the issuing bank; a reversal turns the direction of the
+payment) makes the issuing bank owe the acquiring bank; a credit to a customer (a transfer's
+credit leg to a card; the credit to a biller, a bank account or a merchant paid by QR code, which
+IPC's partners post) makes the acquiring bank owe the customer's bank; a reversal turns the direction of the
 kind it reverses. In the app's payments IPC, as interaction operator, is the acquirer: a P2P's
 debit leg makes the sender's bank owe IPC, its credit leg IPC owe the recipient's bank, so a
 completed transfer nets to zero at IPC.
@@ -52,8 +53,9 @@ DAY_S = 86_400
 DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment")
 """Kinds that debit the cardholder: the issuing bank owes the acquiring bank."""
 
-CREDIT_KINDS = ("transfer_credit",)
-"""Kinds that credit the cardholder: the acquiring bank owes the issuing bank."""
+CREDIT_KINDS = ("transfer_credit", "bill_credit", "account_credit", "merchant_credit")
+"""Kinds that credit a customer — a card (a transfer's credit leg), a biller, a bank account, a
+merchant paid by QR code: the acquiring bank (IPC) owes the customer's bank."""
 
 CLEARING_KINDS = (*DEBIT_KINDS, *CREDIT_KINDS, "reversal")
 """Every kind of clearing record; a reversal names the kind it reverses in ``reverses``."""

@@ -248,3 +248,6 @@ class Records:
         self.receipts = Table("receipts")
         self.token_events = Table("token_events")
         self.apdus = Table("apdus")
+        self.clearing = Table("clearing")
+        self.positions = Table("positions")
+        self.settlement = Table("settlement")

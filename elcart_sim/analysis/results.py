@@ -3,7 +3,8 @@
 This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
-`notifications` when the app's services ran, and
+`notifications` when the app's services ran, `clearing`, `positions` and `settlement` when the
+scenario's clearing is enabled, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
 Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
 """
@@ -94,6 +95,9 @@ class Results:
     token_events: pd.DataFrame = field(default_factory=lambda: Table("token_events").to_frame())
     transfers: pd.DataFrame = field(default_factory=lambda: Table("transfers").to_frame())  # empty unless the app's services ran
     notifications: pd.DataFrame = field(default_factory=lambda: Table("notifications").to_frame())  # empty unless credits were pushed
+    clearing: pd.DataFrame = field(default_factory=lambda: Table("clearing").to_frame())  # empty unless clearing is enabled
+    positions: pd.DataFrame = field(default_factory=lambda: Table("positions").to_frame())
+    settlement: pd.DataFrame = field(default_factory=lambda: Table("settlement").to_frame())
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -114,6 +118,9 @@ class Results:
         transactions = records.transactions.take_frame(order_by=("trace_id",))
         transfers = records.transfers.take_frame(order_by=("trace_id",))
         notifications = records.notifications.take_frame(order_by=("trace_id",))
+        clearing = records.clearing.take_frame()
+        positions = records.positions.take_frame()
+        settlement = records.settlement.take_frame()
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s
         occupancy = by_component(hops, registry)
@@ -131,6 +138,9 @@ class Results:
             token_events=token_events,
             transfers=transfers,
             notifications=notifications,
+            clearing=clearing,
+            positions=positions,
+            settlement=settlement,
             registry=registry,
         )
 
@@ -220,7 +230,8 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        recorded = tuple(name for name in ("transfers", "notifications", "apdus") if len(getattr(self, name)))
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "apdus")
+        recorded = tuple(name for name in optional if len(getattr(self, name)))
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

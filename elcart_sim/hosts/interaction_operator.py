@@ -89,6 +89,7 @@ class InteractionOperatorHost(Host):
         self._credited: dict[str, int] = {}  # rrn -> the credit's ledger entry (-1 once cancelled)
         self._cancelled_early: set[str] = set()
         self.up = True
+        self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
 
     def credit(self, request: Any, trace_id: int, reply: Reply) -> None:
         """Entry: an `AccountCredit` or a `MerchantCredit`; ``reply(OperatorAnswer)`` — unless
@@ -120,6 +121,8 @@ class InteractionOperatorHost(Host):
                 at=self.env.now,
             )
             self._credited[request.rrn] = entry
+            if self.clearing is not None:
+                self.clearing.credited(trace_id, "merchant_credit" if kind == "merchant_credit" else "account_credit", bank.code, request.amount_tyiyn)
             code = "00"
         self.record_hop(trace_id, "", bank.code if bank else "", times, code, False)
         reply(OperatorAnswer(getattr(request, "rrn", ""), code))
@@ -135,6 +138,8 @@ class InteractionOperatorHost(Host):
             elif entry >= 0:
                 self.ledger.reverse(entry, at=self.env.now)
                 self._credited[request.rrn] = -1
+                if self.clearing is not None:
+                    self.clearing.credit_cancelled(trace_id)
         self.record_hop(trace_id, "", "", times, code, False)
         reply(OperatorAnswer(getattr(request, "rrn", ""), code))
 

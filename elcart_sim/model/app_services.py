@@ -52,6 +52,7 @@ class AppServices:
     day whose app channels include it), and one payment of each started or run to its end."""
 
     env: simpy.Environment
+    clearing: Any  # model/clearing_cycle.ClearingCycle | None, set by the Simulation
 
     def build_app_services_for_the_day(self) -> None:
         """Build the services the day's app channels use, so their hosts are registered now."""
@@ -113,6 +114,7 @@ class AppServices:
         if self._operator is None:
             spec = self.scenario.services.account_transfers.operator
             self._operator = InteractionOperatorHost(self.env, spec, self.population.banks, self.ledger, self.streams, self.records.hops)
+            self._operator.clearing = self.clearing
             self.register(self._operator, "services.account_transfers.operator")
         return self._operator
 
@@ -249,6 +251,7 @@ def build_bills(simulation: Simulation) -> tuple[BillService, BillDemand]:
         simulation.records.transfers,
         scenario.services.transfers.fee_tyiyn,
     )
+    service.clearing = simulation.clearing
     return service, BillDemand(scenario, catalogue, simulation.app_directory, streams)
 
 

@@ -1,7 +1,8 @@
 """The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts and
 merchant QR payments when the day's app channels include them), salary and pension credit files on a crediting day, token
 lifecycle and injected attacks over the scenario's duration,
-then the drain, until every transaction in flight has reached its final state.
+then the drain, until every transaction in flight has reached its final state; with clearing
+enabled, the periods still open are then settled.
 
 Python's cyclic garbage collector is paused while the day plays (`paused_gc`): reference
 counting frees every message, event and record row, and the only cycles a day leaves are the
@@ -47,6 +48,8 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
             if progress:
                 progress(t / duration)
         env.run()  # drain: every tap in flight reaches its final state, every reversal its issuer
+        if simulation.clearing is not None:
+            simulation.clearing.settle_rest()  # what the day's last cut-off left open, and the drain's
 
 
 @contextmanager

@@ -19,7 +19,9 @@ them; model/app_services.py); `credit()` one salary or
 pension credit, posted at the card's bank and pushed to the phone (built on first use, or for a
 crediting day with credit files); `run()` plays the day (model/day.py). A live device
 (`card=None`) is known by the token it presents, as the network knows any phone; simulated time
-advances by its measured APDU durations.
+advances by its measured APDU durations. When the scenario's clearing is enabled, the switch's
+approvals and reversals become clearing records, and the clearing cycle settles them at the
+National Bank (model/clearing_cycle.py).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import day
 from elcart_sim.model.app_services import AppServices
+from elcart_sim.model.clearing_cycle import ClearingCycle
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
@@ -96,6 +99,18 @@ class Simulation(AppServices):
                 wire,
                 self.card_authentication,
         )
+        self.clearing: ClearingCycle | None = None
+        if scenario.clearing.enabled:
+            self.clearing = self.switch.clearing = ClearingCycle(
+                env,
+                scenario.clearing,
+                scenario.business_date,
+                [bank.code for bank in population.banks],
+                {bank.institution_id: bank.code for bank in population.banks},
+                self.ledger,
+                records,
+                scenario.demand.duration_s,
+            )
         self.acquirer = Acquirer(
                 env,
                 scenario.acquirer,

@@ -91,6 +91,7 @@ class BillService:
         self.ledger = ledger
         self.log = RequestLog(env, population, transfers)
         self.fee_of = fee_of
+        self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
 
     def start(
         self, trace_id: int, payer: int, biller_id: str, reference: str, amount_tyiyn: int, then: Callable[[TransferResult], None] | None = None
@@ -139,6 +140,8 @@ class BillService:
             trace_id=payment.trace_id,
             at=self.env.now,
         )
+        if self.clearing is not None:
+            self.clearing.credited(payment.trace_id, "bill_credit", bank, payment.amount_tyiyn)
         self._end(payment, "completed", "00", "", "credit")
 
     def _failed(self, payment: _Payment, code: str, step: str) -> None:

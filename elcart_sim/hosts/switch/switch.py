@@ -12,6 +12,9 @@ however long it takes. A message the switch cannot read is answered 30 (format e
 The app's financial requests (0200: a transfer's debit and credit legs) carry card numbers,
 not tokens: they are routed by BIN and relayed the same way, and undone by reversal advices
 (0420), which are store-and-forward too.
+
+When the scenario's clearing is enabled, every approval relayed and every reversal delivered is
+handed to the clearing cycle (model/clearing_cycle.py), which makes the clearing records.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ class Switch(Host):
         self.gate = TokenGate(population, token_service, card_authentication)
         self.routing = Routing(population, token_service)
         self.issuers = issuers  # by Bank.index
+        self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
 
     # -- 0100 ----------------------------------------------------------------------------------
 
@@ -113,6 +117,8 @@ class Switch(Host):
             if signed is not None:
                 response["55"] = signed
             self.record_hop(trace_id, mti, bank.code, times, response["39"], False)
+            if self.clearing is not None and response["39"] == "00":
+                self.clearing.approved(request, bank.code, trace_id)
             reply(self.wire.encode(response))
 
         def give_up() -> None:  # the issuer did not answer in time: 91 upstream, reversal to the issuer
@@ -140,6 +146,8 @@ class Switch(Host):
         bank, forwarded, response_code = self.routing.route(request)
 
         def acknowledge(_answer: Any = None) -> None:
+            if self.clearing is not None and bank is not None:
+                self.clearing.reversed(request)
             self.record_hop(trace_id, request["t"], bank.code if bank else "", times, response_code or "00", False)
             reply(self.wire.encode(messages.response_to(request, "00")))
 

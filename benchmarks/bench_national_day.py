@@ -4,7 +4,7 @@ app's transfers (money-services-day) counts taps and transfers as transactions a
 by service.
 
     .venv/bin/python benchmarks/bench_national_day.py [--scale 1.0] [--scenario national-day] [--fidelity wire|fast]
-        [--transactions-per-day N]
+        [--transactions-per-day N] [--set PATH=VALUE ...]
 
 Figures: transactions simulated per wall-clock second and per CPU second, wall time, peak
 resident memory, SimPy events per transaction, and the raw SimPy rate (one process looping over
@@ -12,6 +12,9 @@ env.timeout) before and after the run, with the ratio of the model's transaction
 event rate — both in CPU time of this process, so that other processes on the machine change it
 less than they change wall time.
 `--transactions-per-day 3000000` is the 3-million-transaction day of issue 5 (same population).
+`--set PATH=VALUE` overrides any scenario field as `elcart-sim run --set` does; with
+`--set clearing.enabled=true` the run clears and settles, and the clearing records, batches and
+settlement postings are printed — run it without to read the added cost per transaction.
 `--profile` runs the day under cProfile instead (slower, so use a smaller --scale) and prints
 where the time goes: the share of CPU time spent in the code of each module.
 `--library-floor` times every call into the libraries that do the byte and crypto work — pyiso8583
@@ -34,7 +37,8 @@ from contextlib import contextmanager
 
 import simpy
 
-from elcart_sim import Simulation, load_scenario
+from elcart_sim import Simulation
+from elcart_sim.cli.options import add_set_option, scenario_with_sets
 
 
 def raw_simpy_events_per_s(n: int = 1_000_000) -> float:
@@ -63,14 +67,12 @@ def main() -> None:
     parser.add_argument(
         "--library-floor", action="store_true", help="time the calls into pyiso8583, pyemv and cryptography per transaction"
     )
+    add_set_option(parser)
     args = parser.parse_args()
 
     before = raw_simpy_events_per_s()
-    scenario = load_scenario(args.scenario, scale=args.scale)
-    if args.fidelity:
-        scenario = scenario.with_overrides({"fidelity": args.fidelity})
-    if args.transactions_per_day:
-        scenario = scenario.with_overrides({"demand.transactions_per_day": args.transactions_per_day})
+    fields = {"scale": args.scale, "fidelity": args.fidelity, "demand.transactions_per_day": args.transactions_per_day}
+    scenario = scenario_with_sets(args.scenario, args.overrides, **fields)
     started, started_cpu = time.perf_counter(), time.process_time()
     simulation = Simulation(scenario)
     built = time.perf_counter()
@@ -108,6 +110,10 @@ def main() -> None:
             share = row["requests"] / n
             print(f"  {row['service'] + ' ' + row['channel']:20s} {row['requests']:>10,} {row['requests'] / wall:>9,.0f} "
                   f"{row['requests'] / cpu:>9,.0f}   ({share:.0%} of requests)")  # fmt: skip
+    if len(results.clearing):
+        settled = int((results.postings.kind == "settlement").sum())
+        print(f"clearing               {len(results.clearing):,} records in {results.clearing.batch_id.nunique()} batches, "
+              f"{settled} settlement postings ({scenario.clearing.uncovered_rule} rule)")  # fmt: skip
     if args.profile:
         print_time_by_module(profiler, n)
     if args.library_floor:

@@ -30,8 +30,12 @@ How the services post, each as balanced postings in integer tyiyn (`Ledger.post(
 - **salary or pension credit**: the cardholder's bank: debit `payroll_funding` (the payer's
   account there), credit `cardholder`; no leg through IPC: the payer's file reaches each bank
   directly.
-- **end-of-day clearing**: IPC nets every bank's `elkart_settlement` balance; each bank moves its
-  net position to `nbkr_correspondent`, and the positions of all banks sum to zero.
+- **clearing and settlement** (when the scenario's clearing is enabled; model/clearing_cycle.py):
+  a tap's acquirer credits its merchant when the switch's approval is cleared (above); at each
+  batch's settlement every bank, and IPC as the acquirer of the app's payments, moves its net
+  position between `elkart_settlement` and `nbkr_correspondent` ("settlement": a net creditor
+  debits `nbkr_correspondent`, a net debtor credits it); the positions sum to zero, and once
+  every batch has settled in full every `elkart_settlement` is zero.
 """
 
 from __future__ import annotations

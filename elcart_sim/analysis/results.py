@@ -21,6 +21,7 @@ import pandas as pd
 
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import by_component, components_table, samples_table
+from elcart_sim.analysis.settlement import settlement_summary, settlement_text
 from elcart_sim.core.records import Records, Table, as_numpy, categorical, category_dtype
 from elcart_sim.core.registry import Registry
 from elcart_sim.money.ledger import POSTING_KINDS, Ledger
@@ -178,6 +179,7 @@ class Results:
             "attack_attempts": int((tx["attack"] != "").sum()),
             "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
             **self._transfer_summary(),
+            **settlement_summary(self),
         }
 
     def _transfer_summary(self) -> dict[str, Any]:
@@ -225,6 +227,7 @@ class Results:
                 f"  request-to-result   p50 {s['transfer_p50_s']:.3f} s   p99 {s['transfer_p99_s']:.3f} s;  "
                 f"moved {s['transferred_tyiyn'] / 100:,.2f} KGS, fees {s['transfer_fees_tyiyn'] / 100:,.2f} KGS",
             ]
+        lines += settlement_text(s)
         return "\n".join(lines)
 
     # -- export ---------------------------------------------------------------------------------------

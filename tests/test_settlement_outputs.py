@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pandas as pd
@@ -174,3 +176,35 @@ def test_without_clearing_nothing_is_added():
     assert settlement_text(results.summary()) == []
     assert positions_by_bank(results).empty and balances_over_the_day(results).empty
     assert "clearing_records" not in results.summary() and "settlement" not in results.summary_text()
+
+
+def test_the_settlement_plots_are_drawn_only_when_clearing_ran(day, tmp_path):
+    from elcart_sim.analysis.settlement_plots import liquidity_over_the_day, net_positions_by_bank, save_settlement_plots
+
+    assert len(net_positions_by_bank(day).axes[0].patches) == len(positions_by_bank(day)) * day.settlement.batch_id.nunique()
+    assert liquidity_over_the_day(day).axes[0].get_lines()
+    written = save_settlement_plots(day, tmp_path)
+    assert [p.name for p in written] == ["net_positions_by_bank.png", "liquidity_over_the_day.png"]
+    assert all(p.stat().st_size > 0 for p in written)
+    without = Simulation(load_scenario("national-day", scale=0.0002, fidelity="fast")).run()
+    assert save_settlement_plots(without, tmp_path) == []
+
+
+def test_run_prints_the_settlement_and_writes_positions_by_bank(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "elcart_sim.cli", "run", "--scenario", "money-services-day", "--scale", "0.0005", "--fidelity", "fast",
+         "--set", "clearing.enabled=true", "--set", 'clearing.cutoffs=["06:00", "12:00", "18:00", "24:00"]',
+         "--out", str(out), "--no-progress", "--format", "csv"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "settlement delay" in proc.stdout and "by bank" in proc.stdout
+    table = pd.read_csv(out / "positions_by_bank.csv", keep_default_na=False)
+    assert list(table.columns) == BANK_COLUMNS and table.net_tyiyn.sum() == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["net_position_tyiyn"] == dict(zip(table.bank, table.net_tyiyn.tolist()))
+    assert summary["clearing_batches"] == 4
+    for name in ("clearing", "positions", "settlement"):
+        assert (out / f"{name}.csv").exists()
+    assert (out / "net_positions_by_bank.png").exists() and (out / "liquidity_over_the_day.png").exists()

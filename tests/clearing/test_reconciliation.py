@@ -51,8 +51,7 @@ def _a_tap(results):
 def test_a_clean_day_has_zero_breaks_and_its_totals_agree(day):
     results = day
     assert (results.clearing.kind == "reversal").any()
-    found = _reconcile(results)
-    items, totals = found.items, found.totals
+    items, totals = results.reconciliation, results.reconciliation_totals
     assert list(items.columns) == ["batch_id", "bank", "side", "category", "kind", "trace_id", "switch_amount_tyiyn", "bank_amount_tyiyn"]
     assert (items.category != "break").sum() == len(items)  # timing items only, if any
     assert set(items.kind.astype(str)) <= set(TIMING_KINDS)
@@ -62,6 +61,7 @@ def test_a_clean_day_has_zero_breaks_and_its_totals_agree(day):
     nets = results.positions.groupby("bank", observed=True).net_tyiyn.sum()
     by_bank = totals.groupby("bank", observed=True).switch_tyiyn.sum()
     assert by_bank.reindex(nets.index, fill_value=0).equals(nets)
+    assert {"reconciliation", "reconciliation_totals"} <= set(results.tables())
 
 
 def test_a_reversal_straddling_a_cutoff_is_a_timing_item_not_a_break(day):
@@ -156,3 +156,15 @@ def test_a_table_that_is_not_the_runs_is_refused(day):
     with pytest.raises(SettlementError, match="the clearing table has no 'batch_id' column"):
         _reconcile(day, clearing=day.clearing.drop(columns=["batch_id"]))
 
+
+def test_a_clean_days_empty_reconciliation_is_exported_beside_its_totals(day, tmp_path):
+    written = {path.name for path in day.export(tmp_path)}
+    assert {"reconciliation.parquet", "reconciliation.csv", "reconciliation_totals.parquet", "reconciliation_totals.csv"} <= written
+    assert pd.read_parquet(tmp_path / "reconciliation.parquet").columns.tolist() == list(day.reconciliation.columns)
+    assert len(pd.read_csv(tmp_path / "reconciliation_totals.csv")) == len(day.reconciliation_totals) > 0
+
+
+def test_off_by_default_no_reconciliation():
+    results = Simulation(load_scenario("money-services-day", scale=0.0002, seed=1)).run()
+    assert {"reconciliation", "reconciliation_totals"}.isdisjoint(results.tables())
+    assert len(results.reconciliation) == 0 and len(results.reconciliation_totals) == 0

@@ -3,7 +3,7 @@
 This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
-`notifications` when the app's services ran, `clearing`, `positions` and `settlement` when the
+`notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and `liquidity_events` when the
 scenario's clearing is enabled, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
 Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
@@ -98,6 +98,8 @@ class Results:
     clearing: pd.DataFrame = field(default_factory=lambda: Table("clearing").to_frame())  # empty unless clearing is enabled
     positions: pd.DataFrame = field(default_factory=lambda: Table("positions").to_frame())
     settlement: pd.DataFrame = field(default_factory=lambda: Table("settlement").to_frame())
+    bilateral: pd.DataFrame = field(default_factory=lambda: Table("bilateral").to_frame())
+    liquidity_events: pd.DataFrame = field(default_factory=lambda: Table("liquidity_events").to_frame())
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -121,6 +123,8 @@ class Results:
         clearing = records.clearing.take_frame()
         positions = records.positions.take_frame()
         settlement = records.settlement.take_frame()
+        bilateral = records.bilateral.take_frame()
+        liquidity_events = records.liquidity_events.take_frame()
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s
         occupancy = by_component(hops, registry)
@@ -141,6 +145,8 @@ class Results:
             clearing=clearing,
             positions=positions,
             settlement=settlement,
+            bilateral=bilateral,
+            liquidity_events=liquidity_events,
             registry=registry,
         )
 
@@ -230,7 +236,7 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "apdus")
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         return {name: getattr(self, name) for name in TABLES + recorded}
 

@@ -124,13 +124,27 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "gross_credit_tyiyn": F("q", "tyiyn", "What the bank is owed in the batch, gross"),
         "net_tyiyn": F("q", "tyiyn", "Multilateral net position: gross credit − gross debit (negative: a net debtor pays in)"),
     },
+    "bilateral": {
+        "batch_id": F("c", "", "The batch"),
+        "bank_a": F("c", "", "The pair's first bank code (bank_a < bank_b)"),
+        "bank_b": F("c", "", "The pair's second bank code"),
+        "net_tyiyn": F("q", "tyiyn", "Bilateral net position: what bank_b owes bank_a minus what bank_a owes bank_b (clearing/netting.bilateral_positions); summed per bank it gives the positions table's net_tyiyn"),
+    },
     "settlement": {
         "batch_id": F("c", "", "The batch"),
-        "status": F("c", "", "settled | partial | queued (a queued batch has a second row when it settles)"),
+        "status": F("c", "", "settled | partial | queued | offset (a queued batch has a second row when it settles; offset: settled together with other queued batches to resolve a gridlock)"),
         "submitted_at": F("d", "s", "The batch went to the National Bank's gross settlement system (its cut-off, or the end of the run)"),
         "settled_at": F("d", "s", "The positions moved; NaN while queued"),
         "unsettled_tyiyn": F("q", "tyiyn", "Net value not moved, ½ Σ |due − settled|"),
         "excluded_banks": F("c", "", "Banks excluded under the exclude rule, comma-separated; empty when none"),
+    },
+    "liquidity_events": {
+        "at": F("d", "s", "When the switch checked the payer's position (it forwarded the payment to the issuer)"),
+        "bank": F("c", "", "The payer bank (the debtor of the record the payment would make), or IPC"),
+        "event": F("c", "", "alarm (the position passed clearing.alarm_share of cover) | breach_cover (no cover left: Mojaloop 4001) | breach_cap (the net debit cap reached: Mojaloop 4200)"),
+        "position_tyiyn": F("q", "tyiyn", "The payer's effective position when checked: owed from the open periods' records plus reservations (plus the payment, for an alarm)"),
+        "cover_tyiyn": F("q", "tyiyn", "The payer's liquidity cover: its settlement account at the National Bank"),
+        "trace_id": F("i", "", "The payment checked"),
     },
     "receipts": {
         "trace_id": F("i", "", "Transaction id"),

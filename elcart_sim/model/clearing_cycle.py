@@ -8,10 +8,12 @@ of a message it had approved drops the opposite record. The app's payments to a 
 account or a merchant are credited by IPC's partners (a biller gateway, the interaction
 operator), not through the switch, and those credits (and their cancellations) drop records too.
 At each cut-off (``clearing.cutoffs``, local times) the periods that have ended are closed: their
-records netted multilaterally, the positions sent to the gross settlement system (clearing/
+records netted bilaterally and multilaterally, the positions sent to the gross settlement system (clearing/
 settlement.Rtgs), settled there under ``clearing.uncovered_rule``, and each bank's settled
 position posted between its ``elkart_settlement`` and its ``nbkr_correspondent`` account
-("settlement"). A record at or after the day's last cut-off belongs to the next day's first
+("settlement"). When two or more batches wait for cover under the ``queue`` rule and none can
+settle alone (gridlock), they are offset at the cut-off: settled together, each bank paying only
+its net debit over them (status ``offset``). A record at or after the day's last cut-off belongs to the next day's first
 period; when the day has drained, ``settle_rest`` closes every period still open, so a run ends
 with every record submitted for settlement.
 
@@ -38,7 +40,7 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.clearing.netting import Obligations, gross_credits, gross_debits
+from elcart_sim.clearing.netting import Obligations, bilateral_positions, gross_credits, gross_debits
 from elcart_sim.clearing.records import DAY_S, ClearingRecord, batch_id
 from elcart_sim.clearing.settlement import Rtgs
 from elcart_sim.core.records import Records
@@ -95,6 +97,7 @@ class ClearingCycle:
         self.rtgs = Rtgs.opened({bank: spec.opening_liquidity_tyiyn(bank) for bank in self.participants})
         self._cutoffs = spec.cutoffs_s
         self._clearing, self._positions, self._settlement = records.clearing, records.positions, records.settlement
+        self._bilateral = records.bilateral
         self._open: dict[tuple[int, int], list[ClearingRecord]] = {}  # period -> its records, while open
         self._batch_ids: dict[tuple[int, int], str] = {}
         self._approved: dict[tuple[int, int, int], tuple[ClearingRecord, int]] = {}  # original key -> record, merchant credit entry
@@ -209,6 +212,9 @@ class ClearingCycle:
     def _settle_until(self, last: tuple[int, int]) -> None:
         for period in sorted(p for p in self._open if p <= last):
             self._settle(self._batch_ids[period], self._open.pop(period))
+        if self.rtgs.batches_gridlocked():  # batches queued for cover that only wait for each other
+            self.rtgs.offset_batches(self.env.now)
+        self._post_outcomes()
 
     def _settle(self, batch: str, records: list[ClearingRecord]) -> None:
         now = self.env.now
@@ -222,9 +228,10 @@ class ClearingCycle:
                 gross_credit_tyiyn=credits[bank],
                 net_tyiyn=credits[bank] - debits[bank],
             )
+        for (bank_a, bank_b), net in bilateral_positions(obligations).items():
+            self._bilateral.append(batch_id=batch, bank_a=bank_a, bank_b=bank_b, net_tyiyn=net)
         self.rtgs.settle_batch(batch, obligations, self.spec.uncovered_rule, now)
         self.rtgs.release(now)
-        self._post_outcomes()
 
     def _post_outcomes(self) -> None:
         """Each new outcome of the gross settlement system: a settlement row, and what settled

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+import pandas as pd
 import simpy
 
 from elcart_sim.core.records import Records
@@ -112,3 +113,97 @@ def test_in_a_day_bilateral_then_multilateral_equals_the_positions_table():
         pairs = results.bilateral[results.bilateral.batch_id == batch]
         bilateral = {(a, b): net for a, b, net in zip(pairs.bank_a, pairs.bank_b, pairs.net_tyiyn)}
         assert multilateral_from_bilateral(bilateral, rows.bank) == dict(sorted(zip(rows.bank, rows.net_tyiyn)))
+
+
+# -- the position check during the day -------------------------------------------------------------
+
+
+def _checked_cycle(declines: bool):
+    """Every bank opens with 10 KGS of cover, a net debit cap of 60 % of it, the alarm at 50 %."""
+    env, records, ledger = simpy.Environment(), Records(), Ledger()
+    cycle = _cycle(
+        env, records, ledger, opening_liquidity_kgs=10.0, net_debit_cap_share=0.6, alarm_share=0.5, breach_declines=declines, cutoffs=["12:00"]
+    )
+    return env, records, cycle
+
+
+def test_cover_first_then_the_cap_an_alarm_once_and_reservations_released_on_decline():
+    from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
+
+    env, records, cycle = _checked_cycle(declines=True)
+    debit = ProcessingCode.TRANSFER_DEBIT
+    first, second, third, fourth, fifth = (_leg(debit, amount, stan) for stan, amount in enumerate((400, 150, 100, 700, 60), 1))
+    assert cycle.prepare(first, "A", 1) is None  # 400 of 1,000: below the alarm at 500
+    assert cycle.prepare(second, "A", 2) is None  # 550: past the alarm, still passes
+    assert cycle.prepare(third, "A", 3) is DeclineReason.NET_DEBIT_CAP  # 650 > the cap of 600
+    assert cycle.prepare(fourth, "A", 4) is DeclineReason.LIQUIDITY_COVER  # over both: cover is asked first
+    account = cycle.liquidity.accounts["A"]
+    assert (account.paid_out_tyiyn, account.reserved_tyiyn) == (0, 550)
+    cycle.declined(second)  # the issuer declined: its 150 released
+    cycle.approved(first, "A", 1)  # committed: A owes IPC 400 in the open period
+    assert (account.paid_out_tyiyn, account.reserved_tyiyn) == (400, 0)
+    assert cycle.prepare(fifth, "A", 5) is None  # 460: under the alarm, already raised this period
+    cycle.declined(fifth)
+    events = records.liquidity_events.to_frame()
+    assert list(events.itertuples(index=False, name=None)) == [
+        (0.0, "A", "alarm", 550, 1_000, 2),
+        (0.0, "A", "breach_cap", 550, 1_000, 3),
+        (0.0, "A", "breach_cover", 550, 1_000, 4),
+    ]
+    env.run(until=43_201)  # the noon batch settles: A paid 400 into it, IPC was paid 400
+    assert (account.paid_out_tyiyn, account.received_tyiyn, account.reserved_tyiyn, account.cover_tyiyn) == (0, 0, 0, 600)
+    assert cycle.liquidity.accounts[IPC_BANK].cover_tyiyn == 1_400
+
+
+def test_breaches_only_recorded_when_they_do_not_decline():
+    env, records, cycle = _checked_cycle(declines=False)
+    assert cycle.prepare(_leg(ProcessingCode.TRANSFER_DEBIT, 700, 1), "A", 1) is None
+    assert cycle.liquidity.accounts["A"].reserved_tyiyn == 700
+    assert list(records.liquidity_events.to_frame().event) == ["breach_cap"]
+
+
+def test_a_credit_leg_is_checked_against_ipc_and_an_on_us_purchase_not_at_all():
+    _env, records, cycle = _checked_cycle(declines=True)
+    assert cycle.prepare(_leg(ProcessingCode.TRANSFER_CREDIT, 200, 1), "B", 1) is None
+    assert cycle.liquidity.accounts[IPC_BANK].reserved_tyiyn == 200
+    cycle.bank_of_institution = {"0001": "A"}
+    tap = {**_leg(ProcessingCode.PURCHASE, 5_000, 2), "t": "0100", "32": "0001"}
+    assert cycle.prepare(tap, "A", 2) is None  # over A's cover, but A pays itself
+    assert cycle.liquidity.accounts["A"].reserved_tyiyn == 0 and not len(records.liquidity_events)
+
+
+def _liquidity_day(declines: bool):
+    from elcart_sim import Simulation, load_scenario
+
+    scenario = load_scenario("money-services-day", scale=0.0005, seed=4)
+    overrides = {"clearing.enabled": True, "clearing.opening_liquidity_kgs": 2_000.0, "clearing.breach_declines": declines}
+    return Simulation(scenario.with_overrides(overrides)).run()
+
+
+def test_in_a_day_breaches_decline_51_with_their_reason_and_each_has_its_event():
+    results = _liquidity_day(declines=True)
+    events, hops = results.liquidity_events, results.hops
+    breaches = events[events.event.isin(["breach_cover", "breach_cap"])]
+    assert len(breaches) and (events.event == "alarm").any()
+    declined = hops[(hops.hop == "switch") & (hops.response_code == "51")]  # the issuers' 51s too
+    assert set(breaches.trace_id) <= set(declined.trace_id)
+    # a breach never clears; a transfer whose credit leg breached IPC's limits has its debit leg reversed
+    cleared = results.clearing[results.clearing.trace_id.isin(breaches.trace_id)]
+    signed = cleared.amount_tyiyn.where(cleared.kind != "reversal", -cleared.amount_tyiyn)
+    assert set(cleared.kind.astype(str)) == {"transfer_debit", "reversal"} and (signed.groupby(cleared.trace_id).sum() == 0).all()
+    assert set(breaches.bank[breaches.trace_id.isin(cleared.trace_id)]) == {IPC_BANK}
+    taps = results.transactions[results.transactions.trace_id.isin(breaches.trace_id)]
+    assert set(taps.stopped_by.astype(str)) <= {"liquidity_cover", "net_debit_cap"}
+    assert (results.positions.groupby("batch_id", observed=True).net_tyiyn.sum() == 0).all()
+    assert results.trial_balance_tyiyn == 0
+
+
+def test_in_a_day_breaches_recorded_only_change_nothing_else():
+    from elcart_sim import Simulation, load_scenario
+
+    recorded = _liquidity_day(declines=False)
+    ample = Simulation(load_scenario("money-services-day", scale=0.0005, seed=4).with_overrides({"clearing.enabled": True})).run()
+    assert recorded.liquidity_events.event.isin(["breach_cover", "breach_cap"]).any() and not len(ample.liquidity_events)
+    pd.testing.assert_frame_equal(recorded.clearing, ample.clearing)
+    pd.testing.assert_frame_equal(recorded.transactions, ample.transactions)
+    pd.testing.assert_frame_equal(recorded.hops, ample.hops)

@@ -49,7 +49,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "apdus": F("h", "", "Number of command APDUs in the card dialogue"),
         "receipt_no": F("i", "", "KKM fiscal document number; -1 when no receipt"),
         "attack": F("c", "", "Injected attack (fraud scenarios, elcart_sim/fraud.py); empty for a genuine payment"),
-        "stopped_by": F("c", "", "Security check that stopped it (protocol/decline_reasons.py CHECKS); empty if none did"),
+        "stopped_by": F("c", "", "Security check that stopped it, or with clearing enabled the payer bank's liquidity check (liquidity_cover, net_debit_cap) (protocol/decline_reasons.py CHECKS); empty if none did"),
     },
     "transfers": {
         "trace_id": F("i", "", "Transfer id, carried in DE37 by both legs and their reversals"),

@@ -41,13 +41,15 @@ from typing import Any
 import simpy
 
 from elcart_sim.clearing.netting import Obligations, bilateral_positions, gross_credits, gross_debits
-from elcart_sim.clearing.records import DAY_S, ClearingRecord, batch_id
+from elcart_sim.clearing.records import DAY_S, DEBIT_KINDS, ClearingRecord, batch_id
 from elcart_sim.clearing.settlement import Rtgs
 from elcart_sim.core.records import Records
 from elcart_sim.hosts.issuer import original_key
+from elcart_sim.model.intraday_liquidity import IntradayLiquidity
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, ProcessingCode
+from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.scenario.clearing import ClearingSpec
 
 __all__ = ["ClearingCycle", "IPC_BANK", "clearing_kind"]
@@ -95,6 +97,7 @@ class ClearingCycle:
         self.bank_of_institution = bank_of_institution
         self.ledger = ledger
         self.rtgs = Rtgs.opened({bank: spec.opening_liquidity_tyiyn(bank) for bank in self.participants})
+        self.liquidity = IntradayLiquidity(spec, self.rtgs.balances_tyiyn, records.liquidity_events)
         self._cutoffs = spec.cutoffs_s
         self._clearing, self._positions, self._settlement = records.clearing, records.positions, records.settlement
         self._bilateral = records.bilateral
@@ -107,6 +110,18 @@ class ClearingCycle:
         env.process(self.run_clearing_cycle(duration_s))
 
     # -- records -------------------------------------------------------------------------------
+
+    def prepare(self, request: Mapping[str, Any], issuer_bank: str, trace_id: int) -> DeclineReason | None:
+        """The switch forwards ``request`` to ``issuer_bank``: the payer bank's position check
+        (model/intraday_liquidity.py); a reason when the switch must decline it."""
+        kind = clearing_kind(request)
+        acquirer = self.bank_of_institution[request["32"]] if kind == "purchase" else IPC_BANK
+        payer, payee = (issuer_bank, acquirer) if kind in DEBIT_KINDS else (acquirer, issuer_bank)
+        return self.liquidity.prepare(original_key(request), payer, payee, int(request["4"]), trace_id, self.env.now)
+
+    def declined(self, request: Mapping[str, Any]) -> None:
+        """The issuer declined ``request``, or did not answer in time: its reservation is released."""
+        self.liquidity.abort(original_key(request))
 
     def approved(self, request: Mapping[str, Any], issuer_bank: str, trace_id: int) -> None:
         """The switch relayed an approval of ``request`` (as the acquirer sent it) from
@@ -127,8 +142,8 @@ class ClearingCycle:
                 trace_id=trace_id,
                 at=now,
             )
-        self._file(record)
         key = original_key(request)
+        self._file(record, key)
         if key in self._reversed_early:  # its reversal was delivered before the approval was relayed
             self._reversed_early.discard(key)
             self._undo(record, entry)
@@ -163,13 +178,14 @@ class ClearingCycle:
         if merchant_entry >= 0:
             self.ledger.reverse(merchant_entry, at=now)
 
-    def _file(self, record: ClearingRecord) -> None:
+    def _file(self, record: ClearingRecord, key: Any = None) -> None:
         period = self._period(record.cleared_at)
         batch = self._batch_ids.get(period)
         if batch is None:
             day, index = period
             batch = self._batch_ids[period] = batch_id("DNS", 417, self.business_date + datetime.timedelta(days=day), index)
         self._open.setdefault(period, []).append(record)
+        self.liquidity.cleared(record, batch, key)
         self._clearing.append(
             trace_id=int(record.trace_id),
             kind=record.kind,
@@ -253,4 +269,7 @@ class ClearingCycle:
                     self.ledger.post(correspondent, position, paid, kind="settlement", trace_id=-1, at=outcome.settled_at)
                 elif paid < 0:
                     self.ledger.post(position, correspondent, -paid, kind="settlement", trace_id=-1, at=outcome.settled_at)
+        settled = [o.batch_id for o in self.rtgs.batches[self._outcomes_seen :] if o.settled_at is not None]
+        if settled:
+            self.liquidity.settled(settled, self.rtgs.balances_tyiyn)
         self._outcomes_seen = len(self.rtgs.batches)

@@ -207,3 +207,54 @@ def test_in_a_day_breaches_recorded_only_change_nothing_else():
     pd.testing.assert_frame_equal(recorded.clearing, ample.clearing)
     pd.testing.assert_frame_equal(recorded.transactions, ample.transactions)
     pd.testing.assert_frame_equal(recorded.hops, ample.hops)
+
+
+# -- interchange -------------------------------------------------------------------------------------
+
+
+def test_interchange_rule_rounds_half_up_and_never_exceeds_the_amount():
+    from elcart_sim.scenario.clearing import InterchangeRule
+
+    rule = InterchangeRule("purchase", 0.5, 0)
+    assert [rule.interchange_tyiyn(a) for a in (99, 100, 300, 100_000)] == [0, 1, 2, 500]  # 0.495, 0.5, 1.5, 500
+    assert InterchangeRule("bill", 0.0, 300).interchange_tyiyn(200) == 200
+    spec = ClearingSpec()
+    assert (spec.interchange_tyiyn("purchase", 100_000), spec.interchange_tyiyn("transfer_debit", 100_000)) == (500, 0)
+
+
+def test_an_interchange_rule_for_a_credit_kind_is_refused_with_its_path():
+    import pytest
+
+    from elcart_sim import load_scenario
+    from elcart_sim.core.errors import ScenarioError
+
+    scenario = load_scenario("money-services-day", scale=0.0005, seed=1)
+    with pytest.raises(ScenarioError, match=r"clearing\.interchange\[0\]\.kind"):
+        scenario.with_overrides({"clearing.interchange": [{"kind": "transfer_credit", "percent": 1.0}]})
+
+
+def test_interchange_is_netted_the_other_way_from_the_amount():
+    from elcart_sim.clearing.netting import Obligations, bilateral_positions, multilateral_positions
+    from elcart_sim.clearing.records import ClearingRecord
+
+    purchase = ClearingRecord("1", "purchase", "ACQ", "ISS", 10_000, 0, 10.0, interchange_tyiyn=50)
+    obligations = Obligations.from_records([purchase, purchase.reversal(20.0), purchase])
+    assert multilateral_positions(obligations) == {"ACQ": 9_950, "ISS": -9_950}
+    assert bilateral_positions(obligations) == {("ACQ", "ISS"): 9_950}
+    assert obligations.total_tyiyn() == 3 * 10_050
+
+
+def test_in_a_day_purchases_carry_interchange_and_the_settlement_positions_still_close_at_zero():
+    from elcart_sim import Simulation, load_scenario
+
+    simulation = Simulation(load_scenario("money-services-day", scale=0.0005, seed=3).with_overrides({"clearing.enabled": True}))
+    results = simulation.run()
+    clearing = results.clearing
+    purchases = clearing[clearing.kind == "purchase"]
+    assert len(purchases) and (purchases.interchange_tyiyn == (purchases.amount_tyiyn * 5_000 + 500_000) // 1_000_000).all()
+    assert (clearing.interchange_tyiyn[~clearing.kind.isin(["purchase", "reversal"])] == 0).all()
+    interchange = results.postings[results.postings.kind == "interchange"]
+    assert interchange.amount_tyiyn.sum() == 2 * purchases.interchange_tyiyn.sum()  # issuer's side and acquirer's (reversed as "reversal")
+    assert results.trial_balance_tyiyn == 0
+    for bank in simulation.clearing.participants:
+        assert simulation.ledger.balance_tyiyn(accounts.elkart_settlement(bank)) == 0, bank

@@ -24,6 +24,11 @@ payer's bank owe IPC, the matching credit makes IPC owe the payee's bank, so a c
 nets to zero at IPC, and IPC's ``elkart_settlement`` holds only the money in transit between the
 two (zero at the end of a clean day). The acquirer's side of a tap is posted when its record is
 made (at clearing, accounts.py): debit the acquirer's ``elkart_settlement``, credit the merchant.
+Interchange (``clearing.interchange``, per kind) is owed by the creditor of the amount to its
+debtor — on a purchase the acquirer pays the issuer — netted with the amounts, and posted when
+the record is made, out of the creditor's ``fee_income`` into the debtor's, through their
+``elkart_settlement`` positions ("interchange"). The fee in DE28 stays with the issuer that
+charged it: it is on the record, not netted.
 
 What the ledger shows: an issuer posts a debit when it approves, the switch records it when it
 relays the approval, so right after a cut-off an ``elkart_settlement`` balance holds only the
@@ -103,7 +108,7 @@ class ClearingCycle:
         self._bilateral = records.bilateral
         self._open: dict[tuple[int, int], list[ClearingRecord]] = {}  # period -> its records, while open
         self._batch_ids: dict[tuple[int, int], str] = {}
-        self._approved: dict[tuple[int, int, int], tuple[ClearingRecord, int]] = {}  # original key -> record, merchant credit entry
+        self._approved: dict[tuple[int, int, int], tuple[ClearingRecord, list[int]]] = {}  # original key -> record, its ledger entries
         self._reversed_early: set[tuple[int, int, int]] = set()
         self._credits: dict[int, ClearingRecord] = {}  # trace id -> a partner's credit not cancelled
         self._outcomes_seen = 0
@@ -131,24 +136,29 @@ class ClearingCycle:
         tap = kind == "purchase"
         acquirer = self.bank_of_institution[request["32"]] if tap else IPC_BANK
         fee = int(request["28"][1:]) if "28" in request else 0
-        record = ClearingRecord(str(trace_id), kind, acquirer, issuer_bank, int(request["4"]), fee, now)
-        entry = -1
+        amount = int(request["4"])
+        record = ClearingRecord(str(trace_id), kind, acquirer, issuer_bank, amount, fee, now, interchange_tyiyn=self.spec.interchange_tyiyn(kind, amount))
+        entries: list[int] = []
         if tap:
-            entry = self.ledger.post(
+            entries.append(self.ledger.post(
                 accounts.elkart_settlement(acquirer),
                 accounts.merchant(acquirer, request["42"].strip()),
                 record.amount_tyiyn,
                 kind="merchant_credit",
                 trace_id=trace_id,
                 at=now,
-            )
+            ))
+        if record.interchange_tyiyn:  # the creditor of the amount pays it, out of its fee income
+            debtor, creditor, interchange = record.debtor_bank, record.creditor_bank, record.interchange_tyiyn
+            entries.append(self.ledger.post(accounts.elkart_settlement(debtor), accounts.fee_income(debtor), interchange, kind="interchange", trace_id=trace_id, at=now))
+            entries.append(self.ledger.post(accounts.fee_income(creditor), accounts.elkart_settlement(creditor), interchange, kind="interchange", trace_id=trace_id, at=now))
         key = original_key(request)
         self._file(record, key)
         if key in self._reversed_early:  # its reversal was delivered before the approval was relayed
             self._reversed_early.discard(key)
-            self._undo(record, entry)
+            self._undo(record, entries)
         else:
-            self._approved[key] = (record, entry)
+            self._approved[key] = (record, entries)
 
     def reversed(self, request: Mapping[str, Any]) -> None:
         """The switch delivered a reversal (0400, 0420): the opposite of the record it names."""
@@ -172,11 +182,11 @@ class ClearingCycle:
         if record is not None:
             self._file(record.reversal(self.env.now))
 
-    def _undo(self, record: ClearingRecord, merchant_entry: int) -> None:
+    def _undo(self, record: ClearingRecord, entries: list[int]) -> None:
         now = self.env.now
         self._file(record.reversal(now))
-        if merchant_entry >= 0:
-            self.ledger.reverse(merchant_entry, at=now)
+        for entry in entries:
+            self.ledger.reverse(entry, at=now)
 
     def _file(self, record: ClearingRecord, key: Any = None) -> None:
         period = self._period(record.cleared_at)
@@ -194,6 +204,7 @@ class ClearingCycle:
             issuer_bank=record.issuer_bank,
             amount_tyiyn=record.amount_tyiyn,
             fee_tyiyn=record.fee_tyiyn,
+            interchange_tyiyn=record.interchange_tyiyn,
             cleared_at=record.cleared_at,
             batch_id=batch,
         )

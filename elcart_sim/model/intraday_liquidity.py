@@ -12,7 +12,8 @@ an alarm, once until its next settlement. A breach is recorded; with ``breach_de
 switch declines the payment (DE39 51, DE44 ``LIQUIDITY COVER`` or ``NET DEBIT CAP``), otherwise
 it passes, reserved all the same.
 
-The position is what the bank owes on the records of the periods not yet settled (gross: what
+The position is what the bank owes on the records of the periods not yet settled (amounts, and
+the interchange it owes as the creditor of an amount) (gross: what
 it is owed counts only once settled, as in settlements-bc's worked example), plus reservations.
 Every record counts, checked or not (reversals, IPC's partners' credits). When a batch settles
 its records leave the positions and every cover is set to the bank's settlement account at the
@@ -93,6 +94,11 @@ class IntradayLiquidity:
         owed = self._owed.setdefault(batch, {})
         owed.setdefault(debtor, [0, 0])[0] += amount
         owed.setdefault(creditor, [0, 0])[1] += amount
+        if record.interchange_tyiyn:  # owed the other way
+            self.accounts[creditor].paid_out_tyiyn += record.interchange_tyiyn
+            self.accounts[debtor].receive(record.interchange_tyiyn)
+            owed[creditor][0] += record.interchange_tyiyn
+            owed[debtor][1] += record.interchange_tyiyn
 
     def settled(self, batches: Iterable[str], balances_tyiyn: Mapping[str, int]) -> None:
         """``batches`` settled: their records leave the positions, the covers become the

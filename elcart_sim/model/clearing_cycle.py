@@ -148,10 +148,8 @@ class ClearingCycle:
                 trace_id=trace_id,
                 at=now,
             ))
-        if record.interchange_tyiyn:  # the creditor of the amount pays it, out of its fee income
-            debtor, creditor, interchange = record.debtor_bank, record.creditor_bank, record.interchange_tyiyn
-            entries.append(self.ledger.post(accounts.elkart_settlement(debtor), accounts.fee_income(debtor), interchange, kind="interchange", trace_id=trace_id, at=now))
-            entries.append(self.ledger.post(accounts.fee_income(creditor), accounts.elkart_settlement(creditor), interchange, kind="interchange", trace_id=trace_id, at=now))
+        if record.interchange_tyiyn:
+            entries += self._post_interchange(record, trace_id)
         key = original_key(request)
         self._file(record, key)
         if key in self._reversed_early:  # its reversal was delivered before the approval was relayed
@@ -159,6 +157,16 @@ class ClearingCycle:
             self._undo(record, entries)
         else:
             self._approved[key] = (record, entries)
+
+    def _post_interchange(self, record: ClearingRecord, trace_id: int) -> list[int]:
+        """The creditor of the amount pays the interchange out of its fee income, the debtor is
+        paid it into its own, both through their ELKART settlement positions."""
+        debtor, creditor, amount = record.debtor_bank, record.creditor_bank, record.interchange_tyiyn
+        post, now = self.ledger.post, self.env.now
+        return [
+            post(accounts.elkart_settlement(debtor), accounts.fee_income(debtor), amount, kind="interchange", trace_id=trace_id, at=now),
+            post(accounts.fee_income(creditor), accounts.elkart_settlement(creditor), amount, kind="interchange", trace_id=trace_id, at=now),
+        ]
 
     def reversed(self, request: Mapping[str, Any]) -> None:
         """The switch delivered a reversal (0400, 0420): the opposite of the record it names."""

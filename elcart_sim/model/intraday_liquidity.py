@@ -17,7 +17,9 @@ the interchange it owes as the creditor of an amount) (gross: what
 it is owed counts only once settled, as in settlements-bc's worked example), plus reservations.
 Every record counts, checked or not (reversals, IPC's partners' credits). When a batch settles
 its records leave the positions and every cover is set to the bank's settlement account at the
-National Bank; a batch queued for cover keeps its records in the positions. On-us records (the
+National Bank (a batch settled in part, or without an excluded bank, releases all its records:
+what it left unsettled is the settlement table's); a batch queued for cover keeps its records in
+the positions. On-us records (the
 payer's bank is the payee's) need no interbank liquidity and are not checked.
 
 Source: Mojaloop's position check (central-ledger prepare: cover first, then the net debit cap;
@@ -56,7 +58,7 @@ class IntradayLiquidity:
     def prepare(self, key: Hashable, payer: str, payee: str, amount_tyiyn: int, trace_id: int, at: float) -> DeclineReason | None:
         """The check of a payment forwarded to the issuer; returns the decline reason when the
         payment breaches a limit and breaches decline, else None (the payment is reserved)."""
-        if payer == payee or amount_tyiyn <= 0:
+        if payer == payee or amount_tyiyn <= 0 or key in self._payer_of:  # on-us, or already reserved
             return None
         account = self.accounts[payer]
         answer = account.check(amount_tyiyn)

@@ -218,8 +218,9 @@ def test_interchange_rule_rounds_half_up_and_never_exceeds_the_amount():
     rule = InterchangeRule("purchase", 0.5, 0)
     assert [rule.interchange_tyiyn(a) for a in (99, 100, 300, 100_000)] == [0, 1, 2, 500]  # 0.495, 0.5, 1.5, 500
     assert InterchangeRule("bill", 0.0, 300).interchange_tyiyn(200) == 200
-    spec = ClearingSpec()
+    spec = ClearingSpec(interchange=[rule])
     assert (spec.interchange_tyiyn("purchase", 100_000), spec.interchange_tyiyn("transfer_debit", 100_000)) == (500, 0)
+    assert ClearingSpec().interchange_tyiyn("purchase", 100_000) == 0  # none by default
 
 
 def test_an_interchange_rule_for_a_credit_kind_is_refused_with_its_path():
@@ -247,7 +248,8 @@ def test_interchange_is_netted_the_other_way_from_the_amount():
 def test_in_a_day_purchases_carry_interchange_and_the_settlement_positions_still_close_at_zero():
     from elcart_sim import Simulation, load_scenario
 
-    simulation = Simulation(load_scenario("money-services-day", scale=0.0005, seed=3).with_overrides({"clearing.enabled": True}))
+    overrides = {"clearing.enabled": True, "clearing.interchange": [{"kind": "purchase", "percent": 0.5}]}
+    simulation = Simulation(load_scenario("money-services-day", scale=0.0005, seed=3).with_overrides(overrides))
     results = simulation.run()
     clearing = results.clearing
     purchases = clearing[clearing.kind == "purchase"]

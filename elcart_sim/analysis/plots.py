@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from elcart_sim.analysis.results import Results
+from elcart_sim.analysis.settlement_plots import save_settlement_plots
 from elcart_sim.scenario import Scenario
 from elcart_sim.world.demand import hourly_rates_per_s
 
@@ -317,7 +318,7 @@ def volume_by_service(results: Results) -> Figure:
 
 
 def save_all(results: Results, out_dir: str | Path) -> list[Path]:
-    """Write every plot as PNG into `out_dir`; returns the paths."""
+    """Write every plot as PNG into `out_dir` (the settlement plots when clearing ran); returns the paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -338,4 +339,5 @@ def save_all(results: Results, out_dir: str | Path) -> list[Path]:
         path = out / "attack_detection.png"
         attack_detection(results).savefig(path, dpi=110)
         written.append(path)
+    written += save_settlement_plots(results, out)  # when clearing ran
     return written

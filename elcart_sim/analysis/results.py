@@ -3,8 +3,10 @@
 This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
-`notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and `liquidity_events` when the
-scenario's clearing is enabled, and
+`notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and
+`liquidity_events` when the scenario's clearing is enabled, with `reconciliation` (the switch's
+clearing against the banks' own records: exported even when empty, as the proof of a clean day)
+and `reconciliation_totals`, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
 Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
 """
@@ -21,6 +23,8 @@ import pandas as pd
 
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import by_component, components_table, samples_table
+from elcart_sim.analysis.settlement import settlement_summary, settlement_text
+from elcart_sim.clearing.reconciliation import reconcile
 from elcart_sim.core.records import Records, Table, as_numpy, categorical, category_dtype
 from elcart_sim.core.registry import Registry
 from elcart_sim.money.ledger import POSTING_KINDS, Ledger
@@ -100,6 +104,8 @@ class Results:
     settlement: pd.DataFrame = field(default_factory=lambda: Table("settlement").to_frame())
     bilateral: pd.DataFrame = field(default_factory=lambda: Table("bilateral").to_frame())
     liquidity_events: pd.DataFrame = field(default_factory=lambda: Table("liquidity_events").to_frame())
+    reconciliation: pd.DataFrame = field(default_factory=lambda: Table("reconciliation").to_frame())
+    reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -128,6 +134,12 @@ class Results:
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s
         occupancy = by_component(hops, registry)
+        reconciled = {}
+        if scenario.clearing.enabled:
+            found = reconcile(
+                clearing, postings, hops, transactions, transfers, business_date=scenario.business_date, cutoffs_s=scenario.clearing.cutoffs_s
+            )
+            reconciled = {"reconciliation": found.items, "reconciliation_totals": found.totals}
         return cls(
             scenario=scenario,
             transactions=transactions,
@@ -148,6 +160,7 @@ class Results:
             bilateral=bilateral,
             liquidity_events=liquidity_events,
             registry=registry,
+            **reconciled,
         )
 
     # -- summary -----------------------------------------------------------------------------------
@@ -184,6 +197,7 @@ class Results:
             "attack_attempts": int((tx["attack"] != "").sum()),
             "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
             **self._transfer_summary(),
+            **settlement_summary(self),
         }
 
     def _transfer_summary(self) -> dict[str, Any]:
@@ -231,6 +245,7 @@ class Results:
                 f"  request-to-result   p50 {s['transfer_p50_s']:.3f} s   p99 {s['transfer_p99_s']:.3f} s;  "
                 f"moved {s['transferred_tyiyn'] / 100:,.2f} KGS, fees {s['transfer_fees_tyiyn'] / 100:,.2f} KGS",
             ]
+        lines += settlement_text(s)
         return "\n".join(lines)
 
     # -- export ---------------------------------------------------------------------------------------
@@ -238,6 +253,8 @@ class Results:
     def tables(self) -> dict[str, pd.DataFrame]:
         optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
+        if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
+            recorded += ("reconciliation", "reconciliation_totals")
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

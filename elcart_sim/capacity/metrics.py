@@ -24,6 +24,8 @@ Metric names (one flat dict per replication; `docs`: the table below):
 | `<service>_latency_p99_s` | on a day with the app's services: request-to-result p99 of each service's requests made after warm-up (`p2p`, `bill`, `topup`, `account`) |
 | `<component>_<measure>` | per host, for each of COMPONENT_MEASURES; component is a registry name: `acquirer`, `switch`, `issuer:<bank>`, `directory`, `biller_gateway:<gateway>`, … |
 | `issuers_max_<measure>`, `issuers_mean_utilisation` | the busiest issuer bank per measure; mean over banks |
+| `liquidity_upper_<bank>_tyiyn`, `liquidity_needed_<bank>_tyiyn`, `liquidity_lower_<bank>_tyiyn` | with `clearing.enabled`: the liquidity each bank needed over the whole day, gross on arrival, under the cut-offs, net at the day's end (analysis/settlement.py) |
+| `unsettled_tyiyn`, `delay_indicator` | with `clearing.enabled`: net value left unsettled at the end; value-weighted settlement delay ρ |
 
 Per host (`component_metrics`): `utilisation` busy servers / servers; `mean_queue` requests
 waiting; `mean_in_system` requests waiting or in service (L in Little's law); `arrival_rate_per_s`
@@ -43,6 +45,7 @@ import pandas as pd
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import hop_components
 from elcart_sim.analysis.results import Results
+from elcart_sim.analysis.settlement import SETTLEMENT_METRIC_PREFIXES, settlement_metrics
 from elcart_sim.core.errors import CapacityError
 
 __all__ = [
@@ -215,6 +218,7 @@ def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, fl
         values = issuers[measure].to_numpy(dtype=float)
         metrics[f"issuers_max_{measure}"] = float(np.nanmax(values)) if np.isfinite(values).any() else math.nan
     metrics["issuers_mean_utilisation"] = float(issuers["utilisation"].mean())
+    metrics.update(settlement_metrics(results))  # the whole day's, when clearing ran
     return metrics
 
 
@@ -233,7 +237,7 @@ def per_component(frame: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.
                 break
     if keys is None:
         known = set(TRANSACTION_METRICS) | set(parsed) | {
-            c for c in frame.columns if str(c).startswith("issuers_") or str(c).endswith("_latency_p99_s")
+            c for c in frame.columns if str(c).startswith(("issuers_", *SETTLEMENT_METRIC_PREFIXES)) or str(c).endswith("_latency_p99_s")
         }
         keys = [c for c in frame.columns if c not in known]
     long = frame[list(keys) + list(parsed)].melt(id_vars=list(keys), var_name="column", value_name="value")

@@ -5,7 +5,8 @@ deterministic batch ids), ``netting`` (bilateral and multilateral net positions)
 (the position check during the day: cover, net debit cap, alarm), ``settlement`` (the National
 Bank's gross settlement system: accounts, FIFO queues, gridlock and offsetting, net batches and
 the rule for a bank without cover), ``measures`` (liquidity bounds, delay, value unsettled, the
-share settled by offset). The clearing cycle that closes periods in simulated time belongs to
+share settled by offset), ``reconciliation`` (the switch's clearing against each bank's own
+records: breaks and timing items by kind, with their trace ids). The clearing cycle that closes periods in simulated time belongs to
 the model, around this core.
 """
 
@@ -19,6 +20,7 @@ from elcart_sim.clearing.netting import (
     multilateral_from_bilateral,
     multilateral_positions,
 )
+from elcart_sim.clearing.reconciliation import BREAK_KINDS, TIMING_KINDS, Reconciliation, reconcile
 from elcart_sim.clearing.records import CLEARING_KINDS, ClearingRecord, Period, batch_id, batch_of, period_of, periods_of
 from elcart_sim.clearing.settlement import BatchOutcome, Payment, Rtgs, SettledPayment, pro_rata
 
@@ -52,4 +54,8 @@ __all__ = [
     "delay_indicator",
     "unsettled_value_tyiyn",
     "offset_share",
+    "BREAK_KINDS",
+    "TIMING_KINDS",
+    "Reconciliation",
+    "reconcile",
 ]

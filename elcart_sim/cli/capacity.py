@@ -54,7 +54,11 @@ _METRICS_EPILOG = """\
 Metrics per replication (after --warmup): approval rate, tap-to-result latency p50/p95/p99,
 utilisation, mean queue, arrival rate, mean and p99 wait per host (acquirer, switch,
 issuer:<bank>, and issuers_max_* for the busiest bank), timeouts (hop records with timed_out = 1)
-and reversals (taps with a 0400). Means carry Student-t intervals across replications.
+and reversals (taps with a 0400). With clearing.enabled, over the whole day: the liquidity each
+bank needed (liquidity_needed_<bank>_tyiyn under the cut-offs; liquidity_upper_/liquidity_lower_
+in the files), unsettled_tyiyn and the delay indicator. Means carry Student-t intervals across
+replications. A list value is YAML in brackets, quoted for the shell, times in double quotes:
+--set 'clearing.cutoffs=["18:00"],["06:00","12:00","18:00","24:00"]'.
 """
 
 
@@ -277,6 +281,10 @@ def _sweep(args: argparse.Namespace) -> int:
         args.activity.now("writing the sweep")
         written = _write_tables(args.out, "sweep", frame, intervals)
     print(interval_table(intervals, HEADLINE_METRICS, by=list(grid)))
+    settlement = [m for m in dict.fromkeys(intervals["metric"]) if m.startswith("liquidity_needed_")]
+    if settlement:  # clearing ran: the liquidity each bank needed under the cut-offs (upper and lower bounds in the files)
+        print()
+        print(interval_table(intervals, [*settlement, "unsettled_tyiyn", "delay_indicator"], by=list(grid)))
     if written:
         print(f"wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0

@@ -18,7 +18,10 @@ tables as Parquet and CSV, summary.json, scenario.yaml (the scenario as run, wit
 `--scenario DIR/scenario.yaml` runs it again), the planner's tables hourly (taps, approvals,
 p50/p99 latency, peak TPS per hour) and hosts (per host: peak arrival rate in the busiest minute,
 p99 residence time), and PNG plots (latency distribution; throughput and queue lengths over the
-day; utilisation per host; attack detection when the scenario injects attacks).
+day; utilisation per host; attack detection when the scenario injects attacks). With clearing.enabled:
+the clearing, positions and settlement tables, positions_by_bank (per bank: net position and
+liquidity needed, upper and lower bounds; analysis/settlement.py) and the plots of net positions
+per bank and of the settlement accounts through the day.
 Field meanings and units: docs/records.md; the planner's tables: elcart_sim/analysis/planner_tables.py.
 """
 
@@ -53,6 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     from elcart_sim.analysis import plots
     from elcart_sim.analysis.planner_tables import hosts_table, hourly_table
     from elcart_sim.analysis.services import services_table
+    from elcart_sim.analysis.settlement import positions_by_bank
     from elcart_sim.model.simulation import run
 
     scenario = scenario_from_args(args)
@@ -74,6 +78,8 @@ def _run(args: argparse.Namespace) -> int:
     planner = {"hourly": hourly_table(results), "hosts": hosts_table(results)}
     if len(results.transfers):
         planner["services"] = services_table(results)
+    if len(results.positions):
+        planner["positions_by_bank"] = positions_by_bank(results)
     written += _write_frames(planner, Path(args.out), formats)
     if not args.no_plots:
         args.activity.now(f"drawing the plots of {scenario.name}")
@@ -86,6 +92,9 @@ def _run(args: argparse.Namespace) -> int:
     print()
     if "services" in planner:
         print(_services_text(planner["services"]))
+        print()
+    if "positions_by_bank" in planner:
+        print(_positions_text(planner["positions_by_bank"]))
         print()
     requests = len(results.transactions) + len(results.transfers)
     print(f"  wall time           {elapsed:.1f} s ({requests / elapsed:,.0f} transactions/s)")
@@ -148,6 +157,25 @@ def _services_text(services) -> str:
         for row in services.to_dict("records")
     ]  # fmt: skip
     return "  by service (taps: approved = completed; transfers: request → final state)\n" + _indent(text_table(rows))
+
+
+def _positions_text(positions) -> str:
+    """The positions_by_bank table for the terminal: one line per settlement participant."""
+    from elcart_sim.capacity.tables import text_table
+
+    def kgs(value) -> str:
+        return f"{value / 100:,.0f}"
+
+    rows = [
+        {"bank": row["bank"], "net (KGS)": kgs(row["net_tyiyn"]), "liquidity upper": kgs(row["liquidity_upper_tyiyn"]),
+         "needed": kgs(row["liquidity_needed_tyiyn"]), "lower": kgs(row["liquidity_lower_tyiyn"]),
+         "closing balance": kgs(row["closing_balance_tyiyn"])}
+        for row in positions.to_dict("records")
+    ]  # fmt: skip
+    return (
+        "  by bank (net position over the day; liquidity in KGS: upper = every record settled gross on arrival, "
+        "needed = under the cut-offs, lower = the day's net debit)\n" + _indent(text_table(rows))
+    )
 
 
 def _indent(text: str) -> str:

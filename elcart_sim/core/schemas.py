@@ -147,6 +147,28 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "cover_tyiyn": F("q", "tyiyn", "The payer's liquidity cover: its settlement account at the National Bank"),
         "trace_id": F("i", "", "The payment checked"),
     },
+    # Only when clearing is enabled: the switch's clearing against each bank's own records
+    # (clearing/reconciliation.py). Amounts signed as in positions: positive, the bank is owed.
+    "reconciliation": {
+        "batch_id": F("c", "", "The batch of the switch's record; for a record the switch never cleared, the batch the bank's record falls in"),
+        "bank": F("c", "", "The bank whose own records differ from the switch's, or IPC"),
+        "side": F("c", "", "issuer (its ledger postings and the advices its host received) | acquirer (its terminals' transactions; IPC's transfers)"),
+        "category": F("c", "", "break (never on a clean day) | timing (the money agrees, the batch differs)"),
+        "kind": F("c", "", "Breaks: missing_at_issuer | missing_at_acquirer | missing_at_switch | amount_mismatch | duplicate; timing: reversal_after_cutoff | late_advice"),
+        "trace_id": F("i", "", "Id of the message (DE37)"),
+        "switch_amount_tyiyn": F("q", "tyiyn", "Net amount the switch cleared for the trace id and bank; a duplicate: the extra copy; reversal_after_cutoff: the reversal; late_advice: the original"),
+        "bank_amount_tyiyn": F("q", "tyiyn", "Net amount in the bank's own records; reversal_after_cutoff: the issuer's reversal postings; late_advice: as switch_amount_tyiyn"),
+    },
+    "reconciliation_totals": {
+        "bank": F("c", "", "Member bank code, or IPC"),
+        "side": F("c", "", "issuer | acquirer"),
+        "records": F("q", "", "Clearing records with the bank on that side"),
+        "switch_tyiyn": F("q", "tyiyn", "Net of the switch's records (the issuer and acquirer sides of a bank add up to its net_tyiyn over the batches)"),
+        "bank_tyiyn": F("q", "tyiyn", "Net of the bank's own records"),
+        "difference_tyiyn": F("q", "tyiyn", "switch_tyiyn − bank_tyiyn; zero on a clean day"),
+        "breaks": F("q", "", "Items of category break"),
+        "timing_items": F("q", "", "Items of category timing"),
+    },
     "receipts": {
         "trace_id": F("i", "", "Transaction id"),
         "kkm_id": F("c", "", "Fiscal cash register serial"),

@@ -83,7 +83,7 @@ class ClearingSpec:
     net_debit_cap_share: float = field(default=1.0, metadata=checked(fraction))
     alarm_share: float = field(default=0.8, metadata=checked(fraction))
     breach_declines: bool = False
-    interchange: list[InterchangeRule] = field(default_factory=lambda: [InterchangeRule("purchase", 0.5)])
+    interchange: list[InterchangeRule] = field(default_factory=list)
 
     def interchange_tyiyn(self, kind: str, amount_tyiyn: int) -> int:
         """The interchange on a record of ``kind``: the first rule for the kind, else none."""

@@ -3,10 +3,10 @@
 This is the only place records become DataFrames. Tables: `transactions`, `hops`, `postings`,
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
-`notifications` when the app's services ran, `clearing`, `positions` and `settlement` when the
-scenario's clearing is enabled, with `reconciliation` (the switch's clearing against the banks'
-own records: exported even when empty, as the proof of a clean day) and `reconciliation_totals`,
-and
+`notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and
+`liquidity_events` when the scenario's clearing is enabled, with `reconciliation` (the switch's
+clearing against the banks' own records: exported even when empty, as the proof of a clean day)
+and `reconciliation_totals`, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
 Their fields and units are documented in docs/records.md (generated from records.SCHEMAS).
 """
@@ -102,6 +102,8 @@ class Results:
     clearing: pd.DataFrame = field(default_factory=lambda: Table("clearing").to_frame())  # empty unless clearing is enabled
     positions: pd.DataFrame = field(default_factory=lambda: Table("positions").to_frame())
     settlement: pd.DataFrame = field(default_factory=lambda: Table("settlement").to_frame())
+    bilateral: pd.DataFrame = field(default_factory=lambda: Table("bilateral").to_frame())
+    liquidity_events: pd.DataFrame = field(default_factory=lambda: Table("liquidity_events").to_frame())
     reconciliation: pd.DataFrame = field(default_factory=lambda: Table("reconciliation").to_frame())
     reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
@@ -127,6 +129,8 @@ class Results:
         clearing = records.clearing.take_frame()
         positions = records.positions.take_frame()
         settlement = records.settlement.take_frame()
+        bilateral = records.bilateral.take_frame()
+        liquidity_events = records.liquidity_events.take_frame()
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s
         occupancy = by_component(hops, registry)
@@ -153,6 +157,8 @@ class Results:
             clearing=clearing,
             positions=positions,
             settlement=settlement,
+            bilateral=bilateral,
+            liquidity_events=liquidity_events,
             registry=registry,
             **reconciled,
         )
@@ -245,7 +251,7 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "apdus")
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
             recorded += ("reconciliation", "reconciliation_totals")

@@ -19,6 +19,7 @@ settlements-bc's scenarios (docs/sources.md, "Clearing and settlement").
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import SettlementError
@@ -86,7 +87,7 @@ class LiquidityAccount:
     alarm_share: float = 0.8
     paid_out_tyiyn: int = 0
     received_tyiyn: int = 0
-    reserved: dict[str, int] = field(default_factory=dict)
+    reserved: dict[Hashable, int] = field(default_factory=dict)
 
     @property
     def reserved_tyiyn(self) -> int:
@@ -112,23 +113,24 @@ class LiquidityAccount:
         """The position check of a payment of ``amount_tyiyn``, nothing reserved."""
         return check(self.paid_out_tyiyn, self.reserved_tyiyn, amount_tyiyn, self.cover_tyiyn, self.net_debit_cap_tyiyn, self.alarm_share)
 
-    def reserve(self, transfer_id: str, amount_tyiyn: int) -> LiquidityAnswer:
-        """Prepare: check, and reserve the amount when the check passes."""
+    def reserve(self, transfer_id: Hashable, amount_tyiyn: int, *, despite_breach: bool = False) -> LiquidityAnswer:
+        """Prepare: check, and reserve the amount when the check passes (or ``despite_breach``,
+        when a breach is only recorded and the payment goes on)."""
         if transfer_id in self.reserved:
             raise SettlementError(f"{self.bank}: transfer {transfer_id} is already reserved")
         answer = self.check(amount_tyiyn)
-        if answer.ok:
+        if answer.ok or despite_breach:
             self.reserved[transfer_id] = amount_tyiyn
         return answer
 
-    def commit(self, transfer_id: str) -> int:
+    def commit(self, transfer_id: Hashable) -> int:
         """Fulfil: the reservation becomes a payment sent; returns its amount (for the payee's
         ``receive``)."""
         amount = self._take(transfer_id)
         self.paid_out_tyiyn += amount
         return amount
 
-    def abort(self, transfer_id: str) -> None:
+    def abort(self, transfer_id: Hashable) -> None:
         """The reservation is released; nothing was sent."""
         self._take(transfer_id)
 
@@ -146,7 +148,7 @@ class LiquidityAccount:
         self.paid_out_tyiyn = self.received_tyiyn = 0
         return net
 
-    def _take(self, transfer_id: str) -> int:
+    def _take(self, transfer_id: Hashable) -> int:
         try:
             return self.reserved.pop(transfer_id)
         except KeyError:

@@ -50,9 +50,13 @@ class Obligations:
 
     @classmethod
     def from_records(cls, records: Iterable[ClearingRecord], *, banks: Iterable[str] = ()) -> Obligations:
-        """The obligations of ``records`` (each its debtor and creditor bank); ``banks`` adds
-        members that have no record."""
-        rows = [(r.debtor_bank, r.creditor_bank, r.amount_tyiyn) for r in records]
+        """The obligations of ``records`` (each its debtor and creditor bank, and its interchange
+        the other way); ``banks`` adds members that have no record."""
+        rows = []
+        for r in records:
+            rows.append((r.debtor_bank, r.creditor_bank, r.amount_tyiyn))
+            if r.interchange_tyiyn:
+                rows.append((r.creditor_bank, r.debtor_bank, r.interchange_tyiyn))
         debtors = [row[0] for row in rows]
         creditors = [row[1] for row in rows]
         amounts = [row[2] for row in rows]

@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from elcart_sim.core.errors import SettlementError
+from elcart_sim.scenario.choices import DEBIT_KINDS as _DEBIT_KINDS
 
 __all__ = [
     "DEBIT_KINDS",
@@ -50,8 +51,9 @@ __all__ = [
 DAY_S = 86_400
 """Seconds in a day; simulated time counts from local midnight of the business date."""
 
-DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment")
-"""Kinds that debit the cardholder: the issuing bank owes the acquiring bank."""
+DEBIT_KINDS = _DEBIT_KINDS
+"""Kinds that debit the cardholder: the issuing bank owes the acquiring bank (declared in
+scenario/choices.py, where clearing.interchange names them)."""
 
 CREDIT_KINDS = ("transfer_credit", "bill_credit", "account_credit", "merchant_credit")
 """Kinds that credit a customer — a card (a transfer's credit leg), a biller, a bank account, a
@@ -71,7 +73,9 @@ class ClearingRecord:
     ``acquirer_bank`` is the acquiring bank (IPC for the app's payments), ``issuer_bank`` the
     cardholder's bank; ``amount_tyiyn`` is positive and the kind says who owes whom
     (``debtor_bank``, ``creditor_bank``). ``fee_tyiyn`` is the fee charged on the message, kept
-    for reconciliation and not netted here. ``cleared_at`` is the simulated instant (seconds
+    for reconciliation and not netted: the issuer that charged it keeps it. ``interchange_tyiyn``
+    is owed the other way, by the creditor of the amount to its debtor (on a purchase the
+    acquirer pays the issuer), and netted with the amount. ``cleared_at`` is the simulated instant (seconds
     since local midnight of the business date) the switch approved it.
 
     >>> r = ClearingRecord("T1", "purchase", "MBANK", "AIYL", 1_000, 0, 3_600.0)
@@ -89,6 +93,7 @@ class ClearingRecord:
     fee_tyiyn: int
     cleared_at: float
     reverses: str = ""
+    interchange_tyiyn: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in CLEARING_KINDS:
@@ -103,6 +108,8 @@ class ClearingRecord:
             raise SettlementError(f"clearing record {self.trace_id}: amount_tyiyn must be a positive integer, got {self.amount_tyiyn!r}")
         if isinstance(self.fee_tyiyn, bool) or not isinstance(self.fee_tyiyn, int) or self.fee_tyiyn < 0:
             raise SettlementError(f"clearing record {self.trace_id}: fee_tyiyn must be a non-negative integer, got {self.fee_tyiyn!r}")
+        if isinstance(self.interchange_tyiyn, bool) or not isinstance(self.interchange_tyiyn, int) or not 0 <= self.interchange_tyiyn <= self.amount_tyiyn:
+            raise SettlementError(f"clearing record {self.trace_id}: interchange_tyiyn must be an integer from 0 to the amount, got {self.interchange_tyiyn!r}")
         if not self.cleared_at >= 0:
             raise SettlementError(f"clearing record {self.trace_id}: cleared_at must be >= 0 s, got {self.cleared_at!r}")
 
@@ -125,7 +132,9 @@ class ClearingRecord:
         """The opposite record: same trace id, banks and amount, the direction turned."""
         if self.kind == "reversal":
             raise SettlementError(f"clearing record {self.trace_id}: a reversal is not reversed again")
-        return ClearingRecord(self.trace_id, "reversal", self.acquirer_bank, self.issuer_bank, self.amount_tyiyn, self.fee_tyiyn, cleared_at, self.kind)
+        return ClearingRecord(
+            self.trace_id, "reversal", self.acquirer_bank, self.issuer_bank, self.amount_tyiyn, self.fee_tyiyn, cleared_at, self.kind, self.interchange_tyiyn
+        )
 
 
 class Period(NamedTuple):

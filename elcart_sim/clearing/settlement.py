@@ -66,7 +66,8 @@ class SettledPayment:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """What became of a batch: ``status`` settled | partial | queued; ``due_tyiyn`` the positions
+    """What became of a batch: ``status`` settled | partial | queued | offset (a queued batch
+    settled with others by ``offset_batches``); ``due_tyiyn`` the positions
     to settle (multilateral, before any exclusion), ``settled_tyiyn`` what each bank was paid
     (negative: paid in); ``excluded_banks`` under the exclude rule; ``unsettled_tyiyn`` the net
     value not moved, ½ Σ |due − settled|."""
@@ -273,6 +274,34 @@ class Rtgs:
         paid_out = pro_rata(sum(paid_in.values()), {bank: value for bank, value in due.items() if value > 0})
         settled = {bank: -paid_in.get(bank, 0) + paid_out.get(bank, 0) for bank in due}
         return self._post(settled)
+
+    def batches_gridlocked(self) -> bool:
+        """Two or more batches wait under the queue rule and not one can settle on its own: the
+        batch-level gridlock (``is_gridlocked`` is the payment-level one)."""
+        return len(self._pending) > 1 and all(self._uncovered(multilateral_positions(p.obligations)) for p in self._pending)
+
+    def offset_batches(self, at_s: float) -> list[BatchOutcome]:
+        """Offset the queued batches: they settle together when every bank's balance covers its
+        net debit over all of them; while one cannot, the latest batch is left queued (partial
+        netting, as ``offset`` leaves the largest payment). Each batch settled so has an
+        outcome with status ``offset``; returns them."""
+        chosen = list(self._pending)
+        while len(chosen) > 1:
+            net: dict[str, int] = {}
+            for pending in chosen:
+                for bank, value in multilateral_positions(pending.obligations).items():
+                    net[bank] = net.get(bank, 0) + value
+            if not self._uncovered(net):
+                break
+            chosen.pop()
+        if len(chosen) < 2:
+            return []
+        settled = []
+        for pending in chosen:  # together: the balances may dip below zero between two only on paper
+            self._pending.remove(pending)
+            due = multilateral_positions(pending.obligations)
+            settled.append(self._record(BatchOutcome(pending.batch_id, "offset", pending.submitted_at, at_s, due, self._post(due))))
+        return settled
 
     def _retry_batches(self, at_s: float) -> None:
         for pending in list(self._pending):

@@ -251,3 +251,5 @@ class Records:
         self.clearing = Table("clearing")
         self.positions = Table("positions")
         self.settlement = Table("settlement")
+        self.bilateral = Table("bilateral")
+        self.liquidity_events = Table("liquidity_events")

@@ -8,10 +8,12 @@ of a message it had approved drops the opposite record. The app's payments to a 
 account or a merchant are credited by IPC's partners (a biller gateway, the interaction
 operator), not through the switch, and those credits (and their cancellations) drop records too.
 At each cut-off (``clearing.cutoffs``, local times) the periods that have ended are closed: their
-records netted multilaterally, the positions sent to the gross settlement system (clearing/
+records netted bilaterally and multilaterally, the positions sent to the gross settlement system (clearing/
 settlement.Rtgs), settled there under ``clearing.uncovered_rule``, and each bank's settled
 position posted between its ``elkart_settlement`` and its ``nbkr_correspondent`` account
-("settlement"). A record at or after the day's last cut-off belongs to the next day's first
+("settlement"). When two or more batches wait for cover under the ``queue`` rule and none can
+settle alone (gridlock), they are offset at the cut-off: settled together, each bank paying only
+its net debit over them (status ``offset``). A record at or after the day's last cut-off belongs to the next day's first
 period; when the day has drained, ``settle_rest`` closes every period still open, so a run ends
 with every record submitted for settlement.
 
@@ -22,6 +24,11 @@ payer's bank owe IPC, the matching credit makes IPC owe the payee's bank, so a c
 nets to zero at IPC, and IPC's ``elkart_settlement`` holds only the money in transit between the
 two (zero at the end of a clean day). The acquirer's side of a tap is posted when its record is
 made (at clearing, accounts.py): debit the acquirer's ``elkart_settlement``, credit the merchant.
+Interchange (``clearing.interchange``, per kind) is owed by the creditor of the amount to its
+debtor — on a purchase the acquirer pays the issuer — netted with the amounts, and posted when
+the record is made, out of the creditor's ``fee_income`` into the debtor's, through their
+``elkart_settlement`` positions ("interchange"). The fee in DE28 stays with the issuer that
+charged it: it is on the record, not netted.
 
 What the ledger shows: an issuer posts a debit when it approves, the switch records it when it
 relays the approval, so right after a cut-off an ``elkart_settlement`` balance holds only the
@@ -38,14 +45,16 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.clearing.netting import Obligations, gross_credits, gross_debits
-from elcart_sim.clearing.records import DAY_S, ClearingRecord, batch_id
+from elcart_sim.clearing.netting import Obligations, bilateral_positions, gross_credits, gross_debits
+from elcart_sim.clearing.records import DAY_S, DEBIT_KINDS, ClearingRecord, batch_id
 from elcart_sim.clearing.settlement import Rtgs
 from elcart_sim.core.records import Records
 from elcart_sim.hosts.issuer import original_key
+from elcart_sim.model.intraday_liquidity import IntradayLiquidity
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, ProcessingCode
+from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.scenario.clearing import ClearingSpec
 
 __all__ = ["ClearingCycle", "IPC_BANK", "clearing_kind"]
@@ -93,17 +102,31 @@ class ClearingCycle:
         self.bank_of_institution = bank_of_institution
         self.ledger = ledger
         self.rtgs = Rtgs.opened({bank: spec.opening_liquidity_tyiyn(bank) for bank in self.participants})
+        self.liquidity = IntradayLiquidity(spec, self.rtgs.balances_tyiyn, records.liquidity_events)
         self._cutoffs = spec.cutoffs_s
         self._clearing, self._positions, self._settlement = records.clearing, records.positions, records.settlement
+        self._bilateral = records.bilateral
         self._open: dict[tuple[int, int], list[ClearingRecord]] = {}  # period -> its records, while open
         self._batch_ids: dict[tuple[int, int], str] = {}
-        self._approved: dict[tuple[int, int, int], tuple[ClearingRecord, int]] = {}  # original key -> record, merchant credit entry
+        self._approved: dict[tuple[int, int, int], tuple[ClearingRecord, list[int]]] = {}  # original key -> record, its ledger entries
         self._reversed_early: set[tuple[int, int, int]] = set()
         self._credits: dict[int, ClearingRecord] = {}  # trace id -> a partner's credit not cancelled
         self._outcomes_seen = 0
         env.process(self.run_clearing_cycle(duration_s))
 
     # -- records -------------------------------------------------------------------------------
+
+    def prepare(self, request: Mapping[str, Any], issuer_bank: str, trace_id: int) -> DeclineReason | None:
+        """The switch forwards ``request`` to ``issuer_bank``: the payer bank's position check
+        (model/intraday_liquidity.py); a reason when the switch must decline it."""
+        kind = clearing_kind(request)
+        acquirer = self.bank_of_institution[request["32"]] if kind == "purchase" else IPC_BANK
+        payer, payee = (issuer_bank, acquirer) if kind in DEBIT_KINDS else (acquirer, issuer_bank)
+        return self.liquidity.prepare(original_key(request), payer, payee, int(request["4"]), trace_id, self.env.now)
+
+    def declined(self, request: Mapping[str, Any]) -> None:
+        """The issuer declined ``request``, or did not answer in time: its reservation is released."""
+        self.liquidity.abort(original_key(request))
 
     def approved(self, request: Mapping[str, Any], issuer_bank: str, trace_id: int) -> None:
         """The switch relayed an approval of ``request`` (as the acquirer sent it) from
@@ -113,24 +136,37 @@ class ClearingCycle:
         tap = kind == "purchase"
         acquirer = self.bank_of_institution[request["32"]] if tap else IPC_BANK
         fee = int(request["28"][1:]) if "28" in request else 0
-        record = ClearingRecord(str(trace_id), kind, acquirer, issuer_bank, int(request["4"]), fee, now)
-        entry = -1
+        amount = int(request["4"])
+        record = ClearingRecord(str(trace_id), kind, acquirer, issuer_bank, amount, fee, now, interchange_tyiyn=self.spec.interchange_tyiyn(kind, amount))
+        entries: list[int] = []
         if tap:
-            entry = self.ledger.post(
+            entries.append(self.ledger.post(
                 accounts.elkart_settlement(acquirer),
                 accounts.merchant(acquirer, request["42"].strip()),
                 record.amount_tyiyn,
                 kind="merchant_credit",
                 trace_id=trace_id,
                 at=now,
-            )
-        self._file(record)
+            ))
+        if record.interchange_tyiyn:
+            entries += self._post_interchange(record, trace_id)
         key = original_key(request)
+        self._file(record, key)
         if key in self._reversed_early:  # its reversal was delivered before the approval was relayed
             self._reversed_early.discard(key)
-            self._undo(record, entry)
+            self._undo(record, entries)
         else:
-            self._approved[key] = (record, entry)
+            self._approved[key] = (record, entries)
+
+    def _post_interchange(self, record: ClearingRecord, trace_id: int) -> list[int]:
+        """The creditor of the amount pays the interchange out of its fee income, the debtor is
+        paid it into its own, both through their ELKART settlement positions."""
+        debtor, creditor, amount = record.debtor_bank, record.creditor_bank, record.interchange_tyiyn
+        post, now = self.ledger.post, self.env.now
+        return [
+            post(accounts.elkart_settlement(debtor), accounts.fee_income(debtor), amount, kind="interchange", trace_id=trace_id, at=now),
+            post(accounts.fee_income(creditor), accounts.elkart_settlement(creditor), amount, kind="interchange", trace_id=trace_id, at=now),
+        ]
 
     def reversed(self, request: Mapping[str, Any]) -> None:
         """The switch delivered a reversal (0400, 0420): the opposite of the record it names."""
@@ -154,19 +190,20 @@ class ClearingCycle:
         if record is not None:
             self._file(record.reversal(self.env.now))
 
-    def _undo(self, record: ClearingRecord, merchant_entry: int) -> None:
+    def _undo(self, record: ClearingRecord, entries: list[int]) -> None:
         now = self.env.now
         self._file(record.reversal(now))
-        if merchant_entry >= 0:
-            self.ledger.reverse(merchant_entry, at=now)
+        for entry in entries:
+            self.ledger.reverse(entry, at=now)
 
-    def _file(self, record: ClearingRecord) -> None:
+    def _file(self, record: ClearingRecord, key: Any = None) -> None:
         period = self._period(record.cleared_at)
         batch = self._batch_ids.get(period)
         if batch is None:
             day, index = period
             batch = self._batch_ids[period] = batch_id("DNS", 417, self.business_date + datetime.timedelta(days=day), index)
         self._open.setdefault(period, []).append(record)
+        self.liquidity.cleared(record, batch, key)
         self._clearing.append(
             trace_id=int(record.trace_id),
             kind=record.kind,
@@ -175,6 +212,7 @@ class ClearingCycle:
             issuer_bank=record.issuer_bank,
             amount_tyiyn=record.amount_tyiyn,
             fee_tyiyn=record.fee_tyiyn,
+            interchange_tyiyn=record.interchange_tyiyn,
             cleared_at=record.cleared_at,
             batch_id=batch,
         )
@@ -209,6 +247,9 @@ class ClearingCycle:
     def _settle_until(self, last: tuple[int, int]) -> None:
         for period in sorted(p for p in self._open if p <= last):
             self._settle(self._batch_ids[period], self._open.pop(period))
+        if self.rtgs.batches_gridlocked():  # batches queued for cover that only wait for each other
+            self.rtgs.offset_batches(self.env.now)
+        self._post_outcomes()
 
     def _settle(self, batch: str, records: list[ClearingRecord]) -> None:
         now = self.env.now
@@ -222,9 +263,10 @@ class ClearingCycle:
                 gross_credit_tyiyn=credits[bank],
                 net_tyiyn=credits[bank] - debits[bank],
             )
+        for (bank_a, bank_b), net in bilateral_positions(obligations).items():
+            self._bilateral.append(batch_id=batch, bank_a=bank_a, bank_b=bank_b, net_tyiyn=net)
         self.rtgs.settle_batch(batch, obligations, self.spec.uncovered_rule, now)
         self.rtgs.release(now)
-        self._post_outcomes()
 
     def _post_outcomes(self) -> None:
         """Each new outcome of the gross settlement system: a settlement row, and what settled
@@ -246,4 +288,7 @@ class ClearingCycle:
                     self.ledger.post(correspondent, position, paid, kind="settlement", trace_id=-1, at=outcome.settled_at)
                 elif paid < 0:
                     self.ledger.post(position, correspondent, -paid, kind="settlement", trace_id=-1, at=outcome.settled_at)
+        settled = [o.batch_id for o in self.rtgs.batches[self._outcomes_seen :] if o.settled_at is not None]
+        if settled:
+            self.liquidity.settled(settled, self.rtgs.balances_tyiyn)
         self._outcomes_seen = len(self.rtgs.batches)

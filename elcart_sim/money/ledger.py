@@ -45,7 +45,7 @@ __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 # correspondent account at the National Bank. New kinds are appended: a kind's code is its index.
 POSTING_KINDS = (
     "opening", "purchase", "reversal", "transfer_debit", "transfer_credit", "fee", "payroll_credit", "bill_payment", "bill_credit",
-    "qr_payment", "merchant_credit", "settlement",
+    "qr_payment", "merchant_credit", "settlement", "interchange",
 )  # fmt: skip
 MAX_AMOUNT_TYIYN = 10**15  # 10 trillion som: far above any movement, far below the int64 balances
 _KIND_CODES = {kind: code for code, kind in enumerate(POSTING_KINDS)}

@@ -26,6 +26,7 @@ __all__ = [
     "PAYERS",
     "UNCOVERED_RULES",
     "CUTOFF_COUNTS",
+    "DEBIT_KINDS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -96,3 +97,7 @@ settle what the cover allows, or exclude the bank and net the batch again withou
 
 CUTOFF_COUNTS = (1, 2, 4)
 """How many clearing cut-offs a day may have (clearing.cutoffs)."""
+
+DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment")
+"""Clearing kinds that debit the cardholder: the issuing bank owes the acquiring bank
+(clearing/records.py), and the acquirer may owe the issuer interchange (clearing.interchange)."""

@@ -9,7 +9,8 @@ settle in the National Bank's gross settlement system, where every bank opened t
 day a bank may run a net debit up to ``net_debit_cap_share`` of that liquidity; past
 ``alarm_share`` of it an alarm is raised; with ``breach_declines`` a payment over the limits is
 declined, otherwise only counted. A net debtor without cover at settlement meets
-``uncovered_rule`` (queue | partial | exclude; clearing/settlement.py). Off by default
+``uncovered_rule`` (queue | partial | exclude; clearing/settlement.py). ``interchange`` lists,
+per kind of record that debits a cardholder, what the acquirer owes the issuer on it. Off by default
 (``enabled: false``): no run changes until a scenario turns it on.
 """
 
@@ -19,10 +20,10 @@ import re
 from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
-from elcart_sim.scenario.choices import CUTOFF_COUNTS, UNCOVERED_RULES
+from elcart_sim.scenario.choices import CUTOFF_COUNTS, DEBIT_KINDS, UNCOVERED_RULES
 from elcart_sim.scenario.fields import checked, fraction, non_negative, one_of
 
-__all__ = ["ClearingSpec"]
+__all__ = ["ClearingSpec", "InterchangeRule"]
 
 _LOCAL_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)|24:00")
 
@@ -48,6 +49,26 @@ def _liquidity_by_bank(value: dict[str, float], path: str) -> None:
         non_negative(amount, f"{path}.{bank}")
 
 
+def _percent(value: float, path: str) -> None:
+    if not 0.0 <= value <= 100.0:
+        raise ScenarioError(path, f"must be a percentage between 0 and 100, got {value!r}")
+
+
+@dataclass(frozen=True)
+class InterchangeRule:
+    """Interchange on the clearing records of one kind (a debit to the cardholder): a flat part
+    plus a percentage of the amount, owed by the acquirer to the issuer, never more than the
+    amount."""
+
+    kind: str = field(default="purchase", metadata=checked(one_of(DEBIT_KINDS)))
+    percent: float = field(default=0.0, metadata=checked(_percent))
+    flat_tyiyn: int = field(default=0, metadata=checked(non_negative))
+
+    def interchange_tyiyn(self, amount_tyiyn: int) -> int:
+        """The interchange on ``amount_tyiyn``, rounded half up to whole tyiyn."""
+        return min(amount_tyiyn, self.flat_tyiyn + (amount_tyiyn * round(self.percent * 10_000) + 500_000) // 1_000_000)
+
+
 @dataclass(frozen=True)
 class ClearingSpec:
     """Clearing cycles, liquidity and the rule for a bank without cover; see the module's
@@ -62,6 +83,12 @@ class ClearingSpec:
     net_debit_cap_share: float = field(default=1.0, metadata=checked(fraction))
     alarm_share: float = field(default=0.8, metadata=checked(fraction))
     breach_declines: bool = False
+    interchange: list[InterchangeRule] = field(default_factory=list)
+
+    def interchange_tyiyn(self, kind: str, amount_tyiyn: int) -> int:
+        """The interchange on a record of ``kind``: the first rule for the kind, else none."""
+        rule = next((r for r in self.interchange if r.kind == kind), None)
+        return 0 if rule is None else rule.interchange_tyiyn(amount_tyiyn)
 
     @property
     def cutoffs_s(self) -> list[int]:

@@ -14,7 +14,10 @@ not tokens: they are routed by BIN and relayed the same way, and undone by rever
 (0420), which are store-and-forward too.
 
 When the scenario's clearing is enabled, every approval relayed and every reversal delivered is
-handed to the clearing cycle (model/clearing_cycle.py), which makes the clearing records.
+handed to the clearing cycle (model/clearing_cycle.py), which makes the clearing records; and
+before the issuer leg the payer bank's liquidity is checked there (cover, then the net debit
+cap: model/intraday_liquidity.py), a breach declined 51 with its DE44 reason when the scenario
+says breaches decline.
 """
 
 from __future__ import annotations
@@ -104,6 +107,12 @@ class Switch(Host):
             self.record_hop(trace_id, mti, "", times, response_code, False)
             reply(self.wire.encode(messages.response_to(request, response_code)))
             return
+        if self.clearing is not None:  # the payer bank's liquidity, before the issuer leg
+            breach = self.clearing.prepare(request, bank.code, trace_id)
+            if breach is not None:
+                self.record_hop(trace_id, mti, bank.code, times, breach.response_code, False)
+                reply(self.wire.encode(messages.response_to(request, breach.response_code, additional_response=breach.code)))
+                return
         issuer = self.issuers[bank.index]
         entry, reversal_entry = (
             (issuer.authorise, issuer.reverse) if mti == MTI_AUTHORISATION_REQUEST else (issuer.transfer, issuer.reverse_advice)
@@ -117,11 +126,16 @@ class Switch(Host):
             if signed is not None:
                 response["55"] = signed
             self.record_hop(trace_id, mti, bank.code, times, response["39"], False)
-            if self.clearing is not None and response["39"] == "00":
-                self.clearing.approved(request, bank.code, trace_id)
+            if self.clearing is not None:
+                if response["39"] == "00":
+                    self.clearing.approved(request, bank.code, trace_id)
+                else:
+                    self.clearing.declined(request)
             reply(self.wire.encode(response))
 
         def give_up() -> None:  # the issuer did not answer in time: 91 upstream, reversal to the issuer
+            if self.clearing is not None:
+                self.clearing.declined(request)
             self.call_next_hop(reversal_entry, self.wire.encode(messages.reversal_for(forwarded)), trace_id, discard)
             self.record_hop(trace_id, mti, bank.code, times, "91", True)
             reply(self.wire.encode(messages.response_to(request, "91")))

@@ -16,7 +16,11 @@ Response codes (ISO 8583:1987 Annex A), chosen per check:
   - 63 security violation: every card-authentication failure (cryptogram, counters, limited-use
     key, cryptogram version, chip data that contradict the message). 63 rather than 05 keeps
     them apart from the issuer's business declines, so DE39 alone counts them;
-  - 30 format error: chip data (DE55) that do not follow the host spec.
+  - 30 format error: chip data (DE55) that do not follow the host spec;
+  - 51 insufficient funds: the payer bank's liquidity — no cover left, or its net debit cap
+    reached — when the scenario's clearing declines breaches (model/intraday_liquidity.py). The
+    funds short are the bank's at the National Bank, not the cardholder's: DE44 tells them apart
+    from the issuer's 51.
 
 The table is data: ``code`` (DE44 text), ``response_code`` (DE39), ``check`` (the name recorded in
 ``stopped_by``) and ``description`` (the words in the record's ``reason``).
@@ -42,8 +46,11 @@ CHECKS: dict[str, str] = {
     "atc_window": "card authentication: the ATC neither falls behind the replay memory nor jumps too far ahead",
     "device_cvm": "phone and kernel: the phone verified its user (unlocked) before paying",
     "relay_timing": "kernel: the cryptogram command answered within the relay-resistance time limit",
+    "liquidity_cover": "switch, clearing enabled: the payer bank has cover left for the payment (Mojaloop 4001); not a security check",
+    "net_debit_cap": "switch, clearing enabled: the payer bank stays under its net debit cap (Mojaloop 4200); not a security check",
 }
-"""Every modelled security check, by the name the records use in ``stopped_by``."""
+"""Every modelled check, by the name the records use in ``stopped_by``: the security checks and
+the two liquidity checks of the payer bank."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +88,8 @@ class DeclineReason(Enum):
     ATC_REPLAYED = Decline("ATC REPLAYED", "63", "atc_replay", "cryptogram presented twice (its ATC was already used)")
     ATC_BEHIND = Decline("ATC BEHIND WINDOW", "63", "atc_window", "ATC older than the replay memory (counter went backwards)")
     ATC_JUMP = Decline("ATC JUMP", "63", "atc_window", "ATC jumped further ahead than the window allows")
+    LIQUIDITY_COVER = Decline("LIQUIDITY COVER", "51", "liquidity_cover", "the payer bank has no liquidity cover left (Mojaloop 4001)")
+    NET_DEBIT_CAP = Decline("NET DEBIT CAP", "51", "net_debit_cap", "the payer bank reached its net debit cap (Mojaloop 4200)")
 
     @property
     def code(self) -> str:

@@ -88,7 +88,7 @@ def test_settled_in_full_every_settlement_position_is_zero_and_the_national_bank
     assert (postings.kind == "settlement").sum() == (results.positions.net_tyiyn != 0).sum()
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(10))
 def test_every_tyiyn_from_tap_to_settlement(seed):
     simulation = _simulation(seed, FOUR_CUTOFFS, **FAILURES)
     results = simulation.run()

@@ -119,9 +119,8 @@ class Switch(Host):
         )
 
         def relay(answer: Any) -> None:
-            response = dict(self.wire.decode(answer))
+            response = {key: value for key, value in self.wire.decode(answer).items() if key != "100"}
             response["2"] = request["2"]  # back to the token; DE100 was for the issuer's leg only
-            response.pop("100", None)
             signed = self.gate.sign(authentication, response["39"] == "00")
             if signed is not None:
                 response["55"] = signed

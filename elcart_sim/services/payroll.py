@@ -119,11 +119,12 @@ class PayrollService:
         self.echo = echo
         self.credits_sent = 0  # credits handed to the banks so far
 
-    def schedule(self) -> None:
-        """Send each batch at its local hour (a batch after the end of the day is not sent)."""
+    def schedule(self, day_start_s: float = 0.0) -> None:
+        """Send each batch at its local hour of the day starting at ``day_start_s`` (a multi-day
+        run's later days; a batch after the end of the day is not sent)."""
         for i, batch in enumerate(self.spec.batches):
-            at = batch.hour * 3600.0
-            if self.env.now <= at < self.duration_s:
+            at = day_start_s + batch.hour * 3600.0
+            if self.env.now <= at < day_start_s + self.duration_s:
                 after(self.env, at - self.env.now, self.send_batch, i)
 
     def send_batch(self, i: int) -> None:

@@ -54,9 +54,9 @@ from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import day
-from elcart_sim.model.day import DAY_S
 from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.clearing_cycle import ClearingCycle
+from elcart_sim.model.day import DAY_S
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES

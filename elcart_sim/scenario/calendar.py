@@ -84,9 +84,10 @@ class CalendarSpec:
     # The date the scenario's volumes and enrolment describe; other dates are scaled from it.
     reference_date: str = field(default="2025-07-01", metadata=checked(iso_date))
     launch_date: str = field(default="2022-07-01", metadata=checked(iso_date))  # ELKART Pay live [V]
-    # Logistic adoption of ELKART Pay from zero at launch: midpoint and steepness [E].
-    adoption_midpoint_date: str = field(default="2024-01-01", metadata=checked(iso_date))
-    adoption_steepness_per_year: float = field(default=1.5, metadata=checked(positive))
+    # Logistic adoption of ELKART Pay from zero at launch: midpoint and steepness [E], fitted to a
+    # wallet launch's 1 % / 5 % / 15 % of cardholders at months 3 / 12 / 24 (data/README.md).
+    adoption_midpoint_date: str = field(default="2026-05-18", metadata=checked(iso_date))
+    adoption_steepness_per_year: float = field(default=0.78, metadata=checked(positive))
     # Globus and Narodny accept phone taps from this date (by the end of July 2022; exact day [NF]).
     chains_live_date: str = field(default="2022-07-31", metadata=checked(iso_date))
     # Taps before the chains were live, as a share of the taps with them [E].

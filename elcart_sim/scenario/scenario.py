@@ -158,6 +158,14 @@ class Scenario:
             return "salary"
         return kind
 
+    def daily_volume(self) -> float:
+        """The day's volume over every channel of both sides (channel_per_day summed)."""
+        return sum(self.channel_per_day(channel) for channel in (*CARD_CHANNELS, *APP_CHANNELS))
+
+    def years_later(self, years: float) -> "Scenario":
+        """The scenario ``years`` more years ahead (demand.years_ahead + years)."""
+        return dataclasses.replace(self, demand=dataclasses.replace(self.demand, years_ahead=self.demand.years_ahead + years))
+
     def on(self, date: datetime.date | str) -> "Scenario":
         """The scenario of another day: everything as here, the date ``date``."""
         return dataclasses.replace(self, date=parse_date(date, "date").isoformat())

@@ -4,7 +4,7 @@ This is the only place records become DataFrames. Tables: `transactions`, `hops`
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
 `notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and
-`liquidity_events` when the scenario's clearing is enabled, with `reconciliation` (the switch's
+`liquidity_events` when the scenario's clearing is enabled, `days` for a multi-day run (analysis/days.py), with `reconciliation` (the switch's
 clearing against the banks' own records: exported even when empty, as the proof of a clean day)
 and `reconciliation_totals`, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).

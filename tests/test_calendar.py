@@ -210,3 +210,30 @@ def test_cli_from_to_runs_the_days_and_writes_the_table(tmp_path, capsys):
 def test_cli_bad_dates_are_clear_errors(tmp_path, capsys, dates, message):
     assert main(["run", "--scale", "0.0005", *dates, "--out", str(tmp_path), "--no-progress", "--no-plots"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_run_over_the_launch_has_no_taps_before_it_and_wallets_after():
+    scenario = load_scenario("national-day", scale=0.02).with_overrides(
+        {"calendar.enabled": True, "date": "2022-06-30", "demand.transactions_per_day": 1e7}
+    )
+    simulation = Simulation(scenario, days=6)
+    results = simulation.run()
+    taps = results.days["taps"].tolist()
+    assert taps[:2] == [0, 0] and taps[-1] > 0 and taps[2:] == sorted(taps[2:])  # adoption grows day by day
+    # the wallets are the last day's, on the adoption curve
+    assert 0 < simulation.population.enrolled_cards.size < 0.001 * simulation.population.n_cards
+    assert (results.days["ledger_check"] == "balanced").all()
+
+
+def test_crediting_days_in_a_row_credit_afresh_and_their_echo_follows_each_day():
+    scenario = load_scenario("salary-day-credits", scale=0.0005).with_overrides(
+        {"date": "2025-07-10", "demand.day_kind": "auto", "demand.salary_days_of_month": [10], "demand.pension_days_of_month": [11]}
+    )
+    results = run(scenario, days=3)
+    days = results.days
+    assert list(days["day_kind"]) == ["salary", "pension", "weekend"]
+    assert (days["p2p"][:2] > 0).all() and days["p2p"].iloc[2] == 0  # echo transfers on the crediting days only
+    credits = results.postings[results.postings["kind"] == "payroll_credit"]
+    first, second = (credits[(credits.posted_at // 86_400) == d]["credit_account"].astype(str) for d in (0, 1))
+    assert len(first) and len(second) and set(first) != set(second)
+    assert (days["ledger_check"] == "balanced").all()

@@ -85,7 +85,9 @@ class Simulation(AppServices):
         self.duration_s = (days - 1) * DAY_S + scenario.demand.duration_s
         self.day_closes: list[dict] = []  # the ledger at each day's close (model/day.py)
         self.streams = streams = RandomStreams(scenario.seed, replication)
-        self.population = population = Population.build(scenario, streams)
+        # A multi-day run's wallets are its last day's (on the adoption curve, the most enrolled);
+        # each day's taps follow that day's adoption (Scenario.volume_factors).
+        self.population = population = Population.build(scenario.on(self.dates[-1]) if days > 1 else scenario, streams)
         self.env = env = simpy.Environment()
         self.records = records = Records()
         self.registry = Registry()

@@ -100,7 +100,8 @@ class Scenario:
     @property
     def transactions_per_day_effective(self) -> float:
         """The card side's payments of the day: transactions_per_day × weekday × day kind ×
-        growth × scale (see DemandSpec)."""
+        growth × scale (see DemandSpec); a channel's own growth and the calendar's factors are
+        in channel_per_day."""
         factors = self.demand.volume_factors(self.business_date)
         return self.demand.transactions_per_day * factors["weekday"] * factors["day_kind"] * factors["growth"] * self.scale
 

@@ -64,7 +64,7 @@ class AccountTransferDemand:
         if not self._linked:
             return
         for channel, arrivals in self.arrivals.items():
-            arrivals.start(env, functools.partial(self._arrive, start_transfer), day and hourly_rates_per_s(day, channel))
+            arrivals.start(env, functools.partial(self._arrive, start_transfer), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, start_transfer: StartAccountTransfer) -> None:
         sender = self._linked[self._sender()]

@@ -137,7 +137,7 @@ class BillDemand:
         if not self._linked:
             return
         for channel, arrivals in self.arrivals.items():
-            arrivals.start(env, functools.partial(self._arrive, channel, start_payment), day and hourly_rates_per_s(day, channel))
+            arrivals.start(env, functools.partial(self._arrive, channel, start_payment), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, channel: str, start_payment: StartPayment) -> None:
         payer = self._linked[self._payer()]

@@ -66,7 +66,7 @@ class QrPaymentDemand:
         if not self._linked:
             return
         for channel, arrivals in self.arrivals.items():
-            arrivals.start(env, functools.partial(self._arrive, start_payment), day and hourly_rates_per_s(day, channel))
+            arrivals.start(env, functools.partial(self._arrive, start_payment), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, start_payment: StartQrPayment) -> None:
         payer = self._linked[self._payer()]

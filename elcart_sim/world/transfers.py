@@ -87,7 +87,7 @@ class TransferDemand:
         if not self._linked:
             return
         for channel, arrivals in self.arrivals.items():
-            arrivals.start(env, functools.partial(self._arrive, channel, start_transfer), day and hourly_rates_per_s(day, channel))
+            arrivals.start(env, functools.partial(self._arrive, channel, start_transfer), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, channel: str, start_transfer: Callable[[str, int, str, int], None]) -> None:
         sender = self._linked[self._sender()]

@@ -12,7 +12,7 @@ An account is `(bank_code, kind, key)`. Each member bank keeps, in its own books
 | `nbkr_correspondent` | "" | the bank's correspondent account at the National Bank, where net positions settle | debit (an asset) |
 | `own_funds` | "" | the bank's own funds, which opened the deposits of this run | debit |
 | `fee_income` | "" | the fees the bank charged its cardholders (the app's services) | credit |
-| `atm_cash` | "" | the cash the bank's ATMs paid out (withdrawals by any bank's cards) | debit (cash left the vault) |
+| `atm_cash` | "" | the cash the bank's ATMs paid out (withdrawals by any bank's cards) | credit (cash left the vault) |
 | `payroll_funding` | payer id | an employer's or the Social Fund's account at the bank, from which it pays salaries or pensions (funded before the day, outside the run) | debit during the run |
 
 How the services post, each as balanced postings in integer tyiyn (`Ledger.post(debit, credit, …)`):

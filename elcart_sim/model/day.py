@@ -1,4 +1,4 @@
-"""The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts and
+"""The day played: arrivals (phone taps, plastic card purchases and ATM withdrawals; transfers, bills and top-ups, transfers to bank accounts and
 merchant QR payments when the day's app channels include them), salary and pension credit files on a crediting day, token
 lifecycle and injected attacks over the scenario's duration,
 then the drain, until every transaction in flight has reached its final state; with clearing
@@ -60,11 +60,12 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
 
 
 def start_day(simulation: Simulation, d: int) -> None:
-    """Schedule day ``d``'s arrivals from now (its local midnight), at that day's rates, and its
+    """Schedule day ``d``'s arrivals (phone taps, plastic card purchases and ATM withdrawals, the app's services) from now (its local midnight), at that day's rates, and its
     credit files on a crediting day with credit files."""
     env = simulation.env
     on = None if d == 0 else simulation.scenario.on(simulation.dates[d])
     simulation.demand.schedule_arrivals(env, simulation.start_tap, on)
+    simulation.card_demand.schedule(env, simulation.start_card_payment, simulation.start_withdrawal, on)
     if simulation.transfer_demand is not None:
         simulation.transfer_demand.schedule(env, simulation.start_transfer, on)
     scenario = on or simulation.scenario

@@ -52,14 +52,15 @@ def test_holiday_and_transferred_workday_factors(dated):
     assert dated.volume_factors("2025-01-18")["weekday"] == dated.demand.weekday_factors[5]  # an ordinary Saturday
     # the volume is the product of the factors
     day = dated.on("2025-01-02")
-    expected = dated.demand.transactions_per_day * np.prod(list(day.volume_factors().values())) * dated.scale
+    expected = dated.demand.transactions_per_day * np.prod(list(day.volume_factors().values())) * dated.scale * dated.demand.channels["contactless"]
     assert day.channel_per_day("contactless") == pytest.approx(expected)
 
 
 def test_calendar_off_keeps_the_day_as_it_was():
     scenario = load_scenario("national-day")
     assert set(scenario.volume_factors()) == {"weekday", "day_kind", "growth"}
-    assert scenario.channel_per_day("contactless") == scenario.transactions_per_day_effective == 300_000.0
+    assert scenario.transactions_per_day_effective == 300_000.0
+    assert scenario.channel_per_day("contactless") == pytest.approx(300_000.0 * scenario.demand.channels["contactless"])
     assert scenario.dated_population() is scenario.population
 
 
@@ -101,7 +102,7 @@ def test_growth_per_channel_and_of_the_population():
         {"demand.years_ahead": 2, "demand.channel_growth_per_year": {"contactless": 0.5}, "population.card_growth_per_year": 0.1,
          "population.balance_growth_per_year": 0.2}
     )  # fmt: skip
-    assert scenario.channel_per_day("contactless") == pytest.approx(300_000 * 1.5**2)
+    assert scenario.channel_per_day("contactless") == pytest.approx(300_000 * scenario.demand.channels["contactless"] * 1.5**2)
     assert scenario.volume_factors(channel="p2p_phone")["growth"] == pytest.approx(1.3**2)
     population = scenario.dated_population()
     assert population.cards == round(3_651_617 * 1.1**2)

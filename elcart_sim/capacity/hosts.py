@@ -26,7 +26,7 @@ from elcart_sim.capacity.visits import app_channels, channel_visits
 from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
 from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
-from elcart_sim.scenario.hosts import HostSpec
+from elcart_sim.scenario.hosts import HostSpec, HsmSpec
 from elcart_sim.world.demand import hourly_rates_per_s
 
 __all__ = ["HOSTS", "HostLoad", "host_spec", "sized_hosts", "configured_servers", "with_servers", "host_loads"]
@@ -35,13 +35,13 @@ HOSTS = HOST_SPECS
 """The tap chain's host specs: what sizing sizes on a day of taps alone."""
 
 
-def host_spec(scenario: Scenario, spec: str) -> HostSpec:
+def host_spec(scenario: Scenario, spec: str) -> HostSpec | HsmSpec:
     """The HostSpec at dotted scenario field `spec` (e.g. "services.bills.gateway"); change it
     with `with_servers` or `scenario.with_overrides({f"{spec}.servers": n})`."""
     node: object = scenario
     for part in spec.split("."):
-        node = getattr(node, part, None)
-    if not isinstance(node, HostSpec):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+    if not isinstance(node, (HostSpec, HsmSpec)):
         raise CapacityError(f"{spec} is not a host spec of the scenario")
     return node
 
@@ -78,6 +78,17 @@ class HostLoad:
     @property
     def utilisation(self) -> float:
         return self.arrival_rate_per_s * self.mean_service_s / self.servers
+
+
+def _tap_visits(scenario: Scenario, hop: str, bank: str) -> float:
+    """Messages per tap at a pool of hop `hop` (before its bank's share): one 0100 at the
+    acquirer, the switch and the issuer; at an HSM, the calls the switch and the issuer make per
+    0100 (hsm.calls: IPC's HSM takes the switch's, a bank's HSM its issuer's)."""
+    if hop in ("acquirer", "switch", "issuer"):
+        return 1.0
+    if hop == "hsm":
+        return float(scenario.hsm.calls_at("issuer" if bank else "switch").get("0100", 0))
+    return 0.0
 
 
 def _service(scenario: Scenario, host: str) -> tuple[float, float]:
@@ -135,7 +146,7 @@ def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int]
     loads = []
     for component in registry:
         mean, cv = _service(scenario, component.spec)
-        taps = (shares[component.bank] if component.bank else 1.0) if component.spec in HOSTS else 0.0
+        taps = (shares[component.bank] if component.bank else 1.0) * _tap_visits(scenario, component.hop, component.bank)
         rate = rate_per_s * taps + app.get(component.name, 0.0)
         loads.append(HostLoad(component.spec, component.name, rate, mean, cv, servers[component.spec]))
     return loads

@@ -97,7 +97,7 @@ def _service(scenario: Scenario, host: str) -> tuple[float, float]:
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, population, channels, crediting day, data folder
+_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, population, channels, crediting day, pools, data folder
 
 
 def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
@@ -105,7 +105,9 @@ def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
     (wallets are picked uniformly among the enrolled cards)."""
     crediting = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
     channels = tuple(c for c, share in {**scenario.demand.channels, **scenario.demand.app_channels}.items() if share > 0)
-    key = (scenario.seed, scenario.scale, spec_key(scenario.population), channels, crediting, data_dir())
+    hsm = scenario.hsm
+    layout = (tuple(scenario.issuers), tuple(hsm.issuers), spec_key({h: hsm.calls_at(h) for h in ("switch", "issuer")}))  # which pools, not their servers
+    key = (scenario.seed, scenario.scale, spec_key(scenario.population), channels, crediting, layout, data_dir())
     model = _MODELS.get(key)
     if model is None:
         from elcart_sim.model.simulation import Simulation
@@ -146,7 +148,9 @@ def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int]
     loads = []
     for component in registry:
         mean, cv = _service(scenario, component.spec)
-        taps = (shares[component.bank] if component.bank else 1.0) * _tap_visits(scenario, component.hop, component.bank)
+        taps = _tap_visits(scenario, component.hop, component.bank)
+        if taps and component.bank:
+            taps *= shares[component.bank]
         rate = rate_per_s * taps + app.get(component.name, 0.0)
         loads.append(HostLoad(component.spec, component.name, rate, mean, cv, servers[component.spec]))
     return loads

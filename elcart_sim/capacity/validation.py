@@ -263,6 +263,8 @@ def _monotone_check(frame: pd.DataFrame) -> Check:
 
 
 def _identical_check(serial: pd.DataFrame, parallel: pd.DataFrame, where: str) -> Check:
+    if set(serial.columns) == set(parallel.columns):  # the same columns, in the order of the run that listed them first
+        parallel = parallel[list(serial.columns)]
     try:
         pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
         same, detail = True, f"{serial.shape[0]} replications × {serial.shape[1]} columns, value for value"

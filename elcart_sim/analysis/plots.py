@@ -265,31 +265,21 @@ def headroom_over_years(
     return fig
 
 
-def knee_curves(knee, *, hosts: int = 8, most_multiple: float | None = None) -> Figure:
+def knee_curves(curves) -> Figure:
     """Each host's utilisation (left) and M/M/c mean wait (right) against the load as a multiple
-    of today's peak, for the `hosts` hosts nearest their knee (`knee`: a
-    `capacity.knee.knee_table`); the 80 % line and each host's knee are marked. Analytic: the
-    utilisation grows in proportion to the load, the wait by Erlang C."""
-    from elcart_sim.capacity.queueing import mmc_mean_wait_s
-
+    of today's peak (`curves`: `capacity.knee.knee_curves`, by `component` and `load_multiple`,
+    with `knee_multiple`); the 80 % line and each host's knee are marked."""
     fig = Figure(figsize=(11, 4), layout="constrained")
     left, right = fig.subplots(1, 2)
-    nearest = knee[np.isfinite(knee["knee_multiple"])].nsmallest(hosts, "knee_multiple")
-    if most_multiple is not None:
-        top = most_multiple
-    else:
-        top = float(max(2.0, 1.25 * nearest["knee_multiple"].max())) if len(nearest) else 2.0
-    multiples = np.geomspace(1.0, top, 200)
-    for row in nearest.itertuples():
-        utilisation = row.utilisation * multiples
-        (line,) = left.plot(multiples, 100 * utilisation, label=f"{row.component} (knee × {row.knee_multiple:.3g})")
-        left.plot([row.knee_multiple], [80.0], "o", color=line.get_color())
-        service_s = row.utilisation * row.servers / row.arrival_rate_per_s if row.arrival_rate_per_s > 0 else 0.0
-        stable = utilisation < 0.99
-        if service_s > 0 and stable.any():
-            waits = [mmc_mean_wait_s(row.arrival_rate_per_s * m, 1.0 / service_s, int(row.servers)) for m in multiples[stable]]
-            right.plot(multiples[stable], 1000 * np.asarray(waits), color=line.get_color())
-            right.axvline(row.knee_multiple, color=line.get_color(), linestyle=":", linewidth=0.8)
+    for component, part in curves.groupby("component", sort=False):
+        multiples = part["load_multiple"].to_numpy(dtype=float)
+        knee = float(part["knee_multiple"].iloc[0])
+        (line,) = left.plot(multiples, 100 * part["utilisation"].to_numpy(dtype=float), label=f"{component} (knee × {knee:.3g})")
+        left.plot([knee], [80.0], "o", color=line.get_color())
+        waits = part["mean_wait_s"].to_numpy(dtype=float)
+        finite = np.isfinite(waits) & (waits > 0)
+        right.plot(multiples[finite], 1000 * waits[finite], color=line.get_color())
+        right.axvline(knee, color=line.get_color(), linestyle=":", linewidth=0.8)
     left.axhline(80.0, color="tab:gray", linestyle="--", linewidth=1, label="knee: 80 % busy")
     for ax in (left, right):
         ax.set_xscale("log")

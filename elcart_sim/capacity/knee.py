@@ -25,7 +25,7 @@ import pandas as pd
 from elcart_sim.capacity.hosts import host_loads
 from elcart_sim.scenario import Scenario
 
-__all__ = ["KNEE_UTILISATION", "peak_rate_per_s", "knee_table", "first_knee", "knee_text", "simulated_utilisation"]
+__all__ = ["KNEE_UTILISATION", "peak_rate_per_s", "knee_table", "first_knee", "knee_text", "knee_curves", "simulated_utilisation"]
 
 KNEE_UTILISATION = 0.8
 """The utilisation at which a host's queue turns sharply upwards: our [estimate] of the knee."""
@@ -111,6 +111,27 @@ def knee_text(table: pd.DataFrame, *, growth_per_year: float, knee_utilisation: 
             + (f", in {int(first.knee_year)}" if first.knee_year is not None and not pd.isna(first.knee_year) else ""),
         ]
     )
+
+
+def knee_curves(table: pd.DataFrame, *, hosts: int = 8, most_multiple: float | None = None, points: int = 200) -> pd.DataFrame:
+    """The `hosts` hosts of a `knee_table` nearest their knee, as the load grows from today's
+    peak to `most_multiple` times it (default: 1.25 × the farthest of their knees): one row per
+    host and `load_multiple`, with its `utilisation` and its M/M/c mean wait in the queue
+    (`mean_wait_s`, Erlang C; inf once unstable), and its `knee_multiple` — what
+    `analysis.plots.knee_curves` draws."""
+    from elcart_sim.capacity.queueing import mmc_mean_wait_s
+
+    nearest = table[np.isfinite(table["knee_multiple"]) & (table["arrival_rate_per_s"] > 0)].nsmallest(hosts, "knee_multiple")
+    if most_multiple is None:
+        most_multiple = float(max(2.0, 1.25 * nearest["knee_multiple"].max())) if len(nearest) else 2.0
+    multiples = np.geomspace(1.0, most_multiple, points)
+    rows = []
+    for row in nearest.itertuples():
+        service_s = row.utilisation * row.servers / row.arrival_rate_per_s
+        for m in multiples:
+            wait = mmc_mean_wait_s(row.arrival_rate_per_s * m, 1.0 / service_s, int(row.servers))
+            rows.append((row.component, float(m), row.utilisation * m, wait, row.knee_multiple))
+    return pd.DataFrame(rows, columns=["component", "load_multiple", "utilisation", "mean_wait_s", "knee_multiple"])
 
 
 def simulated_utilisation(scenario: Scenario, *, taps: int = 5_000, replication: int = 0) -> pd.DataFrame:

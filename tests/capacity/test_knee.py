@@ -57,3 +57,18 @@ def test_the_analytic_utilisation_matches_a_simulated_peak(peak_day):
         assert simulated[host] == pytest.approx(analytic[host], rel=0.05)
     issuers = [c for c in analytic.index if c.startswith(("issuer:", "hsm:"))]
     assert sum(simulated[c] for c in issuers) == pytest.approx(sum(analytic[c] for c in issuers), rel=0.1)
+
+
+def test_knee_curves_rise_in_proportion_and_the_plot_draws_them(peak_day):
+    from elcart_sim.analysis import plots
+    from elcart_sim.capacity.knee import knee_curves
+
+    table = knee_table(peak_day, rate_per_s=2.0)
+    curves = knee_curves(table, hosts=3, points=20)
+    assert list(dict.fromkeys(curves["component"])) == list(table.nsmallest(3, "knee_multiple")["component"])
+    for component, part in curves.groupby("component"):
+        now = table.set_index("component").loc[component, "utilisation"]
+        assert part["utilisation"].to_numpy() == pytest.approx(now * part["load_multiple"].to_numpy())
+        assert part["mean_wait_s"].is_monotonic_increasing
+    fig = plots.knee_curves(curves)
+    assert len(fig.axes) == 2

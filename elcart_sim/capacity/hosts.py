@@ -1,8 +1,10 @@
 """The hosts that sizing sizes, and the load each host pool carries at a tap rate.
 
-A scenario sets one server count per host spec, a dotted scenario field holding a HostSpec:
-`acquirer.servers`, `switch.servers`, `issuer.servers` (every issuing bank's host has that many)
-for the tap's chain (scenario.HOST_SPECS), and for the app's services the ones the model adds for
+A scenario sets one server count per host spec, a dotted scenario field holding a HostSpec (or
+an HsmSpec): `acquirer.servers`, `switch.servers`, `issuers.<bank>.servers` for a bank with a
+host of its own and `issuer.servers` (every other issuing bank's host has that many) for the
+tap's chain (scenario.HOST_SPECS), the HSMs' `hsm.switch`, `hsm.issuers.<bank>` and `hsm.issuer`
+when the scenario's HSMs are on, and for the app's services the ones the model adds for
 the day (`services.directory`, `services.bills.gateway` — every biller gateway has that many —,
 `services.account_transfers.operator`, `services.notifications`, `services.payroll.posting`).
 The hosts sized are the registry's specs for the scenario (core/registry.py, in its order: the
@@ -10,8 +12,9 @@ tap's chain first), so a host the model adds is sized with no change here.
 
 A `HostLoad` is one host pool as an M/G/c queue: arrival rate, mean service time and its
 coefficient of variation (from its spec), servers. Its arrival rate at a tap rate λ is
-λ × the tap's visits (1 at a pool that is not a bank's; at each issuing bank's pool its bank's
-share of the taps, from the population: wallets are picked uniformly among the enrolled cards)
+λ × the tap's visits (1 at the acquirer and the switch, the switch's HSM calls per 0100 at IPC's
+HSM; at each issuing bank's host its bank's share of the taps, from the population: wallets are
+picked uniformly among the enrolled cards, times the issuer's HSM calls per 0100 at its HSM)
 plus, for each app channel ch of the day, λ × share_ch ÷ share_contactless × V_ch,pool, its
 visit ratio measured on the model (capacity/visits.py).
 """

@@ -25,7 +25,7 @@ import pandas as pd
 from elcart_sim.capacity.hosts import host_loads
 from elcart_sim.scenario import Scenario
 
-__all__ = ["KNEE_UTILISATION", "peak_rate_per_s", "knee_table", "first_knee", "knee_text", "knee_curves", "simulated_utilisation"]
+__all__ = ["KNEE_UTILISATION", "peak_rate_per_s", "knee_table", "first_knee", "knee_text", "knee_curves", "nearest_knee_specs", "simulated_utilisation"]
 
 KNEE_UTILISATION = 0.8
 """The utilisation at which a host's queue turns sharply upwards: our [estimate] of the knee."""
@@ -82,6 +82,21 @@ def knee_table(
 def first_knee(table: pd.DataFrame) -> str:
     """The host of a `knee_table` that reaches the knee first (the smallest multiple)."""
     return str(table.loc[table["knee_multiple"].idxmin(), "component"])
+
+
+def nearest_knee_specs(scenario: Scenario, most: int = 8) -> tuple[str, ...]:
+    """The host specs sizing sizes for `scenario` (capacity/hosts.sized_hosts), all of them when
+    there are at most `most`; else the `most` whose pools come nearest their knee at the peak (a
+    spec shared by several banks' pools counts by its busiest), in sizing's order."""
+    from elcart_sim.capacity.hosts import _model, sized_hosts
+
+    specs = sized_hosts(scenario)
+    if len(specs) <= most:
+        return specs
+    spec_of = {c.name: c.spec for c in _model(scenario)[0]}
+    table = knee_table(scenario)
+    nearest = table.assign(spec=table["component"].map(spec_of)).groupby("spec")["knee_multiple"].min().nsmallest(most)
+    return tuple(s for s in specs if s in set(nearest.index))
 
 
 def knee_text(table: pd.DataFrame, *, growth_per_year: float, knee_utilisation: float = KNEE_UTILISATION) -> str:

@@ -72,3 +72,14 @@ def test_knee_curves_rise_in_proportion_and_the_plot_draws_them(peak_day):
         assert part["mean_wait_s"].is_monotonic_increasing
     fig = plots.knee_curves(curves)
     assert len(fig.axes) == 2
+
+
+def test_the_sizing_curves_default_to_the_specs_nearest_their_knee(peak_day):
+    from elcart_sim.capacity.hosts import sized_hosts
+    from elcart_sim.capacity.knee import nearest_knee_specs
+
+    specs = nearest_knee_specs(peak_day, 8)
+    assert len(specs) == 8 and set(specs) <= set(sized_hosts(peak_day))
+    assert "hsm.switch" in specs  # IPC's HSM reaches its knee first
+    few = peak_day.with_overrides({"issuers": {}, "hsm.enabled": False})
+    assert nearest_knee_specs(few, 8) == sized_hosts(few) == ("acquirer", "switch", "issuer")

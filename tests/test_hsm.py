@@ -139,3 +139,13 @@ def test_a_bank_the_population_lacks_is_refused(field):
     with pytest.raises(ScenarioError) as error:
         _sim(**{field: {"NOBANK": spec}})
     assert error.value.path == f"{field}.NOBANK"
+
+
+def test_ipcs_hsm_is_called_for_a_token_not_for_a_card_number():
+    sim = _sim()
+    token = {"t": "0100", "2": sim.population.banks[0].token_bin + "0000000000"}
+    card = {"t": "0100", "2": sim.population.banks[0].card_bin + "0000000000"}
+    assert sim.switch.hsm_calls_for(token) == 1 and sim.switch.hsm_calls_for(card) == 0
+    assert sim.switch.hsm_calls_for({"t": "0200", "2": card["2"]}) == 0  # hsm.calls.switch names 0100 only
+    issuer = sim.issuers[0]
+    assert issuer.hsm_calls_for(card) == 2 and issuer.hsm_calls_for({"t": "0200"}) == 1 and issuer.hsm_calls_for({"t": "0400"}) == 0

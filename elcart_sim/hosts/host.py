@@ -54,7 +54,7 @@ def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int,
         def read(times: Times, host: Host, payload: Any, trace_id: int, reply: Reply) -> None:
             request = host.admit(payload, mti, trace_id, times, reply)
             if request is not None:
-                calls = host.hsm_calls.get(mti) if host.hsm_calls else None
+                calls = host.hsm_calls_for(request) if host.hsm_calls else None
                 if calls:  # the HSM's answer first (Host.use_hsm)
                     host.hsm.call(calls, mti, trace_id, _after_hsm, handle, host, times, request, payload, trace_id, reply)  # type: ignore[union-attr]
                 else:
@@ -112,6 +112,11 @@ class Host:
         its own service, before the message is handled)."""
         self.hsm = hsm
         self.hsm_calls = {mti: n for mti, n in calls.items() if n > 0}
+
+    def hsm_calls_for(self, request: Any) -> int:
+        """HSM calls for a message this host has read (`use_hsm`'s count for its MTI); a host
+        that calls its HSM for some messages of a type only says which here."""
+        return self.hsm_calls.get(request["t"], 0)
 
     def admit(self, payload: Any, mti: str, trace_id: int, times: Times, reply: Reply) -> Any | None:
         """The message ``payload`` decoded, if it is one this entry takes (MTI ``mti``); else the

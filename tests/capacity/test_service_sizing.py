@@ -68,7 +68,8 @@ def test_a_transfer_day_s_loads_match_a_simulation_s_hop_counts():
 
 def test_size_gives_every_host_servers_that_meet_the_target(services_day):
     report = size(services_day, 4.0, taps=300, replications=2, growth=False)
-    assert set(report.sized_servers) == {"acquirer", "switch", "issuer", *APP_HOSTS}
+    assert set(report.sized_servers) == set(sized_hosts(services_day))  # each bank's host and HSM too
+    assert {"acquirer", "switch", "issuer", "issuers.AIYL", "hsm.switch", "hsm.issuer", *APP_HOSTS} <= set(report.sized_servers)
     assert report.sized.meets and set(report.sized.p99_by_service) == {"tap", "p2p", "bill", "topup", "account", "qr_payment"}
     assert all(p99 <= 4.0 for p99 in report.sized.p99_by_service.values())
     assert report.sized_servers["services.directory"] >= 2  # one 2-second server queues the transfers

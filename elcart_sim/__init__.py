@@ -28,7 +28,7 @@ from elcart_sim.analysis.results import Results
 from elcart_sim.core.errors import ElcartSimError, ScenarioError
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.model.simulation import Simulation, run
-from elcart_sim.scenario import Scenario, load_scenario, scenario_names
+from elcart_sim.scenario import Scenario, calendar_summary, load_scenario, scenario_names
 
 __all__ = [
     "ElcartSimError",
@@ -36,6 +36,7 @@ __all__ = [
     "Results",
     "Scenario",
     "Simulation",
+    "calendar_summary",
     "load_scenario",
     "mask_pan",
     "run",

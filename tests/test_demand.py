@@ -94,10 +94,9 @@ def test_bundled_demand_scenarios():
     ("name", "intended"),
     [
         ("salary-day-peak", {"name", "description", "seed", "date", "demand.hourly_profile", "demand.day_kind"}),
-        ("growth-5y", {"name", "description", "demand.years_ahead"}),
     ],
 )
-def test_bundled_variants_differ_from_national_day_only_where_intended(name, intended):
+def test_bundled_variants_differ_from_national_day_only_where_intended(name, intended, base_name="national-day"):
     def flat(d, prefix=""):
         out = {}
         for key, value in d.items():
@@ -105,9 +104,20 @@ def test_bundled_variants_differ_from_national_day_only_where_intended(name, int
             out.update(flat(value, f"{path}.") if isinstance(value, dict) and key not in ("channels",) else {path: value})
         return out
 
-    base, variant = flat(NATIONAL.to_dict()), flat(load_scenario(name).to_dict())
+    base, variant = flat(load_scenario(base_name).to_dict()), flat(load_scenario(name).to_dict())
     differing = {k for k in base.keys() | variant.keys() if base.get(k) != variant.get(k)}
-    assert differing == intended, f"{name}.yaml drifted from national-day.yaml: keep them in step"
+    assert differing == intended, f"{name}.yaml drifted from {base_name}.yaml: keep them in step"
+
+
+def test_growth_5y_is_money_services_day_with_the_whole_mix_and_the_population_grown():
+    """Item 5 of issue 13: every service at its own rate, and the population grows with them."""
+    growth = load_scenario("growth-5y")
+    intended = {"name", "description", "demand.years_ahead", "population.enrolment_share", "population.card_growth_per_year",
+                "population.balance_growth_per_year", *(f"demand.channel_growth_per_year.{c}" for c in growth.demand.channel_growth_per_year)}  # fmt: skip
+    assert set(growth.demand.channel_growth_per_year) == set(growth.demand.app_channels)
+    test_bundled_variants_differ_from_national_day_only_where_intended("growth-5y", intended, base_name="money-services-day")
+    assert growth.channel_per_day("qr_merchant") / load_scenario("money-services-day").channel_per_day("qr_merchant") == pytest.approx(1.35**5)
+    assert growth.dated_population().cards == round(3_651_617 * 1.08**5)
 
 
 def _arrival_times(scenario) -> np.ndarray:

@@ -4,7 +4,7 @@ This is the only place records become DataFrames. Tables: `transactions`, `hops`
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
 `notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and
-`liquidity_events` when the scenario's clearing is enabled, with `reconciliation` (the switch's
+`liquidity_events` when the scenario's clearing is enabled, `days` for a multi-day run (analysis/days.py), with `reconciliation` (the switch's
 clearing against the banks' own records: exported even when empty, as the proof of a clean day)
 and `reconciliation_totals`, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
@@ -106,18 +106,21 @@ class Results:
     liquidity_events: pd.DataFrame = field(default_factory=lambda: Table("liquidity_events").to_frame())
     reconciliation: pd.DataFrame = field(default_factory=lambda: Table("reconciliation").to_frame())
     reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
+    days: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per day of a multi-day run (analysis/days.py)
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
     def collect(
-        cls, *, scenario: Scenario, records: Records, registry: Registry, ledger: Ledger, population: dict[str, int]
+        cls, *, scenario: Scenario, records: Records, registry: Registry, ledger: Ledger, population: dict[str, int],
+        duration_s: float | None = None,
     ) -> "Results":
         """The run's tables as DataFrames, from its records, its ledger's journal and the
         registry of its components. Each frame is built on its table's own arrays, and the table
         is emptied as its frame is made, so the rows of a national day are never held twice (only
         a table that must be sorted has one column at a time copied). The hops go last: their
         computed durations are the largest addition, and a table's transient copies then never
-        sit on top of them; the per-host tables are read from them (occupancy.py)."""
+        sit on top of them; the per-host tables are read from them (occupancy.py). ``duration_s``: the
+        run's span (a multi-day run's; default the scenario's day)."""
         postings = _postings_frame(ledger)  # proves the books balanced first
         trial_balance = ledger.trial_balance()
         receipts = records.receipts.take_frame()
@@ -132,7 +135,7 @@ class Results:
         bilateral = records.bilateral.take_frame()
         liquidity_events = records.liquidity_events.take_frame()
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
-        duration = scenario.demand.duration_s
+        duration = scenario.demand.duration_s if duration_s is None else duration_s
         occupancy = by_component(hops, registry)
         reconciled = {}
         if scenario.clearing.enabled:
@@ -251,7 +254,7 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus")
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus", "days")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
             recorded += ("reconciliation", "reconciliation_totals")

@@ -22,6 +22,7 @@ day; utilisation per host; attack detection when the scenario injects attacks). 
 the clearing, positions and settlement tables, positions_by_bank (per bank: net position and
 liquidity needed, upper and lower bounds; analysis/settlement.py) and the plots of net positions
 per bank and of the settlement accounts through the day.
+With --from/--to: the days in a row, and the days table (one row per day: analysis/days.py).
 Field meanings and units: docs/records.md; the planner's tables: elcart_sim/analysis/planner_tables.py.
 """
 
@@ -41,6 +42,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.add_argument("--format", choices=("parquet", "csv", "both"), default="both", help="table format (default: %(default)s)")
+    run.add_argument(
+        "--from", dest="date_from", metavar="DATE", help="first day to simulate, e.g. 2025-01-01 (default: the scenario's date)"
+    )
+    run.add_argument(
+        "--to", dest="date_to", metavar="DATE", help="last day to simulate, the days in a row on one clock, carrying balances, "
+        "tokens, keys and unsettled positions, with one row per day in the days table (default: the first day)",
+    )
     run.set_defaults(handler=_run)
 
     scenarios = commands.add_parser(
@@ -60,17 +68,19 @@ def _run(args: argparse.Namespace) -> int:
     from elcart_sim.model.simulation import run
 
     scenario = scenario_from_args(args)
+    scenario, days = _dates(scenario, args.date_from, args.date_to)
     app_payments = scenario.app_payments_expected
     print(
         f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps"
         + (f" and ~{app_payments:,.0f} payments in the app" if app_payments else "")
         + " over "
-        f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",
+        f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}"
+        + (f"; the first of {days} days from {scenario.date}" if days > 1 else ""),
         file=sys.stderr,
     )
     args.activity.now(f"simulating {scenario.name}")
     started = time.perf_counter()
-    results = run(scenario, progress=not args.no_progress and sys.stderr.isatty())
+    results = run(scenario, progress=not args.no_progress and sys.stderr.isatty(), days=days)
     elapsed = time.perf_counter() - started
     args.activity.now(f"writing the results of {scenario.name}")
     formats = ("parquet", "csv") if args.format == "both" else (args.format,)
@@ -96,10 +106,39 @@ def _run(args: argparse.Namespace) -> int:
     if "positions_by_bank" in planner:
         print(_positions_text(planner["positions_by_bank"]))
         print()
+    if len(results.days):
+        print(_days_text(results.days))
+        print()
     requests = len(results.transactions) + len(results.transfers)
     print(f"  wall time           {elapsed:.1f} s ({requests / elapsed:,.0f} transactions/s)")
     print(f"  wrote {len(written)} files to {Path(args.out).resolve()}")
     return 0
+
+
+def _dates(scenario, date_from: str | None, date_to: str | None):
+    """The scenario of the first day (--from) and the number of days up to --to, both included;
+    a date that does not read, or --to before --from, is a ScenarioError naming the option."""
+    from elcart_sim.core.errors import ScenarioError
+    from elcart_sim.scenario.calendar import parse_date
+
+    first = parse_date(date_from, "--from") if date_from is not None else scenario.business_date
+    last = parse_date(date_to, "--to") if date_to is not None else first
+    if last < first:
+        raise ScenarioError("--to", f"must not be before --from ({first}), got {last}")
+    return scenario.on(first), (last - first).days + 1
+
+
+def _days_text(days) -> str:
+    """The days table for the terminal: one line per day."""
+    from elcart_sim.capacity.tables import text_table
+
+    rows = [
+        {"date": row["date"], "day": row["weekday"], "kind": row["day_kind"], "transactions": row["transactions"],
+         "taps": row["taps"], "approved": f"{row['approved_share']:.1%}", "volume (KGS)": f"{row['volume_kgs']:,.0f}",
+         "ledger": row["ledger_check"]}
+        for row in days.to_dict("records")
+    ]  # fmt: skip
+    return "  by day (a transaction counts on the day it started; the ledger at the day's close)\n" + _indent(text_table(rows))
 
 
 def _write_frames(frames: dict, out: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -131,6 +170,12 @@ def _hourly_text(hourly) -> str:
     return "  by hour (tap instant; peak TPS = busiest minute ÷ 60)\n" + _indent(text_table(rows))
 
 
+def _clock(at: float) -> str:
+    """An instant as the local time of day, hh:mm, after "day N " on a multi-day run's later days."""
+    day, rest = divmod(int(at), 86_400)
+    return (f"day {day + 1} " if day else "") + f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+
+
 def _hosts_text(hosts) -> str:
     """The hosts table for the terminal: one line per host."""
     from elcart_sim.capacity.tables import text_table
@@ -140,7 +185,7 @@ def _hosts_text(hosts) -> str:
         at = row["busiest_minute_at"]
         rows.append(
             {"host": row["host"], "messages": row["messages"], "peak arrivals/s": f"{row['peak_arrivals_per_s']:.2f}",
-             "busiest minute": "–" if at != at else f"{int(at // 3600):02d}:{int(at % 3600 // 60):02d}",
+             "busiest minute": "–" if at != at else _clock(at),
              "p99 residence (s)": _seconds(row["residence_p99_s"], 4)}
         )  # fmt: skip
     return "  by host (all messages; peak = busiest minute ÷ 60; residence = arrival → answer)\n" + _indent(text_table(rows))

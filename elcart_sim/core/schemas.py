@@ -224,6 +224,8 @@ def schema_markdown() -> str:
         "scenario's `date` (UTC+6). Money is integer tyiyn. No field holds a full card number.",
         "The `components` table (utilisation per host) has the columns `component`, `servers`, `served`,",
         "`utilisation`, `mean_busy`, `mean_queue` and `max_queue`, time-averaged over the run.",
+        "A multi-day run (`elcart-sim run --from --to`) adds the `days` table, one row per day, from `analysis/days.py`",
+        "(`DAY_COLUMNS`); its instants count from local midnight of the first day, day d starting at d × 86,400 s.",
         "The type is the DataFrame's dtype, the narrowest that holds every value the field can take; a type marked",
         "(computed) is a difference of two instants of the same row, computed when the DataFrame is built, not stored.",
     ]

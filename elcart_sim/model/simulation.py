@@ -17,7 +17,10 @@ transfer through the directory, the switch and both issuers, `pay_bill()` one bi
 its ELQR code (the app's services are built on first use, or for a day whose channels include
 them; model/app_services.py); `credit()` one salary or
 pension credit, posted at the card's bank and pushed to the phone (built on first use, or for a
-crediting day with credit files); `run()` plays the day (model/day.py). A live device
+crediting day with credit files); `run()` plays the day (model/day.py), or with `days=n` the
+scenario's date and the n − 1 days after it in a row on one clock (each day at its local
+midnight, a multiple of 86,400 s, at its own rates: Scenario.on(date)), carrying balances,
+tokens, keys and unsettled positions from one day to the next. A live device
 (`card=None`) is known by the token it presents, as the network knows any phone; simulated time
 advances by its measured APDU durations. When the scenario's clearing is enabled, the switch's
 approvals and reversals become clearing records, and the clearing cycle settles them at the
@@ -26,6 +29,7 @@ National Bank (model/clearing_cycle.py).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 import simpy
@@ -33,6 +37,7 @@ import simpy
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
 from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, TerminalServices
+from elcart_sim.analysis.days import days_table
 from elcart_sim.analysis.results import Results
 from elcart_sim.core import memory
 from elcart_sim.core.clock import Deadlines
@@ -52,6 +57,7 @@ from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import day
 from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.clearing_cycle import ClearingCycle
+from elcart_sim.model.day import DAY_S
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
@@ -71,10 +77,18 @@ __all__ = ["Simulation", "run"]
 class Simulation(AppServices):
     """The system under test, built from a scenario."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False):
+    def __init__(self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False, days: int = 1):
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise ConfigurationError(f"Simulation: days must be a whole number >= 1, got {days!r}")
         self.scenario = scenario
+        self.dates = [scenario.business_date + datetime.timedelta(days=d) for d in range(days)]
+        # The run's span: every day but the last in full, the last for demand.duration_s.
+        self.duration_s = (days - 1) * DAY_S + scenario.demand.duration_s
+        self.day_closes: list[dict] = []  # the ledger at each day's close (model/day.py)
         self.streams = streams = RandomStreams(scenario.seed, replication)
-        self.population = population = Population.build(scenario, streams)
+        # A multi-day run's wallets are its last day's (on the adoption curve, the most enrolled);
+        # each day's taps follow that day's adoption (Scenario.volume_factors).
+        self.population = population = Population.build(scenario.on(self.dates[-1]) if days > 1 else scenario, streams)
         self.env = env = simpy.Environment()
         self.records = records = Records()
         self.registry = Registry()
@@ -116,7 +130,7 @@ class Simulation(AppServices):
                 {bank.institution_id: bank.code for bank in population.banks},
                 self.ledger,
                 records,
-                scenario.demand.duration_s,
+                self.duration_s,
             )
         self.acquirer = Acquirer(
                 env,
@@ -170,7 +184,7 @@ class Simulation(AppServices):
         )
         self.offline_phones = offline_phones(population.enrolled_cards, keys.offline_share, keys.batch_size, keys.ttl_s, streams)
         self.phones = Phones(env, population, self.token_service, self.wallet_profile, self.wallet_services, self.offline_phones)
-        duration = scenario.demand.duration_s
+        duration = self.duration_s
         identity = IdentityVerification(security.provisioning, streams)
         self.lifecycle = TokenLifecycle(env, security.lifecycle, duration, population, self.token_service, identity, self.phones, streams)
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
@@ -288,18 +302,23 @@ class Simulation(AppServices):
     def results(self) -> Results:
         """What has happened so far, as tables: the records, the ledger's journal and the
         registry's components (analysis/results.py). Collecting takes the records over."""
-        return Results.collect(
+        results = Results.collect(
             scenario=self.scenario,
             records=self.records,
             registry=self.registry,
             ledger=self.ledger,
             population=self.population.summary(),
+            duration_s=self.duration_s,
         )
+        if len(self.dates) > 1:
+            results.days = days_table(results, self.dates, self.day_closes)
+        return results
 
 
-def run(scenario: Scenario, *, progress: bool = False) -> Results:
-    """Run `scenario` once; with `progress=True`, show a progress bar on stderr."""
-    simulation = Simulation(scenario)
+def run(scenario: Scenario, *, progress: bool = False, days: int = 1) -> Results:
+    """Run `scenario` once (``days`` days in a row from its date); with `progress=True`, show a
+    progress bar on stderr."""
+    simulation = Simulation(scenario, days=days)
     if not progress:
         return simulation.run()
     from tqdm import tqdm

@@ -1,6 +1,8 @@
 """Headroom: tap-to-result p99 at the peak as demand grows year by year (`demand.years_ahead`,
-`demand.growth_per_year` compounded) on today's configuration, and how many years it absorbs
-before the target breaks; and the knee (capacity/knee.py): the year the first host is 80 % busy.
+`demand.growth_per_year` compounded, each channel at its own rate when it has one) on today's
+configuration, and how many years it absorbs before the target breaks; and the knee
+(capacity/knee.py): the year the first host is 80 % busy. The table's `demand_factor` is the
+whole mix's: the day's volume over every channel, grown, over today's.
 """
 
 from __future__ import annotations
@@ -57,9 +59,9 @@ class HeadroomStudy:
     def table(self) -> pd.DataFrame:
         p99 = self.intervals()
         p99 = p99[p99["metric"] == "latency_p99_s"]
-        growth = self.scenario.demand.growth_per_year
+        scenario = self.scenario
         p99 = p99.assign(
-            demand_factor=[(1 + growth) ** y for y in p99["years_ahead"]],
+            demand_factor=[scenario.years_later(y).daily_volume() / scenario.daily_volume() for y in p99["years_ahead"]],
             meets_target=meets(p99, self.target_p99_s),
         )
         columns = ["years_ahead", "demand_factor", "mean", "ci_low", "ci_high", "n", "meets_target"]

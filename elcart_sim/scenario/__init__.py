@@ -3,11 +3,12 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``, ``calendar``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
+from elcart_sim.scenario.calendar import CALENDAR_DAY_KINDS, CalendarSpec, calendar_summary
 from elcart_sim.scenario.choices import (
     ACCOUNT_TRANSFER_CHANNELS,
     APP_CHANNELS,
@@ -66,6 +67,9 @@ __all__ = [
     "EchoSpec",
     "PushSpec",
     "ClearingSpec",
+    "CalendarSpec",
+    "CALENDAR_DAY_KINDS",
+    "calendar_summary",
     "UNCOVERED_RULES",
     "PAYERS",
     "BillSpec",

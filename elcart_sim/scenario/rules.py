@@ -110,8 +110,12 @@ def check_across_fields(scenario: Scenario, source: str | None) -> None:
             source=source,
         )
     demand = scenario.demand
-    if demand.day_kind == "auto" and not demand.salary_days_of_month:
+    if demand.day_kind == "auto" and not demand.salary_days_of_month and not demand.pension_days_of_month:
         raise ScenarioError("demand.salary_days_of_month", "must list the crediting days when demand.day_kind is auto", source=source)
+    try:
+        scenario.calendar.check()
+    except ScenarioError as error:
+        raise ScenarioError(error.path, error.problem, source=source) from None
     push = scenario.services.push
     if push.loss_share + push.offline_share > 1.0:
         raise ScenarioError(

@@ -19,6 +19,7 @@ import yaml
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.protocol.fidelity import FIDELITIES
 from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
+from elcart_sim.scenario.calendar import CALENDAR_FACTORS, CalendarSpec, parse_date
 from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNELS
 from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
@@ -59,6 +60,7 @@ class Scenario:
     fraud: FraudSpec = field(default_factory=FraudSpec)
     services: ServicesSpec = field(default_factory=ServicesSpec)
     clearing: ClearingSpec = field(default_factory=ClearingSpec)
+    calendar: CalendarSpec = field(default_factory=CalendarSpec)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -101,7 +103,8 @@ class Scenario:
     @property
     def transactions_per_day_effective(self) -> float:
         """The card side's payments of the day: transactions_per_day × weekday × day kind ×
-        growth × scale (see DemandSpec)."""
+        growth × scale (see DemandSpec); a channel's own growth and the calendar's factors are
+        in channel_per_day."""
         factors = self.demand.volume_factors(self.business_date)
         return self.demand.transactions_per_day * factors["weekday"] * factors["day_kind"] * factors["growth"] * self.scale
 
@@ -117,9 +120,76 @@ class Scenario:
         return demand.app_payments_per_day * demand.elkart_app_share * factors["weekday"] * factors["day_kind"] * factors["growth"] * self.scale
 
     def channel_per_day(self, channel: str) -> float:
-        """The day's volume of ``channel``: its side's effective volume × its share."""
-        side = self.transactions_per_day_effective if channel in CARD_CHANNELS else self.app_payments_per_day_effective
-        return side * self.demand.share(channel)
+        """The day's volume of ``channel``: its side's volume × the day's factors for the channel
+        (volume_factors: weekday, day kind, its growth, and the calendar's when enabled) × scale
+        × its share."""
+        demand = self.demand
+        share = demand.share(channel)
+        if not share:
+            return 0.0
+        if channel in CARD_CHANNELS:
+            volume = demand.transactions_per_day
+        else:
+            volume = demand.app_payments_per_day * demand.elkart_app_share
+        for factor in self.volume_factors(self.business_date, channel).values():
+            volume *= factor
+        return volume * self.scale * share
+
+    def volume_factors(self, date: datetime.date | str | None = None, channel: str = "contactless") -> dict[str, float]:
+        """The multipliers of ``channel``'s daily volume on ``date`` (default: the scenario's):
+        the demand's weekday, day kind and growth (the channel's own rate), then, with the
+        calendar enabled, its holiday, adoption, chains and fees factors (scenario/calendar.py).
+        On a weekend day declared a working day the weekday factor is Monday's."""
+        date = self.business_date if date is None else parse_date(date, "date")
+        factors = self.demand.volume_factors(date, channel)
+        calendar = self.calendar
+        if calendar.enabled:
+            if calendar.is_transferred_workday(date):
+                factors["weekday"] = self.demand.weekday_factors[0]
+            calendar_factors = calendar.factors(date, channel)
+            factors.update((name, calendar_factors[name]) for name in CALENDAR_FACTORS)
+        return factors
+
+    def day_kind(self, date: datetime.date | str | None = None) -> str:
+        """What kind of day ``date`` is (scenario/calendar.CALENDAR_DAY_KINDS): a holiday, a
+        weekend day, a salary or pension crediting day, a working day."""
+        date = self.business_date if date is None else parse_date(date, "date")
+        demand = self.demand
+        salary = demand.salary_days_of_month if demand.day_kind == "auto" else ()
+        pension = demand.pension_days_of_month if demand.day_kind == "auto" else ()
+        kind = self.calendar.day_kind(date, salary, pension)
+        if demand.day_kind == "salary" and kind in ("workday", "weekend"):
+            return "salary"
+        return kind
+
+    def daily_volume(self) -> float:
+        """The day's volume over every channel of both sides (channel_per_day summed)."""
+        return sum(self.channel_per_day(channel) for channel in (*CARD_CHANNELS, *APP_CHANNELS))
+
+    def years_later(self, years: float) -> "Scenario":
+        """The scenario ``years`` more years ahead (demand.years_ahead + years)."""
+        return dataclasses.replace(self, demand=dataclasses.replace(self.demand, years_ahead=self.demand.years_ahead + years))
+
+    def on(self, date: datetime.date | str) -> "Scenario":
+        """The scenario of another day: everything as here, the date ``date``."""
+        return dataclasses.replace(self, date=parse_date(date, "date").isoformat())
+
+    def dated_population(self) -> PopulationSpec:
+        """The population of the scenario's date and years ahead: cards and their balances grown
+        by population.card_growth_per_year and balance_growth_per_year over demand.years_ahead,
+        and, with the calendar enabled, ELKART Pay's enrolment share on the adoption curve
+        (relative to the reference date's, at most 1). Unchanged when nothing grows."""
+        population, years = self.population, self.demand.years_ahead
+        changes: dict[str, Any] = {}
+        if population.card_growth_per_year and years:
+            changes["cards"] = max(1, round(population.cards * (1.0 + population.card_growth_per_year) ** years))
+        if population.balance_growth_per_year and years:
+            balance = population.opening_balance
+            grown = balance.mean_kgs * (1.0 + population.balance_growth_per_year) ** years
+            changes["opening_balance"] = dataclasses.replace(balance, mean_kgs=grown)
+        if self.calendar.enabled:
+            changes["enrolment_share"] = min(1.0, population.enrolment_share * self.calendar.adoption_ratio(self.business_date))
+        return dataclasses.replace(population, **changes) if changes else population
 
     def hourly_profile(self, channel: str) -> list[float]:
         """How ``channel``'s arrivals spread over the local hours 00..23: its service's profile

@@ -33,6 +33,14 @@ def days_of_month(value: list[int], path: str) -> None:
         raise ScenarioError(path, f"must not repeat a day, got {value!r}")
 
 
+def growth_rates(value: dict[str, float], path: str) -> None:
+    """Per-channel growth rates a year: each key a modelled channel, each rate > -1."""
+    for channel, rate in value.items():
+        if channel not in (*CARD_CHANNELS, *APP_CHANNELS):
+            raise ScenarioError(f"{path}.{channel}", f"is not a channel ({', '.join((*CARD_CHANNELS, *APP_CHANNELS))})")
+        above_minus_one(rate, f"{path}.{channel}")
+
+
 def android_version_shares(value: dict[str, float], path: str) -> None:
     shares(value, path)
     for version in value:
@@ -107,6 +115,10 @@ class PopulationSpec:
         metadata=checked(card_status_shares),
     )
     phone: PhoneSpec = field(default_factory=PhoneSpec)
+    # Growth a year of the cards in circulation and of their holders' balances, compounded over
+    # demand.years_ahead (the population grows with the volume) [E].
+    card_growth_per_year: float = field(default=0.0, metadata=checked(above_minus_one))
+    balance_growth_per_year: float = field(default=0.0, metadata=checked(above_minus_one))
 
 
 @dataclass(frozen=True)
@@ -132,9 +144,13 @@ class DemandSpec:
     # normal | salary | auto (salary when the date's day of month is in salary_days_of_month)
     day_kind: str = field(default="normal", metadata=checked(one_of(DAY_KINDS)))
     salary_days_of_month: list[int] = field(default_factory=list, metadata=checked(days_of_month))
+    # Pension crediting days (Social Fund); a crediting day as a salary day under day_kind auto.
+    pension_days_of_month: list[int] = field(default_factory=list, metadata=checked(days_of_month))
     salary_day_factor: float = field(default=2.5, metadata=checked(positive))
     growth_per_year: float = field(default=0.30, metadata=checked(above_minus_one))
     years_ahead: float = field(default=0.0, metadata=checked(non_negative))
+    # A channel's own growth a year, in place of growth_per_year (channels not listed: growth_per_year).
+    channel_growth_per_year: dict[str, float] = field(default_factory=dict, metadata=checked(growth_rates))
     # Share of transactions_per_day per card channel; shares sum to 1.
     channels: dict[str, float] = field(default_factory=lambda: {"contactless": 1.0}, metadata=checked(channel_shares))
     ticket: AmountSpec = field(default_factory=AmountSpec)
@@ -151,13 +167,18 @@ class DemandSpec:
     def is_salary_day(self, date: datetime.date) -> bool:
         """Whether `date` is a salary/pension crediting day under `day_kind`."""
         if self.day_kind == "auto":
-            return date.day in self.salary_days_of_month
+            return date.day in self.salary_days_of_month or date.day in self.pension_days_of_month
         return self.day_kind == "salary"
 
-    def volume_factors(self, date: datetime.date) -> dict[str, float]:
-        """The multipliers of the daily volumes (both sides) on `date`: weekday, day kind and growth."""
+    def growth(self, channel: str | None = None) -> float:
+        """Growth over years_ahead of ``channel`` (its own rate, else growth_per_year)."""
+        return (1.0 + self.channel_growth_per_year.get(channel, self.growth_per_year)) ** self.years_ahead
+
+    def volume_factors(self, date: datetime.date, channel: str | None = None) -> dict[str, float]:
+        """The multipliers of the daily volumes on `date`: weekday, day kind and growth (of
+        ``channel`` when given: its own rate, channel_growth_per_year)."""
         return {
             "weekday": self.weekday_factors[date.weekday()],
             "day_kind": self.salary_day_factor if self.is_salary_day(date) else 1.0,
-            "growth": (1.0 + self.growth_per_year) ** self.years_ahead,
+            "growth": self.growth(channel),
         }

@@ -75,8 +75,10 @@ class CreditEcho:
         self._send_delay_s = streams.sampler("payroll.echo.send_delay", spec.send_delay.distribution())
 
     def follow(self, card: int) -> None:
-        """The holder of ``card`` has just seen a credit: schedule what they do with it today."""
-        env, spec, end = self.env, self.spec, self.duration_s
+        """The holder of ``card`` has just seen a credit: schedule what they do with it today (the
+        day it is now: a multi-day run's days start at multiples of 86,400 s)."""
+        env, spec = self.env, self.spec
+        end = env.now // 86_400.0 * 86_400.0 + self.duration_s
         if self._spends() < spec.spend_share and self.population.enrolled[card]:
             delay = self._spend_delay_s()
             if env.now + delay < end:
@@ -119,11 +121,12 @@ class PayrollService:
         self.echo = echo
         self.credits_sent = 0  # credits handed to the banks so far
 
-    def schedule(self) -> None:
-        """Send each batch at its local hour (a batch after the end of the day is not sent)."""
+    def schedule(self, day_start_s: float = 0.0) -> None:
+        """Send each batch at its local hour of the day starting at ``day_start_s`` (a multi-day
+        run's later days; a batch after the end of the day is not sent)."""
         for i, batch in enumerate(self.spec.batches):
-            at = batch.hour * 3600.0
-            if self.env.now <= at < self.duration_s:
+            at = day_start_s + batch.hour * 3600.0
+            if self.env.now <= at < day_start_s + self.duration_s:
                 after(self.env, at - self.env.now, self.send_batch, i)
 
     def send_batch(self, i: int) -> None:
@@ -132,8 +135,10 @@ class PayrollService:
         batch = self.spec.batches[i]
         n_cards = self.population.n_cards
         count = round(batch.share * n_cards)
-        cards = np.sort(self.streams.generator(f"payroll.batch{i}.cards").choice(n_cards, size=count, replace=False))
-        drawn = batch.amount.distribution().draw_batch(self.streams.generator(f"payroll.batch{i}.amount"), count)
+        day = int(self.env.now // 86_400.0)  # a multi-day run's later crediting days draw afresh
+        stream = f"payroll.batch{i}" + (f".day{day}" if day else "")
+        cards = np.sort(self.streams.generator(f"{stream}.cards").choice(n_cards, size=count, replace=False))
+        drawn = batch.amount.distribution().draw_batch(self.streams.generator(f"{stream}.amount"), count)
         amounts = np.maximum(_MIN_CREDIT_TYIYN, np.rint(drawn)).astype(np.int64)
         bounds = np.searchsorted(cards, self.population.card_starts).tolist()
         payer_id = f"{batch.payer}:{i}"

@@ -58,12 +58,13 @@ class AccountTransferDemand:
             if scenario.demand.share(channel) > 0
         }
 
-    def schedule(self, env: simpy.Environment, start_transfer: StartAccountTransfer) -> None:
-        """Call ``start_transfer(sender card, account number as typed, amount_tyiyn)`` at each arrival."""
+    def schedule(self, env: simpy.Environment, start_transfer: StartAccountTransfer, day: Scenario | None = None) -> None:
+        """Call ``start_transfer(sender card, account number as typed, amount_tyiyn)`` at each arrival,
+        from now for a day (at ``day``'s rates: Scenario.on(date), when given)."""
         if not self._linked:
             return
-        for arrivals in self.arrivals.values():
-            arrivals.start(env, functools.partial(self._arrive, start_transfer))
+        for channel, arrivals in self.arrivals.items():
+            arrivals.start(env, functools.partial(self._arrive, start_transfer), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, start_transfer: StartAccountTransfer) -> None:
         sender = self._linked[self._sender()]

@@ -28,17 +28,19 @@ class HourlyPoisson:
         self.duration_s = duration_s
         self._gap = gap
 
-    def start(self, env: simpy.Environment, arrive: Callable[[], None]) -> None:
-        """Call ``arrive()`` at each arrival instant from now on."""
-        self._next(env, arrive, env.now, False)
+    def start(self, env: simpy.Environment, arrive: Callable[[], None], rates_per_s: Sequence[float] | None = None) -> None:
+        """Call ``arrive()`` at each arrival instant from now for ``duration_s``, at the hourly
+        ``rates_per_s`` (default: the rates given at construction). A multi-day run starts each
+        day at its local midnight (a multiple of 86,400 s) with that day's rates."""
+        rates = self.rates_per_s if rates_per_s is None else list(rates_per_s)
+        self._next(env, arrive, env.now, False, rates, env.now + self.duration_s)
 
-    def _next(self, env: simpy.Environment, arrive: Callable[[], None], t: float, arriving: bool) -> None:
+    def _next(self, env: simpy.Environment, arrive: Callable[[], None], t: float, arriving: bool, rates: list[float], end: float) -> None:
         if arriving:
             arrive()
-        rates = self.rates_per_s
-        while t < self.duration_s:
+        while t < end:
             hour_start = (t // 3600.0) * 3600.0
-            boundary = min(hour_start + 3600.0, self.duration_s)
+            boundary = min(hour_start + 3600.0, end)
             rate = rates[int(hour_start // 3600.0) % 24]
             if rate <= 0:
                 t = boundary
@@ -47,5 +49,5 @@ class HourlyPoisson:
             if t + gap >= boundary:
                 t = boundary  # memoryless: restart the clock at the hour with the new rate
                 continue
-            after(env, t + gap - env.now, self._next, env, arrive, t + gap, True)
+            after(env, t + gap - env.now, self._next, env, arrive, t + gap, True, rates, end)
             return

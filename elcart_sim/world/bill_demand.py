@@ -131,13 +131,13 @@ class BillDemand:
             if scenario.demand.share(channel) > 0
         }
 
-    def schedule(self, env: simpy.Environment, start_payment: StartPayment) -> None:
+    def schedule(self, env: simpy.Environment, start_payment: StartPayment, day: Scenario | None = None) -> None:
         """Call ``start_payment(payer card, biller id, reference as typed, amount_tyiyn)`` at each
-        arrival of each channel."""
+        arrival of each channel, from now for a day (at ``day``'s rates: Scenario.on(date), when given)."""
         if not self._linked:
             return
         for channel, arrivals in self.arrivals.items():
-            arrivals.start(env, functools.partial(self._arrive, channel, start_payment))
+            arrivals.start(env, functools.partial(self._arrive, channel, start_payment), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, channel: str, start_payment: StartPayment) -> None:
         payer = self._linked[self._payer()]

@@ -111,8 +111,10 @@ class Demand:
     def next_amount_tyiyn(self) -> int:
         return max(_MIN_TICKET_TYIYN, round(self._ticket_tyiyn()))
 
-    def schedule_arrivals(self, env: simpy.Environment, start_tap: Callable[[int, int, int], None]) -> None:
-        """Call ``start_tap(card, terminal, amount_tyiyn)`` at each arrival instant of the day: a
-        Poisson process at each hour's rate, one step per arrival (world/arrivals.py)."""
+    def schedule_arrivals(self, env: simpy.Environment, start_tap: Callable[[int, int, int], None], day: Scenario | None = None) -> None:
+        """Call ``start_tap(card, terminal, amount_tyiyn)`` at each arrival instant of a day from now: a
+        Poisson process at each hour's rate, one step per arrival (world/arrivals.py); at ``day``'s
+        rates (Scenario.on(date), a multi-day run) when given."""
         if self._wallet_pick is not None:
-            self._arrivals.start(env, lambda: start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn()))
+            rates = None if day is None else hourly_rates_per_s(day)
+            self._arrivals.start(env, lambda: start_tap(self.next_wallet_card(), self.next_terminal(), self.next_amount_tyiyn()), rates)

@@ -193,7 +193,7 @@ class Population:
 
     @classmethod
     def build(cls, scenario: Scenario, streams: RandomStreams) -> "Population":
-        spec = scenario.population
+        spec = scenario.dated_population()  # grown over the years ahead, enrolled on the adoption curve
         folder = data_dir()
         banks = load_banks(folder / spec.banks_file)
         bank_rows = _read_csv(folder / spec.banks_file)

@@ -60,12 +60,13 @@ class QrPaymentDemand:
             if scenario.demand.share(channel) > 0
         }
 
-    def schedule(self, env: simpy.Environment, start_payment: StartQrPayment) -> None:
-        """Call ``start_payment(payer card, the scanned code's text, amount_tyiyn)`` at each arrival."""
+    def schedule(self, env: simpy.Environment, start_payment: StartQrPayment, day: Scenario | None = None) -> None:
+        """Call ``start_payment(payer card, the scanned code's text, amount_tyiyn)`` at each arrival,
+        from now for a day (at ``day``'s rates: Scenario.on(date), when given)."""
         if not self._linked:
             return
-        for arrivals in self.arrivals.values():
-            arrivals.start(env, functools.partial(self._arrive, start_payment))
+        for channel, arrivals in self.arrivals.items():
+            arrivals.start(env, functools.partial(self._arrive, start_payment), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, start_payment: StartQrPayment) -> None:
         payer = self._linked[self._payer()]

@@ -81,13 +81,13 @@ class TransferDemand:
             if scenario.demand.share(channel) > 0
         }
 
-    def schedule(self, env: simpy.Environment, start_transfer: Callable[[str, int, str, int], None]) -> None:
+    def schedule(self, env: simpy.Environment, start_transfer: Callable[[str, int, str, int], None], day: Scenario | None = None) -> None:
         """Call ``start_transfer(channel, sender card, recipient as given, amount_tyiyn)`` at each
-        arrival of each channel."""
+        arrival of each channel, from now for a day (at ``day``'s rates: Scenario.on(date), when given)."""
         if not self._linked:
             return
         for channel, arrivals in self.arrivals.items():
-            arrivals.start(env, functools.partial(self._arrive, channel, start_transfer))
+            arrivals.start(env, functools.partial(self._arrive, channel, start_transfer), None if day is None else hourly_rates_per_s(day, channel))
 
     def _arrive(self, channel: str, start_transfer: Callable[[str, int, str, int], None]) -> None:
         sender = self._linked[self._sender()]

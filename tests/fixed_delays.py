@@ -11,4 +11,6 @@ FIXED_DELAYS = {
     "acquirer.service_time": {"dist": "constant", "mean_s": 0.002},
     "switch.service_time": {"dist": "constant", "mean_s": 0.001},
     "issuer.service_time": {"dist": "constant", "mean_s": 0.006},
+    "issuers": {},  # every bank on `issuer`
+    "hsm.enabled": False,  # no HSM calls (tests/test_hsm.py times them)
 }

@@ -14,6 +14,8 @@ from elcart_sim import Simulation, load_scenario
 
 HEAVY_TAIL = {"dist": "lognormal", "mean_s": 0.01, "cv": 4.0}
 RANDOM_FAILURES = {
+    "issuers": {},  # every bank on the heavy-tailed `issuer` below, and no HSM time before its timeouts
+    "hsm.enabled": False,
     "issuer.service_time": HEAVY_TAIL,
     "switch.timeout_s": 0.03,
     "services.bills.timeout_s": 0.045,

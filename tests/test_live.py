@@ -348,7 +348,7 @@ def test_live_tap_over_the_simulated_link_is_approved_and_fully_reported():
     assert report.validation_passed and {c.status for c in report.checks} == {"pass"}
     assert [a.name for a in report.apdus] == ["SELECT PPSE", "SELECT AID", "GPO", "READ RECORD SFI 1 REC 1"]
     assert report.measured is False and report.card_wait_s is None
-    assert [h["hop"] for h in report.hops] == ["acquirer", "switch", "issuer"]
+    assert [h["hop"] for h in report.hops] == ["acquirer", "switch", "hsm", "issuer", "hsm"]  # IPC's HSM, then the bank's
     assert report.tap_to_result_s > report.nfc_s + report.host_s
     assert list(report.results.apdus.duration_s) == [a.duration_s for a in report.apdus]
 

@@ -96,7 +96,7 @@ def test_day_study_hours_add_up_to_the_day():
 def test_sizing_marks_overloaded_counts_without_simulating_them():
     # Issuer service of 2 s at national scale: the busiest bank gets ~1 authorisation a second at
     # the peak, more than one server can do; four servers can.
-    slow = TINY.with_overrides({"scale": 1.0, "issuer.service_time": {"dist": "constant", "mean_s": 2.0}})
+    slow = TINY.with_overrides({"scale": 1.0, "issuer.service_time": {"dist": "constant", "mean_s": 2.0}, "issuers": {}})
     study = sizing_study(slow, 2, target_p99_s=30.0, taps=50, components=["issuer"], server_counts={"issuer": [1, 4]})
     assert study.overloaded == [{"component": "issuer", "servers": 1}]
     assert set(study.frame["servers"]) == {4}
@@ -166,6 +166,7 @@ def test_a_report_on_a_day_with_the_app_s_services_sizes_their_hosts_too():
     # Every biller answering: at this size a bill's p99 is its few slowest, and a biller that does
     # not answer keeps one 20 s (the gateway's timeout), which no server count shortens.
     services_day = load_scenario("money-services-day", scale=0.001, seed=5, fidelity="fast", services__bills__biller_availability=1.0)
+    services_day = services_day.with_overrides({"issuers": {}, "hsm.enabled": False})  # one issuer spec, no HSM: six curves
     curves = sizing_study(services_day, 2, target_p99_s=2.0, taps=50, points=2)
     table = curves.table()
     assert list(dict.fromkeys(table["component"])) == [

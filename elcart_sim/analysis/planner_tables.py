@@ -89,7 +89,8 @@ def hourly_table(results: Results) -> pd.DataFrame:
 
 
 def hop_hosts(results: Results) -> pd.Series:
-    """The host that handled each hop record: `acquirer`, `switch` or `issuer:<bank>`."""
+    """The host that handled each hop record: `acquirer`, `switch`, `issuer:<bank>`, `hsm`
+    (IPC's) or `hsm:<bank>`."""
     hops = results.hops
     hop = hops["hop"].astype(str).to_numpy()
     if "issuer" in hops.columns:
@@ -98,7 +99,8 @@ def hop_hosts(results: Results) -> pd.Series:
         issuer_of = pd.Series(results.transactions["issuer"].astype(str).to_numpy(),
                               index=results.transactions["trace_id"].to_numpy())  # fmt: skip
         bank = hops["trace_id"].map(issuer_of).astype(str).to_numpy()
-    hosts = np.where(hop == "issuer", np.char.add("issuer:", bank.astype(str)), hop)
+    per_bank = (hop == "issuer") | ((hop == "hsm") & (bank.astype(str) != ""))  # a bank's issuing host or HSM
+    hosts = np.where(per_bank, np.char.add(np.char.add(hop.astype(str), ":"), bank.astype(str)), hop)
     return pd.Series(hosts, index=hops.index, name="host")
 
 

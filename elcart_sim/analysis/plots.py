@@ -26,6 +26,7 @@ __all__ = [
     "utilisation_per_component",
     "sizing_curves",
     "headroom_over_years",
+    "knee_curves",
     "attack_detection",
     "volume_by_service",
 ]
@@ -236,9 +237,13 @@ def sizing_curves(intervals, *, target_p99_s: float | None = None, recommended: 
     return fig
 
 
-def headroom_over_years(intervals, *, target_p99_s: float | None = None, growth_per_year: float | None = None) -> Figure:
+def headroom_over_years(
+    intervals, *, target_p99_s: float | None = None, growth_per_year: float | None = None, knee=None
+) -> Figure:
     """Tap-to-result p99 (and p95) as demand grows year by year on today's configuration
-    (`intervals`: by `years_ahead`, metrics latency_p95_s and latency_p99_s)."""
+    (`intervals`: by `years_ahead`, metrics latency_p95_s and latency_p99_s); with `knee` (a
+    `capacity.knee.knee_table` of the same scenario) the year the first host reaches its knee is
+    marked."""
     fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
     for metric in ("latency_p95_s", "latency_p99_s"):
@@ -247,11 +252,44 @@ def headroom_over_years(intervals, *, target_p99_s: float | None = None, growth_
         if len(rows):
             _band(ax, rows["years_ahead"].to_numpy(dtype=float), rows, colour, label)
     _target_line(ax, target_p99_s)
+    if knee is not None and len(knee):
+        first = knee.loc[knee["knee_multiple"].idxmin()]
+        if np.isfinite(first["years_to_knee"]):
+            ax.axvline(float(first["years_to_knee"]), color="tab:purple", linestyle=":", linewidth=1.5,
+                       label=f"knee: {first['component']} 80 % busy ({first['knee_year']})")  # fmt: skip
     ax.set_ylim(bottom=0)
     ax.set_xlabel("years ahead" + (f" (demand × {1 + growth_per_year:g} per year)" if growth_per_year is not None else ""))
     ax.set_ylabel("tap-to-result latency (s)")
     ax.set_title("Headroom: latency as demand grows, today's configuration (mean and 95 % CI)")
     ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def knee_curves(curves) -> Figure:
+    """Each host's utilisation (left) and M/M/c mean wait (right) against the load as a multiple
+    of today's peak (`curves`: `capacity.knee.knee_curves`, by `component` and `load_multiple`,
+    with `knee_multiple`); the 80 % line and each host's knee are marked."""
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    for component, part in curves.groupby("component", sort=False):
+        multiples = part["load_multiple"].to_numpy(dtype=float)
+        knee = float(part["knee_multiple"].iloc[0])
+        (line,) = left.plot(multiples, 100 * part["utilisation"].to_numpy(dtype=float), label=f"{component} (knee × {knee:.3g})")
+        left.plot([knee], [80.0], "o", color=line.get_color())
+        waits = part["mean_wait_s"].to_numpy(dtype=float)
+        finite = np.isfinite(waits) & (waits > 0)
+        right.plot(multiples[finite], 1000 * waits[finite], color=line.get_color())
+        right.axvline(knee, color=line.get_color(), linestyle=":", linewidth=0.8)
+    left.axhline(80.0, color="tab:gray", linestyle="--", linewidth=1, label="knee: 80 % busy")
+    for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xlabel("load (× today's peak)")
+    left.set_ylim(0, 100)
+    left.set_ylabel("utilisation (%)")
+    left.legend(loc="upper left", fontsize=7)
+    right.set_yscale("log")
+    right.set_ylabel("mean wait in queue, M/M/c (ms)")
+    fig.suptitle("The knee: hosts nearest it, utilisation and waiting as the load grows")
     return fig
 
 

@@ -19,6 +19,7 @@ One concern per module:
 | `evaluations` | one server vector simulated at its peak window (replications, p99 interval), kept once |
 | `growth` | the years of growth today's servers absorb, walked year by year from the predictor's guess |
 | `sizing_report` | the answers of `size`, as plain values or a terminal table |
+| `knee` | the knee: the load multiple at which each host is 80 % busy, and the year growth gets it there |
 | `sizing` | `size`: servers per host for a p99 target at the peak, and years of growth absorbed (`elcart-sim size`) |
 | `tables` | plain-text tables for the terminal |
 
@@ -41,6 +42,7 @@ from elcart_sim.capacity.executors import DaskExecutor, Executor, ProcessExecuto
 from elcart_sim.capacity.growth import GrowthAnswer
 from elcart_sim.capacity.hosts import HostLoad, host_loads
 from elcart_sim.capacity.intervals import Interval, confidence_intervals, difference_interval, mean_interval
+from elcart_sim.capacity.knee import KNEE_UTILISATION, first_knee, knee_curves, knee_table
 from elcart_sim.capacity.metrics import (
     COMPONENT_MEASURES,
     TRANSACTION_METRICS,
@@ -99,4 +101,8 @@ __all__ = [
     "SizingReport",
     "Evaluation",
     "GrowthAnswer",
+    "KNEE_UTILISATION",
+    "knee_table",
+    "knee_curves",
+    "first_knee",
 ]

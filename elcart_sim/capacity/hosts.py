@@ -1,8 +1,10 @@
 """The hosts that sizing sizes, and the load each host pool carries at a tap rate.
 
-A scenario sets one server count per host spec, a dotted scenario field holding a HostSpec:
-`acquirer.servers`, `switch.servers`, `issuer.servers` (every issuing bank's host has that many)
-for the tap's chain (scenario.HOST_SPECS), and for the app's services the ones the model adds for
+A scenario sets one server count per host spec, a dotted scenario field holding a HostSpec (or
+an HsmSpec): `acquirer.servers`, `switch.servers`, `issuers.<bank>.servers` for a bank with a
+host of its own and `issuer.servers` (every other issuing bank's host has that many) for the
+tap's chain (scenario.HOST_SPECS), the HSMs' `hsm.switch`, `hsm.issuers.<bank>` and `hsm.issuer`
+when the scenario's HSMs are on, and for the app's services the ones the model adds for
 the day (`services.directory`, `services.bills.gateway` — every biller gateway has that many —,
 `services.account_transfers.operator`, `services.notifications`, `services.payroll.posting`).
 The hosts sized are the registry's specs for the scenario (core/registry.py, in its order: the
@@ -10,8 +12,9 @@ tap's chain first), so a host the model adds is sized with no change here.
 
 A `HostLoad` is one host pool as an M/G/c queue: arrival rate, mean service time and its
 coefficient of variation (from its spec), servers. Its arrival rate at a tap rate λ is
-λ × the tap's visits (1 at a pool that is not a bank's; at each issuing bank's pool its bank's
-share of the taps, from the population: wallets are picked uniformly among the enrolled cards)
+λ × the tap's visits (1 at the acquirer and the switch, the switch's HSM calls per 0100 at IPC's
+HSM; at each issuing bank's host its bank's share of the taps, from the population: wallets are
+picked uniformly among the enrolled cards, times the issuer's HSM calls per 0100 at its HSM)
 plus, for each app channel ch of the day, λ × share_ch ÷ share_contactless × V_ch,pool, its
 visit ratio measured on the model (capacity/visits.py).
 """
@@ -26,7 +29,7 @@ from elcart_sim.capacity.visits import app_channels, channel_visits
 from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
 from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
-from elcart_sim.scenario.hosts import HostSpec
+from elcart_sim.scenario.hosts import HostSpec, HsmSpec
 from elcart_sim.world.demand import card_side_rates_per_s, hourly_rates_per_s
 
 __all__ = ["HOSTS", "HostLoad", "host_spec", "sized_hosts", "configured_servers", "with_servers", "host_loads"]
@@ -35,13 +38,13 @@ HOSTS = HOST_SPECS
 """The tap chain's host specs: what sizing sizes on a day of taps alone."""
 
 
-def host_spec(scenario: Scenario, spec: str) -> HostSpec:
+def host_spec(scenario: Scenario, spec: str) -> HostSpec | HsmSpec:
     """The HostSpec at dotted scenario field `spec` (e.g. "services.bills.gateway"); change it
     with `with_servers` or `scenario.with_overrides({f"{spec}.servers": n})`."""
     node: object = scenario
     for part in spec.split("."):
-        node = getattr(node, part, None)
-    if not isinstance(node, HostSpec):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+    if not isinstance(node, (HostSpec, HsmSpec)):
         raise CapacityError(f"{spec} is not a host spec of the scenario")
     return node
 
@@ -80,30 +83,61 @@ class HostLoad:
         return self.arrival_rate_per_s * self.mean_service_s / self.servers
 
 
+def _card_side_mix(scenario: Scenario) -> dict[str, float]:
+    """Each card channel's share of the card side's transactions in its peak hour."""
+    card_side = card_side_rates_per_s(scenario)
+    peak_hour = int(np.argmax(card_side))
+    total = card_side[peak_hour] or 1.0
+    return {c: hourly_rates_per_s(scenario, c)[peak_hour] / total for c, share in scenario.demand.channels.items() if share > 0}
+
+
+def _tap_visits(scenario: Scenario, hop: str, bank: str) -> float:
+    """Messages per card-side transaction at a pool of hop `hop` (before its bank's share): one
+    request (0100 for a purchase, 0200 for an ATM withdrawal) at the acquirer, the switch and the
+    issuer; at an HSM, the calls per request (hsm.calls): a bank's HSM takes its issuer's for
+    every card-side request, IPC's HSM the switch's for a phone tap's 0100 only (a token's
+    cryptogram is IPC's to check; a plastic card's is its issuer's)."""
+    if hop in ("acquirer", "switch", "issuer"):
+        return 1.0
+    if hop == "hsm":
+        mix = _card_side_mix(scenario)
+        if not bank:
+            return mix.get("contactless", 0.0) * scenario.hsm.calls_at("switch").get("0100", 0)
+        calls = scenario.hsm.calls_at("issuer")
+        withdrawals = mix.get("atm", 0.0)
+        return (1.0 - withdrawals) * calls.get("0100", 0) + withdrawals * calls.get("0200", 0)
+    return 0.0
+
+
 def _service(scenario: Scenario, host: str) -> tuple[float, float]:
     spec = host_spec(scenario, host).service_time
     distribution = spec.distribution()
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_MODELS: dict[tuple, tuple[Registry, dict[str, float]]] = {}  # by seed, scale, population, channels, crediting day, data folder
+_MODELS: dict[tuple, tuple[Registry, dict[str, tuple[float, float]]]] = {}  # by seed, scale, population, channels, crediting day, pools, data folder
 
 
-def _model(scenario: Scenario) -> tuple[Registry, dict[str, float]]:
-    """The components the model registers for the scenario, and each bank's share of the taps
-    (wallets are picked uniformly among the enrolled cards)."""
+def _model(scenario: Scenario) -> tuple[Registry, dict[str, tuple[float, float]]]:
+    """The components the model registers for the scenario, and each bank's share of the enrolled
+    cards (a phone tap picks one uniformly) and of all cards (a plastic card or ATM transaction)."""
     crediting = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
     channels = tuple(c for c, share in {**scenario.demand.channels, **scenario.demand.app_channels}.items() if share > 0)
-    key = (scenario.seed, scenario.scale, spec_key(scenario.population), channels, crediting, data_dir())
+    hsm = scenario.hsm
+    layout = (tuple(scenario.issuers), tuple(hsm.issuers), spec_key({h: hsm.calls_at(h) for h in ("switch", "issuer")}))  # which pools, not their servers
+    key = (scenario.seed, scenario.scale, spec_key(scenario.population), channels, crediting, layout, data_dir())
     model = _MODELS.get(key)
     if model is None:
         from elcart_sim.model.simulation import Simulation
 
         simulation = Simulation(scenario)
         population = simulation.population
-        counts = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
-        total = max(1, int(counts.sum()))
-        shares = {bank.code: float(counts[bank.index]) / total for bank in population.banks}
+        enrolled = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
+        cards = np.diff(population.card_starts)
+        shares = {
+            bank.code: (float(enrolled[bank.index]) / max(1, int(enrolled.sum())), float(cards[bank.index]) / max(1, int(cards.sum())))
+            for bank in population.banks
+        }
         model = _MODELS[key] = (simulation.registry, shares)
     return model
 
@@ -129,13 +163,17 @@ def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int]
     the taps' load (a pool of the tap's chain that is not a bank's sees every tap, each issuing
     bank's pool its share) plus the app channels' (see the module docstring). `servers`
     overrides the scenario's."""
-    registry, shares = _model(scenario)
+    registry, bank_shares = _model(scenario)
+    tap_share = _card_side_mix(scenario).get("contactless", 0.0)
+    shares = {bank: tap_share * enrolled + (1.0 - tap_share) * cards for bank, (enrolled, cards) in bank_shares.items()}
     servers = servers or configured_servers(scenario)
     app = _app_rates(scenario, rate_per_s, registry.specs())
     loads = []
     for component in registry:
         mean, cv = _service(scenario, component.spec)
-        taps = (shares[component.bank] if component.bank else 1.0) if component.spec in HOSTS else 0.0
+        taps = _tap_visits(scenario, component.hop, component.bank)
+        if taps and component.bank:
+            taps *= shares[component.bank]
         rate = rate_per_s * taps + app.get(component.name, 0.0)
         loads.append(HostLoad(component.spec, component.name, rate, mean, cv, servers[component.spec]))
     return loads

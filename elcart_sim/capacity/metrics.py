@@ -23,7 +23,8 @@ Metric names (one flat dict per replication; `docs`: the table below):
 | `reversals` | those taps for which any reversal (0400, or an ATM's 0420) was sent |
 | `<service>_latency_p99_s` | on a day with the app's services: request-to-result p99 of each service's requests made after warm-up (`p2p`, `bill`, `topup`, `account`) |
 | `<component>_<measure>` | per host, for each of COMPONENT_MEASURES; component is a registry name: `acquirer`, `switch`, `issuer:<bank>`, `directory`, `biller_gateway:<gateway>`, … |
-| `issuers_max_<measure>`, `issuers_mean_utilisation` | the busiest issuer bank per measure; mean over banks |
+| `issuers_max_<measure>`, `issuers_mean_utilisation` | the busiest issuer bank's host per measure; mean over banks |
+| `hsms_max_utilisation` | when the scenario's HSMs are on: the busiest HSM pool (IPC's `hsm` or a bank's `hsm:<bank>`) |
 | `liquidity_upper_<bank>_tyiyn`, `liquidity_needed_<bank>_tyiyn`, `liquidity_lower_<bank>_tyiyn` | with `clearing.enabled`: the liquidity each bank needed over the whole day, gross on arrival, under the cut-offs, net at the day's end (analysis/settlement.py) |
 | `unsettled_tyiyn`, `delay_indicator` | with `clearing.enabled`: net value left unsettled at the end; value-weighted settlement delay ρ |
 
@@ -213,12 +214,16 @@ def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, fl
     for row in components.itertuples(index=False):
         for measure in COMPONENT_MEASURES:
             metrics[f"{row.component}_{measure}"] = getattr(row, measure)
-    per_bank = [component.name for component in results.registry if component.bank]
+    per_bank = [component.name for component in results.registry if component.bank and component.hop == "issuer"]
     issuers = components[components["component"].isin(per_bank)]
     for measure in COMPONENT_MEASURES:
         values = issuers[measure].to_numpy(dtype=float)
         metrics[f"issuers_max_{measure}"] = float(np.nanmax(values)) if np.isfinite(values).any() else math.nan
     metrics["issuers_mean_utilisation"] = float(issuers["utilisation"].mean())
+    hsms = components[components["component"].isin([c.name for c in results.registry if c.hop == "hsm"])]
+    if len(hsms):  # the scenario's HSMs are on: IPC's and every bank's
+        values = hsms["utilisation"].to_numpy(dtype=float)
+        metrics["hsms_max_utilisation"] = float(np.nanmax(values)) if np.isfinite(values).any() else math.nan
     metrics.update(settlement_metrics(results))  # the whole day's, when clearing ran
     return metrics
 
@@ -233,12 +238,12 @@ def per_component(frame: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.
     for column in frame.columns:
         for measure in COMPONENT_MEASURES:
             suffix = f"_{measure}"
-            if isinstance(column, str) and column.endswith(suffix) and not column.startswith("issuers_"):
+            if isinstance(column, str) and column.endswith(suffix) and not column.startswith(("issuers_", "hsms_")):
                 parsed[column] = (column[: -len(suffix)], measure)
                 break
     if keys is None:
         known = set(TRANSACTION_METRICS) | set(parsed) | {
-            c for c in frame.columns if str(c).startswith(("issuers_", *SETTLEMENT_METRIC_PREFIXES)) or str(c).endswith("_latency_p99_s")
+            c for c in frame.columns if str(c).startswith(("issuers_", "hsms_", *SETTLEMENT_METRIC_PREFIXES)) or str(c).endswith("_latency_p99_s")
         }
         keys = [c for c in frame.columns if c not in known]
     long = frame[list(keys) + list(parsed)].melt(id_vars=list(keys), var_name="column", value_name="value")

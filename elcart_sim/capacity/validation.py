@@ -220,9 +220,12 @@ def _queue_checks(frame: pd.DataFrame, scenario: Scenario, confidence: float) ->
 def _little_checks(frame: pd.DataFrame, confidence: float) -> list[Check]:
     suffix = "_mean_in_system"
     components = sorted({c[: -len(suffix)] for c in frame.columns if c.endswith(suffix) and not c.startswith("issuers_")})
-    groups = {"acquirer": ["acquirer"], "switch": ["switch"], "issuers": [c for c in components if c.startswith("issuer:")]}
+    groups = {"acquirer": ["acquirer"], "switch": ["switch"], "issuers": [c for c in components if c.startswith("issuer:")],
+              "hsms": [c for c in components if c == "hsm" or c.startswith("hsm:")]}  # fmt: skip
     checks = []
     for group, members in groups.items():
+        if group == "hsms" and not members:  # the scenario's HSMs are off
+            continue
         worst_error, worst = -1.0, None
         for component in members:
             big_l = frame[f"{component}_mean_in_system"].to_numpy(dtype=float)
@@ -238,6 +241,8 @@ def _little_checks(frame: pd.DataFrame, confidence: float) -> list[Check]:
         name = f"Little's law L = λW: {component}"
         if group == "issuers":
             name = f"Little's law L = λW: issuers ({len(members)} banks; worst {component})"
+        elif group == "hsms":
+            name = f"Little's law L = λW: HSMs ({len(members)} pools; worst {component})"
         checks.append(
             Check(name, float(np.mean(lam_w)), interval.mean, worst_error <= _LITTLE_TOLERANCE, interval.low, interval.high,
                   f"largest |L − λW| / L over {len(big_l)} replications: {worst_error:.2e} (tolerance {_LITTLE_TOLERANCE:.0%})")
@@ -263,6 +268,8 @@ def _monotone_check(frame: pd.DataFrame) -> Check:
 
 
 def _identical_check(serial: pd.DataFrame, parallel: pd.DataFrame, where: str) -> Check:
+    if set(serial.columns) == set(parallel.columns):  # the same columns, in the order of the run that listed them first
+        parallel = parallel[list(serial.columns)]
     try:
         pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
         same, detail = True, f"{serial.shape[0]} replications × {serial.shape[1]} columns, value for value"

@@ -291,6 +291,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _size(args: argparse.Namespace) -> int:
+    from elcart_sim.capacity.knee import knee_table, knee_text
     from elcart_sim.capacity.sizing import size
 
     scenario = scenario_from_args(args)
@@ -316,6 +317,11 @@ def _size(args: argparse.Namespace) -> int:
         report.evaluations.to_csv(folder / "evaluations.csv", index=False)
         (folder / "sizing.json").write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     print(report.table())
+    growth = scenario.demand.growth_per_year if args.growth is None else args.growth
+    knees = knee_table(scenario, growth_per_year=growth)
+    print()
+    print(knee_text(knees, growth_per_year=growth))
     if folder is not None:
-        print(f"wrote 2 files to {folder.resolve()}")
+        knees.to_csv(folder / "knee.csv", index=False)
+        print(f"wrote 3 files to {folder.resolve()}")
     return 0

@@ -83,7 +83,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     },
     "hops": {
         "trace_id": F("i", "", "Transaction id"),
-        "hop": F("c", "", "acquirer | switch | issuer | directory | biller_gateway | interaction_operator | payroll (a bank posting a credit file) | notifications"),
+        "hop": F("c", "", "acquirer | switch | issuer | hsm (an HSM pool: IPC's, or with `issuer` a bank's) | directory | biller_gateway | interaction_operator | payroll (a bank posting a credit file) | notifications"),
         "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg, a bill payment), 0400 reversal, 0420 reversal advice; empty at the hosts that take no ISO 8583 message"),
         "issuer": F("c", "", "Issuing bank code of the transaction (at a biller gateway: the gateway's id, GW-…); empty when the host could not tell (a message it could not read)"),
         "arrived_at": F("d", "s", "Message reached the host"),

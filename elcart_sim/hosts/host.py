@@ -10,6 +10,11 @@ another message type than the entry takes (a 0110 sent where a 0100 is expected)
 mandatory field, is answered with a format error (DE39 30) and recorded like any other; nothing
 a sender puts on the wire ends the run.
 
+A host may use an HSM pool (`use_hsm`, hosts/hsm.py): a message its entry has read, of a type
+the host makes HSM calls for, queues that many calls at the HSM when the host's own service
+ends, and is handled when the HSM has answered (a message that is not read calls no HSM); the
+host's hop record keeps its own service times, the HSM's call is a hop record of the HSM's.
+
 Time is kept with callbacks (core/clock.py): serving a message is one event at the end of its
 service — its start is known on arrival, since the queue is FIFO (core/server_pool.py) — and a
 deadline costs no event of its own (`Deadlines`).
@@ -28,6 +33,7 @@ from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.records import Table
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.core.streams import RandomStreams, Sampler
+from elcart_sim.hosts.hsm import Hsm
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.scenario import HostSpec
@@ -48,7 +54,11 @@ def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int,
         def read(times: Times, host: Host, payload: Any, trace_id: int, reply: Reply) -> None:
             request = host.admit(payload, mti, trace_id, times, reply)
             if request is not None:
-                handle(host, times, request, payload, trace_id, reply)
+                calls = host.hsm_calls_for(request) if host.hsm_calls else None
+                if calls:  # the HSM's answer first (Host.use_hsm)
+                    host.hsm.call(calls, mti, trace_id, _after_hsm, handle, host, times, request, payload, trace_id, reply)  # type: ignore[union-attr]
+                else:
+                    handle(host, times, request, payload, trace_id, reply)
 
         @functools.wraps(handle)
         def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
@@ -63,6 +73,8 @@ class Host:
     """Base of the acquirer, switch and issuer hosts."""
 
     hop = "host"
+    hsm: Hsm | None = None
+    hsm_calls: dict[str, int] = {}  # HSM calls per message type (MTI); empty: no HSM (the class's, shared, never changed)
 
     def __init__(
         self,
@@ -94,6 +106,17 @@ class Host:
         arrived = env.now
         started, finished = self.pool.schedule(arrived, self.service_time_s())
         after(env, finished - arrived, step, (arrived, started, finished), *args)
+
+    def use_hsm(self, hsm: Hsm, calls: dict[str, int]) -> None:
+        """Call ``hsm`` ``calls[mti]`` times for each message of type ``mti`` the host reads (after
+        its own service, before the message is handled)."""
+        self.hsm = hsm
+        self.hsm_calls = {mti: n for mti, n in calls.items() if n > 0}
+
+    def hsm_calls_for(self, request: Any) -> int:
+        """HSM calls for a message this host has read (`use_hsm`'s count for its MTI); a host
+        that calls its HSM for some messages of a type only says which here."""
+        return self.hsm_calls.get(request["t"], 0)
 
     def admit(self, payload: Any, mti: str, trace_id: int, times: Times, reply: Reply) -> Any | None:
         """The message ``payload`` decoded, if it is one this entry takes (MTI ``mti``); else the
@@ -132,3 +155,7 @@ class Host:
             response_code=response_code,
             timed_out=int(timed_out),
         )
+
+
+def _after_hsm(_answered_at: float, handle: Callable[..., None], *args: Any) -> None:
+    handle(*args)

@@ -46,7 +46,7 @@ from elcart_sim.analysis.results import Results
 from elcart_sim.cards import CardKeys, ChipAuthentication, PlasticCards
 from elcart_sim.core import memory
 from elcart_sim.core.clock import Deadlines
-from elcart_sim.core.errors import ConfigurationError
+from elcart_sim.core.errors import ConfigurationError, ScenarioError
 from elcart_sim.core.ids import TraceIds
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Records
@@ -56,6 +56,7 @@ from elcart_sim.core.streams import RandomStreams
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
 from elcart_sim.hosts.host import Host
+from elcart_sim.hosts.hsm import Hsm
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.model import day
@@ -67,7 +68,7 @@ from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
-from elcart_sim.scenario import Scenario
+from elcart_sim.scenario import Scenario, host_spec_of_bank
 from elcart_sim.tokens.card_authentication import CardAuthentication
 from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
@@ -108,8 +109,13 @@ class Simulation(AppServices):
         self.card_keys = CardKeys()
         chip_authentication = ChipAuthentication(self.card_keys, security.cryptogram_version)
         network = scenario.network
+        codes = {bank.code for bank in population.banks}
+        for field, banks in (("issuers", scenario.issuers), ("hsm.issuers", scenario.hsm.issuers)):
+            for code in banks:
+                if code not in codes:
+                    raise ScenarioError(f"{field}.{code}", f"is not a bank of {scenario.population.banks_file}")
         self.issuers = {
-            bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops, wire, chip_authentication)
+            bank.index: Issuer(env, bank, host_spec_of_bank(scenario.issuer, scenario.issuers, bank.code)[1], population, self.ledger, streams, records.hops, wire, chip_authentication)
             for bank in population.banks
         }
         self.switch = Switch(
@@ -150,7 +156,8 @@ class Simulation(AppServices):
         self.register(self.acquirer, "acquirer")
         self.register(self.switch, "switch")
         for bank in population.banks:
-            self.register(self.issuers[bank.index], "issuer", bank.code)
+            self.register(self.issuers[bank.index], host_spec_of_bank(scenario.issuer, scenario.issuers, bank.code)[0], bank.code)
+        self.hsms = self._build_hsms()
         self.aid = aid = bytes.fromhex(scenario.terminal.aid)
         self.terminal_services = TerminalServices(
             env=env,
@@ -220,10 +227,30 @@ class Simulation(AppServices):
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
         self.build_app_services_for_the_day()
 
-    def register(self, host: Host, spec: str, bank: str = "") -> None:
+    def register(self, host: Host | Hsm, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
         name = f"{host.hop}:{bank}" if bank else host.hop
         self.registry.add(Component(name, host.hop, spec, host.pool.capacity, bank))
+
+    def _build_hsms(self) -> dict[str, Hsm]:
+        """The HSM pools of the scenario's `hsm` section, each wired to the host that calls it
+        (Host.use_hsm) and registered after the hosts: IPC's at the switch, one per issuing bank.
+        None when the section is off or no message type has calls."""
+        hsm, env, hops = self.scenario.hsm, self.env, self.records.hops
+        hsms: dict[str, Hsm] = {}
+        calls = hsm.calls_at("switch")
+        if calls:
+            hsms["switch"] = pool = Hsm(env, "hsm.switch", hsm.switch, hops)
+            self.switch.use_hsm(pool, calls)
+            self.register(pool, "hsm.switch")
+        calls = hsm.calls_at("issuer")
+        if calls:
+            for bank in self.population.banks:
+                spec_field, spec = hsm.of_bank(bank.code)
+                hsms[bank.code] = pool = Hsm(env, f"hsm.{bank.code}", spec, hops, bank.code)
+                self.issuers[bank.index].use_hsm(pool, calls)
+                self.register(pool, spec_field, bank.code)
+        return hsms
 
     def _opening_balance(self, account: tuple) -> int:
         _bank_code, kind, key = account

@@ -1,7 +1,8 @@
 """Headroom: tap-to-result p99 at the peak as demand grows year by year (`demand.years_ahead`,
 `demand.growth_per_year` compounded, each channel at its own rate when it has one) on today's
-configuration, and how many years it absorbs before the target breaks. The table's
-`demand_factor` is the whole mix's: the day's volume over every channel, grown, over today's.
+configuration, and how many years it absorbs before the target breaks; and the knee
+(capacity/knee.py): the year the first host is 80 % busy. The table's `demand_factor` is the
+whole mix's: the day's volume over every channel, grown, over today's.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ class HeadroomStudy:
         rows = with_overloaded(intervals, self.overloaded, metrics)
         rows = rows.assign(years_ahead=rows["years_ahead"].astype(int))
         return rows.sort_values(["years_ahead"], kind="stable").reset_index(drop=True)
+
+    def knee(self) -> pd.DataFrame:
+        """Each host's knee at the scenario's peak (capacity/knee.py `knee_table`): the load
+        multiple at which it is 80 % busy and the year growth gets it there."""
+        from elcart_sim.capacity.knee import knee_table
+
+        return knee_table(self.scenario)
 
     def years_absorbed(self) -> int | None:
         """The last swept year up to which every swept year meets the target (None: not even now)."""

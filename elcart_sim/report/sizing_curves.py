@@ -18,13 +18,15 @@ import pandas as pd
 
 from elcart_sim.capacity import Executor, peak_window
 from elcart_sim.capacity.hosts import HOSTS, host_spec, sized_hosts
+from elcart_sim.capacity.knee import nearest_knee_specs
 from elcart_sim.capacity.metrics import worst_p99
 from elcart_sim.report.peak_points import meets, peak_intervals, run_peak_points, with_overloaded
 from elcart_sim.scenario import Scenario
 
-__all__ = ["COMPONENTS", "default_server_counts", "SizingStudy", "sizing_study"]
+__all__ = ["COMPONENTS", "MOST_CURVES", "default_server_counts", "SizingStudy", "sizing_study"]
 
 COMPONENTS = HOSTS  # the components a curve varies on a day of taps alone: the tap chain's hosts
+MOST_CURVES = 8  # at most this many components by default: those nearest their knee
 
 
 def default_server_counts(scenario: Scenario, component: str, most: int = 8) -> list[int]:
@@ -102,11 +104,13 @@ def sizing_study(
     executor: Executor | None = None,
 ) -> SizingStudy:
     """p99 at the peak for each count of `server_counts` (default `default_server_counts`) of each
-    component (default: every host sizing sizes for the scenario), the others as configured; every point runs replications 0 … n−1 (common random
+    component (default: every host sizing sizes for the scenario, or when there are more than
+    MOST_CURVES — a bank's host and HSM each a spec of its own — the MOST_CURVES nearest their
+    knee, capacity/knee.py), the others as configured; every point runs replications 0 … n−1 (common random
     numbers); `points` is how many counts `default_server_counts` gives. Counts that would
     overload a host are not simulated: their p99 is infinite."""
     windows = []
-    for component in components or sized_hosts(scenario):
+    for component in components or nearest_knee_specs(scenario, MOST_CURVES):
         counts = list((server_counts or {}).get(component) or default_server_counts(scenario, component, points))
         for n in counts:
             sized = scenario.with_overrides({f"{component}.servers": int(n)})

@@ -29,7 +29,7 @@ from elcart_sim.scenario.choices import (
 from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
-from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
+from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, host_spec_of_bank
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
 from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
 from elcart_sim.scenario.rules import host_fields
@@ -49,6 +49,9 @@ __all__ = [
     "NfcSpec",
     "TerminalSpec",
     "HostSpec",
+    "HsmSpec",
+    "HsmsSpec",
+    "host_spec_of_bank",
     "NetworkSpec",
     "KeysSpec",
     "ProvisioningSpec",

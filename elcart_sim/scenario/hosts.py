@@ -1,12 +1,16 @@
-"""Scenario fields of the hosts and the links between them."""
+"""Scenario fields of the hosts, their hardware security modules, and the links between them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from elcart_sim.scenario.fields import DurationSpec, checked, positive
+from elcart_sim.core.errors import ScenarioError
+from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, positive
 
-__all__ = ["HostSpec", "NetworkSpec"]
+__all__ = ["HostSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
+
+HSM_HOSTS = ("switch", "issuer")
+"""The hosts that call an HSM (`hsm.calls` is keyed by them)."""
 
 
 @dataclass(frozen=True)
@@ -26,3 +30,68 @@ class NetworkSpec:
     terminal_acquirer: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.12, 0.5))
     acquirer_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
     switch_issuer: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
+
+
+@dataclass(frozen=True)
+class HsmSpec:
+    """A pool of payment HSMs: `servers` units, each doing `calls_per_s` host commands a second
+    (a payShield 10K is sold at 60, 250 or 2,500 calls per second). One call holds a unit for
+    1 / calls_per_s seconds, so the pool is sized like any host (`servers`)."""
+
+    servers: int = field(default=1, metadata=checked(positive))
+    calls_per_s: float = field(default=250.0, metadata=checked(positive))
+
+    @property
+    def service_time(self) -> DurationSpec:
+        """One call's service: constant, 1 / calls_per_s."""
+        return DurationSpec("constant", 1.0 / self.calls_per_s)
+
+    @property
+    def timeout_s(self) -> float:
+        return float("inf")  # an HSM is waited for however long it takes
+
+
+def _hsm_calls(value: dict[str, dict[str, int]], path: str) -> None:
+    for host, calls in value.items():
+        if host not in HSM_HOSTS:
+            raise ScenarioError(f"{path}.{host}", f"is not a host that calls an HSM (known: {', '.join(HSM_HOSTS)})")
+        for mti, count in calls.items():
+            if len(mti) != 4 or not mti.isdigit():
+                raise ScenarioError(f"{path}.{host}.{mti}", "must be keyed by a 4-digit MTI such as '0100'")
+            non_negative(count, f"{path}.{host}.{mti}")
+
+
+def _calls_default() -> dict[str, dict[str, int]]:
+    return {"switch": {"0100": 1}, "issuer": {"0100": 1, "0200": 1}}
+
+
+@dataclass(frozen=True)
+class HsmsSpec:
+    """The hardware security modules: IPC's at the switch (`switch`), each issuing bank's
+    (`issuers`, by bank code; a bank not listed has `issuer`), and how many HSM calls each host
+    makes per message type (`calls`: switch {"0100": 1}, the token cryptogram verified; issuer
+    {"0100": 1, "0200": 1}, the ARQC or the PIN verified). Off unless `enabled`: a host then
+    calls none."""
+
+    enabled: bool = False
+    switch: HsmSpec = field(default_factory=lambda: HsmSpec(2, 250.0))
+    issuer: HsmSpec = field(default_factory=lambda: HsmSpec(1, 60.0))
+    issuers: dict[str, HsmSpec] = field(default_factory=dict)
+    calls: dict[str, dict[str, int]] = field(default_factory=_calls_default, metadata=checked(_hsm_calls))
+
+    def of_bank(self, code: str) -> tuple[str, HsmSpec]:
+        """(scenario field, spec) of bank `code`'s HSM."""
+        if code in self.issuers:
+            return f"hsm.issuers.{code}", self.issuers[code]
+        return "hsm.issuer", self.issuer
+
+    def calls_at(self, host: str) -> dict[str, int]:
+        """HSM calls per message type at `host` ("switch", "issuer"): none when off."""
+        return {mti: n for mti, n in self.calls.get(host, {}).items() if n > 0} if self.enabled else {}
+
+
+def host_spec_of_bank(issuer: HostSpec, issuers: dict[str, HostSpec], code: str) -> tuple[str, HostSpec]:
+    """(scenario field, spec) of bank `code`'s issuing host: `issuers.<code>`, else `issuer`."""
+    if code in issuers:
+        return f"issuers.{code}", issuers[code]
+    return "issuer", issuer

@@ -64,7 +64,7 @@ class PayrollSpec:
     `demand.salary_days_of_month`) when ``batches`` lists any."""
 
     batches: list[PayrollBatch] = field(default_factory=list)
-    posting: HostSpec = field(default_factory=lambda: HostSpec(2, DurationSpec("lognormal", 0.005, 0.5), 60.0))
+    posting: HostSpec = field(default_factory=lambda: HostSpec(2, DurationSpec("lognormal", 0.020, 0.5), 60.0))
     echo: EchoSpec = field(default_factory=EchoSpec)
 
 

@@ -96,8 +96,10 @@ def host_fields(scenario: Scenario) -> tuple[str, ...]:
 
 def check_across_fields(scenario: Scenario, source: str | None) -> None:
     """What no single field can check on its own."""
-    for host in host_fields(scenario):
-        service = getattr(scenario, host).service_time
+    hosts = {host: getattr(scenario, host) for host in host_fields(scenario)}
+    hosts.update({f"issuers.{code}": spec for code, spec in scenario.issuers.items()})
+    for host, spec in hosts.items():
+        service = spec.service_time
         if service.dist != "constant" and service.mean_s == 0:
             raise ScenarioError(f"{host}.service_time.mean_s", f"must be > 0 for a {service.dist} distribution", source=source)
     keys = scenario.security.keys

@@ -24,7 +24,7 @@ from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNEL
 from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
-from elcart_sim.scenario.hosts import HostSpec, NetworkSpec
+from elcart_sim.scenario.hosts import HostSpec, HsmsSpec, NetworkSpec
 from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
 from elcart_sim.scenario.services import ServicesSpec
@@ -54,6 +54,9 @@ class Scenario:
     acquirer: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.004, 0.5), 25.0))
     switch: HostSpec = field(default_factory=lambda: HostSpec(16, DurationSpec("lognormal", 0.003, 0.5), 15.0))
     issuer: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.008, 0.5), 10.0))
+    # Issuing hosts of their own, by bank code (a bank not listed has `issuer`), and the HSMs.
+    issuers: dict[str, HostSpec] = field(default_factory=dict)
+    hsm: HsmsSpec = field(default_factory=HsmsSpec)
     monitor_interval_s: float = field(default=60.0, metadata=checked(positive))
     security: SecuritySpec = field(default_factory=SecuritySpec)
     fraud: FraudSpec = field(default_factory=FraudSpec)

@@ -108,7 +108,7 @@ class BillSpec:
     timeout_s: float = field(default=30.0, metadata=checked(positive))
     wrong_reference_share: float = field(default=0.02, metadata=checked(fraction))
     biller_availability: float = field(default=0.995, metadata=checked(fraction))
-    gateway: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.05, 0.5), 20.0))
+    gateway: HostSpec = field(default_factory=lambda: HostSpec(32, DurationSpec("lognormal", 0.6, 0.5), 20.0))
     app_gateway: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.01, 0.5))
     # Arrivals over the local hours 00..23 (24 weights); empty: demand.hourly_profile.
     hourly_profile: list[float] = field(default_factory=list, metadata=checked(optional_hourly_profile))
@@ -124,7 +124,7 @@ class AccountTransferSpec:
     amount: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 5000.0, 1.5))
     timeout_s: float = field(default=30.0, metadata=checked(positive))
     wrong_account_share: float = field(default=0.01, metadata=checked(fraction))
-    operator: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.02, 0.5), 10.0))
+    operator: HostSpec = field(default_factory=lambda: HostSpec(16, DurationSpec("lognormal", 0.05, 0.5), 10.0))
     app_operator: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.005))
     # Arrivals over the local hours 00..23 (24 weights); empty: demand.hourly_profile.
     hourly_profile: list[float] = field(default_factory=list, metadata=checked(optional_hourly_profile))
@@ -151,7 +151,7 @@ class ServicesSpec:
     notification gateway."""
 
     transfers: TransferSpec = field(default_factory=TransferSpec)
-    directory: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.002, 0.5), 5.0))
+    directory: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.010, 0.5), 5.0))
     app_directory: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.002))
     app_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
     bills: BillSpec = field(default_factory=BillSpec)
@@ -159,7 +159,7 @@ class ServicesSpec:
     qr_payments: QrPaymentSpec = field(default_factory=QrPaymentSpec)
     # Salary and pension credits (scenario/payroll.py) and the gateway that pushes them to phones.
     payroll: PayrollSpec = field(default_factory=PayrollSpec)
-    notifications: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.001, 0.5), 30.0))
+    notifications: HostSpec = field(default_factory=lambda: HostSpec(50, DurationSpec("lognormal", 0.005, 0.5), 30.0))
     push: PushSpec = field(default_factory=PushSpec)
 
     def hourly_profile(self, channel: str) -> list[float]:

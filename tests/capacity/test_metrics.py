@@ -123,6 +123,6 @@ def test_per_component_reshapes_a_replications_frame(busy_results):
     frame = pd.DataFrame([{"switch.servers": 1, "replication": 0, **replication_metrics(busy_results)}])
     long = per_component(frame)
     assert list(long.columns) == ["switch.servers", "replication", "component", *COMPONENT_MEASURES]
-    assert len(long) == 23  # acquirer, switch, 21 issuer banks
+    assert len(long) == 45  # acquirer, switch, 21 issuer banks, IPC's HSM, 21 banks' HSMs
     switch = long.set_index("component").loc["switch"]
     assert switch["utilisation"] == frame.loc[0, "switch_utilisation"]

@@ -33,8 +33,12 @@ def _observed_rates(window, replication: int = 0) -> dict[str, float]:
 
 
 def test_the_hosts_sized_are_the_registry_s_specs(services_day):
-    assert sized_hosts(load_scenario("national-day", scale=0.001)) == ("acquirer", "switch", "issuer")
-    assert sized_hosts(services_day) == ("acquirer", "switch", "issuer", *APP_HOSTS)
+    one_issuer_spec = {"issuers": {}, "hsm.enabled": False}  # every bank on `issuer`, no HSM
+    assert sized_hosts(load_scenario("national-day", scale=0.001).with_overrides(one_issuer_spec)) == ("acquirer", "switch", "issuer")
+    assert sized_hosts(services_day.with_overrides(one_issuer_spec)) == ("acquirer", "switch", "issuer", *APP_HOSTS)
+    hosts_as_they_are = sized_hosts(services_day)
+    assert hosts_as_they_are[:3] == ("acquirer", "switch", "issuers.AIYL") and "issuer" in hosts_as_they_are
+    assert {"hsm.switch", "hsm.issuers.AIYL", "hsm.issuer", *APP_HOSTS} <= set(hosts_as_they_are)
     assert host_spec(services_day, "services.directory").service_time.mean_s == 2.0
     fewer = with_servers(services_day, {"services.bills.gateway": 3})
     assert host_spec(fewer, "services.bills.gateway").servers == 3
@@ -64,7 +68,8 @@ def test_a_transfer_day_s_loads_match_a_simulation_s_hop_counts():
 
 def test_size_gives_every_host_servers_that_meet_the_target(services_day):
     report = size(services_day, 4.0, taps=300, replications=2, growth=False)
-    assert set(report.sized_servers) == {"acquirer", "switch", "issuer", *APP_HOSTS}
+    assert set(report.sized_servers) == set(sized_hosts(services_day))  # each bank's host and HSM too
+    assert {"acquirer", "switch", "issuer", "issuers.AIYL", "hsm.switch", "hsm.issuer", *APP_HOSTS} <= set(report.sized_servers)
     assert report.sized.meets and set(report.sized.p99_by_service) == {"tap", "p2p", "bill", "topup", "account", "qr_payment"}
     assert all(p99 <= 4.0 for p99 in report.sized.p99_by_service.values())
     assert report.sized_servers["services.directory"] >= 2  # one 2-second server queues the transfers

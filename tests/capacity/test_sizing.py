@@ -77,7 +77,7 @@ def test_issuer_loads_are_the_population_s_shares_cached_by_its_spec():
     from elcart_sim.capacity import hosts
 
     day = load_scenario("national-day", scale=0.001)
-    issuers = [load for load in host_loads(day, rate_per_s=10.0) if load.host == "issuer"]
+    issuers = [load for load in host_loads(day, rate_per_s=10.0) if load.component.startswith("issuer:")]
     assert sum(load.arrival_rate_per_s for load in issuers) == pytest.approx(10.0)
     again = load_scenario("national-day", scale=0.001)
     assert hosts._model(again) is hosts._model(day)  # an equal spec: built once

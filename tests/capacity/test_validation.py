@@ -25,7 +25,7 @@ def test_the_suite_passes_at_ci_size(capsys):
     assert main(["validate", "--workers", "2", "--no-progress"]) == 0
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if line.endswith(("pass", "FAIL"))]
-    assert len(lines) == 9 and all(line.endswith("pass") for line in lines)
+    assert len(lines) == 10 and all(line.endswith("pass") for line in lines)
     for words in ("M/M/1 switch", "M/M/3 switch", "mean wait", "utilisation", "Little's law", "more servers",
                   "serial = 2 local processes", "95% CI", "expected", "observed", "all checks pass"):
         assert words in out
@@ -66,6 +66,9 @@ def test_little_check_fails_when_the_records_disagree():
     acquirer, switch, issuers = _little_checks(frame, 0.95)
     assert acquirer.passed and issuers.passed  # an idle bank: L = λW = 0
     assert not switch.passed and "1.67e-01" in switch.detail
+    with_hsm = frame.assign(hsm_mean_in_system=[0.1, 0.1], hsm_arrival_rate_per_s=[1.0, 1.0], hsm_mean_sojourn_s=[0.1, 0.2])
+    *_, hsms = _little_checks(with_hsm, 0.95)
+    assert hsms.name.startswith("Little's law L = λW: HSMs (1 pools") and not hsms.passed
 
 
 def test_monotone_check_fails_when_more_servers_wait_longer():

@@ -73,6 +73,15 @@ class Switch(Host):
         self.issuers = issuers  # by Bank.index
         self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
 
+    def hsm_calls_for(self, request: Any) -> int:
+        """IPC's HSM verifies a token's cryptogram: a 0100 paid with a card number (a plastic
+        card's, the issuer's to verify) calls it not; other types as `hsm.calls.switch` says."""
+        mti = request["t"]
+        calls = self.hsm_calls.get(mti, 0)
+        if calls and mti == MTI_AUTHORISATION_REQUEST and not self.gate.is_token(request.get("2", "")):
+            return 0
+        return calls
+
     # -- 0100 ----------------------------------------------------------------------------------
 
     @entry(MTI_AUTHORISATION_REQUEST)

@@ -1,0 +1,85 @@
+"""The knee: the load multiple at which each host is 80 % busy, from the analytic loads, and the
+year growth gets it there; checked against a simulated peak."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from elcart_sim import load_scenario
+from elcart_sim.capacity.hosts import host_loads
+from elcart_sim.capacity.knee import KNEE_UTILISATION, first_knee, knee_table, knee_text, peak_rate_per_s, simulated_utilisation
+
+
+@pytest.fixture(scope="module")
+def peak_day():
+    return load_scenario("salary-day-peak", scale=0.05, seed=4)
+
+
+def test_the_knee_multiple_is_the_utilisation_ratio_and_its_year_the_growth_log(peak_day):
+    table = knee_table(peak_day, rate_per_s=2.0)
+    loads = {load.component: load for load in host_loads(peak_day, rate_per_s=2.0)}
+    assert list(table["component"]) == list(loads)
+    g = peak_day.demand.growth_per_year
+    for row in table.itertuples():
+        assert row.utilisation == pytest.approx(loads[row.component].utilisation)
+        assert row.knee_multiple == pytest.approx(KNEE_UTILISATION / row.utilisation)
+        assert row.years_to_knee == pytest.approx(math.log(row.knee_multiple) / math.log(1 + g))
+        assert row.knee_year == 2025 + math.ceil(row.years_to_knee)
+    # IPC's HSM: 2 units at 250 calls/s, one call per tap: 2 taps/s keep it 0.4 % busy
+    hsm = table.set_index("component").loc["hsm"]
+    assert hsm.utilisation == pytest.approx(2.0 / 500.0)
+    assert first_knee(table) == table.loc[table["knee_multiple"].idxmin(), "component"]
+
+
+def test_the_peak_rate_is_the_busiest_hours(peak_day):
+    default = knee_table(peak_day)
+    at_peak = knee_table(peak_day, rate_per_s=peak_rate_per_s(peak_day))
+    assert default["utilisation"].tolist() == pytest.approx(at_peak["utilisation"].tolist())
+
+
+def test_past_the_knee_it_is_now_and_without_growth_never(peak_day):
+    past = knee_table(peak_day, rate_per_s=1_000.0)
+    assert (past.loc[past["knee_multiple"] <= 1, "years_to_knee"] == 0).all()
+    assert (past.loc[past["knee_multiple"] <= 1, "knee_year"] == 2025).all()
+    flat = knee_table(peak_day, rate_per_s=2.0, growth_per_year=0.0)
+    assert flat["years_to_knee"].map(math.isinf).all() and flat["knee_year"].isna().all()
+    text = knee_text(flat, growth_per_year=0.0)
+    assert "never" in text and f"first to the knee: {first_knee(flat)}" in text
+
+
+def test_the_analytic_utilisation_matches_a_simulated_peak(peak_day):
+    table = knee_table(peak_day)
+    simulated = simulated_utilisation(peak_day, taps=3_000).set_index("component")["simulated_utilisation"]
+    analytic = table.set_index("component")["utilisation"]
+    for host in ("acquirer", "switch", "hsm"):  # every tap: a few per cent of noise at most
+        assert simulated[host] == pytest.approx(analytic[host], rel=0.05)
+    issuers = [c for c in analytic.index if c.startswith(("issuer:", "hsm:"))]
+    assert sum(simulated[c] for c in issuers) == pytest.approx(sum(analytic[c] for c in issuers), rel=0.1)
+
+
+def test_knee_curves_rise_in_proportion_and_the_plot_draws_them(peak_day):
+    from elcart_sim.analysis import plots
+    from elcart_sim.capacity.knee import knee_curves
+
+    table = knee_table(peak_day, rate_per_s=2.0)
+    curves = knee_curves(table, hosts=3, points=20)
+    assert list(dict.fromkeys(curves["component"])) == list(table.nsmallest(3, "knee_multiple")["component"])
+    for component, part in curves.groupby("component"):
+        now = table.set_index("component").loc[component, "utilisation"]
+        assert part["utilisation"].to_numpy() == pytest.approx(now * part["load_multiple"].to_numpy())
+        assert part["mean_wait_s"].is_monotonic_increasing
+    fig = plots.knee_curves(curves)
+    assert len(fig.axes) == 2
+
+
+def test_the_sizing_curves_default_to_the_specs_nearest_their_knee(peak_day):
+    from elcart_sim.capacity.hosts import sized_hosts
+    from elcart_sim.capacity.knee import nearest_knee_specs
+
+    specs = nearest_knee_specs(peak_day, 8)
+    assert len(specs) == 8 and set(specs) <= set(sized_hosts(peak_day))
+    assert "hsm.switch" in specs  # IPC's HSM reaches its knee first
+    few = peak_day.with_overrides({"issuers": {}, "hsm.enabled": False})
+    assert nearest_knee_specs(few, 8) == sized_hosts(few) == ("acquirer", "switch", "issuer")

@@ -115,7 +115,7 @@ def test_growth_per_channel_and_of_the_population():
         ({"calendar.launch_date": "2022-13-01"}, "calendar.launch_date"),
         ({"calendar.enabled": True, "calendar.reference_date": "2022-06-01"}, "calendar.reference_date"),
         ({"calendar.holiday_factor": 0}, "calendar.holiday_factor"),
-        ({"demand.channel_growth_per_year": {"atm": 0.1}}, "demand.channel_growth_per_year.atm"),
+        ({"demand.channel_growth_per_year": {"teleport": 0.1}}, "demand.channel_growth_per_year.teleport"),
         ({"demand.channel_growth_per_year": {"contactless": -1}}, "demand.channel_growth_per_year.contactless"),
         ({"demand.pension_days_of_month": [32]}, "demand.pension_days_of_month[0]"),
     ],
@@ -215,7 +215,7 @@ def test_cli_bad_dates_are_clear_errors(tmp_path, capsys, dates, message):
 
 def test_a_run_over_the_launch_has_no_taps_before_it_and_wallets_after():
     scenario = load_scenario("national-day", scale=0.02).with_overrides(
-        {"calendar.enabled": True, "date": "2022-06-30", "demand.transactions_per_day": 1e7}
+        {"calendar.enabled": True, "date": "2022-06-30", "demand.transactions_per_day": 1e7, "demand.channels": {"contactless": 1.0}}
     )
     simulation = Simulation(scenario, days=6)
     results = simulation.run()

@@ -74,7 +74,7 @@ __all__ = [
     "calibration_table",
     "completed_by_hour",
     "nrmse",
-    "calibration_text",
+    "NOISE_SE",
 ]
 
 TARGET_COLUMNS = ("name", "value", "unit", "tolerance", "label", "source")
@@ -326,31 +326,3 @@ def calibration_table(results: Results, targets: list[Target] | None = None, hou
              "tolerance": target.tolerance, "noise": noise, "passed": bool(passed), "label": target.label}
         )  # fmt: skip
     return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
-
-
-def _figure(value: float) -> str:
-    if value != value:
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:,.1f}"
-    return f"{value:.4f}"
-
-
-def calibration_text(table: pd.DataFrame) -> str:
-    """The table for the terminal: one line a target, then how many passed."""
-    from elcart_sim.capacity.tables import text_table
-
-    rows = [
-        {"target": row["target"], "unit": row["unit"], "simulated": _figure(row["simulated"]), "published": _figure(row["published"]),
-         "tolerance": _figure(row["tolerance"]), "noise (1 SE)": _figure(row["noise"]), "pass": "yes" if row["passed"] else "NO",
-         "label": row["label"]}
-        for row in table.to_dict("records")
-    ]  # fmt: skip
-    passed = int(table["passed"].sum())
-    return (
-        f"  calibration (pass: |simulated − published| ≤ tolerance + {NOISE_SE:g} × noise)\n"
-        + "\n".join("  " + line for line in text_table(rows).splitlines())
-        + f"\n  {passed} of {len(table)} targets inside their tolerance"
-    )

@@ -15,10 +15,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from elcart_sim.cli.options import add_scenario_options, scenario_from_args
+from elcart_sim.core.errors import OutputError
 
-__all__ = ["add_commands", "EXIT_OUTSIDE_TOLERANCE"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["add_commands", "calibration_text", "EXIT_OUTSIDE_TOLERANCE"]
 
 EXIT_OUTSIDE_TOLERANCE = 1
 
@@ -41,7 +46,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from elcart_sim.analysis.calibration import calibration_table, calibration_text, load_hourly, load_targets
+    from elcart_sim.analysis.calibration import calibration_table, load_hourly, load_targets
     from elcart_sim.model.simulation import run
 
     targets = load_targets(args.targets)  # a bad file stops here, before the run
@@ -54,11 +59,43 @@ def _calibrate(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     table = calibration_table(results, targets, hourly)
     out = Path(args.out_file)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".parquet":
-        table.to_parquet(out, index=False)
-    else:
-        table.to_csv(out, index=False)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False)
+    except OSError as exc:
+        raise OutputError(f"cannot write the calibration table to --out {out}: {exc.strerror or exc}") from exc
     print(calibration_text(table))
     print(f"  wall time {elapsed:.1f} s; wrote {out.resolve()}")
     return 0 if bool(table["passed"].all()) else EXIT_OUTSIDE_TOLERANCE
+
+
+def _figure(value: float) -> str:
+    if value != value:
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.4f}"
+
+
+def calibration_text(table: pd.DataFrame) -> str:
+    """The table for the terminal: one line a target, then how many passed."""
+    from elcart_sim.analysis.calibration import NOISE_SE
+    from elcart_sim.capacity.tables import text_table
+
+    rows = [
+        {"target": row["target"], "unit": row["unit"], "simulated": _figure(row["simulated"]), "published": _figure(row["published"]),
+         "tolerance": _figure(row["tolerance"]), "noise (1 SE)": _figure(row["noise"]), "pass": "yes" if row["passed"] else "NO",
+         "label": row["label"]}
+        for row in table.to_dict("records")
+    ]  # fmt: skip
+    passed = int(table["passed"].sum())
+    return (
+        f"  calibration (pass: |simulated − published| ≤ tolerance + {NOISE_SE:g} × noise)\n"
+        + "\n".join("  " + line for line in text_table(rows).splitlines())
+        + f"\n  {passed} of {len(table)} targets inside their tolerance"
+    )

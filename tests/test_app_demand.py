@@ -79,7 +79,9 @@ def test_a_service_s_own_hourly_profile_moves_its_arrivals_and_nothing_else():
     before, after = Simulation(base).run(), Simulation(moved).run()
     bills = after.transfers[after.transfers.service.isin(["bill", "topup"])]
     assert len(bills) > 10 and bills.requested_at.between(3 * 3600, 4 * 3600).all()
-    assert after.transactions.tapped_at.tolist() == before.transactions.tapped_at.tolist()
+    # (the ATM withdrawals ask for what the balance allows, which the moved bills change)
+    pos = [r.transactions[r.transactions.channel != "atm"].tapped_at.tolist() for r in (before, after)]
+    assert pos[0] == pos[1]
     for service in ("p2p", "account", "qr_payment"):
         requested = [r.transfers[r.transfers.service == service].requested_at.sort_values().tolist() for r in (before, after)]
         assert requested[0] == requested[1] and requested[0], service

@@ -46,7 +46,7 @@ def test_every_approval_relayed_has_one_record_and_every_reversal_names_an_appro
     _simulation, results, _cutoffs = day
     hops = results.hops
     approvals = hops[(hops.hop == "switch") & hops.mti.isin(["0100", "0200"]) & (hops.response_code == "00")]
-    switch_kinds = ("purchase", "transfer_debit", "transfer_credit", "bill", "account_transfer", "qr_payment")
+    switch_kinds = ("purchase", "cash_withdrawal", "transfer_debit", "transfer_credit", "bill", "account_transfer", "qr_payment")
     records = results.clearing[results.clearing.kind.isin(switch_kinds)]
     assert approvals.groupby("trace_id").size().to_dict() == records.groupby("trace_id").size().to_dict()
     reversals = results.clearing[results.clearing.kind == "reversal"]
@@ -102,13 +102,13 @@ def test_every_tyiyn_from_tap_to_settlement(seed):
     by_kind = gained.groupby(["trace_id", "kind"]).gained.sum().unstack(fill_value=0)
     clearing = results.clearing
     debits, card_credits = _signed(clearing, DEBIT_KINDS), _signed(clearing, ("transfer_credit",))
-    payee_credits = _signed(clearing, ("purchase", *CREDIT_KINDS[1:]))
+    payee_credits = _signed(clearing, ("purchase", "cash_withdrawal", *CREDIT_KINDS[1:]))
     traces = by_kind.index.union(clearing.trace_id.unique())
     by_kind = by_kind.reindex(traces, fill_value=0)
     # a card's net loss is what clearing says its bank owes, less what it says a card received
     assert (by_kind.cardholder == card_credits.reindex(traces, fill_value=0) - debits.reindex(traces, fill_value=0)).all()
-    # what a merchant, biller or account gained is what clearing says is owed to its bank
-    payees = sum(by_kind.get(kind, 0) for kind in ("merchant", "biller", "customer_account"))
+    # what a merchant, biller or account gained (or an ATM paid out) is what clearing says is owed to its bank
+    payees = sum(by_kind.get(kind, 0) for kind in ("merchant", "biller", "customer_account", "atm_cash"))
     assert (payees == payee_credits.reindex(traces, fill_value=0)).all()
     # and no tyiyn stays in a settlement position: everything went through the National Bank
     assert (by_kind.elkart_settlement == -(by_kind.cardholder + payees)).all()

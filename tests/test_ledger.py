@@ -87,7 +87,7 @@ def test_the_chart_of_accounts_carries_p2p_bill_payment_and_clearing():
 
 def test_an_unknown_kind_or_an_absurd_amount_is_refused_before_any_balance_moves():
     ledger = Ledger()
-    with pytest.raises(LedgerError, match="kind must be one of opening, purchase, reversal, transfer_debit, transfer_credit, fee, payroll_credit, bill_payment, bill_credit, qr_payment, merchant_credit, settlement, interchange, got 'refund'"):
+    with pytest.raises(LedgerError, match="kind must be one of opening, purchase, reversal, transfer_debit, transfer_credit, fee, payroll_credit, bill_payment, bill_credit, qr_payment, merchant_credit, settlement, interchange, cash_withdrawal, cash_dispensed, got 'refund'"):
         ledger.post(ALICE, BOB, 10, kind="refund", trace_id=1, at=0.0)
     with pytest.raises(LedgerError, match="amount_tyiyn must be a positive integer up to"):
         ledger.post(ALICE, BOB, 10**16, kind="purchase", trace_id=1, at=0.0)

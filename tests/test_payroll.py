@@ -228,7 +228,7 @@ def test_fast_and_wire_give_the_same_credits_day():
 
 
 def test_credits_are_opt_in():
-    for name in ("national-day", "salary-day-peak", "money-services-day"):
+    for name in ("national-day", "growth-5y", "money-services-day"):
         simulation = Simulation(load_scenario(name, scale=0.0005))
         assert not simulation.crediting_day and not any(c.hop in ("payroll", "notifications") for c in simulation.registry)
     batches = {"services.payroll.batches": [{"payer": "employer", "hour": 9.0, "share": 0.1}]}
@@ -264,6 +264,24 @@ def test_the_bundled_credits_day_is_national_day_with_credits_and_no_flat_multip
     national, credits = load_scenario("national-day"), load_scenario("salary-day-credits")
     base, variant = flat(national.to_dict()), flat(credits.to_dict())
     differing = {k for k in base.keys() | variant.keys() if base.get(k) != variant.get(k)}
-    assert differing == {"name", "description", "seed", "date", "demand.day_kind", "demand.salary_day_factor", "services.payroll.batches"}
+    assert differing == {
+        "name", "description", "seed", "date", "demand.day_kind", "demand.salary_day_factor", "services.payroll.batches",
+        "services.payroll.echo.withdraw_share",
+    }
     assert credits.transactions_per_day_effective == national.transactions_per_day_effective
     assert [(b.payer, b.hour) for b in credits.services.payroll.batches] == [("employer", 9.0), ("social_fund", 10.0), ("employer", 14.0)]
+
+
+def test_the_salary_day_peak_puts_two_to_three_times_the_card_transactions_on_the_hosts():
+    """Issue 11 item 6: the salary day's peak built from its credits — national-day's card side
+    plus the credits' echo, ATM withdrawals above all — not a flat multiplier."""
+    import numpy as np
+
+    days = {name: Simulation(load_scenario(name, scale=0.003, fidelity="fast")).run().transactions for name in ("national-day", "salary-day-peak")}
+    normal, peak = days["national-day"], days["salary-day-peak"]
+    assert 2.0 <= len(peak) / len(normal) <= 3.2
+    per_hour = np.bincount((peak.tapped_at // 3600).astype(int), minlength=24)
+    assert 10 <= int(per_hour.argmax()) <= 13  # the echo of the 09:00 and 10:00 files
+    assert per_hour.max() / len(peak) > np.bincount((normal.tapped_at // 3600).astype(int), minlength=24).max() / len(normal)
+    atm = peak[peak.channel == "atm"]
+    assert len(atm) / len(peak) > 0.65 and (atm.outcome == "approved").mean() > 0.9

@@ -7,6 +7,11 @@ for the answer no longer than its timeout, after which it sends a reversal (0400
 transaction as reversed. An approved purchase is closed by a fiscal receipt from the KKM.
 Every tap ends in exactly one final state: approved, declined, reversed or terminated.
 
+The same checkout takes plastic ELKART cards (cards/): held to the reader ("card_contactless")
+or inserted into its chip reader ("card_chip", POS entry mode 05, the card inserted and taken
+back adding its time); each channel has its kernel configuration (a card has no consumer
+device CVM) and each transaction record names its channel.
+
 A decline is explained in the record: the response code's meaning, and — when the switch named
 the check that failed (DE44, protocol/decline_reasons.py) — that reason too, with the check in
 ``stopped_by``; a card dialogue ended by a security check (locked phone, no usable key, relay
@@ -18,7 +23,7 @@ fraud scenarios, and hostile-input tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import simpy
@@ -39,10 +44,13 @@ from elcart_sim.protocol.iso8583.decline_reasons import decline_for_code
 from elcart_sim.protocol.iso8583.wire import WireFormat
 from elcart_sim.world.population import Bank, Terminal
 
-__all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES"]
+__all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES", "POS_ENTRY_MODES"]
 
 OUTCOMES = ("approved", "declined", "reversed", "terminated")
 """Every tap ends in exactly one of these final states."""
+
+POS_ENTRY_MODES = {"contactless": "071", "card_contactless": "071", "card_chip": "051"}
+"""DE22 per channel at a POS: 07 contactless chip, 05 contact chip; 1: PIN entry capability."""
 
 class _Online(NamedTuple):
     """How the host dialogue ended."""
@@ -69,6 +77,7 @@ class _Payment:
     queued_at: float
     tapped_at: float = 0.0
     kernel: KernelOutcome | None = None  # None for a request that no card dialogue produced
+    channel: str = "contactless"  # choices.CARD_CHANNELS: a phone's tap, or a plastic card's
 
 
 class TapResult(NamedTuple):
@@ -111,6 +120,10 @@ class TerminalServices:
     # A live device (a phone on a PC/SC reader) is known by the token it presents:
     # token PAN -> (masked token, issuer code) for the records; see Simulation.identify_token.
     identify_token: Callable[[str], tuple[str, str]] | None = None
+    # Plastic cards: the kernel of each card channel (a card has no device CVM), and the time a
+    # chip card takes to be inserted and taken back.
+    kernels: dict[str, ContactlessKernel] = field(default_factory=dict)
+    card_insert_s: Sampler | None = None
 
 
 class PosTerminal:
@@ -139,6 +152,7 @@ class PosTerminal:
         issuer_code: str | None,
         attack: str = "",
         then: Callable[[TapResult], None] | None = None,
+        channel: str = "contactless",
     ) -> None:
         """One customer's payment at this checkout, tap to receipt; `then(result)` when it has ended.
 
@@ -146,8 +160,9 @@ class PosTerminal:
         terminal's processing; the authorisation goes online. On a live link the APDU durations
         are measured wall time, and simulated time advances by them. ``token_masked``/
         ``issuer_code`` None: a live device, identified by its token. ``attack`` labels an
-        injected attack (fraud.py) in the record."""
-        payment = _Payment(trace_id, amount_tyiyn, token_masked, issuer_code, attack, then, self.services.env.now)
+        injected attack (fraud.py) in the record. ``channel``: a phone's tap, or a plastic card's
+        (``token_masked`` is then the masked card number)."""
+        payment = _Payment(trace_id, amount_tyiyn, token_masked, issuer_code, attack, then, self.services.env.now, channel=channel)
         self.lane.request(lambda: self._tap(payment, link))
 
     def submit_request(
@@ -179,7 +194,9 @@ class PosTerminal:
         s = self.services
         payment.tapped_at = tapped_at = s.env.now
         un = s.unpredictable_number().to_bytes(4, "big")
-        payment.kernel = kernel = s.kernel.perform(link, payment.amount_tyiyn, s.day.emv_date(tapped_at), un)
+        channel = payment.channel
+        kernels = s.kernels.get(channel, s.kernel) if channel != "contactless" else s.kernel
+        payment.kernel = kernel = kernels.perform(link, payment.amount_tyiyn, s.day.emv_date(tapped_at), un)
         if payment.token_masked is None or payment.issuer_code is None:
             identified = s.identify_token(kernel.token_pan) if s.identify_token and kernel.token_pan else ("", "")
             payment.token_masked, payment.issuer_code = identified
@@ -188,8 +205,10 @@ class PosTerminal:
         if kernel.outcome != "online":
             after(s.env, kernel.nfc_s, self._close, payment, _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None))
             return
-        # The phone leaves the field when the dialogue ends; the terminal then prepares the 0100.
-        after(s.env, kernel.nfc_s + s.processing_s(), self._send, payment)
+        # The phone leaves the field when the dialogue ends (a chip card is taken back); the
+        # terminal then prepares the 0100.
+        insert_s = s.card_insert_s() if channel == "card_chip" and s.card_insert_s is not None else 0.0
+        after(s.env, kernel.nfc_s + insert_s + s.processing_s(), self._send, payment)
 
     def _record_apdus(self, trace_id: int, tapped_at: float, kernel: KernelOutcome) -> None:
         apdu_at = tapped_at
@@ -207,7 +226,7 @@ class PosTerminal:
             apdu_at += exchange.duration_s
 
     def _send(self, payment: _Payment) -> None:
-        request = self.authorisation_request(payment.trace_id, payment.kernel, payment.amount_tyiyn, payment.tapped_at)
+        request = self.authorisation_request(payment.trace_id, payment.kernel, payment.amount_tyiyn, payment.tapped_at, payment.channel)
         self.go_online(payment.trace_id, request, lambda online: self._close(payment, online))
 
     def go_online(self, trace_id: int, request: dict[str, Any] | bytes, then: Callable[[_Online], None]) -> None:
@@ -301,14 +320,18 @@ class PosTerminal:
             receipt_no=receipt_no,
             attack=attack,
             stopped_by=result.stopped_by,
+            channel=payment.channel,
         )
         if payment.then is not None:
             payment.then(result)
 
     # -- the request (pure) -------------------------------------------------------------------------
 
-    def authorisation_request(self, trace_id: int, kernel: KernelOutcome, amount_tyiyn: int, tapped_at: float) -> dict:
-        """The 0100 for a completed card dialogue tapped at ``tapped_at`` (ELKART host spec, host_spec.md)."""
+    def authorisation_request(
+        self, trace_id: int, kernel: KernelOutcome, amount_tyiyn: int, tapped_at: float, channel: str = "contactless"
+    ) -> dict:
+        """The 0100 for a completed card dialogue tapped (or inserted) at ``tapped_at`` on
+        ``channel`` (ELKART host spec, host_spec.md)."""
         day = self.services.day
         local = day.local_date_time(tapped_at)
         t = self.terminal
@@ -323,7 +346,7 @@ class PosTerminal:
             "13": local[:4],
             "14": kernel.expiry,
             "18": t.mcc,
-            "22": "071",
+            "22": POS_ENTRY_MODES[channel],
             "25": "00",
             "32": self.acquirer_bank.institution_id,
             "35": track2.to_de35(kernel.track2),

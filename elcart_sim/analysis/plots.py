@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from elcart_sim.analysis.results import Results
 from elcart_sim.analysis.settlement_plots import save_settlement_plots
 from elcart_sim.scenario import Scenario
-from elcart_sim.world.demand import hourly_rates_per_s
+from elcart_sim.world.demand import card_side_rates_per_s
 
 __all__ = [
     "latency_distribution",
@@ -147,7 +147,7 @@ def demand_over_the_day(scenario: Scenario, observed=None) -> Figure:
     the replications produced (`observed`: intervals by `hour` of the metric `tps`)."""
     fig = Figure(figsize=(9, 4), layout="constrained")
     ax = fig.subplots()
-    rates = hourly_rates_per_s(scenario)
+    rates = card_side_rates_per_s(scenario)
     hours = np.arange(25)
     ax.stairs(rates, hours, color="tab:blue", linewidth=2, label="demand model")
     if observed is not None and len(observed):

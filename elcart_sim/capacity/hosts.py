@@ -27,7 +27,7 @@ from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
 from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
 from elcart_sim.scenario.hosts import HostSpec
-from elcart_sim.world.demand import hourly_rates_per_s
+from elcart_sim.world.demand import card_side_rates_per_s, hourly_rates_per_s
 
 __all__ = ["HOSTS", "HostLoad", "host_spec", "sized_hosts", "configured_servers", "with_servers", "host_loads"]
 
@@ -112,12 +112,12 @@ def _app_rates(scenario: Scenario, rate_per_s: float, specs: tuple[str, ...]) ->
     """Messages per second at each component from the app's channels, at tap rate `rate_per_s`:
     Σ over channels of rate_per_s × λ_ch(h) ÷ λ_tap(h) × V_ch,component, where h is the taps'
     peak hour (each channel follows its own hourly profile)."""
-    taps = hourly_rates_per_s(scenario, "contactless")
+    taps = card_side_rates_per_s(scenario)  # the whole card side: each of its transactions takes the tap's chain once
     peak_hour = int(np.argmax(taps))
     rates: dict[str, float] = {}
     for channel in app_channels(scenario):
         if taps[peak_hour] <= 0:
-            raise CapacityError(f"sizing counts demand in taps; scenario {scenario.name!r} has no contactless share")
+            raise CapacityError(f"sizing counts demand in card transactions; scenario {scenario.name!r} has none")
         requests_per_s = rate_per_s * hourly_rates_per_s(scenario, channel)[peak_hour] / taps[peak_hour]
         for component, visits in channel_visits(scenario, channel, specs).items():
             rates[component] = rates.get(component, 0.0) + requests_per_s * visits

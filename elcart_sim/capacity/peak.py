@@ -95,10 +95,10 @@ def peak_window(
     relaxation time grows without bound, both shrink so that a run stays within 20 × `taps` taps.
     Runs use the `fast` fidelity (the same timings as `wire`, fewer codec cycles).
     """
-    from elcart_sim.world.demand import hourly_rates_per_s
+    from elcart_sim.world.demand import card_side_rates_per_s
 
     grown = _grown(scenario, years, growth_per_year)
-    rates = hourly_rates_per_s(grown)
+    rates = card_side_rates_per_s(grown)
     peak_hour = int(np.argmax(rates))
     peak = float(rates[peak_hour])
     mean = float(np.mean(rates))

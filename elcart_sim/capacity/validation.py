@@ -187,9 +187,9 @@ def queue_scenario(
 
 
 def _arrival_rate(scenario: Scenario) -> float:
-    from elcart_sim.world.demand import hourly_rates_per_s
+    from elcart_sim.world.demand import card_side_rates_per_s
 
-    rates = hourly_rates_per_s(scenario)
+    rates = card_side_rates_per_s(scenario)
     return float(np.mean(rates))
 
 

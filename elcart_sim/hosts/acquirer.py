@@ -5,6 +5,11 @@ forwards it to the national switch; if the switch does not answer within the acq
 it answers the terminal 91 and sends the switch a reversal. A terminal's own reversal (0400) is
 forwarded the same way, store-and-forward, until the issuer has it. A message it cannot read is
 answered 30 (format error), as at every host entry (host.py).
+
+Its ATMs' cash withdrawals come as financial requests (0200, processing code 01, chip data in
+DE55) and are forwarded to the switch's financial entry the same way; a timeout there is
+answered 91 and undone by a reversal advice (0420), and the ATM's own 0420 (it gave up waiting)
+is forwarded store-and-forward like a terminal's 0400.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ from elcart_sim.core.streams import RandomStreams, Sampler
 from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
-from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, MTI_REVERSAL_REQUEST, messages
+from elcart_sim.protocol.iso8583 import (
+    MTI_AUTHORISATION_REQUEST,
+    MTI_FINANCIAL_REQUEST,
+    MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_REQUEST,
+    messages,
+)
 from elcart_sim.scenario import HostSpec
 
 __all__ = ["Acquirer"]
@@ -51,26 +62,43 @@ class Acquirer(Host):
     @entry(MTI_AUTHORISATION_REQUEST)
     def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from a terminal: serve it, forward it to the switch, answer what the switch answers."""
+        self._forward(times, request, payload, trace_id, reply, self.switch.authorise, self.switch.reverse)
+
+    @entry(MTI_FINANCIAL_REQUEST)
+    def withdraw(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0200 from an ATM (a cash withdrawal): serve it, forward it to the switch, answer what it answers."""
+        self._forward(times, request, payload, trace_id, reply, self.switch.transfer, self.switch.reverse_advice)
+
+    def _forward(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply, entry: Any, reversal_entry: Any) -> None:
+        mti = request["t"]
         issuer = self.issuer_of(request["2"])
 
         def relay(answer: Any) -> None:
-            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, issuer, times, self.wire.decode(answer)["39"], False)
+            self.record_hop(trace_id, mti, issuer, times, self.wire.decode(answer)["39"], False)
             reply(answer)
 
         def give_up() -> None:  # the switch did not answer in time: 91 to the terminal, reversal to the switch
-            self.call_next_hop(self.switch.reverse, self.wire.encode(messages.reversal_for(request)), trace_id, discard)
-            self.record_hop(trace_id, MTI_AUTHORISATION_REQUEST, issuer, times, "91", True)
+            self.call_next_hop(reversal_entry, self.wire.encode(messages.reversal_for(request)), trace_id, discard)
+            self.record_hop(trace_id, mti, issuer, times, "91", True)
             reply(self.wire.encode(messages.response_to(request, "91")))
 
-        self.call_next_hop(self.switch.authorise, payload, trace_id, relay, give_up)
+        self.call_next_hop(entry, payload, trace_id, relay, give_up)
 
     @entry(MTI_REVERSAL_REQUEST)
     def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from a terminal: serve it, forward it until the switch has it, acknowledge."""
+        self._deliver(times, request, payload, trace_id, reply, self.switch.reverse)
+
+    @entry(MTI_REVERSAL_ADVICE)
+    def reverse_advice(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0420 from an ATM: serve it, forward it until the switch has it, acknowledge."""
+        self._deliver(times, request, payload, trace_id, reply, self.switch.reverse_advice)
+
+    def _deliver(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply, entry: Any) -> None:
         issuer = self.issuer_of(request["2"])
 
         def acknowledge(_answer: Any) -> None:
-            self.record_hop(trace_id, MTI_REVERSAL_REQUEST, issuer, times, "00", False)
+            self.record_hop(trace_id, request["t"], issuer, times, "00", False)
             reply(self.wire.encode(messages.response_to(request, "00")))
 
-        self.call_next_hop(self.switch.reverse, payload, trace_id, acknowledge)
+        self.call_next_hop(entry, payload, trace_id, acknowledge)

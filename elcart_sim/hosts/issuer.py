@@ -15,7 +15,13 @@ reversal undoes a purchase. A bill payment (0200, processing code 50, payment fr
 a debit too, posted as "bill_payment"; its DE48 must name the biller and the reference
 (protocol/iso8583/service_data.py), or it is answered 30 (format error) unposted. A merchant QR
 payment's debit (0200, processing code 00, purchase) is posted as "qr_payment"; its DE48 must
-name the merchant of its DE42 (``QRPAY <merchant id>``), or it is answered 30 unposted.
+name the merchant of its DE42 (``QRPAY <merchant id>``), or it is answered 30 unposted. A cash
+withdrawal at an ATM (0200, processing code 01) is a debit posted as "cash_withdrawal".
+
+A plastic card's authorisation (a chip purchase's 0100, an ATM's 0200) carries the card's
+cryptogram in DE55 and no token data (DE123): the issuer verifies it itself before deciding
+(cards/authentication.py) — a bad one is declined 63 with its reason in DE44 — and signs its
+answer with the ARPC in DE55 tag 91. A token's cryptogram the token service has checked.
 
 A reversal names its original by the original's data elements, as a real issuer matches it:
 the retrieval reference number, the system trace audit number and the transmission date and
@@ -34,6 +40,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from elcart_sim.cards.authentication import ChipAuthentication
 from elcart_sim.core.clock import Reply
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.records import Table
@@ -52,6 +59,7 @@ from elcart_sim.protocol.iso8583 import (
 )
 from elcart_sim.protocol.iso8583.service_data import read_bill_data, read_qr_payment_data
 from elcart_sim.scenario import CARD_STATUSES, HostSpec
+from elcart_sim.tokens.card_authentication import Authentication
 from elcart_sim.world.population import Bank, Population
 
 __all__ = ["Issuer", "STATUS_RESPONSE_CODES", "original_key"]
@@ -82,9 +90,11 @@ class Issuer(Host):
         streams: RandomStreams,
         hops: Table,
         wire: WireFormat = FIDELITIES["wire"],
+        chip_authentication: ChipAuthentication | None = None,
     ):
         super().__init__(env, f"issuer.{bank.code}", spec, streams, hops, wire=wire)
         self.bank = bank
+        self.chip_authentication = chip_authentication  # None: plastic cards' cryptograms are not checked
         self.population = population
         self.ledger = ledger
         self.settlement_account = accounts.elkart_settlement(bank.code)
@@ -105,16 +115,29 @@ class Issuer(Host):
 
     @entry(MTI_AUTHORISATION_REQUEST)
     def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
-        """0100 from the switch: serve it, decide, post an approval, answer."""
-        self._answer(times, request, trace_id, reply, self._debit(request, trace_id, "purchase"))
+        """0100 from the switch: serve it, decide, post an approval, answer. A plastic card's
+        chip data (DE55 without a token's DE123) is checked first (cards/authentication.py)."""
+        chip = self._check_chip(request)
+        if chip is not None and chip.decline is not None:
+            self._answer(times, request, trace_id, reply, chip.decline.response_code, chip)
+            return
+        self._answer(times, request, trace_id, reply, self._debit(request, trace_id, "purchase"), chip)
 
     @entry(MTI_FINANCIAL_REQUEST)
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0200 from the switch, a transfer's debit leg (DE3 10) or credit leg (26), a bill
         payment (50) or a merchant QR payment (00): serve it, decide, post an approval, answer;
-        another processing code is an invalid transaction (12)."""
+        a cash withdrawal at an ATM (01, its chip data checked first); another processing code
+        is an invalid transaction (12)."""
         kind = request["3"][:2]
-        if kind == ProcessingCode.TRANSFER_DEBIT:
+        chip = None
+        if kind == ProcessingCode.CASH:
+            chip = self._check_chip(request)
+            if chip is not None and chip.decline is not None:
+                response_code = chip.decline.response_code
+            else:
+                response_code = self._debit(request, trace_id, "cash_withdrawal")
+        elif kind == ProcessingCode.TRANSFER_DEBIT:
             response_code = self._debit(request, trace_id, "transfer_debit")
         elif kind == ProcessingCode.TRANSFER_CREDIT:
             response_code = self._credit(request, trace_id)
@@ -124,15 +147,30 @@ class Issuer(Host):
             response_code = self._debit(request, trace_id, "qr_payment") if _names_a_merchant(request) else "30"
         else:
             response_code = "12"
-        self._answer(times, request, trace_id, reply, response_code)
+        self._answer(times, request, trace_id, reply, response_code, chip)
 
-    def _answer(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, response_code: str) -> None:
+    def _check_chip(self, request: Mapping[str, Any]) -> Authentication | None:
+        """The verdict on a plastic card's chip data; None when there is none to check here (a
+        token's, which the token service checked, or no DE55, or no checks configured)."""
+        if self.chip_authentication is None or "55" not in request or "123" in request:
+            return None
+        return self.chip_authentication.authenticate(request)
+
+    def _answer(
+        self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, response_code: str, chip: Authentication | None = None
+    ) -> None:
         authorisation_id = None
         if response_code == "00":
             self._authorisations += 1
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
         self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
-        reply(self.wire.encode(messages.response_to(request, response_code, authorisation_id)))
+        decline = chip.decline.code if chip is not None and chip.decline is not None else None
+        response = messages.response_to(request, response_code, authorisation_id, additional_response=decline)
+        if chip is not None:
+            signed = ChipAuthentication.sign(chip, response_code == "00")
+            if signed is not None:
+                response["55"] = signed
+        reply(self.wire.encode(response))
 
     def _card(self, request: Mapping[str, Any], key: tuple[int, int, int]) -> tuple[int | None, str]:
         """The card DE2 names and why it may not be used (a DE39), or '' when it may; ``key``

@@ -218,7 +218,10 @@ def build_payroll(simulation: Simulation) -> PayrollService:
     if echo.send_share > 0:  # the echo's transfers: the app's services, with choices on streams of their own
         directory = simulation.transfers.directory.directory
         choices = TransferDemand(scenario, simulation.population, directory, streams, stream_prefix="payroll.echo.transfers")
-    echo_process = CreditEcho(env, echo, scenario, simulation.population, streams, simulation.start_tap, simulation.start_transfer, choices)
+    echo_process = CreditEcho(
+        env, echo, scenario, simulation.population, streams, simulation.start_tap, simulation.start_transfer, choices,
+        simulation.start_withdrawal, len(simulation.atm_fleet),
+    )
     return PayrollService(env, services.payroll, simulation.population, posting, gateway, streams, scenario.demand.duration_s, echo_process)
 
 

@@ -67,7 +67,9 @@ _APP_KINDS = {
     ProcessingCode.TRANSFER_CREDIT: "transfer_credit",
     ProcessingCode.PAYMENT: "bill",
     ProcessingCode.PURCHASE: "qr_payment",
+    ProcessingCode.CASH: "cash_withdrawal",
 }
+_ACQUIRED_KINDS = ("purchase", "cash_withdrawal")  # the acquirer is DE32's bank (a POS's, an ATM's), not IPC
 
 
 def clearing_kind(request: Mapping[str, Any]) -> str:
@@ -120,7 +122,7 @@ class ClearingCycle:
         """The switch forwards ``request`` to ``issuer_bank``: the payer bank's position check
         (model/intraday_liquidity.py); a reason when the switch must decline it."""
         kind = clearing_kind(request)
-        acquirer = self.bank_of_institution[request["32"]] if kind == "purchase" else IPC_BANK
+        acquirer = self.bank_of_institution[request["32"]] if kind in _ACQUIRED_KINDS else IPC_BANK
         payer, payee = (issuer_bank, acquirer) if kind in DEBIT_KINDS else (acquirer, issuer_bank)
         return self.liquidity.prepare(original_key(request), payer, payee, int(request["4"]), trace_id, self.env.now)
 
@@ -134,7 +136,7 @@ class ClearingCycle:
         now = self.env.now
         kind = clearing_kind(request)
         tap = kind == "purchase"
-        acquirer = self.bank_of_institution[request["32"]] if tap else IPC_BANK
+        acquirer = self.bank_of_institution[request["32"]] if kind in _ACQUIRED_KINDS else IPC_BANK
         fee = int(request["28"][1:]) if "28" in request else 0
         amount = int(request["4"])
         record = ClearingRecord(str(trace_id), kind, acquirer, issuer_bank, amount, fee, now, interchange_tyiyn=self.spec.interchange_tyiyn(kind, amount))
@@ -145,6 +147,15 @@ class ClearingCycle:
                 accounts.merchant(acquirer, request["42"].strip()),
                 record.amount_tyiyn,
                 kind="merchant_credit",
+                trace_id=trace_id,
+                at=now,
+            ))
+        elif kind == "cash_withdrawal":  # the ATM's bank paid the cash out of its vault
+            entries.append(self.ledger.post(
+                accounts.elkart_settlement(acquirer),
+                accounts.atm_cash(acquirer),
+                record.amount_tyiyn,
+                kind="cash_dispensed",
                 trace_id=trace_id,
                 at=now,
             ))

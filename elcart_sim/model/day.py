@@ -1,4 +1,4 @@
-"""The day played: arrivals (taps; transfers, bills and top-ups, transfers to bank accounts and
+"""The day played: arrivals (phone taps, plastic card purchases and ATM withdrawals; transfers, bills and top-ups, transfers to bank accounts and
 merchant QR payments when the day's app channels include them), salary and pension credit files on a crediting day, token
 lifecycle and injected attacks over the scenario's duration,
 then the drain, until every transaction in flight has reached its final state; with clearing
@@ -27,6 +27,7 @@ def play(simulation: Simulation, progress: Callable[[float], None] | None = None
     """Play the scenario's day on ``simulation``; ``progress(fraction)`` as simulated time advances."""
     env = simulation.env
     simulation.demand.schedule_arrivals(env, simulation.start_tap)
+    simulation.card_demand.schedule(env, simulation.start_card_payment, simulation.start_withdrawal)
     if simulation.transfer_demand is not None:
         simulation.transfer_demand.schedule(env, simulation.start_transfer)
     if simulation.crediting_day:

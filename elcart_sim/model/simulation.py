@@ -1,7 +1,8 @@
 """One run of the whole system: the entities built from a scenario and wired into the chain.
 
     phone (HCE applet) ─NFC─ POS terminal + KKM ─ acquirer ─ national switch (IPC) ─ issuer bank
-                                                               └ token vault        └ ledger
+    plastic card (chip) ─contact/NFC─┘                │             └ token vault        └ ledger
+    plastic card ─contacts─ ATM ──────────────────────┘ (0200 cash withdrawal, 0420 reversal advice)
     ELKART Mobile ─ transfer service ─ directory ┘ (the same switch, issuers and ledger)
                   ├ bill service ─ switch ─ payer's issuer; biller gateways ─ billers
                   ├ account-transfer service ─ switch ─ sender's issuer; interaction operator
@@ -11,7 +12,9 @@
 `Simulation(scenario)` builds the population and every entity, each with its own named random
 streams, and registers each host it builds (core/registry.py), so results, capacity planning and
 the report read the hosts from the registry. `tap()` runs one tap over any NFC link — the
-simulated one, or a real PC/SC reader — through the same simulated hosts; `transfer()` one P2P
+simulated one, or a real PC/SC reader — through the same simulated hosts; `card_payment()` one
+purchase with a plastic card (held to the reader or inserted: cards/), `withdraw()` one cash
+withdrawal at an ATM (acceptance/atm.py); `transfer()` one P2P
 transfer through the directory, the switch and both issuers, `pay_bill()` one bill or top-up,
 `account_transfer()` one transfer to a bank account, `qr_payment()` one payment to a merchant by
 its ELQR code (the app's services are built on first use, or for a day whose channels include
@@ -30,10 +33,12 @@ from collections.abc import Callable
 
 import simpy
 
+from elcart_sim.acceptance.atm import AtmServices, AtmTerminal
 from elcart_sim.acceptance.kernel import ContactlessKernel, TerminalConfig
 from elcart_sim.acceptance.nfc_link import NfcLink, SimulatedNfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, TerminalServices
 from elcart_sim.analysis.results import Results
+from elcart_sim.cards import CardKeys, ChipAuthentication, PlasticCards
 from elcart_sim.core import memory
 from elcart_sim.core.clock import Deadlines
 from elcart_sim.core.errors import ConfigurationError
@@ -52,6 +57,7 @@ from elcart_sim.model import day
 from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.clearing_cycle import ClearingCycle
 from elcart_sim.model.phones import Phones
+from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
@@ -61,6 +67,8 @@ from elcart_sim.tokens.identity import IdentityVerification
 from elcart_sim.tokens.lifecycle import TokenLifecycle
 from elcart_sim.tokens.token_service import TokenService
 from elcart_sim.wallet.wallet import PhoneWithoutToken, Wallet, WalletProfile, WalletServices, offline_phones
+from elcart_sim.world.atms import AtmFleet
+from elcart_sim.world.card_demand import CardDemand
 from elcart_sim.world.demand import Demand
 from elcart_sim.world.population import Population
 
@@ -83,9 +91,12 @@ class Simulation(AppServices):
         security = scenario.security
         self.token_service = TokenService(population, key_ttl_s=security.keys.ttl_s, events=records.token_events)
         self.card_authentication = CardAuthentication(self.token_service, security)
+        self.card_keys = CardKeys()
+        chip_authentication = ChipAuthentication(self.card_keys, security.cryptogram_version)
         network = scenario.network
         self.issuers = {
-            bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops, wire) for bank in population.banks
+            bank.index: Issuer(env, bank, scenario.issuer, population, self.ledger, streams, records.hops, wire, chip_authentication)
+            for bank in population.banks
         }
         self.switch = Switch(
                 env,
@@ -144,13 +155,40 @@ class Simulation(AppServices):
             receipts=records.receipts,
             apdus=records.apdus if record_apdus else None,
             identify_token=self.identify_token,
+            kernels={
+                "card_contactless": ContactlessKernel(TerminalConfig(aid=aid, max_cryptogram_rtt_s=security.max_cryptogram_rtt_s)),
+                "card_chip": ContactlessKernel(TerminalConfig(aid=aid)),
+            },
+            card_insert_s=streams.sampler("cards.insert", scenario.cards.insert.distribution()),
         )
         self.terminals: dict[int, PosTerminal] = {}
+        # Plastic cards and the ATMs (cards/, world/atms.py, acceptance/atm.py)
+        self.plastic_cards = PlasticCards(population, self.card_keys, aid, security.kernel, security.cryptogram_version)
+        self.card_apdu_latency_s = {
+            "card_contactless": streams.sampler("cards.contactless_apdu_latency", scenario.cards.contactless_apdu_latency.distribution()),
+            "card_chip": streams.sampler("cards.contact_apdu_latency", scenario.cards.contact_apdu_latency.distribution()),
+        }
+        self.atm_fleet = AtmFleet.build(scenario, population)
+        self.atm_services = AtmServices(
+            env=env,
+            kernel=ContactlessKernel(TerminalConfig(aid=aid, transaction_type=0x01, terminal_type=14)),
+            wire=wire,
+            acquirer=self.acquirer,
+            day=self.terminal_services.day,
+            acquirer_link_latency_s=streams.sampler("network.atm_acquirer", network.terminal_acquirer.distribution()),
+            session_s=streams.sampler("atm.session", scenario.atm.session.distribution()),
+            dispense_s=streams.sampler("atm.dispense", scenario.atm.dispense.distribution()),
+            unpredictable_number=streams.integers("atm.unpredictable_number", 2**32),
+            deadlines=Deadlines(env, scenario.atm.timeout_s),
+            transactions=records.transactions,
+        )
+        self.atms: dict[int, AtmTerminal] = {}
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
         # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
         # which then must exist (the same outcomes and timings either way)
         self.apdu_format = APDU_BYTES if record_apdus else apdu_format(scenario.fidelity)
         self.demand = Demand(scenario, population, streams)
+        self.card_demand = CardDemand(scenario, population, streams, len(self.atm_fleet))
         keys = security.keys
         self.wallet_profile = WalletProfile(aid, security.kernel, security.cryptogram_version, security.require_cdcvm)
         self.wallet_services = WalletServices(
@@ -241,6 +279,55 @@ class Simulation(AppServices):
         """Run one tap to its final state (and any reversal it caused) and return what the terminal showed."""
         results: list[TapResult] = []
         self.start_tap(card, terminal, amount_tyiyn, link, then=results.append)
+        self.env.run()
+        return results[0]
+
+    # -- plastic cards and ATMs ------------------------------------------------------------------
+
+    def atm(self, index: int) -> AtmTerminal:
+        """ATM ``index`` of the fleet, built on first use."""
+        terminal = self.atms.get(index)
+        if terminal is None:
+            data = self.atm_fleet.atm(index)
+            terminal = self.atms[index] = AtmTerminal(data, self.population.banks[data.acquirer], self.atm_services)
+        return terminal
+
+    def start_card_payment(
+        self, card: int, terminal: int, amount_tyiyn: int, channel: str = "card_chip", then: Callable[[TapResult], None] | None = None
+    ) -> None:
+        """Start one purchase with plastic card ``card`` at POS terminal ``terminal`` now, held to
+        the reader (``card_contactless``) or inserted (``card_chip``); `then(result)` at the end."""
+        applet = self.plastic_cards.applet(card)
+        link = SimulatedNfcLink.to(applet, self.card_apdu_latency_s[channel], self.apdu_format)
+        pan = applet.credential.token_pan
+        self.terminal(terminal).accept_tap(
+            self.next_trace_id(), link, amount_tyiyn, mask_pan(pan), self.population.bank_of_card(card).code, "", then, channel=channel
+        )
+
+    def start_withdrawal(self, card: int, atm: int, amount_tyiyn: int | None = None, then: Callable[[TapResult], None] | None = None) -> None:
+        """Start one cash withdrawal with card ``card`` at ATM ``atm`` now; ``amount_tyiyn`` None:
+        what the holder asks for given the balance now (world/card_demand.py), and nothing at all
+        when that is nothing."""
+        bank = self.population.bank_of_card(card)
+        if amount_tyiyn is None:
+            amount_tyiyn = self.card_demand.withdrawal_amount_tyiyn(self.ledger.available_tyiyn(accounts.cardholder(bank.code, card), self.env.now))
+            if amount_tyiyn <= 0:
+                return
+        applet = self.plastic_cards.applet(card)
+        link = SimulatedNfcLink.to(applet, self.card_apdu_latency_s["card_chip"], self.apdu_format)
+        self.atm(atm).accept_card(self.next_trace_id(), link, amount_tyiyn, mask_pan(applet.credential.token_pan), bank.code, then)
+
+    def card_payment(self, card: int, terminal: int, amount_tyiyn: int, channel: str = "card_chip") -> TapResult:
+        """Run one plastic card purchase to its final state and return what the terminal showed."""
+        results: list[TapResult] = []
+        self.start_card_payment(card, terminal, amount_tyiyn, channel, then=results.append)
+        self.env.run()
+        return results[0]
+
+    def withdraw(self, card: int, atm: int, amount_tyiyn: int) -> TapResult:
+        """Run one ATM withdrawal to its final state and return what the ATM showed."""
+        results: list[TapResult] = []
+        self.start_withdrawal(card, atm, amount_tyiyn, then=results.append)
         self.env.run()
         return results[0]
 

@@ -12,6 +12,7 @@ An account is `(bank_code, kind, key)`. Each member bank keeps, in its own books
 | `nbkr_correspondent` | "" | the bank's correspondent account at the National Bank, where net positions settle | debit (an asset) |
 | `own_funds` | "" | the bank's own funds, which opened the deposits of this run | debit |
 | `fee_income` | "" | the fees the bank charged its cardholders (the app's services) | credit |
+| `atm_cash` | "" | the cash the bank's ATMs paid out (withdrawals by any bank's cards) | credit (cash left the vault) |
 | `payroll_funding` | payer id | an employer's or the Social Fund's account at the bank, from which it pays salaries or pensions (funded before the day, outside the run) | debit during the run |
 
 How the services post, each as balanced postings in integer tyiyn (`Ledger.post(debit, credit, …)`):
@@ -27,6 +28,9 @@ How the services post, each as balanced postings in integer tyiyn (`Ledger.post(
 - **merchant QR payment**: payer's bank: debit `cardholder`, credit `elkart_settlement`
   ("qr_payment"); through the interaction operator, the merchant's acquirer: debit
   `elkart_settlement`, credit `merchant` ("merchant_credit") — at once, not at clearing.
+- **ATM cash withdrawal**: issuer: debit `cardholder`, credit `elkart_settlement`
+  ("cash_withdrawal"). At clearing the ATM's bank: debit `elkart_settlement`, credit `atm_cash`
+  ("cash_dispensed").
 - **salary or pension credit**: the cardholder's bank: debit `payroll_funding` (the payer's
   account there), credit `cardholder`; no leg through IPC: the payer's file reaches each bank
   directly.
@@ -55,6 +59,7 @@ __all__ = [
     "own_funds",
     "fee_income",
     "payroll_funding",
+    "atm_cash",
 ]
 
 
@@ -92,3 +97,7 @@ def fee_income(bank_code: str) -> Account:
 
 def payroll_funding(bank_code: str, payer_id: str) -> Account:
     return (bank_code, "payroll_funding", payer_id)
+
+
+def atm_cash(bank_code: str) -> Account:
+    return (bank_code, "atm_cash", "")

@@ -42,10 +42,11 @@ __all__ = ["Ledger", "Account", "LedgerError", "POSTING_KINDS"]
 # biller's gateway confirms it. A merchant QR payment debits the payer at the payer's bank and,
 # through the interaction operator, credits the merchant at its acquiring bank. A settlement
 # moves a bank's net position of a clearing batch between its ELKART settlement position and its
-# correspondent account at the National Bank. New kinds are appended: a kind's code is its index.
+# correspondent account at the National Bank. A cash withdrawal at an ATM debits the cardholder
+# at the card's bank; at clearing the ATM's bank books the cash it paid out. New kinds are appended: a kind's code is its index.
 POSTING_KINDS = (
     "opening", "purchase", "reversal", "transfer_debit", "transfer_credit", "fee", "payroll_credit", "bill_payment", "bill_credit",
-    "qr_payment", "merchant_credit", "settlement", "interchange",
+    "qr_payment", "merchant_credit", "settlement", "interchange", "cash_withdrawal", "cash_dispensed",
 )  # fmt: skip
 MAX_AMOUNT_TYIYN = 10**15  # 10 trillion som: far above any movement, far below the int64 balances
 _KIND_CODES = {kind: code for code, kind in enumerate(POSTING_KINDS)}

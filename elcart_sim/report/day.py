@@ -32,7 +32,7 @@ from elcart_sim.capacity import (
 from elcart_sim.core.errors import ReportError
 from elcart_sim.report.runner import study_executor
 from elcart_sim.scenario import Scenario
-from elcart_sim.world.demand import hourly_rates_per_s
+from elcart_sim.world.demand import card_side_rates_per_s
 
 __all__ = ["SUMMARY_METRICS", "HOURLY_METRICS", "DayStudy", "day_study", "hourly_rows", "run_day_replication"]
 
@@ -108,7 +108,7 @@ def run_day_replication(task: ReplicationTask) -> dict[str, Any]:
 
     results = Simulation(task.scenario, replication=task.replication).run()
     k = task.replication
-    rates = hourly_rates_per_s(task.scenario)
+    rates = card_side_rates_per_s(task.scenario)
     peak = int(np.argmax(rates))
     day = component_metrics(results, task.warmup_s)
     peak_utilisation = _peak_hour_utilisation(results, peak)
@@ -160,7 +160,7 @@ class DayStudy:
 
     def peak_hour_table(self) -> pd.DataFrame:
         """Latency percentiles and taps per second in the demand model's peak hour."""
-        peak = int(np.argmax(hourly_rates_per_s(self.scenario)))
+        peak = int(np.argmax(card_side_rates_per_s(self.scenario)))
         intervals = self.hourly_intervals()
         return _table(intervals[intervals["hour"] == peak], by=["hour"])
 

@@ -69,8 +69,10 @@ ACCOUNT_TRANSFER_CHANNELS = ("account_transfer",)
 QR_PAYMENT_CHANNELS = ("qr_merchant",)
 """Payments to a merchant in ELKART Mobile by scanning the merchant's static ELQR code."""
 
-CARD_CHANNELS = ("contactless",)
-"""Channels of the card side (demand.channels, shares of demand.transactions_per_day): the tap."""
+CARD_CHANNELS = ("contactless", "card_contactless", "card_chip", "atm")
+"""Channels of the card side (demand.channels, shares of demand.transactions_per_day): the phone's
+tap (ELKART Pay, "contactless"), a plastic card held to a POS terminal or inserted into its chip
+reader, and a cash withdrawal at an ATM."""
 
 APP_CHANNELS = (*P2P_CHANNELS, *QR_PAYMENT_CHANNELS, *BILL_CHANNELS, *ACCOUNT_TRANSFER_CHANNELS)
 """Channels of ELKART Mobile (demand.app_channels, shares of the app's payments): transfers
@@ -98,6 +100,6 @@ settle what the cover allows, or exclude the bank and net the batch again withou
 CUTOFF_COUNTS = (1, 2, 4)
 """How many clearing cut-offs a day may have (clearing.cutoffs)."""
 
-DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment")
+DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment", "cash_withdrawal")
 """Clearing kinds that debit the cardholder: the issuing bank owes the acquiring bank
 (clearing/records.py), and the acquirer may owe the issuer interchange (clearing.interchange)."""

@@ -45,12 +45,16 @@ class EchoSpec:
     """What a cardholder does after seeing a credit (a push delivered, on time or late): with
     ``spend_share`` one tap ``spend_delay`` later (only a card with a wallet can tap), with
     ``send_share`` one transfer by phone number ``send_delay`` later (only a card linked in the
-    app). What would fall after the end of the day is not played (the next day's echo)."""
+    app), with ``withdraw_share`` one cash withdrawal at an ATM ``withdraw_delay`` later (any
+    card: the money arrived, so much of it is taken out as cash). What would fall after the end
+    of the day is not played (the next day's echo)."""
 
     spend_share: float = field(default=0.4, metadata=checked(fraction))
     spend_delay: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 10_800.0, 1.0))
     send_share: float = field(default=0.2, metadata=checked(fraction))
     send_delay: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 7_200.0, 1.0))
+    withdraw_share: float = field(default=0.0, metadata=checked(fraction))
+    withdraw_delay: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 10_800.0, 1.0))
 
 
 @dataclass(frozen=True)

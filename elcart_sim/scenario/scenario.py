@@ -18,7 +18,7 @@ import yaml
 
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.protocol.fidelity import FIDELITIES
-from elcart_sim.scenario.acceptance import NfcSpec, TerminalSpec
+from elcart_sim.scenario.acceptance import AtmSpec, CardSpec, NfcSpec, TerminalSpec
 from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNELS
 from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
@@ -47,6 +47,8 @@ class Scenario:
     demand: DemandSpec = field(default_factory=DemandSpec)
     nfc: NfcSpec = field(default_factory=NfcSpec)
     terminal: TerminalSpec = field(default_factory=TerminalSpec)
+    cards: CardSpec = field(default_factory=CardSpec)
+    atm: AtmSpec = field(default_factory=AtmSpec)
     network: NetworkSpec = field(default_factory=NetworkSpec)
     acquirer: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.004, 0.5), 25.0))
     switch: HostSpec = field(default_factory=lambda: HostSpec(16, DurationSpec("lognormal", 0.003, 0.5), 15.0))
@@ -125,9 +127,10 @@ class Scenario:
 
     @property
     def transactions_expected(self) -> float:
-        """Expected number of contactless taps in the run: the effective daily volume × the
-        contactless share, spread by the hourly profile over `duration_s` from midnight."""
-        return self._expected(("contactless",))
+        """Expected number of the card side's transactions in the run (phone taps, plastic card
+        payments, ATM withdrawals): the effective daily volume × the channels' shares, spread by
+        the hourly profile over `duration_s` from midnight."""
+        return self._expected(CARD_CHANNELS)
 
     @property
     def transfers_expected(self) -> float:

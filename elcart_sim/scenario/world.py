@@ -101,6 +101,7 @@ class PopulationSpec:
     cards: int = field(default=3_651_617, metadata=checked(positive))
     enrolment_share: float = field(default=0.12, metadata=checked(fraction))
     terminals: int = field(default=24_000, metadata=checked(positive))
+    atms: int = field(default=2_500, metadata=checked(positive))  # the member banks' ATMs [E]
     opening_balance: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 12_000.0, 1.5))
     card_status: dict[str, float] = field(
         default_factory=lambda: {"active": 0.994, "blocked": 0.003, "lost": 0.002, "expired": 0.001},
@@ -138,6 +139,10 @@ class DemandSpec:
     # Share of transactions_per_day per card channel; shares sum to 1.
     channels: dict[str, float] = field(default_factory=lambda: {"contactless": 1.0}, metadata=checked(channel_shares))
     ticket: AmountSpec = field(default_factory=AmountSpec)
+    # What a cardholder at an ATM would like to take out; one who knows the balance (a share
+    # `withdrawal_balance_known_share`) asks for no more than it, rounded down to 100 som.
+    cash_withdrawal: AmountSpec = field(default_factory=lambda: AmountSpec("lognormal", 11000.0, 0.5))
+    withdrawal_balance_known_share: float = field(default=0.9, metadata=checked(fraction))
     # The interaction operators' payments a day (all banks' apps), and ELKART Mobile's share of them.
     app_payments_per_day: float = field(default=1_360_000.0, metadata=checked(non_negative))
     elkart_app_share: float = field(default=0.3, metadata=checked(fraction))

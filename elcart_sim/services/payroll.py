@@ -45,8 +45,9 @@ StartTransfer = Callable[[str, int, str, int], None]  # (channel, sender card, r
 
 
 class CreditEcho:
-    """What cardholders do after seeing a credit: a tap and a transfer, each with its share and
-    its delay, on streams of their own. ``start_tap`` and ``start_transfer`` start them (the
+    """What cardholders do after seeing a credit: a tap, a transfer and a cash withdrawal at an
+    ATM, each with its share and its delay, on streams of their own (``start_withdrawal`` the
+    simulation's; the amount asked for is the ATM demand's, from the balance then). ``start_tap`` and ``start_transfer`` start them (the
     simulation's); ``transfer_choices`` picks recipients and amounts (None: nobody sends)."""
 
     def __init__(
@@ -59,6 +60,8 @@ class CreditEcho:
         start_tap: StartTap,
         start_transfer: StartTransfer,
         transfer_choices: TransferDemand | None,
+        start_withdrawal: Callable[[int, int], None] | None = None,
+        n_atms: int = 0,
     ):
         self.env = env
         self.spec = spec
@@ -73,6 +76,13 @@ class CreditEcho:
         self._ticket = streams.sampler("payroll.echo.ticket", scenario.demand.ticket.distribution())
         self._sends = streams.uniform("payroll.echo.send")
         self._send_delay_s = streams.sampler("payroll.echo.send_delay", spec.send_delay.distribution())
+        self.start_withdrawal = start_withdrawal
+        if start_withdrawal is not None and n_atms and spec.withdraw_share > 0:
+            self._withdraws = streams.uniform("payroll.echo.withdraw")
+            self._withdraw_delay_s = streams.sampler("payroll.echo.withdraw_delay", spec.withdraw_delay.distribution())
+            self._atm = streams.integers("payroll.echo.atm", n_atms)
+        else:
+            self.start_withdrawal = None
 
     def follow(self, card: int) -> None:
         """The holder of ``card`` has just seen a credit: schedule what they do with it today."""
@@ -86,6 +96,10 @@ class CreditEcho:
             delay = self._send_delay_s()
             if env.now + delay < end:
                 after(env, delay, self._send, card, choices.next_amount_tyiyn())
+        if self.start_withdrawal is not None and self._withdraws() < spec.withdraw_share:
+            delay = self._withdraw_delay_s()
+            if env.now + delay < end:
+                after(env, delay, self.start_withdrawal, card, self._atm())
 
     def _tap(self, card: int, terminal: int, amount_tyiyn: int) -> None:
         self.start_tap(card, terminal, amount_tyiyn)

@@ -18,7 +18,9 @@ verify. Then, in this order (the first failure is the decline, see protocol/decl
   7. the key has not been used before (single use).
 
 Only a transaction that passes all of them changes the token's memory, so a rejected attempt
-cannot push the window for the genuine phone. The replay memory is a sliding window per counter,
+cannot push the window for the genuine phone. Steps 1 and 3 and the ARPC are the steps every
+verifier of chip data shares (protocol/emv/chip_evidence.py): an issuer runs them for its
+plastic cards (cards/authentication.py). The replay memory is a sliding window per counter,
 as IPsec keeps one for sequence numbers (RFC 4303 §3.4.3): the highest value accepted and a
 bitmask of the ``replay_window`` values below it. A value below the highest but inside the
 window and not yet seen is accepted — one phone's authorisations can overtake each other in the
@@ -39,11 +41,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from elcart_sim.core.errors import CryptogramError, ProtocolError
 from elcart_sim.protocol.emv import arqc_verify
-from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram, IssuerApplicationData, IssuerAuthentication, arqc_input
-from elcart_sim.protocol.emv.icc_data import parse_icc_data
-from elcart_sim.protocol.emv.tlv import encode
+from elcart_sim.protocol.emv.chip_evidence import ChipEvidence, cryptogram_genuine, issuer_authentication_data, read_evidence
+from elcart_sim.protocol.emv.cryptogram import ApplicationCryptogram
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.scenario import SecuritySpec
 from elcart_sim.tokens.token_service import TokenRecord, TokenService
@@ -131,18 +131,10 @@ class CardAuthentication:
 
     def authenticate(self, record: TokenRecord, request: dict[str, Any], now: float) -> Authentication:
         """Check the chip data of authorisation request ``request`` for token ``record`` at ``now``."""
-        try:
-            tags = parse_icc_data(request.get("55", b""))
-            data = arqc_input(tags)
-            arqc = tags[0x9F26]
-            atc = int.from_bytes(tags[0x9F36], "big")
-            iad = IssuerApplicationData.parse(tags[0x9F10])
-        except (ProtocolError, KeyError):
-            return _EARLY[DeclineReason.ICC_DATA_MALFORMED]
-        if tags[0x9F02].hex() != request.get("4") or tags[0x5F2A].hex() != request.get("49", "").zfill(4):
-            return _EARLY[DeclineReason.ICC_DATA_MISMATCH]
-        if iad.cryptogram_version != self.cryptogram_version:
-            return _EARLY[DeclineReason.CRYPTOGRAM_VERSION]
+        evidence = read_evidence(request, self.cryptogram_version)
+        if type(evidence) is not ChipEvidence:
+            return _EARLY[evidence]
+        arqc, atc, iad, data = evidence
         token_pan = record.token_pan
         key_index = iad.key_index
         expires_at = None if key_index is None or key_index == 0 else self.token_service.key_expiry(token_pan, key_index)
@@ -152,11 +144,7 @@ class CardAuthentication:
         if type(arqc) is ApplicationCryptogram:  # nothing computed it: compare what it was made of
             genuine = arqc.is_from(token_pan, key_index) and arqc.atc == atc and arqc.data == data
         else:
-            try:
-                session_key = arqc_verify.session_key(self._icc_master_key(record), atc, key_index)
-                genuine = arqc_verify.cryptogram_matches(session_key, data, bytes(arqc))
-            except CryptogramError:
-                genuine = False
+            genuine, session_key = cryptogram_genuine(evidence, self._icc_master_key(record), key_index)
         if not genuine:
             return _EARLY[DeclineReason.ARQC]
         reason = self._after_cryptogram(record, atc, key_index, iad.device_id, expires_at, now)
@@ -196,11 +184,7 @@ class CardAuthentication:
         """DE55 of the 0110: tag 91 = ARPC (method 2) || CSU, the CSU saying approved or not; in
         the form the cryptogram came in — BER-TLV with the ARPC computed, or ``{0x91: value}``
         with a value that computes it only if it is encoded."""
-        csu = arqc_verify.CSU_APPROVED if approved else arqc_verify.CSU_DECLINED
-        arqc = authentication.arqc
-        if type(arqc) is ApplicationCryptogram:
-            return {0x91: IssuerAuthentication(arqc, csu)}
-        return encode(0x91, arqc_verify.arpc(authentication.session_key, arqc, csu) + csu)
+        return issuer_authentication_data(authentication.arqc, authentication.session_key, approved)
 
     def _icc_master_key(self, record: TokenRecord) -> bytes:
         key = self._icc_master_keys.get(record.token_pan)

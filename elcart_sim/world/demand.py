@@ -2,7 +2,9 @@
 
 How many: the card side's volume is the scenario's `transactions_per_day` scaled by the weekday
 of its date, by the salary/pension-day factor, by `growth_per_year` compounded over
-`years_ahead`, and by the run's scale; `demand.channels` gives the taps their share. The app's
+`years_ahead`, and by the run's scale; `demand.channels` gives the phone taps their share
+("contactless"; the plastic cards' and the ATMs' channels are world/card_demand.py's, and
+`card_side_rates_per_s` is the whole card side). The app's
 services get theirs from ELKART Mobile's volume (`app_payments_per_day` × `elkart_app_share`,
 scaled alike) and `demand.app_channels` (`hourly_rates_per_s(scenario, channel)`). When: taps arrive as a Poisson process whose rate is constant within each hour
 of the day and follows the hourly profile. Each tap picks an enrolled wallet uniformly, a terminal
@@ -11,8 +13,10 @@ shop), and a ticket amount in whole tyiyn.
 
     >>> from elcart_sim.scenario import load_scenario
     >>> s = load_scenario("national-day").with_overrides({"demand.years_ahead": 2})
-    >>> round(sum(hourly_rates_per_s(s)) * 3600)   # 300,000 taps × 1.3²
+    >>> round(sum(card_side_rates_per_s(s)) * 3600)   # 300,000 card transactions × 1.3²
     507000
+    >>> round(sum(hourly_rates_per_s(s, "atm")) * 3600)   # of them at ATMs, 55 %
+    278850
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ import numpy as np
 import simpy
 
 from elcart_sim.core.streams import Distribution, RandomStreams
-from elcart_sim.scenario import WEEKDAYS, Scenario
+from elcart_sim.scenario import CARD_CHANNELS, WEEKDAYS, Scenario
 from elcart_sim.world.arrivals import HourlyPoisson
 from elcart_sim.world.population import Population
 
-__all__ = ["Demand", "TerminalPicker", "hourly_rates_per_s", "demand_summary", "STANDARD_EXPONENTIAL"]
+__all__ = ["Demand", "TerminalPicker", "hourly_rates_per_s", "card_side_rates_per_s", "demand_summary", "STANDARD_EXPONENTIAL"]
 
 _BATCH = 4096
 _MIN_TICKET_TYIYN = 100  # one som
@@ -44,12 +48,22 @@ def hourly_rates_per_s(scenario: Scenario, channel: str = "contactless") -> list
     return (per_day * weights / weights.sum() / 3600.0).tolist()
 
 
+def card_side_rates_per_s(scenario: Scenario) -> list[float]:
+    """Arrival rate of the whole card side (phone taps, plastic card purchases, ATM withdrawals)
+    in each local hour 00..23 of the scenario's day (per second)."""
+    rates = np.zeros(24)
+    for channel in CARD_CHANNELS:
+        if scenario.demand.share(channel):
+            rates += hourly_rates_per_s(scenario, channel)
+    return rates.tolist()
+
+
 def demand_summary(scenario: Scenario) -> dict[str, object]:
     """How the day's volume is built, factor by factor, and where its peak hour falls."""
     demand = scenario.demand
     date = scenario.business_date
     factors = demand.volume_factors(date)
-    rates = hourly_rates_per_s(scenario)
+    rates = card_side_rates_per_s(scenario)
     peak_hour = int(np.argmax(rates))
     per_day = sum(rates) * 3600.0
     return {
@@ -64,7 +78,8 @@ def demand_summary(scenario: Scenario) -> dict[str, object]:
         "scale": scenario.scale,
         "transactions_per_day_effective": scenario.transactions_per_day_effective,
         "contactless_share": demand.channels.get("contactless", 0.0),
-        "taps_per_day": per_day,
+        "atm_share": demand.channels.get("atm", 0.0),
+        "card_transactions_per_day": per_day,
         "mean_tps": per_day / 86_400.0,
         "peak_hour": peak_hour,
         "peak_hour_share": rates[peak_hour] * 3600.0 / per_day if per_day else 0.0,

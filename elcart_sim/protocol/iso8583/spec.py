@@ -251,12 +251,15 @@ one length, variable ones (LLVAR, LLLVAR) up to their maximum."""
 
 def required_fields(message: Mapping[str, Any]) -> frozenset[str]:
     """The fields ``message`` must hold: its MTI's mandatory fields and the conditional ones —
-    a 0100 with DE22 '07x' (contactless chip) needs DE55, a 0200 purchase (DE3 '00': a merchant
+    a 0100 with DE22 '07x' (contactless chip) needs DE55, as does a 0200 cash withdrawal (DE3
+    '01': an ATM reads the card's chip), a 0200 purchase (DE3 '00': a merchant
     QR payment's debit) the merchant's category code and id (DE18, DE42), an approved 0110 or
     0210 (DE39 '00') DE38."""
     mti = message["t"]
     required = MANDATORY_FIELDS[mti]
     if mti == MTI_AUTHORISATION_REQUEST and message.get("22", "").startswith("07"):
+        return required | {"55"}
+    if mti == MTI_FINANCIAL_REQUEST and str(message.get("3", "")).startswith(ProcessingCode.CASH):
         return required | {"55"}
     if mti == MTI_FINANCIAL_REQUEST and str(message.get("3", "")).startswith(ProcessingCode.PURCHASE):
         return required | {"18", "42"}

@@ -54,25 +54,31 @@ def test_nrmse_is_paysims_rmse_over_the_targets_range():
 
 
 NIGHT = [8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 4.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 4.0, 6.0, 8.0, 8.0, 8.0]
+REVERSED = [0.4, 0.2, 0.1, 0.1, 0.1, 0.3, 1.0, 2.5, 4.0, 5.0, 6.0, 6.5, 8.0, 8.0, 6.3, 5.5, 6.5, 8.5, 9.0, 8.5, 6.5, 4.0, 2.0, 1.0][::-1]
+CASH_HEAVY = {"atm": 0.8, "card_chip": 0.1, "card_contactless": 0.05, "contactless": 0.05}  # national-day: atm 0.55
 # Each target, the input behind it, and a value of that input that must take the target out.
 CHANGES = {
     "elkart_cards": {"population.cards": 2_000_000},
     "card_transactions_per_day": {"demand.transactions_per_day": 150_000},
+    "pos_purchases_per_day": {"demand.channels": CASH_HEAVY},
+    "cash_withdrawals_per_day": {"demand.channels": CASH_HEAVY},
+    "pos_share": {"demand.channels": CASH_HEAVY},
+    "atm_share": {"demand.channels": CASH_HEAVY},
+    "cash_withdrawal_mean_kgs": {"demand.cash_withdrawal.mean_kgs": 8000},
     "transfers_per_day": {"demand.elkart_app_share": 0.12},
     "app_payments_per_day": {"demand.app_channels": {"p2p_phone": 0.6, "p2p_card": 0.1, "p2p_qr": 0.1, "qr_merchant": 0.04,
                                                      "topup": 0.03, "bill": 0.03, "account_transfer": 0.1}},
     "pos_ticket_mean_kgs": {"demand.ticket.mean_kgs": 1390},  # the published mean used as the attempts' mean: approved ~16 % below
     "peak_hour_share": {"demand.hourly_profile": [100 / 24] * 24},
-    "hourly_nrmse_pos_purchase": {"demand.hourly_profile": [0.4, 0.2, 0.1, 0.1, 0.1, 0.3, 1.0, 2.5, 4.0, 5.0, 6.0, 6.5,
-                                                            8.0, 8.0, 6.3, 5.5, 6.5, 8.5, 9.0, 8.5, 6.5, 4.0, 2.0, 1.0][::-1]},
+    "hourly_nrmse_pos_purchase": {"demand.hourly_profile": REVERSED},
+    "hourly_nrmse_cash_withdrawal": {"demand.hourly_profile": REVERSED},
     "hourly_nrmse_transfer": {"services.transfers.hourly_profile": [100 / 24] * 24},
     "hourly_nrmse_app_payment": {"services.bills.hourly_profile": NIGHT, "services.qr_payments.hourly_profile": NIGHT},
 }  # fmt: skip
-NEEDS_PLASTIC = {"pos_purchases_per_day", "cash_withdrawals_per_day", "pos_share", "atm_share", "cash_withdrawal_mean_kgs", "hourly_nrmse_cash_withdrawal"}
 
 
 def test_every_target_has_an_input_that_moves_it():
-    assert set(CHANGES) | NEEDS_PLASTIC == {t.name for t in load_targets()}
+    assert set(CHANGES) == {t.name for t in load_targets()}
 
 
 @pytest.mark.parametrize("target", sorted(CHANGES))
@@ -83,10 +89,9 @@ def test_a_target_fails_when_its_input_is_changed(target):
     assert not changed.loc[target, "passed"], changed.loc[target].to_dict()
 
 
-def test_the_national_day_at_one_per_cent_passes_every_target_it_can_measure():
+def test_the_national_day_at_one_per_cent_passes_every_target():
     table = _table()
-    failing = table[~table["passed"]].index.difference(sorted(NEEDS_PLASTIC))
-    assert list(failing) == [], table.loc[failing].to_dict("index")
+    assert table["passed"].all(), table[~table["passed"]].to_dict("index")
 
 
 def _write(tmp_path, text: str, name: str = "targets.csv"):

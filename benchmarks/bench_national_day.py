@@ -1,10 +1,11 @@
 """Benchmark: the default scenario (national-day) at scale 1.0, and the raw SimPy event rate
-measured in the same run as a yardstick. Prints figures; asserts nothing. A scenario with the
+measured in the same run as a yardstick. Prints figures; asserts nothing. The card side's
+transactions are also printed by channel (phone taps, chip and contactless cards, ATM withdrawals). A scenario with the
 app's transfers (money-services-day) counts taps and transfers as transactions and prints them
 by service.
 
     .venv/bin/python benchmarks/bench_national_day.py [--scale 1.0] [--scenario national-day] [--fidelity wire|fast]
-        [--transactions-per-day N] [--set PATH=VALUE ...]
+        [--transactions-per-day N] [--set PATH=VALUE ...] [--per-channel]
 
 Figures: transactions simulated per wall-clock second and per CPU second, wall time, peak
 resident memory, SimPy events per transaction, and the raw SimPy rate (one process looping over
@@ -67,6 +68,10 @@ def main() -> None:
     parser.add_argument(
         "--library-floor", action="store_true", help="time the calls into pyiso8583, pyemv and cryptography per transaction"
     )
+    parser.add_argument(
+        "--per-channel", action="store_true",
+        help="then run the day once per card channel alone (all the card side on it) and print its own rate",
+    )
     add_set_option(parser)
     args = parser.parse_args()
 
@@ -92,7 +97,8 @@ def main() -> None:
     raw = (before + after) / 2
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"scenario               {scenario.name} at scale {scenario.scale:g} (seed {scenario.seed}), fidelity {scenario.fidelity}")
-    print(f"transactions           {n:,} ({taps:,} taps, {results.summary()['approved']:,} approved)")
+    print(f"transactions           {n:,} ({taps:,} on the card side: phone taps, card purchases, ATM withdrawals; "
+          f"{results.summary()['approved']:,} approved)")
     print(f"build population       {built - started:.2f} s ({results.population['cards']:,} cards)")
     print(f"wall time              {wall:.1f} s")
     print(f"transactions / s       {n / wall:,.0f} (wall), {n / cpu:,.0f} per CPU second of this process")
@@ -102,6 +108,13 @@ def main() -> None:
     print(f"raw SimPy events / s   {raw:,.0f} (before {before:,.0f}, after {after:,.0f})")
     print(f"ratio                  {n / cpu / raw:.5f} transactions per raw event "
           f"(≈ {raw / (n / cpu):,.0f} raw-event times per transaction; both in CPU time of this process)")
+    tx = results.transactions
+    if "channel" in tx and tx.channel.nunique() > 1:
+        print("by card channel        transactions, approved")
+        for channel, rows in tx.groupby("channel", observed=True):
+            print(f"  {channel:20s} {len(rows):>10,} {(rows.outcome == 'approved').mean():>8.1%}   ({len(rows) / n:.0%} of transactions)")
+    if args.per_channel:
+        print_per_channel(scenario, raw)
     if len(results.transfers):
         from elcart_sim.analysis.services import services_table
 
@@ -120,6 +133,21 @@ def main() -> None:
         print_library_floor(library_s, n)
 
 
+def print_per_channel(scenario, raw: float) -> None:
+    """Each card channel's own cost: the day run again with the whole card side on that channel
+    (the same volume), its transactions per CPU second and raw-SimPy-event times per transaction."""
+    print("per channel alone      transactions, per CPU second, SimPy events per transaction, raw-event times per transaction")
+    for channel in ("contactless", "card_contactless", "card_chip", "atm"):
+        alone = scenario.with_overrides({"demand.channels": {channel: 1.0}})
+        simulation = Simulation(alone)
+        started = time.process_time()
+        results = simulation.run()
+        cpu = time.process_time() - started
+        n = len(results.transactions)
+        events = next(simulation.env._eid)
+        print(f"  {channel:20s} {n:>10,} {n / cpu:>9,.0f} {events / max(n, 1):>6.1f} {raw / (n / cpu):>9,.0f}")
+
+
 def print_time_by_module(profiler: cProfile.Profile, transactions: int, top: int = 25) -> None:
     """Own CPU time (cProfile 'tottime') summed by module; '~' is Python's built-in functions."""
     by_module: Counter[str] = Counter()
@@ -136,6 +164,7 @@ def _library_calls() -> Iterator[tuple[str, object, str]]:
     import iso8583
     from pyemv import ac, kd
 
+    from elcart_sim.cards import keys as card_keys
     from elcart_sim.protocol.emv import cryptogram
     from elcart_sim.wallet import applet, keys
 
@@ -143,7 +172,7 @@ def _library_calls() -> Iterator[tuple[str, object, str]]:
     yield from (("pyemv", kd, name) for name in ("derive_icc_mk_a", "derive_common_sk"))
     yield from (("pyemv", ac, name) for name in ("generate_ac", "generate_arpc_2"))
     # cryptography's 3DES, behind the thin functions of protocol/cryptogram.py, where they are called
-    for module in (cryptogram, applet, keys):
+    for module in (cryptogram, applet, keys, card_keys):
         for name in ("derive_icc_master_key", "derive_session_key", "derive_limited_use_key", "generate_arqc"):
             if hasattr(module, name):
                 yield "cryptography", module, name

@@ -313,6 +313,7 @@ VARIANTS = {  # name: (overrides, checks that must have stopped some taps)
             "security.lifecycle.suspension_share": 0.05,
             "security.lifecycle.phone_replacement_share": 0.08,
             "security.provisioning.idv_failure_share": 0.5,
+            "demand.channels": {"contactless": 1.0},  # every card transaction a phone's: the tokens' lifecycle shows
         },
         {"limited_use_keys", "token_status"},
     ),

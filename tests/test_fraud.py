@@ -67,7 +67,7 @@ def test_injected_attacks_keep_money_conserved_and_one_final_state(drill_results
     tx = r.transactions
     assert tx.trace_id.is_unique and r.trial_balance_tyiyn == 0
     p = r.postings
-    net = p[p.kind == "purchase"].groupby("trace_id").amount_tyiyn.sum().sub(
+    net = p[p.kind.isin(["purchase", "cash_withdrawal"])].groupby("trace_id").amount_tyiyn.sum().sub(
         p[p.kind == "reversal"].groupby("trace_id").amount_tyiyn.sum(), fill_value=0
     )
     approved = tx[tx.outcome == "approved"].set_index("trace_id").amount_tyiyn

@@ -71,7 +71,8 @@ def test_a_chip_card_purchase_carries_the_pan_and_the_issuer_signs_it(sim):
     assert row.channel == "card_chip" and row.apdus == 4 and row.receipt_no == 1
     assert row.token_masked == sim.population.pan(card)[:6] + "******" + sim.population.pan(card)[-4:]
     assert row.nfc_s == pytest.approx(4 * 0.05)
-    assert row.tap_to_result_s == pytest.approx(4 * 0.05 + 3.0 + 0.05 + HOSTS_S, abs=1e-12)
+    assert row.tap_to_result_s == pytest.approx(4 * 0.05 + 0.05 + HOSTS_S, abs=1e-12)
+    assert not sim.terminal(0).lane.busy and sim.env.now >= row.result_at + 0.5 + 3.0  # receipt, then the card taken back
     hops = sim.records.hops.to_frame()
     assert list(hops.hop) == ["issuer", "switch", "acquirer"] and set(hops.mti) == {"0100"}
     assert balance(sim, card) == int(sim.population.opening_balance_tyiyn[card]) - 123_45
@@ -106,7 +107,8 @@ def test_an_atm_withdrawal_is_a_0200_cash_with_chip_data(sim):
     row = sim.records.transactions.to_frame().iloc[0]
     assert (row.channel, row.merchant, row.terminal_id, row.receipt_no) == ("atm", "ATM", "A0000000", -1)
     assert row.acquirer == sim.population.banks[sim.atm_fleet.atm(0).acquirer].code
-    assert row.tap_to_result_s == pytest.approx(20.0 + 4 * 0.05 + HOSTS_S, abs=1e-12)
+    assert row.tapped_at == pytest.approx(20.0) and row.lane_wait_s == 0.0  # the session (card in, PIN, amount) before
+    assert row.tap_to_result_s == pytest.approx(4 * 0.05 + HOSTS_S, abs=1e-12)
     assert balance(sim, card) == int(sim.population.opening_balance_tyiyn[card]) - 500_000
     kinds = sim.results().postings.kind.astype(str).tolist()
     assert kinds.count("cash_withdrawal") == 1

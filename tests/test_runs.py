@@ -39,16 +39,16 @@ def test_money_is_conserved(small_results):
     assert r.trial_balance_tyiyn == 0
     postings = r.postings
     assert postings.amount_tyiyn.dtype == "int64"
-    purchases = postings[postings.kind == "purchase"].groupby("trace_id").amount_tyiyn.sum()
+    purchases = postings[postings.kind.isin(["purchase", "cash_withdrawal"])].groupby("trace_id").amount_tyiyn.sum()
     reversals = postings[postings.kind == "reversal"].groupby("trace_id").amount_tyiyn.sum()
     net = purchases.sub(reversals, fill_value=0)
     net = net[net != 0]
     tx = r.transactions.set_index("trace_id")
     approved = tx[tx.outcome == "approved"]
-    # Each approved purchase debits its cardholder exactly once, for its amount …
+    # Each approved purchase or withdrawal debits its cardholder exactly once, for its amount …
     assert sorted(net.index) == sorted(approved.index)
     assert (net.loc[approved.index] == approved.amount_tyiyn).all()
-    debit_counts = postings[postings.kind == "purchase"].groupby("trace_id").size()
+    debit_counts = postings[postings.kind.isin(["purchase", "cash_withdrawal"])].groupby("trace_id").size()
     assert (debit_counts.loc[approved.index] == 1).all()
     # … and each declined, reversed or terminated one not at all (net).
     assert not set(net.index) & set(tx[tx.outcome != "approved"].index)
@@ -68,7 +68,7 @@ def test_conservation_holds_under_timeouts():
     assert set(tx.outcome.astype(str)) >= {"approved", "declined"}
     assert (tx.response_code == "91").any()
     p = r.postings
-    net = p[p.kind == "purchase"].groupby("trace_id").amount_tyiyn.sum().sub(
+    net = p[p.kind.isin(["purchase", "cash_withdrawal"])].groupby("trace_id").amount_tyiyn.sum().sub(
         p[p.kind == "reversal"].groupby("trace_id").amount_tyiyn.sum(), fill_value=0
     )
     approved = tx[tx.outcome == "approved"].set_index("trace_id").amount_tyiyn
@@ -83,7 +83,7 @@ def test_hops_share_the_trace_id_and_each_has_its_times(small_results):
     assert ((hops.started_at - hops.arrived_at - hops.wait_s).abs() < 1e-9).all()
     tx = small_results.transactions
     online = tx[tx.outcome != "terminated"]
-    per_trace = hops[hops.mti == "0100"].groupby("trace_id").hop.apply(lambda h: tuple(sorted(h)))
+    per_trace = hops[hops.mti.isin(["0100", "0200"])].groupby("trace_id").hop.apply(lambda h: tuple(sorted(h)))
     # The switch answers its own declines (token service, card authentication); the rest reach the issuer.
     at_switch = online.stopped_by.isin(["token_status", "token_domain", "icc_data", "cryptogram_version",
                                         "limited_use_keys", "arqc", "atc_replay", "atc_window"])  # fmt: skip

@@ -11,6 +11,7 @@ BUSY = {
     "security.lifecycle.suspension_share": 0.05,
     "security.lifecycle.phone_replacement_share": 0.05,
     "security.provisioning.idv": {"dist": "constant", "mean_s": 21_600.0},  # slow ID&V: taps meet phones without token
+    "demand.channels": {"contactless": 1.0},  # every card transaction a phone tap: the lifecycle is the tokens'
 }
 
 

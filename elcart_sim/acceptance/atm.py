@@ -10,7 +10,9 @@ switch to the card's bank. It waits for the 0210 no longer than its timeout; aft
 sends a reversal advice (0420) and ends the withdrawal as reversed, paying nothing. An approval
 is followed by the dispenser counting out the notes. Every withdrawal ends in one of the
 terminal's final states (terminal.OUTCOMES) and is one row of the transactions table, channel
-"atm".
+"atm", timed as a tap is: from the chip dialogue's start (the customer's session before it,
+and the dispensing after the result, hold the ATM but are the customer's time, not the
+system's) to the result shown.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ class _Withdrawal:
     issuer_code: str
     then: Callable[[TapResult], None] | None
     queued_at: float
-    inserted_at: float = 0.0
+    lane_at: float = 0.0  # the ATM free: the card goes in
+    inserted_at: float = 0.0  # the session done: the chip dialogue starts (the record's tapped_at)
     kernel: KernelOutcome | None = None
 
 
@@ -98,11 +101,12 @@ class AtmTerminal:
         self.lane.request(lambda: self._insert(withdrawal, link))
 
     def _insert(self, w: _Withdrawal, link: NfcLink) -> None:
-        w.inserted_at = self.services.env.now
+        w.lane_at = self.services.env.now
         after(self.services.env, self.services.session_s(), self._read_chip, w, link)
 
     def _read_chip(self, w: _Withdrawal, link: NfcLink) -> None:
         s = self.services
+        w.inserted_at = s.env.now
         un = s.unpredictable_number().to_bytes(4, "big")
         w.kernel = kernel = s.kernel.perform(link, w.amount_tyiyn, s.day.emv_date(s.env.now), un)
         if kernel.outcome != "online":
@@ -145,7 +149,7 @@ class AtmTerminal:
             result_at=result_at,
             nfc_s=nfc_s,
             host_s=host_s,
-            lane_wait_s=w.inserted_at - w.queued_at,
+            lane_wait_s=w.lane_at - w.queued_at,
             outcome=result.outcome,
             response_code=result.response_code,
             reason=result.reason,

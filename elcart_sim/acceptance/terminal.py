@@ -8,8 +8,8 @@ transaction as reversed. An approved purchase is closed by a fiscal receipt from
 Every tap ends in exactly one final state: approved, declined, reversed or terminated.
 
 The same checkout takes plastic ELKART cards (cards/): held to the reader ("card_contactless")
-or inserted into its chip reader ("card_chip", POS entry mode 05, the card inserted and taken
-back adding its time); each channel has its kernel configuration (a card has no consumer
+or inserted into its chip reader ("card_chip", POS entry mode 05; the time to insert the card and
+take it back holds the lane after the result, the customer's time rather than the system's); each channel has its kernel configuration (a card has no consumer
 device CVM) and each transaction record names its channel.
 
 A decline is explained in the record: the response code's meaning, and — when the switch named
@@ -205,10 +205,8 @@ class PosTerminal:
         if kernel.outcome != "online":
             after(s.env, kernel.nfc_s, self._close, payment, _Online("terminated", "", kernel.reason, kernel.check, 0.0, None, None))
             return
-        # The phone leaves the field when the dialogue ends (a chip card is taken back); the
-        # terminal then prepares the 0100.
-        insert_s = s.card_insert_s() if channel == "card_chip" and s.card_insert_s is not None else 0.0
-        after(s.env, kernel.nfc_s + insert_s + s.processing_s(), self._send, payment)
+        # The phone leaves the field when the dialogue ends; the terminal then prepares the 0100.
+        after(s.env, kernel.nfc_s + s.processing_s(), self._send, payment)
 
     def _record_apdus(self, trace_id: int, tapped_at: float, kernel: KernelOutcome) -> None:
         apdu_at = tapped_at
@@ -299,7 +297,10 @@ class PosTerminal:
                 amount_tyiyn=amount_tyiyn,
                 printed_at=env.now,
             )
-        self.lane.release()
+        if payment.channel == "card_chip" and s.card_insert_s is not None:
+            after(env, s.card_insert_s(), self.lane.release)  # the card inserted and taken back: the customer's time
+        else:
+            self.lane.release()
         s.transactions.append(
             trace_id=result.trace_id,
             tapped_at=tapped_at,

@@ -243,7 +243,7 @@ def _replicate(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     _check_replications(args)
     with _executor(args) as executor:
-        print(f"{args.replications} replications of {scenario.name} (~{scenario.transactions_expected:,.0f} taps each) "
+        print(f"{args.replications} replications of {scenario.name} (~{scenario.transactions_expected:,.0f} card transactions each) "
               f"on {executor}", file=sys.stderr)
         args.activity.now(f"running {args.replications} replications of {scenario.name} on {executor}")
         frame = replicate(scenario, args.replications, warmup_s=args.warmup, executor=executor, progress=_progress(args))

@@ -118,7 +118,7 @@ def _report(args: argparse.Namespace) -> int:
     )
     scenario = report_scenario(scenario_source, args.seed, args.scale)
     print(
-        f"report on {scenario.name}: ~{scenario.transactions_expected:,.0f} taps per run, "
+        f"report on {scenario.name}: ~{scenario.transactions_expected:,.0f} card transactions per run, "
         f"{args.replications} replications, seed {scenario.seed}, scale {scenario.scale:g}",
         file=sys.stderr,
     )

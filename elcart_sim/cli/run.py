@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     app_payments = scenario.app_payments_expected
     print(
-        f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} taps"
+        f"running {scenario.name}: ~{scenario.transactions_expected:,.0f} card transactions"
         + (f" and ~{app_payments:,.0f} payments in the app" if app_payments else "")
         + " over "
         f"{scenario.demand.duration_s / 3600:g} h, seed {scenario.seed}, scale {scenario.scale:g}",

@@ -31,7 +31,7 @@ F = Field
 SCHEMAS: dict[str, dict[str, Field]] = {
     "transactions": {
         "trace_id": F("i", "", "Transaction id, carried in DE37 through every hop"),
-        "tapped_at": F("d", "s", "Phone or card touched (or was inserted into) the terminal or ATM, its lane being free"),
+        "tapped_at": F("d", "s", "Phone or card touched (or was seated in) the terminal, its lane being free; at an ATM, the chip dialogue's start after the customer's session (card in, PIN, amount)"),
         "result_at": F("d", "s", "Terminal showed its final result"),
         "tap_to_result_s": F("d", "s", "result_at − tapped_at", difference=("result_at", "tapped_at")),
         "nfc_s": F("d", "s", "Time spent in APDU exchanges with the phone or card"),

@@ -33,7 +33,7 @@ def _observed_rates(window, replication: int = 0) -> dict[str, float]:
 
 
 def test_the_hosts_sized_are_the_registry_s_specs(services_day):
-    assert sized_hosts(load_scenario("national-day", scale=0.001)) == ("acquirer", "switch", "issuer")
+    assert sized_hosts(load_scenario("national-day", scale=0.001, demand__app_channels={})) == ("acquirer", "switch", "issuer")
     assert sized_hosts(services_day) == ("acquirer", "switch", "issuer", *APP_HOSTS)
     assert host_spec(services_day, "services.directory").service_time.mean_s == 2.0
     fewer = with_servers(services_day, {"services.bills.gateway": 3})

@@ -20,7 +20,7 @@ Metric names (one flat dict per replication; `docs`: the table below):
 | `throughput_tps` | taps per second after warm-up |
 | `latency_mean_s`, `latency_p50_s`, `latency_p95_s`, `latency_p99_s` | tap-to-result latency |
 | `timeouts` | hop records of those taps with `timed_out` = 1 (a host gave up on the next hop) |
-| `reversals` | those taps for which any reversal (0400) was sent |
+| `reversals` | those taps for which any reversal (0400, or an ATM's 0420) was sent |
 | `<service>_latency_p99_s` | on a day with the app's services: request-to-result p99 of each service's requests made after warm-up (`p2p`, `bill`, `topup`, `account`) |
 | `<component>_<measure>` | per host, for each of COMPONENT_MEASURES; component is a registry name: `acquirer`, `switch`, `issuer:<bank>`, `directory`, `biller_gateway:<gateway>`, … |
 | `issuers_max_<measure>`, `issuers_mean_utilisation` | the busiest issuer bank per measure; mean over banks |
@@ -31,7 +31,8 @@ Per host (`component_metrics`): `utilisation` busy servers / servers; `mean_queu
 waiting; `mean_in_system` requests waiting or in service (L in Little's law); `arrival_rate_per_s`
 messages (0100 and 0400) arriving per second (λ); `mean_sojourn_s` their mean wait + service (W);
 `mean_wait_s` and `p99_wait_s` the queueing delay of requests: every message but the reversals
-(0400, 0420) — at the tap's hosts the authorisation requests (0100).
+(0400, 0420) — at the tap's hosts the authorisation requests (0100) and the ATMs' cash
+withdrawals (0200).
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ def replication_metrics(results: Results, warmup_s: float = 0.0) -> dict[str, fl
         "latency_p95_s": float(p95),
         "latency_p99_s": float(p99),
         "timeouts": int(kept_hops["timed_out"].sum()),
-        "reversals": int(kept_hops.loc[kept_hops["mti"].astype(str) == "0400", "trace_id"].nunique()),
+        "reversals": int(kept_hops.loc[kept_hops["mti"].astype(str).isin(("0400", "0420")), "trace_id"].nunique()),
     }
     app = results.transfers
     if len(app):

@@ -7,7 +7,7 @@ import pytest
 from elcart_sim import load_scenario
 from elcart_sim.capacity import host_loads, peak_window, queue_scenario, size
 from elcart_sim.core.errors import CapacityError
-from elcart_sim.world.demand import hourly_rates_per_s
+from elcart_sim.world.demand import card_side_rates_per_s
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +23,13 @@ def report(slow_switch):
 
 def test_peak_window_is_the_busiest_hour_alone():
     day = load_scenario("national-day", demand__app_channels={})
-    rates = hourly_rates_per_s(day)
+    rates = card_side_rates_per_s(day)
     window = peak_window(day, taps=1_000)
     assert window.peak_hour == rates.index(max(rates)) == 18
     assert window.rate_per_s == pytest.approx(max(rates))
     peak = window.scenario
     assert peak.demand.hourly_profile == [1.0] * 24 and peak.fidelity == "fast"
-    assert hourly_rates_per_s(peak)[0] == pytest.approx(window.rate_per_s)
+    assert card_side_rates_per_s(peak)[0] == pytest.approx(window.rate_per_s)
     assert peak.demand.duration_s == window.warmup_s + window.window_s
     assert window.window_s >= 1_000 / window.rate_per_s
     assert window.window_s % peak.monitor_interval_s == 0 and window.warmup_s == peak.monitor_interval_s

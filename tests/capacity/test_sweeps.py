@@ -43,11 +43,11 @@ def test_parse_assignment_refuses_malformed_text(text):
 
 
 def test_sweep_is_one_tidy_row_per_point_and_replication(tiny_scenario):
-    grid = {"switch.servers": [1, 3], "switch.service_time": [{"dist": "constant", "mean_s": 0.5}]}
+    grid = {"switch.servers": [1, 3], "switch.service_time": [{"dist": "constant", "mean_s": 5.0}]}
     frame = sweep(tiny_scenario, grid, 2)
     assert list(frame.columns[:3]) == ["switch.servers", "switch.service_time", "replication"]
     assert frame[["switch.servers", "replication"]].values.tolist() == [[1, 0], [1, 1], [3, 0], [3, 1]]
-    assert set(frame["switch.service_time"]) == {'{"dist":"constant","mean_s":0.5}'}
+    assert set(frame["switch.service_time"]) == {'{"dist":"constant","mean_s":5.0}'}
     # Common random numbers: every point sees the same taps in replication k …
     assert frame.groupby("replication")["transactions"].nunique().eq(1).all()
     # … and the slower single server waits longer.

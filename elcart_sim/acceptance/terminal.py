@@ -8,9 +8,10 @@ transaction as reversed. An approved purchase is closed by a fiscal receipt from
 Every tap ends in exactly one final state: approved, declined, reversed or terminated.
 
 The same checkout takes plastic ELKART cards (cards/): held to the reader ("card_contactless")
-or inserted into its chip reader ("card_chip", POS entry mode 05; the time to insert the card and
-take it back holds the lane after the result, the customer's time rather than the system's); each channel has its kernel configuration (a card has no consumer
-device CVM) and each transaction record names its channel.
+or inserted into its chip reader ("card_chip", POS entry mode 05; the time to insert the card
+and take it back holds the lane after the result: the customer's time, not the system's). Each
+channel has its kernel configuration (a card has no consumer device CVM) and each transaction
+record names its channel.
 
 A decline is explained in the record: the response code's meaning, and — when the switch named
 the check that failed (DE44, protocol/decline_reasons.py) — that reason too, with the check in
@@ -195,8 +196,8 @@ class PosTerminal:
         payment.tapped_at = tapped_at = s.env.now
         un = s.unpredictable_number().to_bytes(4, "big")
         channel = payment.channel
-        kernels = s.kernels.get(channel, s.kernel) if channel != "contactless" else s.kernel
-        payment.kernel = kernel = kernels.perform(link, payment.amount_tyiyn, s.day.emv_date(tapped_at), un)
+        channel_kernel = s.kernels.get(channel, s.kernel) if channel != "contactless" else s.kernel
+        payment.kernel = kernel = channel_kernel.perform(link, payment.amount_tyiyn, s.day.emv_date(tapped_at), un)
         if payment.token_masked is None or payment.issuer_code is None:
             identified = s.identify_token(kernel.token_pan) if s.identify_token and kernel.token_pan else ("", "")
             payment.token_masked, payment.issuer_code = identified

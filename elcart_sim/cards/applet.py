@@ -5,7 +5,7 @@ same kernel as the phone does — SELECT PPSE, SELECT AID, GET PROCESSING OPTION
 GENERATE AC in the M/Chip style) — through its contacts when inserted (a POS terminal's chip
 reader, an ATM) or through its antenna when held to the reader (a contactless card). It holds
 the card number (PAN), not a token, and its ICC master key itself, written at personalisation
-(cards/keys.py): so :func:`plastic_card_applet` is wallet/applet.PaymentApplet personalised with
+(cards/keys.py; derived when a cryptogram's bytes are first computed, ``PersonalisedKey``): so :func:`plastic_card_applet` is wallet/applet.PaymentApplet personalised with
 a credential whose number is the PAN and with no limited-use keys. A card has no consumer device
 CVM: it never refuses a GPO for a locked phone and says (CTQ) that it verified no one.
 
@@ -18,7 +18,7 @@ card's ATC counts up from one transaction to the next as a real card's does.
 
 from __future__ import annotations
 
-from elcart_sim.cards.keys import CardKeys
+from elcart_sim.cards.keys import CardKeys, PersonalisedKey
 from elcart_sim.tokens.credential import TokenCredential
 from elcart_sim.wallet.applet import PaymentApplet
 from elcart_sim.world.population import Population
@@ -34,7 +34,8 @@ def plastic_card_applet(
 ) -> PaymentApplet:
     """The chip application of the plastic card ``pan``, personalised with its ICC master key."""
     par = par or f"K417{int(pan[6:15]):025d}"
-    credential = TokenCredential(pan, expiry, psn, par, keys.personalised_key(pan, psn))
+    TokenCredential(pan, expiry, psn, par)  # checks the card data
+    credential = TokenCredential.issued(pan, expiry, psn, par, PersonalisedKey(keys, pan, psn))
     return PaymentApplet(
         credential,
         aid=aid,

@@ -15,13 +15,14 @@ import hashlib
 from elcart_sim.protocol.emv import arqc_verify
 from elcart_sim.protocol.emv.cryptogram import derive_icc_master_key
 
-__all__ = ["CardKeys"]
+__all__ = ["CardKeys", "PersonalisedKey"]
 
 
 class CardKeys:
     """The issuers' IMK-AC per card BIN and the ICC master keys derived from them."""
 
     def __init__(self, key_label: str = "elcart-sim test keys"):
+        self.key_label = key_label
         self._key_label = key_label
         self._issuer_master_keys: dict[str, bytes] = {}
 
@@ -40,3 +41,35 @@ class CardKeys:
     def issuer_key(self, pan: str, psn: int) -> bytes:
         """The same key as the issuer derives it to check a cryptogram (pyemv, option A)."""
         return arqc_verify.icc_master_key(self.issuer_master_key(pan[:6]), pan, psn)
+
+
+class PersonalisedKey:
+    """The ICC master key in one card's chip, derived when first needed: a cryptogram whose bytes
+    nothing computes (the fast fidelity) never needs it. Like a limited-use key of a phone
+    (protocol/emv/cryptogram.CardKey) it knows what it was made from, so an issuer can tell its
+    own card's key from another's without deriving it (``made_by``)."""
+
+    __slots__ = ("keys", "pan", "psn", "_key")
+
+    key_index = None  # a card's own master key: no limited-use key
+    token_pan = None
+
+    def __init__(self, keys: CardKeys, pan: str, psn: int):
+        self.keys = keys
+        self.pan = pan
+        self.psn = psn
+        self._key: bytes | None = None
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = self.keys.personalised_key(self.pan, self.psn)
+        return self._key
+
+    def made_by(self, keys: CardKeys, pan: str, psn: int) -> bool:
+        """Whether ``keys``' issuer master keys made this key for card ``pan``/``psn``: exactly
+        when the issuer's recomputation of its cryptograms gives their bytes."""
+        return self.pan == pan and self.psn == psn and (self.keys is keys or self.keys.key_label == keys.key_label)
+
+    def __repr__(self) -> str:
+        return "PersonalisedKey(<hidden>)"

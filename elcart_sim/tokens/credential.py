@@ -48,17 +48,18 @@ class TokenCredential:
             raise ConfigurationError(f"TokenCredential.icc_master_key must be 16 bytes, got {len(self.icc_master_key)}")
 
     @classmethod
-    def issued(cls, token_pan: str, expiry: str, psn: int, par: str) -> TokenCredential:
+    def issued(cls, token_pan: str, expiry: str, psn: int, par: str, icc_master_key: object = None) -> TokenCredential:
         """A credential the token service has just made from values valid by construction (a
         token number with its Luhn digit, 'YYMM', PSN 0-99, PAR): the checks are not run again.
-        Anything else comes in through the constructor."""
+        ``icc_master_key`` may be a key derived when first needed (cards/keys.PersonalisedKey: a
+        plastic card's chip). Anything else comes in through the constructor."""
         credential = object.__new__(cls)
         set_field = object.__setattr__  # frozen: fields are set the way the dataclass sets them
         set_field(credential, "token_pan", token_pan)
         set_field(credential, "expiry", expiry)
         set_field(credential, "psn", psn)
         set_field(credential, "par", par)
-        set_field(credential, "icc_master_key", None)
+        set_field(credential, "icc_master_key", icc_master_key)
         return credential
 
     def __repr__(self) -> str:

@@ -148,3 +148,35 @@ def test_the_command_writes_the_table_and_exits_1_outside_a_tolerance(tmp_path, 
     assert list(table["passed"]) == [True, False]
     printed = capsys.readouterr().out
     assert "1 of 2 targets inside their tolerance" in printed
+
+
+def test_requests_by_hour_counts_every_request_once_by_service(small_services_day):
+    from elcart_sim.analysis.services import requests_by_hour
+
+    results = small_services_day
+    table = requests_by_hour(results)
+    assert table["requests"].sum() == len(results.transactions) + len(results.transfers)
+    completed = (results.transactions.outcome == "approved").sum() + (results.transfers.outcome == "completed").sum()
+    assert table["completed"].sum() == completed
+    assert (table.groupby("service").size() == 24).all()
+    channels = set(results.transactions["channel"].astype(str))
+    assert {"tap" if c == "contactless" else c for c in channels} <= set(table["service"])
+    assert "p2p phone" in set(table["service"])
+
+
+@pytest.fixture(scope="module")
+def small_services_day():
+    return run(load_scenario("national-day", scale=0.001, fidelity="fast"))
+
+
+def test_the_report_s_day_study_carries_the_load_by_service_and_the_calibration():
+    from elcart_sim.report import day_study
+
+    day = day_study(load_scenario("national-day", scale=0.0005, seed=5, fidelity="fast"), 2)
+    hours = day.service_hours_table()
+    assert list(hours.index[:24]) == list(range(24)) and hours.index[-1] == "day"
+    per_replication = day.by_service.groupby("replication")["requests"].sum()
+    assert hours.loc["day"].sum() == pytest.approx(per_replication.mean(), abs=0.1 * hours.shape[1])
+    table = day.calibration_table()
+    assert list(table["target"]) == [t.name for t in load_targets()]
+    assert set(table["n"]) == {2} and table["passed"].str.fullmatch(r"[0-2] of 2").all()

@@ -180,3 +180,9 @@ def test_the_report_s_day_study_carries_the_load_by_service_and_the_calibration(
     table = day.calibration_table()
     assert list(table["target"]) == [t.name for t in load_targets()]
     assert set(table["n"]) == {2} and table["passed"].str.fullmatch(r"[0-2] of 2").all()
+
+
+def test_the_command_refuses_a_folder_as_its_out_file_before_simulating(tmp_path, capsys):
+    assert main(["calibrate", "--scale", "0.001", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "it is a folder, not a file" in captured.err and "calibrating" not in captured.err

@@ -51,6 +51,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 
     targets = load_targets(args.targets)  # a bad file stops here, before the run
     hourly = load_hourly(args.hourly) if any(t.name.startswith("hourly_nrmse_") for t in targets) else None
+    out = Path(args.out_file)
+    if out.is_dir():  # before the run, as the other commands check --out
+        raise OutputError(f"cannot write the calibration table to --out {out}: it is a folder, not a file")
     scenario = scenario_from_args(args)
     print(f"calibrating {scenario.name}: seed {scenario.seed}, scale {scenario.scale:g}", file=sys.stderr)
     args.activity.now(f"simulating {scenario.name}")
@@ -58,7 +61,6 @@ def _calibrate(args: argparse.Namespace) -> int:
     results = run(scenario, progress=False)
     elapsed = time.perf_counter() - started
     table = calibration_table(results, targets, hourly)
-    out = Path(args.out_file)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".parquet":

@@ -9,8 +9,9 @@ from elcart_sim import load_scenario, run
 
 @pytest.fixture(scope="session")
 def small_scenario():
-    """The bundled national day at 0.2 % scale: ~600 taps, all 21 banks, a few hundred terminals."""
-    return load_scenario("national-day", scale=0.002, seed=11)
+    """The bundled national day's card side at 0.2 % scale: ~600 card transactions, all 21 banks,
+    a few hundred terminals (the app's payments off: the tests on them build their own days)."""
+    return load_scenario("national-day", scale=0.002, seed=11, demand__app_channels={})
 
 
 @pytest.fixture(scope="session")

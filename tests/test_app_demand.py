@@ -59,7 +59,7 @@ def test_the_app_grows_and_varies_with_the_day_as_the_taps_do(override):
 
 
 def test_a_day_without_app_channels_has_no_app_payments_whatever_the_share():
-    national = load_scenario("national-day").with_overrides({"demand.elkart_app_share": 0.5})
+    national = load_scenario("national-day").with_overrides({"demand.app_channels": {}, "demand.elkart_app_share": 0.5})
     assert national.app_payments_expected == 0 and national.app_payments_per_day_effective == 0
     assert all(sum(hourly_rates_per_s(national, channel)) == 0 for channel in APP_CHANNELS)
 

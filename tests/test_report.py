@@ -96,7 +96,8 @@ def test_day_study_hours_add_up_to_the_day():
 def test_sizing_marks_overloaded_counts_without_simulating_them():
     # Issuer service of 2 s at national scale: the busiest bank gets ~1 authorisation a second at
     # the peak, more than one server can do; four servers can.
-    slow = TINY.with_overrides({"scale": 1.0, "issuer.service_time": {"dist": "constant", "mean_s": 2.0}, "issuers": {}})
+    # (the card side alone, every bank on `issuer`: the app's payments would load the issuers too)
+    slow = TINY.with_overrides({"scale": 1.0, "issuer.service_time": {"dist": "constant", "mean_s": 2.0}, "issuers": {}, "demand.app_channels": {}})
     study = sizing_study(slow, 2, target_p99_s=30.0, taps=50, components=["issuer"], server_counts={"issuer": [1, 4]})
     assert study.overloaded == [{"component": "issuer", "servers": 1}]
     assert set(study.frame["servers"]) == {4}

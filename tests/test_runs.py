@@ -60,7 +60,7 @@ def test_money_is_conserved(small_results):
 
 
 def test_conservation_holds_under_timeouts():
-    scenario = load_scenario("national-day", scale=0.002, seed=5).with_overrides(
+    scenario = load_scenario("national-day", scale=0.002, seed=5, demand__app_channels={}).with_overrides(
         {"issuer.service_time": {"dist": "exponential", "mean_s": 6.0}, "issuer.servers": 2}
     )
     r = run(scenario)
@@ -111,7 +111,7 @@ def test_no_full_card_number_in_any_file_the_main_job_writes(tmp_path):
     from elcart_sim.cli import main
     from elcart_sim.scenario import ATTACK_KINDS
 
-    scenario = load_scenario("national-day", scale=0.002, seed=4).with_overrides(
+    scenario = load_scenario("national-day", scale=0.002, seed=4, demand__app_channels={}).with_overrides(
         {
             "fraud.attempts": {kind: 3 for kind in ATTACK_KINDS},
             "security.lifecycle.suspension_share": 0.05,

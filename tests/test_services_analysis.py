@@ -37,7 +37,7 @@ def test_the_summary_adds_the_transfers_when_the_day_has_them(results):
     assert summary["transfers"] == len(results.transfers)
     assert summary["transfers_completed"] + summary["transfers_declined"] + summary["transfers_reversed"] == summary["transfers"]
     assert "transfers" in results.summary_text()
-    taps_only = Simulation(load_scenario("national-day", scale=0.0005, fidelity="fast")).run()
+    taps_only = Simulation(load_scenario("national-day", scale=0.0005, fidelity="fast", demand__app_channels={})).run()
     assert "transfers" not in taps_only.summary() and "transfers" not in taps_only.tables()
 
 

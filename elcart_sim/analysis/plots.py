@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from elcart_sim.analysis.results import Results
@@ -329,21 +330,19 @@ def attack_detection(results: Results) -> Figure:
     return fig
 
 
-def volume_by_service(results: Results) -> Figure:
-    """Requests per local hour, stacked by service and channel (taps, transfers by phone, card, QR)."""
-    series = {"tap": results.transactions["tapped_at"].to_numpy(dtype=float)}
-    transfers = results.transfers
-    if len(transfers):
-        label = transfers["service"].astype(str) + " " + transfers["channel"].astype(str)
-        requested = transfers["requested_at"].to_numpy(dtype=float)
-        for name in sorted(set(label)):
-            series[name] = requested[(label == name).to_numpy()]
+def volume_by_service(results: Results | pd.DataFrame) -> Figure:
+    """Requests per local hour, stacked by service and channel (taps, card channels, transfers by
+    phone, card, QR, ...): from a run, or from a `services.requests_by_hour` table (the report's,
+    averaged over replications)."""
+    from elcart_sim.analysis.services import requests_by_hour
+
+    table = requests_by_hour(results) if isinstance(results, Results) else results
     hours = np.arange(24)
     fig = Figure(figsize=(8, 3.6))
     ax = fig.add_subplot()
     bottom = np.zeros(24)
-    for name, instants in series.items():
-        counts = np.bincount((instants // 3600).astype(int) % 24, minlength=24)[:24]
+    for name in dict.fromkeys(table["service"]):
+        counts = table[table["service"] == name].set_index("hour")["requests"].reindex(hours, fill_value=0).to_numpy(dtype=float)
         ax.bar(hours, counts, bottom=bottom, label=name, width=0.85)
         bottom += counts
     ax.set_xlabel("local hour")

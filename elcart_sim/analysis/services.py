@@ -20,6 +20,10 @@ services in the order of scenario.SERVICES):
 | `value_tyiyn` | tyiyn | money moved by the completed ones |
 | `fees_tyiyn` | tyiyn | fees charged |
 
+`requests_by_hour`: requests and completed ones in each local hour per service (a card channel, or
+an app service and its channel): the load by service and hour of the report and of
+`plots.volume_by_service`.
+
 `load_by_service`: messages per host (the `components` names) and service — how much of each
 host's load each service brings (hops joined to their service by `trace_id`).
 """
@@ -33,7 +37,7 @@ from elcart_sim.analysis.planner_tables import hop_hosts
 from elcart_sim.analysis.results import Results
 from elcart_sim.scenario.choices import SERVICES
 
-__all__ = ["SERVICE_COLUMNS", "services_table", "load_by_service", "service_of_trace"]
+__all__ = ["SERVICE_COLUMNS", "HOURLY_SERVICE_COLUMNS", "services_table", "requests_by_hour", "load_by_service", "service_of_trace"]
 
 SERVICE_COLUMNS = [
     "service", "channel", "requests", "completed", "declined", "reversed", "completion_rate", "p50_s", "p99_s", "value_tyiyn", "fees_tyiyn"
@@ -73,6 +77,42 @@ def services_table(results: Results) -> pd.DataFrame:
                      group["amount_tyiyn"], int(group["fee_tyiyn"].sum()), "completed")
             )  # fmt: skip
     return pd.DataFrame(rows, columns=SERVICE_COLUMNS)
+
+
+HOURLY_SERVICE_COLUMNS = ["hour", "service", "requests", "completed"]
+
+
+def _card_labels(tx: pd.DataFrame) -> np.ndarray:
+    """A card-side transaction's service label: `tap` for the phone's tap, else its card channel
+    (`card_contactless`, `card_chip`, `atm`) when the records carry one."""
+    if "channel" not in tx.columns:
+        return np.full(len(tx), "tap", dtype=object)
+    channel = tx["channel"].astype(str).to_numpy()
+    return np.where(channel == "contactless", "tap", channel).astype(object)
+
+
+def requests_by_hour(results: Results) -> pd.DataFrame:
+    """Requests and completed ones (approved taps and card transactions, completed transfers) in
+    each local hour (by request instant) per service: 24 rows a service, `HOURLY_SERVICE_COLUMNS`;
+    services in order: the card side first, then the app's services and channels
+    (`p2p phone`, `bill reference`, ...) in the order of scenario.SERVICES."""
+    tx = results.transactions
+    labels = [(_card_labels(tx), tx["tapped_at"].to_numpy(dtype=float), (tx["outcome"].astype(str) == "approved").to_numpy())]
+    transfers = results.transfers
+    if len(transfers):
+        label = (transfers["service"].astype(str) + " " + transfers["channel"].astype(str)).to_numpy(dtype=object)
+        labels.append((label, transfers["requested_at"].to_numpy(dtype=float), (transfers["outcome"].astype(str) == "completed").to_numpy()))
+    order = {service: rank for rank, service in enumerate(SERVICES)}
+    rows = []
+    for label, instants, completed in labels:
+        hour = (instants // 3600).astype(int) % 24
+        names = sorted(set(label.tolist()), key=lambda name: (order.get(name.split(" ")[0], -1), name))
+        for name in names:
+            mine = label == name
+            requests = np.bincount(hour[mine], minlength=24)[:24]
+            done = np.bincount(hour[mine & completed], minlength=24)[:24]
+            rows += [{"hour": h, "service": name, "requests": int(requests[h]), "completed": int(done[h])} for h in range(24)]
+    return pd.DataFrame(rows, columns=HOURLY_SERVICE_COLUMNS)
 
 
 def service_of_trace(results: Results) -> pd.Series:

@@ -1,21 +1,25 @@
 """How the day goes: replications of a scenario's whole day, hour by hour.
 
 `day_study` runs the day's replications; `DayStudy` holds, per replication, the headline metrics
-(`elcart_sim.capacity.metrics`), taps per second and latency percentiles in each hour, and the
-utilisation of every host over the day and in the demand model's peak hour, and turns them into
-the report's rounded tables with 95 % confidence intervals.
+(`elcart_sim.capacity.metrics`), taps per second and latency percentiles in each hour, the
+utilisation of every host over the day and in the demand model's peak hour, the requests of each
+service in each hour (`analysis.services.requests_by_hour`) and the calibration table
+(`analysis.calibration`), and turns them into the report's rounded tables with 95 % confidence
+intervals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from elcart_sim.analysis.calibration import calibration_table
 from elcart_sim.analysis.results import Results
+from elcart_sim.analysis.services import requests_by_hour
 from elcart_sim.analysis.units import PERCENT, PERCENT_DECIMALS, is_utilisation
 from elcart_sim.capacity import (
     Executor,
@@ -116,6 +120,8 @@ def run_day_replication(task: ReplicationTask) -> dict[str, Any]:
         "metrics": {"replication": k, **replication_metrics(results, task.warmup_s)},
         "hourly": [{"replication": k, **row} for row in hourly_rows(results)],
         "utilisation": utilisation,
+        "by_service": [{"replication": k, **row} for row in requests_by_hour(results).to_dict("records")],
+        "calibration": [{"replication": k, **row} for row in calibration_table(results).to_dict("records")],
     }
 
 
@@ -127,6 +133,8 @@ class DayStudy:
     replications: pd.DataFrame  # one row per replication: elcart_sim.capacity.metrics
     hourly: pd.DataFrame  # replication, hour, taps, tps, latency_p50_s, latency_p95_s, latency_p99_s
     utilisation: pd.DataFrame  # replication, component, window ("day" | "peak hour HH:00"), utilisation
+    by_service: pd.DataFrame = field(default_factory=pd.DataFrame)  # replication, hour, service, requests, completed
+    calibration: pd.DataFrame = field(default_factory=pd.DataFrame)  # replication + analysis.calibration.CALIBRATION_COLUMNS
 
     def summary_intervals(self) -> pd.DataFrame:
         metrics = [m for m in SUMMARY_METRICS if m in self.replications.columns]
@@ -155,6 +163,45 @@ class DayStudy:
         peak = int(np.argmax(card_side_rates_per_s(self.scenario)))
         intervals = self.hourly_intervals()
         return _table(intervals[intervals["hour"] == peak], by=["hour"])
+
+    def requests_by_hour(self) -> pd.DataFrame:
+        """Requests and completed ones per local hour and service, the mean over the replications
+        (`analysis.services.requests_by_hour`'s columns; `plots.volume_by_service` draws it)."""
+        if self.by_service.empty:
+            return pd.DataFrame(columns=["hour", "service", "requests", "completed"])
+        means = self.by_service.groupby(["service", "hour"], sort=False)[["requests", "completed"]].mean().round(1)
+        return means.reset_index()[["hour", "service", "requests", "completed"]]
+
+    def service_hours_table(self) -> pd.DataFrame:
+        """Requests per local hour (rows) and service (columns), the mean over the replications,
+        with the day's total in the last row."""
+        table = self.requests_by_hour()
+        wide = table.pivot(index="hour", columns="service", values="requests")[list(dict.fromkeys(table["service"]))]
+        wide.loc["day"] = wide.sum()
+        return wide.round(1)
+
+    def calibration_table(self) -> pd.DataFrame:
+        """Each calibration target: the simulated figure's mean over the replications with its
+        95 % interval, the published figure and tolerance, and in how many replications it
+        passed (analysis/calibration.py: tolerance + 3 × the sampling noise of one run)."""
+        if self.calibration.empty:
+            return pd.DataFrame(columns=["target", "unit", "published", "tolerance", *_INTERVAL_COLUMNS[1:], "passed"])
+        frame = self.calibration.assign(value=self.calibration["simulated"].astype(float))
+        intervals = confidence_intervals(frame, by=["target"], metrics=["value"]).set_index("target")
+        first = self.calibration.drop_duplicates("target").set_index("target")
+        passed = self.calibration.groupby("target", sort=False)["passed"].agg(lambda p: f"{int(p.sum())} of {len(p)}")
+        rows = []
+        for target in first.index:
+            row = intervals.loc[target] if target in intervals.index else None
+            rows.append(
+                {"target": target, "unit": first.at[target, "unit"], "published": first.at[target, "published"],
+                 "tolerance": first.at[target, "tolerance"],
+                 **{c: (row[c] if row is not None else np.nan) for c in _INTERVAL_COLUMNS[1:]}, "passed": passed[target]}
+            )  # fmt: skip
+        table = pd.DataFrame(rows)
+        numeric = ["published", "tolerance", *_INTERVAL_COLUMNS[2:]]
+        table[numeric] = table[numeric].astype(float).round(4)
+        return table
 
     def busiest_components_table(self, n: int = 5) -> pd.DataFrame:
         """The `n` most utilised hosts in the peak hour: utilisation in per cent (3 decimals) with
@@ -192,4 +239,6 @@ def day_study(
         replications=pd.DataFrame([a["metrics"] for a in answers]),
         hourly=pd.DataFrame([row for a in answers for row in a["hourly"]]),
         utilisation=pd.DataFrame([row for a in answers for row in a["utilisation"]]),
+        by_service=pd.DataFrame([row for a in answers for row in a["by_service"]]),
+        calibration=pd.DataFrame([row for a in answers for row in a["calibration"]]),
     )

@@ -10,8 +10,9 @@ from elcart_sim.capacity import queue_scenario
 
 @pytest.fixture(scope="session")
 def tiny_scenario():
-    """The national day at 0.05 % scale in the fast fidelity: ~150 taps, a fraction of a second."""
-    return load_scenario("national-day", scale=0.0005, seed=5, fidelity="fast")
+    """The national day's card side at 0.05 % scale in the fast fidelity: ~150 card transactions, a
+    fraction of a second (the app's payments off: tests/capacity/test_service_sizing.py sizes them)."""
+    return load_scenario("national-day", scale=0.0005, seed=5, fidelity="fast", demand__app_channels={})
 
 
 @pytest.fixture(scope="session")

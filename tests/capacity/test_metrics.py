@@ -19,7 +19,7 @@ from elcart_sim.core.errors import CapacityError
 @pytest.fixture(scope="module")
 def busy_results():
     """A short, busy stretch with a slow switch: ~830 taps in 20 minutes, ρ ≈ 0.6 at the switch."""
-    scenario = load_scenario("national-day", scale=0.02, seed=9, fidelity="fast").with_overrides(
+    scenario = load_scenario("national-day", scale=0.02, seed=9, fidelity="fast", demand__app_channels={}).with_overrides(
         {
             "demand.hourly_profile": [1.0] * 24,
             "demand.transactions_per_day": 3_000_000.0,  # 0.69 taps/s at this scale
@@ -35,7 +35,7 @@ def busy_results():
 @pytest.fixture(scope="module")
 def timeout_results():
     """An issuer so slow that the switch times out (15 s) and reversals follow."""
-    scenario = load_scenario("national-day", scale=0.001, seed=5, fidelity="fast").with_overrides(
+    scenario = load_scenario("national-day", scale=0.001, seed=5, fidelity="fast", demand__app_channels={}).with_overrides(
         {"issuer.service_time": {"dist": "exponential", "mean_s": 12.0}, "issuer.servers": 1}
     )
     return run(scenario)

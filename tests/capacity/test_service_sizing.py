@@ -34,7 +34,7 @@ def _observed_rates(window, replication: int = 0) -> dict[str, float]:
 
 def test_the_hosts_sized_are_the_registry_s_specs(services_day):
     one_issuer_spec = {"issuers": {}, "hsm.enabled": False}  # every bank on `issuer`, no HSM
-    assert sized_hosts(load_scenario("national-day", scale=0.001).with_overrides(one_issuer_spec)) == ("acquirer", "switch", "issuer")
+    assert sized_hosts(load_scenario("national-day", scale=0.001, demand__app_channels={}).with_overrides(one_issuer_spec)) == ("acquirer", "switch", "issuer")
     assert sized_hosts(services_day.with_overrides(one_issuer_spec)) == ("acquirer", "switch", "issuer", *APP_HOSTS)
     hosts_as_they_are = sized_hosts(services_day)
     assert hosts_as_they_are[:3] == ("acquirer", "switch", "issuers.AIYL") and "issuer" in hosts_as_they_are

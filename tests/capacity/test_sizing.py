@@ -22,7 +22,7 @@ def report(slow_switch):
 
 
 def test_peak_window_is_the_busiest_hour_alone():
-    day = load_scenario("national-day")
+    day = load_scenario("national-day", demand__app_channels={})
     rates = card_side_rates_per_s(day)
     window = peak_window(day, taps=1_000)
     assert window.peak_hour == rates.index(max(rates)) == 18
@@ -76,10 +76,10 @@ def test_bad_requests_are_refused(slow_switch):
 def test_issuer_loads_are_the_population_s_shares_cached_by_its_spec():
     from elcart_sim.capacity import hosts
 
-    day = load_scenario("national-day", scale=0.001)
+    day = load_scenario("national-day", scale=0.001, demand__app_channels={})
     issuers = [load for load in host_loads(day, rate_per_s=10.0) if load.component.startswith("issuer:")]
     assert sum(load.arrival_rate_per_s for load in issuers) == pytest.approx(10.0)
-    again = load_scenario("national-day", scale=0.001)
+    again = load_scenario("national-day", scale=0.001, demand__app_channels={})
     assert hosts._model(again) is hosts._model(day)  # an equal spec: built once
     fewer = day.with_overrides({"population.cards": 2_000_000})
     assert hosts._model(fewer)[1] != hosts._model(day)[1]

@@ -32,9 +32,9 @@ def test_national_day_rates_are_the_profile_times_the_daily_volume_exactly():
     scenario = NATIONAL.with_overrides({"scale": 0.002})
     assert scenario.business_date.weekday() == WEEKDAYS.index("Tue")
     np.testing.assert_allclose(card_side_rates_per_s(scenario), 300_000.0 * 0.002 * PROFILE / PROFILE.sum() / 3600.0, rtol=1e-12)
-    # each card channel its share of them: the phone taps 5 %, the ATMs 55 %
+    # each card channel its share of them: the phone taps 5 %, the ATMs 50 %
     assert hourly_rates_per_s(scenario) == (300_000.0 * 0.002 * 0.05 * PROFILE / PROFILE.sum() / 3600.0).tolist()
-    np.testing.assert_allclose(hourly_rates_per_s(scenario, "atm"), 300_000.0 * 0.002 * 0.55 * PROFILE / PROFILE.sum() / 3600.0, rtol=1e-12)
+    np.testing.assert_allclose(hourly_rates_per_s(scenario, "atm"), 300_000.0 * 0.002 * 0.50 * PROFILE / PROFILE.sum() / 3600.0, rtol=1e-12)
     assert scenario.transactions_expected == pytest.approx(600.0, rel=1e-12)
 
 
@@ -86,7 +86,7 @@ def test_bundled_demand_scenarios():
     # the salary day's extra volume comes from its credits' echo (tests/test_payroll.py), not a factor
     assert summary["day_kind"] == "salary" and summary["weekday_factor"] == 1.0 and summary["day_kind_factor"] == 1.0
     assert summary["card_transactions_per_day"] == pytest.approx(300_000)
-    assert demand_summary(NATIONAL)["atm_share"] == 0.55
+    assert demand_summary(NATIONAL)["atm_share"] == 0.50
     # docs/sources.md (demand) [estimate]: 7-10 TPS in the peak hour of a normal day
     assert 7 <= demand_summary(NATIONAL)["peak_hour_tps"] <= 10
     growth = load_scenario("growth-5y")

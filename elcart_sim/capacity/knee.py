@@ -32,10 +32,11 @@ KNEE_UTILISATION = 0.8
 
 
 def peak_rate_per_s(scenario: Scenario) -> float:
-    """The taps' rate in the scenario's busiest hour, per second."""
-    from elcart_sim.world.demand import hourly_rates_per_s
+    """The card side's rate (phone taps, plastic card purchases, ATM withdrawals) in the
+    scenario's busiest hour, per second: the rate `host_loads` takes."""
+    from elcart_sim.world.demand import card_side_rates_per_s
 
-    return float(np.max(hourly_rates_per_s(scenario)))
+    return float(np.max(card_side_rates_per_s(scenario)))
 
 
 def knee_table(

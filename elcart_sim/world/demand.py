@@ -15,8 +15,8 @@ shop), and a ticket amount in whole tyiyn.
     >>> s = load_scenario("national-day").with_overrides({"demand.years_ahead": 2})
     >>> round(sum(card_side_rates_per_s(s)) * 3600)   # 300,000 card transactions × 1.3²
     507000
-    >>> round(sum(hourly_rates_per_s(s, "atm")) * 3600)   # of them at ATMs, 55 %
-    278850
+    >>> round(sum(hourly_rates_per_s(s, "atm")) * 3600)   # of them at ATMs, 50 %
+    253500
 """
 
 from __future__ import annotations

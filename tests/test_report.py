@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 
 from elcart_sim import load_scenario
+from elcart_sim.analysis import plots
 from elcart_sim.cli import main
+from elcart_sim.core.errors import ReportError
 from elcart_sim.report import (
     ReportParameters,
     day_study,
+    days_study,
     headroom_study,
     headroom_years,
     notebook_path,
@@ -28,12 +31,13 @@ TINY = load_scenario("national-day", scale=0.0005, seed=5, fidelity="fast")
 
 def test_report_writes_one_self_contained_html_naming_the_scenario(tmp_path, capsys):
     argv = ["report", "--scenario", "salary-day-peak", "--scale", "0.0005", "--seed", "3", "--replications", "2",
-            "--years", "1", "--peak-taps", "50", "--sizing-points", "2", "--set", "switch.servers=5", "--out", str(tmp_path)]
+            "--years", "1", "--peak-taps", "50", "--sizing-points", "2", "--set", "switch.servers=5", "--days", "2", "--out", str(tmp_path)]
     assert main(argv) == 0
     html_path = tmp_path / "capacity-report-salary-day-peak.html"
     assert str(html_path.resolve()) in capsys.readouterr().out
     html = html_path.read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") >= 5  # demand, latency, utilisation, sizing, headroom
+    assert html.count("data:image/png;base64,") >= 6  # demand, latency, utilisation, the days, sizing, headroom
+    assert "The days: salary-day-peak from 2025-07-10 to 2025-07-11" in html
     assert not re.search(r"<script[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
     assert not re.search(r"<img[^>]*\bsrc\s*=\s*[\"']?(https?:)?//", html, re.IGNORECASE)
@@ -62,6 +66,35 @@ def test_report_refuses_too_few_replications_and_broken_scenarios(tmp_path, caps
     assert main(["report", "--set", "switch.server=5", "--out", str(tmp_path / "d")]) == 2
     assert "switch.server is not a scenario field" in capsys.readouterr().err
     assert not any((tmp_path / d).exists() for d in "abcd")
+
+
+def test_report_refuses_a_days_section_of_fewer_than_two_days(tmp_path, capsys):
+    assert main(["report", "--days", "1", "--out", str(tmp_path / "a")]) == 2
+    assert "--days must be >= 2, got 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:  # argparse's own door
+        main(["report", "--days", "two", "--out", str(tmp_path / "a")])
+    assert exited.value.code == 2 and "--days: invalid int value: 'two'" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+
+
+def test_days_study_has_one_row_per_day_and_the_ledger_balanced_at_each_close():
+    scenario = TINY.with_overrides({"calendar.enabled": True, "date": "2025-03-07"})
+    study = days_study(scenario, 3)
+    days = study.days
+    assert list(days["date"]) == ["2025-03-07", "2025-03-08", "2025-03-09"]
+    assert list(days["day_kind"]) == ["workday", "holiday", "weekend"]
+    assert study.ledger_balanced and (days["ledger_check"] == "balanced").all()
+    assert (days["transactions"] > 0).all() and list(days["entries"]) == sorted(days["entries"])
+    assert study.heading().startswith("The days: national-day from 2025-03-07 to 2025-03-09 (3 days")
+    assert list(study.table().index) == list(days["date"])
+    fig = plots.days_by_service(days)
+    bars, share = fig.axes
+    assert len(bars.patches) == 3 * int((days[["taps", "p2p", "topup", "bill", "account", "qr_payment"]].sum() > 0).sum())
+    assert list(share.lines[0].get_ydata()) == pytest.approx(list(100 * days["approved_share"]))
+    off = days_study(scenario, 0)  # the report's default: no run, no section
+    assert off.days.empty and off.heading() == ""
+    with pytest.raises(ReportError, match="days must be 0 .* or a whole number >= 2, got 1"):
+        days_study(scenario, 1)
 
 
 def test_the_report_notebook_is_thin():

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from elcart_sim.analysis.days_plots import days_by_service
 from elcart_sim.analysis.results import Results
 from elcart_sim.analysis.settlement_plots import save_settlement_plots
 from elcart_sim.scenario import Scenario
@@ -30,6 +31,7 @@ __all__ = [
     "knee_curves",
     "attack_detection",
     "volume_by_service",
+    "days_by_service",
 ]
 
 _OUTCOME_COLOURS = {"approved": "tab:green", "declined": "tab:orange", "reversed": "tab:red", "terminated": "tab:gray"}

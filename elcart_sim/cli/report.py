@@ -1,6 +1,6 @@
 """The `elcart-sim report` command.
 
-    elcart-sim report [--scenario NAME|PATH] [--set PATH=VALUE ...] [--replications N] [--seed N] [--scale F] --out DIR
+    elcart-sim report [--scenario NAME|PATH] [--set PATH=VALUE ...] [--replications N] [--seed N] [--scale F] [--days N] --out DIR
 
 The notebook runs in a Jupyter kernel, a process of its own, while this process shows how far
 its studies have got (`cli.study_progress`).
@@ -31,8 +31,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Execute notebooks/04_capacity_planning.ipynb for a scenario (papermill) and render it "
         "into one self-contained HTML file in --out: demand over the day, latency percentiles with 95 % "
         "confidence bands across replications, utilisation per component, sizing curves (p99 against "
-        "servers per component) and headroom over the years of growth. Progress of the studies goes to "
-        "stderr: a bar per study on a terminal, else a line per finished study. The day's replications "
+        "servers per component), headroom over the years of growth, and with --days the days of a multi-day "
+        "run. Progress of the studies goes to stderr: a bar per study on a terminal, else a line per finished "
+        "study. The day's replications "
         "dominate the time: about (taps per day × replications ÷ workers) ÷ 4,000 taps/s.",
     )
     add_scenario_options(report, fidelity=False)  # reports run the fast fidelity
@@ -79,6 +80,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="run replications on N local processes started by the notebook's kernel (default: os.cpu_count(), "
         "the machine's cores: %(default)s here; 1 runs them in the kernel, serially)",
     )
+    report.add_argument(
+        "--days",
+        type=int,
+        metavar="N",
+        help="add the days: the scenario run once for N >= 2 days in a row from its date at the report's scale, "
+        "one row per day (transactions by service, share approved, the ledger at the day's close) and its plot "
+        "(default: no days section)",
+    )
     report.add_argument("--dask", metavar="ADDRESS|local", help="run replications on a Dask cluster (a scheduler address, or local)")
     report.add_argument("--show-code", action="store_true", help="include the notebook's code cells in the HTML")
     report.add_argument("--no-progress", action="store_true",
@@ -95,6 +104,8 @@ def _report(args: argparse.Namespace) -> int:
                                  ("--sizing-points", args.sizing_points, 2), ("--workers", args.workers, 1)):
         if value < least:
             raise ReportError(f"{option} must be >= {least}, got {value}")
+    if args.days is not None and args.days < 2:
+        raise ReportError(f"--days must be >= 2, got {args.days}")
     if not args.target_p99 > 0:
         raise ReportError(f"--target-p99 must be > 0 s, got {args.target_p99}")
     scenario_source = args.scenario
@@ -115,11 +126,13 @@ def _report(args: argparse.Namespace) -> int:
         sizing_points=args.sizing_points,
         workers=args.workers,
         dask=args.dask,
+        days=args.days or 0,
     )
     scenario = report_scenario(scenario_source, args.seed, args.scale)
     print(
         f"report on {scenario.name}: ~{scenario.transactions_expected:,.0f} card transactions per run, "
-        f"{args.replications} replications, seed {scenario.seed}, scale {scenario.scale:g}",
+        f"{args.replications} replications, seed {scenario.seed}, scale {scenario.scale:g}"
+        + (f"; and {args.days} days in a row from {scenario.date}" if args.days else ""),
         file=sys.stderr,
     )
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Capacity-planning reports: the studies behind them, and the notebook rendered to one HTML file.
 
-    elcart-sim report [--scenario NAME|PATH] [--replications N] [--seed N] [--scale F] --out DIR
+    elcart-sim report [--scenario NAME|PATH] [--replications N] [--seed N] [--scale F] [--days N] --out DIR
 
 A report answers three questions about a scenario, each from independent replications with 95 %
 confidence intervals (`elcart_sim.capacity`):
@@ -12,6 +12,9 @@ confidence intervals (`elcart_sim.capacity`):
   its number of servers, the others as configured, and the smallest count that meets the target;
 - `headroom_study`: p99 as demand grows year by year (`demand.years_ahead`) on today's
   configuration, and how many years it absorbs before the target breaks.
+
+With `--days N` it also shows how N days in a row go (`days_study`): one run from the scenario's
+date, the days table (`analysis.days`) and its plot.
 
 `notebooks/04_capacity_planning.ipynb` holds the narrative and calls these and `elcart_sim.analysis.plots`.
 `build_report` executes it for a scenario (papermill) and renders it (nbconvert) into a single
@@ -26,11 +29,13 @@ One concern per module:
 | `peak_points` | points simulated at the peak window (overloaded points skipped, p99 ∞), their intervals |
 | `sizing_curves` | `sizing_study` and `SizingStudy`: p99 at the peak against servers, one component at a time |
 | `headroom` | `headroom_study` and `HeadroomStudy`: p99 at the peak as demand grows, years absorbed |
+| `days` | `days_study` and `DaysStudy`: a multi-day run's days table, one row per day (off by default) |
 | `runner` | the executor a study runs on: the caller's, or its own for `workers` processes |
 | `notebook` | `ReportParameters`, `report_scenario`, the notebook executed (papermill) and rendered (nbconvert) |
 """
 
 from elcart_sim.report.day import DayStudy, day_study, hourly_rows
+from elcart_sim.report.days import DaysStudy, days_study
 from elcart_sim.report.headroom import HeadroomStudy, headroom_study, headroom_years
 from elcart_sim.report.notebook import (
     NOTEBOOK,
@@ -48,7 +53,9 @@ __all__ = [
     "DayStudy",
     "SizingStudy",
     "HeadroomStudy",
+    "DaysStudy",
     "day_study",
+    "days_study",
     "sizing_study",
     "headroom_study",
     "hourly_rows",

@@ -58,6 +58,7 @@ class ReportParameters:
     sizing_points: int = 8
     workers: int = 1
     dask: str | None = None
+    days: int = 0  # 0: no days section; N >= 2: N days in a row from the scenario's date
 
     def as_notebook_parameters(self) -> dict[str, Any]:
         return {name.upper(): value for name, value in asdict(self).items()}

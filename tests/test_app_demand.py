@@ -85,3 +85,17 @@ def test_a_service_s_own_hourly_profile_moves_its_arrivals_and_nothing_else():
     for service in ("p2p", "account", "qr_payment"):
         requested = [r.transfers[r.transfers.service == service].requested_at.sort_values().tolist() for r in (before, after)]
         assert requested[0] == requested[1] and requested[0], service
+
+
+def test_an_unknown_qr_code_never_reads_as_a_card_number():
+    """A QR code the directory never issued carries 32 random hex digits; one draw in ~57 holds a
+    run of 13 digits, and one in ~600 a run the QR writer refuses as a card number (found at
+    national scale on the salary-day peak): such draws are drawn again, so every code encodes."""
+    from elcart_sim.world.directory import could_be_a_card_number
+
+    scenario = load_scenario("money-services-day", scale=0.001, services__transfers__unknown_recipient_share=1.0)
+    demand = Simulation(scenario).transfer_demand
+    for _ in range(3_000):
+        link = demand.recipient("p2p_qr", 0)  # would raise QrPayloadError on a card-number-like id
+        assert "#" in link
+    assert could_be_a_card_number("ab" + "4" * 13) and not could_be_a_card_number("ab" + "4" * 12 + "c" + "4")

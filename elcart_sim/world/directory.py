@@ -48,6 +48,12 @@ DEFAULT_LINKED_SHARE = 0.3
 
 _DIGIT_RUN = re.compile(r"[0-9]{13}")  # as long as the shortest card number: never in an id
 
+
+def could_be_a_card_number(recipient_id: str) -> bool:
+    """Whether ``recipient_id`` holds a run of digits as long as the shortest card number: an id
+    that does is never written into a QR code (protocol/qr/tlv.refuse_card_numbers would refuse it)."""
+    return _DIGIT_RUN.search(recipient_id) is not None
+
 QR_ID_HEX_DIGITS = 32
 """Length of a transfer QR code's opaque recipient id (a real ELKART transfer QR code carries
 32 hex digits; docs/sources.md)."""
@@ -212,7 +218,7 @@ class Directory:
         while True:  # an id with 13 digits in a row could read as a card number: derive another
             message = b"elkart-qr-recipient" + int(card).to_bytes(8, "big") + attempt.to_bytes(2, "big")
             recipient_id = hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:QR_ID_HEX_DIGITS]
-            if not _DIGIT_RUN.search(recipient_id):
+            if not could_be_a_card_number(recipient_id):
                 break
             attempt += 1
         self._card_by_qr_id[recipient_id] = int(card)

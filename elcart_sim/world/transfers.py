@@ -29,7 +29,7 @@ from elcart_sim.protocol.qr import elqr
 from elcart_sim.scenario import P2P_CHANNELS, Scenario
 from elcart_sim.world.arrivals import HourlyPoisson
 from elcart_sim.world.demand import STANDARD_EXPONENTIAL, hourly_rates_per_s
-from elcart_sim.world.directory import Directory
+from elcart_sim.world.directory import Directory, could_be_a_card_number
 from elcart_sim.world.population import Population
 
 __all__ = ["TransferDemand", "phone_as_typed"]
@@ -104,6 +104,15 @@ class TransferDemand:
     def next_amount_tyiyn(self) -> int:
         return max(_MIN_TRANSFER_TYIYN, round(self._amount()))
 
+    def _unknown_qr_id(self) -> str:
+        """An id the directory never issued (a code from another system, a stale one), free of
+        digit runs as the directory's own ids are: 32 random hex digits, drawn again when they
+        could be read as a card number (a run of 13 digits: about one draw in 57)."""
+        while True:
+            recipient_id = self._wrong_qr.bytes(16).hex()
+            if not could_be_a_card_number(recipient_id):
+                return recipient_id
+
     def recipient(self, channel: str, sender: int) -> str:
         """The recipient of one transfer from card ``sender`` on ``channel``, as the sender gives
         it — a phone number as typed, a card number, or the scanned QR code's text (someone else:
@@ -117,7 +126,7 @@ class TransferDemand:
         if channel == "p2p_phone":
             typed = phone_as_typed(int(self.population.msisdn[card]), self._style())
             return typed[:-1] if mistyped else typed
-        recipient_id = self._wrong_qr.bytes(16).hex() if mistyped else self.directory.qr_id(card)
+        recipient_id = self._unknown_qr_id() if mistyped else self.directory.qr_id(card)
         link = elqr.link(elqr.p2p_payload(recipient_id, mask_pan_grouped(self.population.pan(card))))
         if mistyped and self._wrong_qr.random() < 0.5:  # half of them a code damaged in one character
             at = link.index("#") + 12

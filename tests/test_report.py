@@ -210,3 +210,14 @@ def test_a_report_on_a_day_with_the_app_s_services_sizes_their_hosts_too():
     assert curves.smallest_meeting_target()["services.directory"] == 1
     day = day_study(services_day, 2)
     assert "directory" in set(day.utilisation_intervals()["component"])
+
+
+def test_papermill_reads_every_parameter_of_the_report_notebook():
+    """Each `NAME = value  # help` line of the parameters cell is one papermill can parse: a line it
+    cannot parse makes it warn 'Passed unknown parameter' on every report (a `>=` in a comment did)."""
+    from papermill.translators import PythonTranslator
+
+    notebook = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "04_capacity_planning.ipynb", as_version=4)
+    cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    assigned = [line.split("=")[0].strip() for line in cell.source.splitlines() if re.match(r"^[A-Z_0-9]+ = ", line)]
+    assert "DAYS" in assigned and [p.name for p in PythonTranslator.inspect(cell)] == assigned

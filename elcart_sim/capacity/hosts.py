@@ -91,16 +91,15 @@ def _card_side_mix(scenario: Scenario) -> dict[str, float]:
     return {c: hourly_rates_per_s(scenario, c)[peak_hour] / total for c, share in scenario.demand.channels.items() if share > 0}
 
 
-def _tap_visits(scenario: Scenario, hop: str, bank: str) -> float:
+def _tap_visits(scenario: Scenario, mix: dict[str, float], hop: str, bank: str) -> float:
     """Messages per card-side transaction at a pool of hop `hop` (before its bank's share): one
     request (0100 for a purchase, 0200 for an ATM withdrawal) at the acquirer, the switch and the
     issuer; at an HSM, the calls per request (hsm.calls): a bank's HSM takes its issuer's for
     every card-side request, IPC's HSM the switch's for a phone tap's 0100 only (a token's
-    cryptogram is IPC's to check; a plastic card's is its issuer's)."""
+    cryptogram is IPC's to check; a plastic card's is its issuer's); `mix` is `_card_side_mix`."""
     if hop in ("acquirer", "switch", "issuer"):
         return 1.0
     if hop == "hsm":
-        mix = _card_side_mix(scenario)
         if not bank:
             return mix.get("contactless", 0.0) * scenario.hsm.calls_at("switch").get("0100", 0)
         calls = scenario.hsm.calls_at("issuer")
@@ -164,14 +163,15 @@ def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int]
     bank's pool its share) plus the app channels' (see the module docstring). `servers`
     overrides the scenario's."""
     registry, bank_shares = _model(scenario)
-    tap_share = _card_side_mix(scenario).get("contactless", 0.0)
+    mix = _card_side_mix(scenario)
+    tap_share = mix.get("contactless", 0.0)
     shares = {bank: tap_share * enrolled + (1.0 - tap_share) * cards for bank, (enrolled, cards) in bank_shares.items()}
     servers = servers or configured_servers(scenario)
     app = _app_rates(scenario, rate_per_s, registry.specs())
     loads = []
     for component in registry:
         mean, cv = _service(scenario, component.spec)
-        taps = _tap_visits(scenario, component.hop, component.bank)
+        taps = _tap_visits(scenario, mix, component.hop, component.bank)
         if taps and component.bank:
             taps *= shares[component.bank]
         rate = rate_per_s * taps + app.get(component.name, 0.0)

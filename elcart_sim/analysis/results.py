@@ -106,6 +106,7 @@ class Results:
     liquidity_events: pd.DataFrame = field(default_factory=lambda: Table("liquidity_events").to_frame())
     reconciliation: pd.DataFrame = field(default_factory=lambda: Table("reconciliation").to_frame())
     reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
+    faults: pd.DataFrame = field(default_factory=lambda: Table("faults").to_frame())  # empty unless the scenario has faults
     days: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per day of a multi-day run (analysis/days.py)
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
@@ -134,6 +135,7 @@ class Results:
         settlement = records.settlement.take_frame()
         bilateral = records.bilateral.take_frame()
         liquidity_events = records.liquidity_events.take_frame()
+        faults = records.faults.take_frame(order_by=("fault",))
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s if duration_s is None else duration_s
         occupancy = by_component(hops, registry)
@@ -162,6 +164,7 @@ class Results:
             settlement=settlement,
             bilateral=bilateral,
             liquidity_events=liquidity_events,
+            faults=faults,
             registry=registry,
             **reconciled,
         )
@@ -254,7 +257,7 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus", "days")
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus", "days", "faults")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
             recorded += ("reconciliation", "reconciliation_totals")

@@ -15,6 +15,14 @@ the host makes HSM calls for, queues that many calls at the HSM when the host's 
 ends, and is handled when the HSM has answered (a message that is not read calls no HSM); the
 host's hop record keeps its own service times, the HSM's call is a hop record of the HSM's.
 
+A host may be down (`down`, a fault drill's: faults/injection.py): it then takes no new message.
+A request that arrives is dropped unanswered — its sender times out, as it would if the host were
+slow — and a store-and-forward message (a reversal, an advice: `stored`) is kept by its sender,
+which repeats it until the host takes it: it is served when the host is back, in the order it
+came. What the host already holds it finishes. Faults at its door (`gates`: a faulty link into
+it) see each message before the host does. A host with no fault pays nothing for this: the door
+is fitted on the instance (`serve` and `serve_stored` shadowed) only while a fault is on.
+
 Time is kept with callbacks (core/clock.py): serving a message is one event at the end of its
 service — its start is known on arrival, since the queue is FIFO (core/server_pool.py) — and a
 deadline costs no event of its own (`Deadlines`).
@@ -23,6 +31,7 @@ deadline costs no event of its own (`Deadlines`).
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -38,9 +47,15 @@ from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.scenario import HostSpec
 
-__all__ = ["Host", "Times", "entry"]
+__all__ = ["Host", "Times", "entry", "stored"]
 
 Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
+
+
+def stored(mti: str) -> bool:
+    """Whether messages of type ``mti`` are store-and-forward: a reversal (message class 4) or an
+    advice (message function 2), which its sender repeats until it is acknowledged (ISO 8583:1987)."""
+    return mti[1] == "4" or mti[2] == "2"
 
 
 def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int, Reply], None]]:
@@ -60,9 +75,17 @@ def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int,
                 else:
                     handle(host, times, request, payload, trace_id, reply)
 
-        @functools.wraps(handle)
-        def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
-            self.serve(read, self, payload, trace_id, reply)
+        if stored(mti):
+
+            @functools.wraps(handle)
+            def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+                self.serve_stored(read, self, payload, trace_id, reply)
+
+        else:
+
+            @functools.wraps(handle)
+            def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+                self.serve(read, self, payload, trace_id, reply)
 
         return receive
 
@@ -75,6 +98,12 @@ class Host:
     hop = "host"
     hsm: Hsm | None = None
     hsm_calls: dict[str, int] = {}  # HSM calls per message type (MTI); empty: no HSM (the class's, shared, never changed)
+    # A fault drill's (faults/injection.py); the class's while no fault touches the host.
+    _down = False
+    gates: tuple = ()  # faults at the door, in the order a message meets them: each has `cross(stored, send, reply)`
+    _held: deque | None = None  # store-and-forward messages kept for when the host is back
+    turned_away = 0  # requests dropped at the door while down
+    held = 0  # store-and-forward messages kept while down
 
     def __init__(
         self,
@@ -101,11 +130,70 @@ class Host:
 
     def serve(self, step: Callable[..., None], *args: Any) -> None:
         """Queue for a server and hold it for one service time, then ``step((arrived, started,
-        finished), *args)``: one event, at the end of the service."""
+        finished), *args)``: one event, at the end of the service. The last two of ``args`` are
+        the message's trace id and the reply its sender waits on (what a fault at the door reads)."""
         env = self.env
         arrived = env.now
         started, finished = self.pool.schedule(arrived, self.service_time_s())
         after(env, finished - arrived, step, (arrived, started, finished), *args)
+
+    serve_stored = serve  # `serve` for a store-and-forward message (`stored`): the same, unless the host is down
+
+    # -- faults at the door ----------------------------------------------------------------------
+
+    @property
+    def servers(self) -> int:
+        """The host's servers, as the registry counts them."""
+        return self.pool.capacity
+
+    @property
+    def down(self) -> bool:
+        """True while the host takes no new message (a fault drill's; see the module's docstring)."""
+        return self._down
+
+    @down.setter
+    def down(self, down: bool) -> None:
+        if down == self._down:
+            return
+        self._down = down
+        if down and self._held is None:
+            self._held = deque()
+        self.fit_door()
+        if not down:
+            self.came_up()
+
+    def fit_door(self) -> None:
+        """Shadow `serve` and `serve_stored` with the door while the host is down or has gates;
+        otherwise let the class's own methods answer again."""
+        shadows = self.__dict__
+        shadows.pop("serve", None)
+        shadows.pop("serve_stored", None)
+        if self._down or self.gates:
+            self.serve = functools.partial(self._at_door, False)
+            self.serve_stored = functools.partial(self._at_door, True)
+
+    def came_up(self) -> None:
+        """Serve what was kept while the host was down, in the order it came."""
+        held, self._held = self._held, deque()
+        serve_stored = type(self).serve_stored
+        while held:
+            step, args = held.popleft()
+            serve_stored(self, step, *args)
+
+    def _at_door(self, is_stored: bool, step: Callable[..., None], *args: Any) -> None:
+        self._through(self.gates, 0, is_stored, step, args)
+
+    def _through(self, gates: tuple, i: int, is_stored: bool, step: Callable[..., None], args: tuple) -> None:
+        """The message ``args`` (its last two: trace id, reply) past gate ``i`` onwards, then in."""
+        if i < len(gates):
+            gates[i].cross(is_stored, lambda reply: self._through(gates, i + 1, is_stored, step, (*args[:-1], reply)), args[-1])
+        elif not self._down:
+            (type(self).serve_stored if is_stored else type(self).serve)(self, step, *args)
+        elif is_stored:
+            self.held += 1
+            self._held.append((step, args))  # type: ignore[union-attr]
+        else:
+            self.turned_away += 1
 
     def use_hsm(self, hsm: Hsm, calls: dict[str, int]) -> None:
         """Call ``hsm`` ``calls[mti]`` times for each message of type ``mti`` the host reads (after

@@ -27,7 +27,8 @@ tokens, keys and unsettled positions from one day to the next. A live device
 (`card=None`) is known by the token it presents, as the network knows any phone; simulated time
 advances by its measured APDU durations. When the scenario's clearing is enabled, the switch's
 approvals and reversals become clearing records, and the clearing cycle settles them at the
-National Bank (model/clearing_cycle.py).
+National Bank (model/clearing_cycle.py). The scenario's faults, if any, are injected on the clock
+(faults/injection.py).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from elcart_sim.core.records import Records
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.core.registry import Component, Registry
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.faults import Injection, inject, plan_of
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
 from elcart_sim.hosts.host import Host
@@ -226,11 +228,12 @@ class Simulation(AppServices, CardPayments):
         self.lifecycle = TokenLifecycle(env, security.lifecycle, duration, population, self.token_service, identity, self.phones, streams)
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
         self.build_app_services_for_the_day()
+        self.faults: Injection | None = inject(self, plan_of(scenario))  # the scenario's fault drill, if any (faults/)
 
     def register(self, host: Host | Hsm, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
         name = f"{host.hop}:{bank}" if bank else host.hop
-        self.registry.add(Component(name, host.hop, spec, host.pool.capacity, bank))
+        self.registry.add(Component(name, host.hop, spec, host.servers, bank))
 
     def _build_hsms(self) -> dict[str, Hsm]:
         """The HSM pools of the scenario's `hsm` section, each wired to the host that calls it

@@ -3,7 +3,7 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``, ``calendar``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``, ``calendar``, ``faults``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 
@@ -27,9 +27,10 @@ from elcart_sim.scenario.choices import (
     WEEKDAYS,
 )
 from elcart_sim.scenario.clearing import ClearingSpec
+from elcart_sim.scenario.faults import FaultSpec
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
-from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, host_spec_of_bank
+from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, SwitchSpec, host_spec_of_bank
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
 from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
 from elcart_sim.scenario.rules import host_fields
@@ -49,6 +50,8 @@ __all__ = [
     "NfcSpec",
     "TerminalSpec",
     "HostSpec",
+    "SwitchSpec",
+    "FaultSpec",
     "HsmSpec",
     "HsmsSpec",
     "host_spec_of_bank",

@@ -27,6 +27,9 @@ __all__ = [
     "UNCOVERED_RULES",
     "CUTOFF_COUNTS",
     "DEBIT_KINDS",
+    "FAULT_KINDS",
+    "FAULT_LINKS",
+    "FAULT_HOSTS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -103,3 +106,26 @@ CUTOFF_COUNTS = (1, 2, 4)
 DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment", "cash_withdrawal")
 """Clearing kinds that debit the cardholder: the issuing bank owes the acquiring bank
 (clearing/records.py), and the acquirer may owe the issuer interchange (clearing.interchange)."""
+
+FAULT_KINDS = ("host_down", "link", "duplicates", "switch_node_down", "clearing_late")
+"""Faults a scenario can inject (scenario/faults.py; faults/injection.py says what each one does)."""
+
+FAULT_LINKS = ("terminal_acquirer", "acquirer_switch", "switch_issuer", "app_directory", "app_gateway", "app_operator")
+"""Links a link or duplicates fault can name: the terminals' and ATMs' link to the acquirer, the
+acquirer's to the switch, the switch's to the issuers (``switch_issuer:<bank>``: to one), the
+app's service's to the directory, the biller gateways and the interaction operator."""
+
+FAULT_HOSTS = (
+    "acquirer",
+    "switch",
+    "issuer",
+    "directory",
+    "biller_gateway",
+    "biller",
+    "interaction_operator",
+    "batch_posting",
+    "notification_gateway",
+)
+"""Hosts a host_down fault can name: ``issuer:<bank>``, ``batch_posting:<bank>``,
+``biller_gateway:<gateway>`` and ``biller:<biller id>`` name one of several (a bare
+``batch_posting`` or ``biller_gateway``: every one)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, positive
 
-__all__ = ["HostSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
+__all__ = ["HostSpec", "SwitchSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
 
 HSM_HOSTS = ("switch", "issuer")
 """The hosts that call an HSM (`hsm.calls` is keyed by them)."""
@@ -21,6 +21,15 @@ class HostSpec:
     servers: int = field(default=4, metadata=checked(positive))
     service_time: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.005, 0.5))
     timeout_s: float = field(default=10.0, metadata=checked(positive))
+
+
+@dataclass(frozen=True)
+class SwitchSpec(HostSpec):
+    """The national switch: a host of ``nodes`` active nodes (hosts/switch/nodes.py), each with
+    ``servers`` servers of its own; traffic is spread over the nodes that are up. One node (the
+    default) is the single pool of servers."""
+
+    nodes: int = field(default=1, metadata=checked(positive))
 
 
 @dataclass(frozen=True)

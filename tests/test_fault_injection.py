@@ -1,0 +1,148 @@
+"""Faults injected into a run, with every delay fixed so their effects have exact times: an
+issuer down (its taps time out with 91, the switch's reversal is taken when it is back), a lossy
+link (a lost reversal repeated after REPEAT_AFTER_S), a slow link, a duplicating link, a host
+whose door is fitted only while a fault is on, and a run without faults identical to one
+without the section."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from fixed_delays import FIXED_DELAYS
+
+from elcart_sim import Simulation, load_scenario, run
+from elcart_sim.core.errors import ScenarioError
+from elcart_sim.faults import REPEAT_AFTER_S
+from elcart_sim.world.population import CARD_STATUSES
+
+SWITCH_TIMEOUT_S = 15.0  # switch.timeout_s
+# The tap's chain up to the switch forwarding the 0100: 4 APDUs, processing, terminal→acquirer,
+# acquirer, acquirer→switch, switch.
+AT_SWITCH_S = 4 * 0.02 + 0.05 + 0.1 + 0.002 + 0.004 + 0.001
+
+
+def _scenario(*faults, **more):
+    return load_scenario("national-day", seed=99).with_overrides({**FIXED_DELAYS, "faults": list(faults), **more})
+
+
+def _card(sim):
+    pop = sim.population
+    for card in pop.enrolled_cards:
+        if CARD_STATUSES[pop.card_status[card]] == "active" and pop.opening_balance_tyiyn[card] >= 200_000:
+            return int(card)
+    raise AssertionError("no such card")
+
+
+def _tap(sim, card):
+    result = sim.tap(card, terminal=0, amount_tyiyn=123_45)
+    return result, sim.results()
+
+
+def test_a_tap_to_an_issuer_that_is_down_times_out_with_91_and_its_reversal_is_taken_when_it_is_back():
+    probe = Simulation(_scenario())
+    card = _card(probe)
+    bank = probe.population.bank_of_card(card).code
+    sim = Simulation(_scenario({"kind": "host_down", "target": f"issuer:{bank}", "start_s": 0, "end_s": 100}))
+    before = sim.ledger.balance_tyiyn(sim.issuers[sim.population.bank_of_card(card).index].cardholder_account(card))
+    result, results = _tap(sim, card)
+    assert (result.outcome, result.response_code) == ("declined", "91")
+    hops = results.hops
+    switch = hops[(hops.hop == "switch") & (hops.mti == "0100")].iloc[0]
+    assert (switch.response_code, switch.timed_out) == ("91", 1)
+    assert switch.responded_at == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S, abs=1e-9)
+    issuer = hops[hops.hop == "issuer"]
+    assert issuer.mti.tolist() == ["0400"]  # the 0100 was lost; the reversal waited for the host
+    assert issuer.arrived_at.iloc[0] == pytest.approx(100.0, abs=1e-9)
+    assert sim.ledger.balance_tyiyn(sim.issuers[sim.population.bank_of_card(card).index].cardholder_account(card)) == before
+    [row] = results.faults.itertuples()
+    assert (row.kind, row.target, row.started_at, row.ended_at, row.dropped, row.repeated) == ("host_down", f"issuer:{bank}", 0.0, 100.0, 1, 1)
+    assert results.trial_balance_tyiyn == 0
+
+
+def test_a_host_has_no_door_without_a_fault_and_loses_it_when_the_fault_ends():
+    sim = Simulation(_scenario({"kind": "host_down", "target": "acquirer", "start_s": 10, "end_s": 20}))
+    acquirer = sim.acquirer
+    assert "serve" not in vars(acquirer) and not acquirer.down
+    sim.env.run(until=15)
+    assert acquirer.down and "serve" in vars(acquirer)
+    sim.env.run(until=25)
+    assert not acquirer.down and "serve" not in vars(acquirer) and "serve_stored" not in vars(acquirer)
+
+
+def test_a_reversal_lost_on_the_link_is_repeated_until_it_crosses():
+    sim = Simulation(_scenario({"kind": "link", "target": "switch_issuer", "drop_share": 1.0, "start_s": 0, "end_s": 50}))
+    result, results = _tap(sim, _card(sim))
+    assert result.response_code == "91"
+    issuer = results.hops[results.hops.hop == "issuer"]
+    # sent at the switch's timeout, lost at once and 30 s later (the fault is still on), through at 60 s
+    assert issuer.mti.tolist() == ["0400"]
+    assert issuer.arrived_at.iloc[0] == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S + 2 * REPEAT_AFTER_S + 0.003, abs=1e-9)
+    [row] = results.faults.itertuples()
+    assert (row.dropped, row.repeated, row.duplicated) == (1, 2, 0)
+
+
+def test_a_slow_link_adds_its_delay_each_way():
+    plain = Simulation(_scenario())
+    card = _card(plain)
+    _, base = _tap(plain, card)
+    sim = Simulation(_scenario({"kind": "link", "target": "acquirer_switch", "delay_s": 0.25, "start_s": 0, "end_s": 60}))
+    result, results = _tap(sim, card)
+    assert result.outcome == "approved"
+    assert results.transactions.host_s.iloc[0] == pytest.approx(base.transactions.host_s.iloc[0] + 2 * 0.25, abs=1e-9)
+
+
+def test_a_duplicating_link_delivers_the_message_twice():
+    sim = Simulation(_scenario({"kind": "duplicates", "target": "switch_issuer", "rate": 1.0, "start_s": 0, "end_s": 60}))
+    result, results = _tap(sim, _card(sim))
+    assert result.outcome == "approved"
+    issuer = results.hops[results.hops.hop == "issuer"]
+    assert issuer.mti.tolist() == ["0100", "0100"]  # telling a duplicate from a request is not the link's job
+    assert issuer.arrived_at.iloc[0] == issuer.arrived_at.iloc[1]
+    assert results.faults["duplicated"].tolist() == [1]
+
+
+def test_a_token_payment_delivered_twice_to_the_switch_is_caught_by_the_token_gate_as_a_replay():
+    sim = Simulation(_scenario({"kind": "duplicates", "target": "acquirer_switch", "rate": 1.0, "start_s": 0, "end_s": 60}))
+    result, results = _tap(sim, _card(sim))
+    assert result.outcome == "approved"
+    switch = results.hops[results.hops.hop == "switch"]
+    assert sorted(switch.response_code.tolist()) == ["00", "63"]
+    assert (results.hops.hop == "issuer").sum() == 1
+
+
+def test_a_fault_naming_a_bank_the_population_lacks_is_a_scenario_error():
+    with pytest.raises(ScenarioError) as caught:
+        Simulation(_scenario({"kind": "host_down", "target": "issuer:NOPE", "start_s": 0, "end_s": 10}))
+    assert caught.value.path == "faults[0].target"
+
+
+def test_a_biller_down_is_answered_91_at_the_gateway_s_timeout():
+    from app_services import app_simulation
+
+    sim = app_simulation("fast", {"services.bills.biller_availability": 1.0, "faults": [{"kind": "host_down", "target": "biller:BL0004", "start_s": 0, "end_s": 500}]})
+    payer = next(int(c) for c in sim.app_directory.linked.nonzero()[0] if CARD_STATUSES[sim.population.card_status[c]] == "active")
+    result = sim.pay_bill(payer, "BL0004", "1234567890", 250_000)
+    assert result.outcome == "reversed"  # the service's 30 s ran out before the gateway's 20 s + the link
+    gateway = sim.results().hops.query("hop == 'biller_gateway'")
+    assert gateway.response_code.tolist() == ["91"]
+
+
+@pytest.fixture(scope="module")
+def small_day():
+    return load_scenario("national-day", scale=0.002, seed=11, demand__duration_s=7200.0)
+
+
+def test_no_faults_give_the_same_run_as_no_section(small_day):
+    plain = run(small_day)
+    empty = run(small_day.with_overrides({"faults": []}))
+    for name, frame in plain.tables().items():
+        pd.testing.assert_frame_equal(frame, empty.tables()[name], check_categorical=False, obj=name)
+    assert plain.summary() == empty.summary()
+
+
+def test_a_fault_does_not_shift_the_day_s_demand(small_day):
+    plain = run(small_day)
+    drilled = run(small_day.with_overrides({"faults": [{"kind": "link", "target": "switch_issuer", "drop_share": 0.3, "start_s": 600, "end_s": 3600}]}))
+    assert drilled.transactions.tapped_at.tolist() == plain.transactions.tapped_at.tolist()
+    assert (drilled.transactions.response_code == "91").sum() > 0
+    assert drilled.trial_balance_tyiyn == 0

@@ -253,3 +253,4 @@ class Records:
         self.settlement = Table("settlement")
         self.bilateral = Table("bilateral")
         self.liquidity_events = Table("liquidity_events")
+        self.stand_in = Table("stand_in")

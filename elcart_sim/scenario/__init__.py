@@ -29,13 +29,14 @@ from elcart_sim.scenario.choices import (
 from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
-from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, host_spec_of_bank
+from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, SwitchSpec, host_spec_of_bank
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
 from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
 from elcart_sim.scenario.services import AccountTransferSpec, BillSpec, FeeRule, QrPaymentSpec, ServicesSpec, TransferLimits, TransferSpec
+from elcart_sim.scenario.stand_in import AdviceSpec, StandInLimits, StandInSpec
 from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
 
 __all__ = [
@@ -49,6 +50,10 @@ __all__ = [
     "NfcSpec",
     "TerminalSpec",
     "HostSpec",
+    "SwitchSpec",
+    "StandInSpec",
+    "StandInLimits",
+    "AdviceSpec",
     "HsmSpec",
     "HsmsSpec",
     "host_spec_of_bank",

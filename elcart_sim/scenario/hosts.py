@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, positive
+from elcart_sim.scenario.stand_in import StandInSpec
 
-__all__ = ["HostSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
+__all__ = ["HostSpec", "SwitchSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
 
 HSM_HOSTS = ("switch", "issuer")
 """The hosts that call an HSM (`hsm.calls` is keyed by them)."""
@@ -21,6 +22,16 @@ class HostSpec:
     servers: int = field(default=4, metadata=checked(positive))
     service_time: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.005, 0.5))
     timeout_s: float = field(default=10.0, metadata=checked(positive))
+
+
+@dataclass(frozen=True)
+class SwitchSpec(HostSpec):
+    """The national switch: a host; how long it remembers a request after answering it, to
+    answer its duplicates and repeats from memory (`duplicate_window_s`, [E]); and its stand-in
+    processing for the issuers (scenario/stand_in.py)."""
+
+    duplicate_window_s: float = field(default=300.0, metadata=checked(non_negative))
+    stand_in: StandInSpec = field(default_factory=StandInSpec)
 
 
 @dataclass(frozen=True)

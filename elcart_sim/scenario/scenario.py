@@ -24,7 +24,7 @@ from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNEL
 from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
-from elcart_sim.scenario.hosts import HostSpec, HsmsSpec, NetworkSpec
+from elcart_sim.scenario.hosts import HostSpec, HsmsSpec, NetworkSpec, SwitchSpec
 from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
 from elcart_sim.scenario.services import ServicesSpec
@@ -52,7 +52,7 @@ class Scenario:
     atm: AtmSpec = field(default_factory=AtmSpec)
     network: NetworkSpec = field(default_factory=NetworkSpec)
     acquirer: HostSpec = field(default_factory=lambda: HostSpec(8, DurationSpec("lognormal", 0.004, 0.5), 25.0))
-    switch: HostSpec = field(default_factory=lambda: HostSpec(16, DurationSpec("lognormal", 0.003, 0.5), 15.0))
+    switch: SwitchSpec = field(default_factory=lambda: SwitchSpec(16, DurationSpec("lognormal", 0.003, 0.5), 15.0))
     issuer: HostSpec = field(default_factory=lambda: HostSpec(4, DurationSpec("lognormal", 0.008, 0.5), 10.0))
     # Issuing hosts of their own, by bank code (a bank not listed has `issuer`), and the HSMs.
     issuers: dict[str, HostSpec] = field(default_factory=dict)
@@ -229,7 +229,7 @@ class Scenario:
 
 
 HOST_SPECS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(Scenario) if f.type in ("HostSpec", HostSpec)
+    f.name for f in dataclasses.fields(Scenario) if f.type in ("HostSpec", HostSpec, "SwitchSpec", SwitchSpec)
 )
 """The scenario fields that configure a host (its servers, service time and timeout), in order:
 the hosts capacity planning can size. A host the model adds is a field here and one

@@ -45,6 +45,7 @@ from elcart_sim.core.streams import RandomStreams, Sampler
 from elcart_sim.hosts.hsm import Hsm
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.protocol.iso8583 import messages
+from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.scenario import HostSpec
 
 __all__ = ["Host", "Times", "entry", "stored"]
@@ -228,6 +229,26 @@ class Host:
         if on_timeout is not None:
             on_answer = self.deadlines.expect(on_answer, on_timeout)
         round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
+
+    def deliver(self, entry: Handler, repeat_entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
+        """Store and forward: carry ``message`` (a reversal, read as a dict) to the next hop's
+        ``entry`` until it is answered — without an answer within the host's timeout, send it
+        again as a repeat (last MTI digit 1, to ``repeat_entry``), and so on. The first answer
+        to any attempt goes to ``on_answer``; later ones are dropped."""
+        answered = [False]
+
+        def answer(response: Any) -> None:
+            if not answered[0]:
+                answered[0] = True
+                on_answer(response)
+
+        def attempt(target: Handler, sent: Any) -> None:
+            if answered[0]:
+                return
+            round_trip(self.env, self.link_latency_s, target, self.wire.encode(sent), trace_id, answer)
+            after(self.env, self.timeout_s, attempt, repeat_entry, as_repeat(message))
+
+        attempt(entry, message)
 
     def record_hop(self, trace_id: int, mti: str, issuer: str, times: Times, response_code: str, timed_out: bool) -> None:
         arrived, started, finished = times

@@ -131,7 +131,15 @@ class Simulation(AppServices, CardPayments):
                 records.hops,
                 wire,
                 self.card_authentication,
+                records.stand_in,
         )
+        stand_in = self.switch.stand_in
+        if stand_in is not None:
+            for code in scenario.switch.stand_in.limits_by_bank:
+                if code not in codes:
+                    raise ScenarioError(f"switch.stand_in.limits_by_bank.{code}", f"is not a bank of {scenario.population.banks_file}")
+            for issuer in self.issuers.values():
+                issuer.on_advice_posted = stand_in.posted
         self.clearing: ClearingCycle | None = None
         if scenario.clearing.enabled:
             self.clearing = self.switch.clearing = ClearingCycle(
@@ -342,6 +350,8 @@ class Simulation(AppServices, CardPayments):
     def results(self) -> Results:
         """What has happened so far, as tables: the records, the ledger's journal and the
         registry's components (analysis/results.py). Collecting takes the records over."""
+        if self.switch.stand_in is not None:
+            self.switch.stand_in.close()  # the advices still queued get their rows
         results = Results.collect(
             scenario=self.scenario,
             records=self.records,

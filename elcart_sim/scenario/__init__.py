@@ -37,6 +37,7 @@ from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
 from elcart_sim.scenario.services import AccountTransferSpec, BillSpec, FeeRule, QrPaymentSpec, ServicesSpec, TransferLimits, TransferSpec
+from elcart_sim.scenario.stand_in import AdviceSpec, StandInLimits, StandInSpec
 from elcart_sim.scenario.world import HOURS, DemandSpec, PhoneSpec, PopulationSpec
 
 __all__ = [
@@ -52,6 +53,9 @@ __all__ = [
     "HostSpec",
     "SwitchSpec",
     "FaultSpec",
+    "StandInSpec",
+    "StandInLimits",
+    "AdviceSpec",
     "HsmSpec",
     "HsmsSpec",
     "host_spec_of_bank",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, positive
+from elcart_sim.scenario.stand_in import StandInSpec
 
 __all__ = ["HostSpec", "SwitchSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
 
@@ -26,10 +27,14 @@ class HostSpec:
 @dataclass(frozen=True)
 class SwitchSpec(HostSpec):
     """The national switch: a host of ``nodes`` active nodes (hosts/switch/nodes.py), each with
-    ``servers`` servers of its own; traffic is spread over the nodes that are up. One node (the
-    default) is the single pool of servers."""
+    ``servers`` servers of its own; traffic is spread over the nodes that are up (one node, the
+    default, is the single pool of servers); how long it remembers a request after answering it,
+    to answer its duplicates and repeats from memory (`duplicate_window_s`, [E]); and its stand-in
+    processing for the issuers (scenario/stand_in.py)."""
 
     nodes: int = field(default=1, metadata=checked(positive))
+    duplicate_window_s: float = field(default=300.0, metadata=checked(non_negative))
+    stand_in: StandInSpec = field(default_factory=StandInSpec)
 
 
 @dataclass(frozen=True)

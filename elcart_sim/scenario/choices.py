@@ -27,6 +27,9 @@ __all__ = [
     "UNCOVERED_RULES",
     "CUTOFF_COUNTS",
     "DEBIT_KINDS",
+    "FUNNEL_STEPS",
+    "CONTACT_CAUSES",
+    "CONTACT_CHANNELS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -103,3 +106,23 @@ CUTOFF_COUNTS = (1, 2, 4)
 DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment", "cash_withdrawal")
 """Clearing kinds that debit the cardholder: the issuing bank owes the acquiring bank
 (clearing/records.py), and the acquirer may owe the issuer interchange (clearing.interchange)."""
+
+FUNNEL_STEPS = ("install", "registration", "identification", "card_linking", "tokenization", "contactless")
+"""The road into ELKART Pay, in order (onboarding.<step>; people/onboarding.py): the install past
+the gate (Android >= 6.0.1 with NFC), registration, remote identification, linking a card with
+the issuer's one-time code, tokenization, turning contactless payments on."""
+
+CONTACT_CAUSES = (
+    "identification_failed",
+    "card_link_failed",
+    "declined_tap",
+    "token_suspended",
+    "transfer_failed",
+    "notification_missing",
+    "outage",
+    "general",
+)
+"""Why people contact the support centre (support.contacts.<cause>; people/contacts.py)."""
+
+CONTACT_CHANNELS = ("phone", "chat")
+"""How they contact it (support.phone, support.chat)."""

@@ -25,6 +25,7 @@ from elcart_sim.scenario.clearing import ClearingSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, HsmsSpec, NetworkSpec
+from elcart_sim.scenario.people import OnboardingSpec, SupportSpec
 from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
 from elcart_sim.scenario.services import ServicesSpec
@@ -63,6 +64,10 @@ class Scenario:
     services: ServicesSpec = field(default_factory=ServicesSpec)
     clearing: ClearingSpec = field(default_factory=ClearingSpec)
     calendar: CalendarSpec = field(default_factory=CalendarSpec)
+    # The road into ELKART Pay and the support centre (scenario/people.py): read only by
+    # elcart_sim.people and `elcart-sim size --support`, never by a run.
+    onboarding: OnboardingSpec = field(default_factory=OnboardingSpec)
+    support: SupportSpec = field(default_factory=SupportSpec)
 
     # -- construction -------------------------------------------------------------------------
 

@@ -34,8 +34,8 @@ import pandas as pd
 
 from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.people.onboarding import Funnel, funnel_of
-from elcart_sim.scenario.choices import CONTACT_CAUSES, CONTACT_CHANNELS
 from elcart_sim.scenario.calendar import parse_date
+from elcart_sim.scenario.choices import CONTACT_CAUSES, CONTACT_CHANNELS
 from elcart_sim.scenario.people import ContactCause, SupportSpec
 from elcart_sim.scenario.scenario import Scenario
 

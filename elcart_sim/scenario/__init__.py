@@ -34,8 +34,8 @@ from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, host_spec_of_bank
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
-from elcart_sim.scenario.people import ChannelSpec, ContactCause, ContactsSpec, FunnelStep, OnboardingSpec, ShiftSpec, SupportSpec
 from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
+from elcart_sim.scenario.people import ChannelSpec, ContactCause, ContactsSpec, FunnelStep, OnboardingSpec, ShiftSpec, SupportSpec
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec

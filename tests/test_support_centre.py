@@ -232,3 +232,25 @@ def test_staffing_per_shift_side_by_side():
     assert met.all(), both
     by_hour = service_by_hour(simulate_centre(scenario.support, table, seed=2), scenario.support)
     assert set(by_hour["channel"]) == {"phone", "chat"} and np.isfinite(by_hour["service_level"]).all()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+
+def test_size_sizes_the_support_centre_alone(tmp_path, capsys):
+    from elcart_sim.cli import main
+
+    args = ["size", "--support-only", "--outage", "14:00-15:00:3000", "--support-replications", "2", "--out", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Erlang C agents" in out and "simulated agents" in out and "outage 300" in out
+    table = pd.read_csv(tmp_path / "support.csv")
+    assert set(table["shift"]) == {"night", "day", "evening"}
+    assert (table["erlang_c_agents"] >= 1).all()
+
+
+def test_a_bad_outage_is_refused_before_any_work(capsys):
+    from elcart_sim.cli import main
+
+    assert main(["size", "--support-only", "--outage", "14:00-1500:3"]) != 0
+    assert "--outage must look like 14:00-16:00:20000" in capsys.readouterr().err

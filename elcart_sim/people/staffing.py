@@ -37,12 +37,13 @@ import pandas as pd
 
 from elcart_sim.capacity.intervals import mean_interval
 from elcart_sim.capacity.queueing import erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
+from elcart_sim.capacity.tables import text_table
 from elcart_sim.people.contacts import hourly_load
 from elcart_sim.people.support_centre import service_by_shift, simulate_centre
 from elcart_sim.scenario.choices import CONTACT_CHANNELS
 from elcart_sim.scenario.people import SupportSpec
 
-__all__ = ["erlang_staffing", "simulated_staffing", "staffing_table"]
+__all__ = ["erlang_staffing", "simulated_staffing", "staffing_table", "staffing_text"]
 
 
 def erlang_staffing(support: SupportSpec, table: pd.DataFrame) -> pd.DataFrame:
@@ -153,3 +154,34 @@ def staffing_table(support: SupportSpec, table: pd.DataFrame, **simulation) -> p
     if analytic.empty:
         return analytic
     return analytic.merge(simulated_staffing(support, table, **simulation), on=["channel", "shift"], how="left")
+
+
+def staffing_text(table: pd.DataFrame, support: SupportSpec) -> str:
+    """A staffing table (``staffing_table``, or ``erlang_staffing`` alone) as plain text: per
+    channel and shift, the busiest hour's contacts and offered load, Erlang C's agents and
+    service level, the simulation's agents with their service level (mean ± half-width), and
+    the agents to roster with shrinkage."""
+    if table.empty:
+        return "support centre: no contacts"
+    hours = {shift.name: f"{shift.start_hour:02d}-{(shift.start_hour + shift.hours) % 24 or 24:02d}" for shift in support.shifts}
+    rows = []
+    for row in table.to_dict("records"):
+        spec = support.channel(row["channel"])
+        line = {
+            "channel": row["channel"],
+            "shift": f"{row['shift']} {hours[row['shift']]}",
+            "contacts/day": round(row["contacts_per_day"]),
+            "peak hour": f"{row['busiest_hour']:02d}:00",
+            "contacts/h": round(row["peak_contacts_per_hour"], 1),
+            "offered (erl)": round(row["offered_erlangs"], 2),
+            "Erlang C agents": row["erlang_c_agents"],
+            "Erlang C SL": f"{row['erlang_c_service_level']:.1%}",
+        }
+        if "simulated_agents" in row:
+            line["simulated agents"] = row["simulated_agents"]
+            line["simulated SL"] = f"{row['simulated_service_level']:.1%} ± {row['simulated_half_width']:.1%}"
+        agents = line.get("simulated agents", row["erlang_c_agents"])
+        line["rostered"] = math.ceil(agents / (1.0 - support.shrinkage)) if support.shrinkage < 1 else agents
+        line["target"] = f"{spec.service_level:.0%}/{spec.target_s:g}s"
+        rows.append(line)
+    return text_table(rows)

@@ -88,6 +88,32 @@ def _evaluate(support: SupportSpec, table: pd.DataFrame, channel: str, per_shift
     return service_by_shift(pd.concat(frames, ignore_index=True), support)
 
 
+def _fewest(meets: Callable[[int], bool], start: int, cap: int) -> int:
+    """The fewest agents n >= 1 with meets(n), searched from ``start`` (Erlang C's figure): up one
+    at a time while it misses (at most ``cap``), else down in doubling steps until a miss, then by
+    halving between the last miss and the last hit (the service level rises with the agents)."""
+    n = max(1, start)
+    if not meets(n):
+        while n < cap and not meets(n + 1):
+            n += 1
+        return n + 1 if n < cap else cap
+    hit, miss, step = n, 0, 1
+    while hit - step >= 1:
+        if meets(hit - step):
+            hit -= step
+            step *= 2
+        else:
+            miss = hit - step
+            break
+    while hit - miss > 1:
+        middle = (hit + miss) // 2
+        if meets(middle):
+            hit = middle
+        else:
+            miss = middle
+    return hit
+
+
 def simulated_staffing(
     support: SupportSpec,
     table: pd.DataFrame,
@@ -130,12 +156,7 @@ def simulated_staffing(
                 found = interval(levels({**base, shift: n}), shift)
                 return found is not None and found.mean >= spec.service_level
 
-            if meets(agents):
-                while agents > 1 and meets(agents - 1):
-                    agents -= 1
-            else:
-                while not meets(agents) and agents < base[shift] * 4 + 10:
-                    agents += 1
+            agents = _fewest(meets, agents, cap=base[shift] * 4 + 10)
             found, erlang = interval(levels({**base, shift: agents}), shift), interval(at_erlang, shift)
             abandoned = at_erlang.loc[at_erlang["shift"] == shift, "abandoned_share"].mean()
             rows.append({"channel": channel, "shift": shift, "simulated_agents": agents,

@@ -26,6 +26,7 @@ from elcart_sim.scenario.faults import FaultSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, HsmsSpec, NetworkSpec, SwitchSpec
+from elcart_sim.scenario.people import OnboardingSpec, SupportSpec
 from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
 from elcart_sim.scenario.services import ServicesSpec
@@ -65,6 +66,10 @@ class Scenario:
     clearing: ClearingSpec = field(default_factory=ClearingSpec)
     calendar: CalendarSpec = field(default_factory=CalendarSpec)
     faults: list[FaultSpec] = field(default_factory=list)  # a fault drill's (scenario/faults.py); none by default
+    # The road into ELKART Pay and the support centre (scenario/people.py): read only by
+    # elcart_sim.people and `elcart-sim size --support`, never by a run.
+    onboarding: OnboardingSpec = field(default_factory=OnboardingSpec)
+    support: SupportSpec = field(default_factory=SupportSpec)
 
     # -- construction -------------------------------------------------------------------------
 

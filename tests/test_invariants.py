@@ -4,12 +4,15 @@ off by default, and then the run is the same."""
 
 from __future__ import annotations
 
+import json
+import shlex
 import types
 
 import pandas as pd
 import pytest
 
 from elcart_sim import Simulation, load_scenario
+from elcart_sim.cli.main import main
 from elcart_sim.core.invariants import INVARIANTS, Invariants, InvariantViolation
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.money import accounts
@@ -29,26 +32,29 @@ def _scenario(clearing: bool = True):
     return scenario.with_overrides({**FAILURES, "clearing.enabled": clearing})
 
 
-def skip_one_reversal(monkeypatch) -> dict:
-    """Plant a defect: the issuer forgets the first approval a reversal names, so that reversal
-    is never posted (the card stays debited). Returns {"trace_id": the trace it hit}."""
-    hit: dict = {"trace_id": None, "current": None}
+def skip_one_reversal(monkeypatch) -> list:
+    """Plant a defect: in each run, the issuer forgets the first approval a reversal names, so
+    that reversal is never posted (the card stays debited). Returns the trace ids it hit, one
+    per run, in order."""
+    hits: list = []
+    current: dict = {}
     reverse, take = Issuer._reverse, Issuer._take_approval
 
     def reverse_noting(self, times, request, trace_id, reply):
-        hit["current"] = trace_id
+        current["trace_id"] = trace_id
         reverse(self, times, request, trace_id, reply)
 
     def take_but_skip_one(self, key):
         entry = take(self, key)
-        if entry is not None and hit["trace_id"] is None:
-            hit["trace_id"] = hit["current"]
+        if entry is not None and not getattr(self.ledger, "planted_defect_done", False):
+            self.ledger.planted_defect_done = True  # once per run: the run's ledger remembers
+            hits.append(current["trace_id"])
             return None
         return entry
 
     monkeypatch.setattr(Issuer, "_reverse", reverse_noting)
     monkeypatch.setattr(Issuer, "_take_approval", take_but_skip_one)
-    return hit
+    return hits
 
 
 def post_one_twice(monkeypatch) -> dict:
@@ -103,15 +109,15 @@ def test_the_invariants_are_off_by_default_and_change_nothing():
 
 
 def test_a_reversal_never_posted_is_caught_with_its_trace_id(monkeypatch):
-    hit = skip_one_reversal(monkeypatch)
+    hits = skip_one_reversal(monkeypatch)
     results = Simulation(_scenario(), check_invariants=True).run()
-    assert hit["trace_id"] is not None
+    assert len(hits) == 1
     found = results.violations
     assert set(found.invariant) <= set(INVARIANTS)
-    mine = found[found.trace_id == hit["trace_id"]]
+    mine = found[found.trace_id == hits[0]]
     assert "outcome_matches_money" in set(mine.invariant)  # the card stayed debited
     assert "cleared_totals" in set(mine.invariant)  # the switch cleared the reversal, the issuer did not post it
-    assert set(found.trace_id) - {-1} == {hit["trace_id"]}
+    assert set(found.trace_id) - {-1} == set(hits)
 
 
 def test_an_approval_posted_twice_is_caught_when_it_is_posted(monkeypatch):
@@ -188,3 +194,33 @@ def test_net_positions_that_do_not_sum_to_zero_and_stand_in_advices_not_posted()
     checker.check_results(results, 1, 99.0)
     assert [(v.invariant, v.trace_id) for v in checker.violations] == [("advice_posted", 1), ("positions_net_zero", -1)]
     assert "batch B2: net positions sum to 1 tyiyn" in checker.violations[-1].detail
+
+
+# -- a drill finds the planted defect and replays it ------------------------------------------------
+
+
+def _drill_args(out, *more: str) -> list[str]:
+    sets = [f"--set={path}={json.dumps(value)}" for path, value in {**FAILURES, "clearing.enabled": True}.items()]
+    return ["drill", "--scenario", "money-services-day", "--scale", "0.001", "--seed", "3", "--faults", "none",
+            *sets, "--no-progress", "--out", str(out), *more]  # fmt: skip
+
+
+def test_a_drill_with_a_planted_defect_prints_the_replay_that_finds_it_again(monkeypatch, tmp_path, capsys):
+    hits = skip_one_reversal(monkeypatch)
+    assert main(_drill_args(tmp_path / "drill", "--runs", "2")) == 1
+    out = capsys.readouterr().out
+    found = pd.read_csv(tmp_path / "drill" / "violations.csv")
+    assert set(found.run) == {0, 1} and set(found.invariant) >= {"outcome_matches_money", "cleared_totals"}
+    assert set(found.trace_id) - {-1} == {hits[-1]}  # the same day in every run, the same reversal skipped
+    replays = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("  replay run ")]
+    assert len(replays) == 2 and replays[1].startswith("elcart-sim drill --runs 1 --run 1 --seed 3 --faults none ")
+    again = shlex.split(replays[1])[1:] + ["--no-progress", "--out", str(tmp_path / "replay")]
+    assert main(again) == 1
+    replayed = pd.read_csv(tmp_path / "replay" / "violations.csv")
+    pd.testing.assert_frame_equal(replayed, found[found.run == 1].reset_index(drop=True))
+
+
+def test_a_drill_without_the_defect_finds_nothing_and_exits_0(tmp_path, capsys):
+    assert main(_drill_args(tmp_path / "drill", "--runs", "1")) == 0
+    assert "violations: none in 1 run" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "drill" / "violations.csv").empty

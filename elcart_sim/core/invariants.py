@@ -57,8 +57,10 @@ INVARIANTS = (
     "advice_posted",
     "cleared_totals",
     "positions_net_zero",
+    "run_completes",
 )
-"""The invariants, in the order they are described above."""
+"""The invariants, in the order they are described above; ``run_completes`` is a fault drill's
+(drill/runs.py): the run ended without an error."""
 
 _TRANSFER_DEBIT_KINDS = ["transfer_debit", "bill_payment", "qr_payment"]
 """The postings of a transfer's debit at the payer's bank (hosts/issuer.py), by service."""

@@ -37,3 +37,13 @@ def test_the_card_dialogue_benchmark_prints_both_fidelities():
         check=True,
     ).stdout
     assert "fast  both" in out and "wire  both" in out
+
+
+def test_the_invariants_benchmark_prints_their_cost_per_transaction():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_invariants.py"), "--scale", "0.001", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "invariants cost" in out and "per transaction" in out and "raw SimPy events / s" in out

@@ -10,8 +10,8 @@ payment can be compared with itself, trace id by trace id:
 - ``sales_gained``: the other way round (a stand-in approval the issuer would have declined);
 - ``reversals``: payments that ended reversed under the faults, and ``extra_reversals`` over
   the day without faults;
-- ``customers_affected``: distinct cards (a terminal's masked card or token; a transfer's
-  payer's deposit) whose payment ended differently;
+- ``customers_affected``: distinct cards whose payment ended differently: the deposit a run
+  debited (a payment never debited in either run: its masked card or token at a terminal);
 - ``stand_in_approvals`` and ``stand_in_exposure_kgs``: approvals the switch gave in stand-in
   and the money at risk in them (the ``stand_in`` table, when the run has one);
 - ``time_to_recover_s``: from the end of the last fault to the start of the last payment that
@@ -43,7 +43,7 @@ SCORE_COLUMNS = (
     "stand_in_exposure_kgs",
     "time_to_recover_s",
 )
-_DEBIT_KINDS = ("transfer_debit", "bill_payment", "qr_payment")
+_DEBIT_KINDS = ("purchase", "cash_withdrawal", "transfer_debit", "bill_payment", "qr_payment")
 
 
 def outcomes(results: Any) -> pd.DataFrame:
@@ -59,7 +59,8 @@ def outcomes(results: Any) -> pd.DataFrame:
             "started_at": taps["tapped_at"].to_numpy(dtype=float),
             "outcome": taps["outcome"].astype(str).to_numpy(dtype=object),
             "amount_tyiyn": taps["amount_tyiyn"].to_numpy(dtype=np.int64),
-            "customer": taps["token_masked"].astype(str).to_numpy(dtype=object),
+            "customer": payers.reindex(taps["trace_id"].to_numpy(dtype=np.int64)).fillna(taps["token_masked"].astype(str).set_axis(
+                taps["trace_id"].to_numpy(dtype=np.int64))).to_numpy(dtype=object),
         }),
     ]  # fmt: skip
     if len(transfers):
@@ -77,7 +78,7 @@ def outcomes(results: Any) -> pd.DataFrame:
 
 
 def _payers(postings: pd.DataFrame) -> pd.Series:
-    """Trace id -> the deposit its debit came from (bank/cardholder/card), for the app's payments."""
+    """Trace id -> the deposit its debit came from (bank/cardholder/card), when it was debited."""
     if not len(postings):
         return pd.Series(dtype=object)
     debits = postings[postings["kind"].astype(str).isin(_DEBIT_KINDS)]

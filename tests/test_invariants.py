@@ -136,7 +136,7 @@ def test_strict_mode_raises_at_the_first_violation(monkeypatch):
     simulation = Simulation(_scenario(clearing=False))
     simulation.invariants = Invariants(strict=True)
     simulation.invariants.watch(simulation.ledger, POSTING_KINDS)
-    with pytest.raises(InvariantViolation, match=r"posted_twice at t=[\d.]+ s, trace \d+: purchase debiting \('\w+', 'cardholder'") as caught:
+    with pytest.raises(InvariantViolation, match=r"posted_twice at t=[\d.]+ s, trace \d+: purchase debiting \('\w+', 'cardholder', \d+\), crediting .* posted again while the first stands") as caught:
         simulation.run()
     assert caught.value.violation.trace_id == hit["trace_id"] and str(caught.value).endswith(f"trace {hit['trace_id']}: " + caught.value.violation.detail)
 
@@ -159,7 +159,7 @@ def test_a_balance_moved_behind_the_ledgers_back_shows_at_its_next_posting():
     assert checker.violations[-1].invariant == "ledger_balances"
 
 
-def test_the_same_reversal_twice_is_posted_twice_but_a_fee_reversed_beside_it_is_not():
+def test_the_same_original_reversed_twice_is_posted_twice_but_a_fee_reversed_beside_it_or_a_post_after_a_reversal_is_not():
     ledger = Ledger()
     checker = Invariants()
     checker.watch(ledger, POSTING_KINDS)
@@ -169,8 +169,12 @@ def test_the_same_reversal_twice_is_posted_twice_but_a_fee_reversed_beside_it_is
     ledger.reverse(debit, at=2.0)
     ledger.reverse(fee, at=2.0)
     assert not checker.violations
-    ledger.reverse(debit, at=3.0)
-    assert [(v.invariant, v.trace_id, v.at) for v in checker.violations] == [("posted_twice", 4, 3.0)]
+    again = ledger.post(card, accounts.elkart_settlement("AIYL"), 500, kind="transfer_debit", trace_id=4, at=2.5)  # e.g. an advice after a reversal
+    assert not checker.violations
+    ledger.reverse(again, at=3.0)
+    ledger.reverse(debit, at=3.5)
+    assert [(v.invariant, v.trace_id, v.at) for v in checker.violations] == [("posted_twice", 4, 3.5)]
+    assert "reversed twice" in checker.violations[0].detail
 
 
 def test_a_trace_given_out_with_no_final_state_is_lost():

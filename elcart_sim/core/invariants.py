@@ -12,8 +12,10 @@ After every posting (`Ledger.on_posting`):
 - ``entry_balances``: the entry moves a positive integer amount between two different accounts,
   and both accounts' balances are what a replay of every posting to them gives (a balance moved
   by anything but a posting shows at the next posting to that account);
-- ``posted_twice``: nothing is posted twice: the same trace id, kind, debit and credit account
-  (an approval posted again, the same original reversed twice) appear once.
+- ``posted_twice``: nothing is posted twice: a trace's posting between two accounts while an
+  earlier one between them stands (an approval posted again; an advice posted after its
+  original's reversal is not twice), and no reversal undoes what does not stand (the same
+  original reversed twice).
 
 At the end of the run (`check_results`, on the run's tables; `close_books`, on the ledger):
 
@@ -98,7 +100,8 @@ class Invariants:
         self._ledger: Any = None
         self._kinds: Sequence[str] = ()
         self._replayed: dict[int, int] = {}  # account number -> its balance as a replay of the postings seen
-        self._posted: set[tuple[int, int, int, int]] = set()  # (trace id, kind code, debit, credit)
+        self._live: dict[tuple[int, int, int], int] = {}  # (trace id, debit, credit) -> postings standing (not reversed)
+        self._reversal = -1  # the kind code of a reversal
         self.postings_checked = 0
 
     # -- during the run ------------------------------------------------------------------------
@@ -107,6 +110,7 @@ class Invariants:
         """Check every posting `ledger` makes from now on (a money/ledger.Ledger; `kinds` its
         POSTING_KINDS, to name a kind code). The ledger must not have posted yet."""
         self._ledger, self._kinds = ledger, tuple(kinds)
+        self._reversal = self._kinds.index("reversal") if "reversal" in self._kinds else -1
         ledger.on_posting = self.after_posting
 
     def after_posting(self, entry: int, debit: int, credit: int, amount_tyiyn: int, kind: int, trace_id: int, at: float) -> None:
@@ -124,11 +128,27 @@ class Invariants:
                 self.add("entry_balances", trace_id, at, f"after entry {entry}, account {ledger.account(number)} holds {held} tyiyn, its postings sum to {balance}")
                 replayed[number] = held  # reported once, not at every later posting
         if trace_id >= 0:
-            key = (trace_id, kind, debit, credit)
-            if key in self._posted:
-                self.add("posted_twice", trace_id, at, f"{self._kind(kind)} debiting {ledger.account(debit)}, crediting {ledger.account(credit)} posted again (entry {entry})")
+            self._count_live(entry, debit, credit, kind, trace_id, at)
+
+    def _count_live(self, entry: int, debit: int, credit: int, kind: int, trace_id: int, at: float) -> None:
+        """``posted_twice``: a posting of a trace between two accounts while an earlier one of
+        the trace between them still stands (not reversed); a reversal with none to undo."""
+        live = self._live
+        if kind == self._reversal:
+            key = (trace_id, credit, debit)  # the original it undoes went the other way
+            standing = live.get(key, 0)
+            if standing:
+                live[key] = standing - 1
             else:
-                self._posted.add(key)
+                self.add("posted_twice", trace_id, at, f"reversal debiting {self._ledger.account(debit)}, crediting "
+                         f"{self._ledger.account(credit)} undoes nothing that stands: reversed twice (entry {entry})")  # fmt: skip
+            return
+        key = (trace_id, debit, credit)
+        standing = live.get(key, 0)
+        if standing:
+            self.add("posted_twice", trace_id, at, f"{self._kind(kind)} debiting {self._ledger.account(debit)}, crediting "
+                     f"{self._ledger.account(credit)} posted again while the first stands (entry {entry})")  # fmt: skip
+        live[key] = standing + 1
 
     def _kind(self, code: int) -> str:
         return self._kinds[code] if 0 <= code < len(self._kinds) else str(code)

@@ -29,7 +29,7 @@ def baseline(day):
 def test_the_same_day_scores_nothing_lost(day, baseline):
     assert list(baseline.columns) == list(OUTCOME_COLUMNS)
     assert baseline.trace_id.is_unique and baseline.approved.any() and (baseline.customer[baseline.approved] != "").all()
-    scores = score(baseline, Simulation(day).run(), pd.DataFrame({"kind": ["x"], "end_s": [0.0]}))
+    scores = score(baseline, Simulation(day).run(), pd.DataFrame({"kind": ["x"], "ended_at": [0.0]}))
     assert list(scores) == list(SCORE_COLUMNS)
     assert scores["payments"] == len(baseline)
     assert (scores["sales_lost"], scores["sales_lost_kgs"], scores["customers_affected"], scores["extra_reversals"]) == (0, 0.0, 0, 0)
@@ -42,7 +42,7 @@ def test_an_issuer_too_slow_to_answer_loses_its_sales_and_they_are_counted_exact
     bank = "DCB"
     slow = day.with_overrides({"issuers": {bank: {"servers": 4, "service_time": {"dist": "constant", "mean_s": 60.0}, "timeout_s": 10.0}}})
     results = Simulation(slow).run()
-    scores = score(baseline, results, pd.DataFrame({"kind": ["issuer_slow"], "end_s": [0.0]}))
+    scores = score(baseline, results, pd.DataFrame({"kind": ["issuer_slow"], "ended_at": [0.0]}))
     drilled = outcomes(results)
     both = baseline.merge(drilled, on="trace_id", suffixes=("", "_drill"))
     lost = both[both.approved & ~both.approved_drill]

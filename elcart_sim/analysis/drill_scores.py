@@ -87,8 +87,8 @@ def _payers(postings: pd.DataFrame) -> pd.Series:
 
 def score(baseline: pd.DataFrame, results: Any, faults: pd.DataFrame | None = None) -> dict[str, Any]:
     """The drill's scores (see the module docstring): ``baseline`` is `outcomes` of the day
-    without faults, ``results`` the drill's run, ``faults`` its faults as injected (a frame with
-    an ``end_s`` column; None or empty: no faults)."""
+    without faults, ``results`` the drill's run, ``faults`` its faults as injected (the run's
+    ``faults`` table, with their ``ended_at``; None or empty: no faults)."""
     drill = outcomes(results)
     both = baseline.merge(drill, on="trace_id", how="outer", suffixes=("_base", "_drill"), indicator=True)
     approved_base = both["approved_base"].fillna(False).astype(bool).to_numpy()
@@ -129,9 +129,9 @@ def _stand_in(results: Any) -> tuple[int, float]:
 
 
 def _time_to_recover(started_differently: np.ndarray, faults: pd.DataFrame | None) -> float:
-    if faults is None or not len(faults) or "end_s" not in faults.columns:
+    if faults is None or not len(faults) or "ended_at" not in faults.columns:
         return float("nan")
-    ended = float(np.nanmax(faults["end_s"].to_numpy(dtype=float)))
+    ended = float(np.nanmax(faults["ended_at"].to_numpy(dtype=float)))
     if not len(started_differently):
         return 0.0
     return max(0.0, float(np.nanmax(started_differently)) - ended)

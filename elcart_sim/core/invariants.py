@@ -233,12 +233,11 @@ class Invariants:
         stand_in = getattr(results, "stand_in", None)
         if stand_in is None or not len(stand_in):
             return
-        approved = stand_in
-        if "response_code" in stand_in.columns:
-            approved = stand_in[stand_in["response_code"].astype(str) == "00"]
+        approved = stand_in[stand_in["response_code"].astype(str) == "00"] if "response_code" in stand_in.columns else stand_in
         posted = set(results.postings["trace_id"].to_numpy(dtype=np.int64).tolist())
-        for trace_id in approved["trace_id"].to_numpy(dtype=np.int64).tolist():
-            if trace_id not in posted:
+        unposted = approved["advice_posted_at"].isna().to_numpy() if "advice_posted_at" in approved.columns else np.zeros(len(approved), bool)
+        for trace_id, never in zip(approved["trace_id"].to_numpy(dtype=np.int64).tolist(), unposted.tolist()):
+            if never or trace_id not in posted:
                 self.add("advice_posted", trace_id, at, "approved in stand-in, its advice not posted by the issuer by the end of the day")
 
     def _cleared_totals(self, results: Any, at: float) -> None:

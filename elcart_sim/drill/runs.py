@@ -77,8 +77,15 @@ def with_faults(scenario: Scenario, plan: Any) -> Scenario:
     """``scenario`` with ``plan`` as its fault section (no plan, or an empty one: as it is)."""
     if plan is None or (isinstance(plan, (list, tuple, dict)) and not plan):
         return scenario
-    section = plan.to_section() if hasattr(plan, "to_section") else plan
-    return scenario.with_overrides({"faults": section})
+    return scenario.with_overrides({"faults": _section(plan)})
+
+
+def _section(plan: Any) -> Any:
+    """A plan as a scenario's ``faults`` section: a drawn plan's faults each as their spec
+    (faults/plan.Fault.to_spec); a section read from a file as it is."""
+    if isinstance(plan, (list, tuple)):
+        return [fault.to_spec() if hasattr(fault, "to_spec") else fault for fault in plan]
+    return plan
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ def run_drill(task: DrillTask) -> dict[str, Any]:
         "replication": task.replication,
         "faults": len(faults),
         "faults_by_kind": dict(sorted(kinds.items())),
+        **{f"messages_{name}": int(faults[name].sum()) if name in faults.columns else 0 for name in ("dropped", "repeated", "duplicated")},
         "violations": [tuple(v) for v in checker.violations],
         **scores,
         "wall_s": time.perf_counter() - started,
@@ -131,18 +139,15 @@ def run_drill(task: DrillTask) -> dict[str, Any]:
 
 def _injected(results: Any, plan: Any) -> pd.DataFrame:
     """The faults the run injected (its ``faults`` table, when the run has one), else those its
-    plan names; columns at least ``kind`` (and ``end_s`` when known)."""
+    plan names; columns at least ``kind`` (and when known ``ended_at``)."""
     table = getattr(results, "faults", None)
     if isinstance(table, pd.DataFrame):
         return table
-    entries = plan.to_section() if hasattr(plan, "to_section") else plan
-    if isinstance(entries, dict):
-        entries = entries.get("timed", entries.get("plan", []))
-    if not isinstance(entries, (list, tuple)):
+    section = _section(plan) if plan is not None else []
+    frame = pd.DataFrame([entry for entry in section if isinstance(entry, dict)] if isinstance(section, list) else [])
+    if "kind" not in frame.columns:
         return pd.DataFrame({"kind": pd.Series([], dtype=str)})
-    rows = [entry if isinstance(entry, dict) else getattr(entry, "_asdict", lambda e=entry: vars(e))() for entry in entries]
-    frame = pd.DataFrame(rows)
-    return frame if "kind" in frame.columns else pd.DataFrame({"kind": pd.Series([], dtype=str)})
+    return frame.rename(columns={"end_s": "ended_at"})
 
 
 @dataclass(frozen=True)

@@ -104,3 +104,21 @@ def test_the_reports_drills_section_is_off_by_default_and_a_table_of_runs_when_a
     assert list(study.table().columns)[:3] == ["faults", "violations", "sales lost"]
     with pytest.raises(ReportError, match="drills must be a whole number >= 0"):
         drills_study(day, -1)
+
+
+def test_the_drill_plots_draw_what_they_are_given(day, baseline):
+    from elcart_sim.analysis import drill_plots
+
+    results = Simulation(day).run()
+    results.faults = pd.DataFrame({"kind": ["host_down"], "started_at": [3600.0], "ended_at": [7200.0]})
+    ax = drill_plots.approvals_against_baseline(results, baseline).axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["without faults", "under the faults"]
+    assert sum(ax.get_lines()[0].get_ydata()) == baseline.approved.sum()
+    stand_in = types.SimpleNamespace(
+        stand_in=pd.DataFrame({"response_code": ["00", "00", "91"], "decided_at": [3700.0, 3800.0, 3900.0], "advice_posted_at": [7300.0, np.nan, np.nan]}),
+        faults=results.faults,
+    )
+    lines = drill_plots.advices_draining(stand_in).axes[0].get_lines()
+    assert [max(line.get_ydata()) for line in lines] == [2, 1]
+    runs = pd.DataFrame({"run": [0, 1], "sales_lost_kgs": [10.0, 0.0], "customers_affected": [3, 0]})
+    assert len(drill_plots.drill_scores(runs).axes) == 2

@@ -47,3 +47,13 @@ def test_the_support_benchmark_prints_the_cost_per_contact_beside_the_yardstick(
         check=True,
     ).stdout
     assert "CPU per contact" in out and "raw SimPy events / s" in out and "staffing search" in out
+
+
+def test_the_invariants_benchmark_prints_their_cost_per_transaction():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_invariants.py"), "--scale", "0.001", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "invariants cost" in out and "per transaction" in out and "raw SimPy events / s" in out

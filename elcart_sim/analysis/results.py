@@ -108,6 +108,7 @@ class Results:
     reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
     faults: pd.DataFrame = field(default_factory=lambda: Table("faults").to_frame())  # empty unless the scenario has faults
     days: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per day of a multi-day run (analysis/days.py)
+    violations: pd.DataFrame | None = None  # the invariants' violations when they were checked (core/invariants.py)
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -261,6 +262,8 @@ class Results:
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
             recorded += ("reconciliation", "reconciliation_totals")
+        if self.violations is not None:  # checked: an empty table is the proof
+            recorded += ("violations",)
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

@@ -224,6 +224,14 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "device_id": F("q", "", "Attested id of the phone the token is bound to (32 bits, unsigned)"),
         "key_count": F("i", "", "Limited-use keys issued by this event"),
     },
+    # Only when the run checks its invariants (scenario `invariants: true`, Simulation(check_invariants=True),
+    # `elcart-sim drill`; core/invariants.py): exported even when empty, as the proof.
+    "violations": {
+        "invariant": F("c", "", "entry_balances | posted_twice | ledger_balances | one_final_state | outcome_matches_money | advice_posted | cleared_totals | positions_net_zero | run_completes (a drill's run that ended in an error) (core/invariants.INVARIANTS)"),
+        "trace_id": F("i", "", "The transaction it concerns; -1 when none in particular (a bank's totals, a batch, the books)"),
+        "at": F("d", "s", "When it was found: the posting's instant, or the end of the run"),
+        "detail": F("s", "", "What did not hold, in words"),
+    },
     # Only when the run records them: Simulation(record_apdus=True), as `elcart-sim tap` does.
     "apdus": {
         "trace_id": F("i", "", "Transaction id"),

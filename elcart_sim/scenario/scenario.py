@@ -46,6 +46,9 @@ class Scenario:
     # How messages cross host boundaries: "wire" (ISO 8583 bytes) or "fast" (message objects).
     fidelity: str = field(default="wire", metadata=checked(one_of(tuple(FIDELITIES))))
     scale: float = field(default=1.0, metadata=checked(positive))
+    # Check the run's invariants after every posting and at the end (core/invariants.py): off
+    # for speed, on in tests and fault drills.
+    invariants: bool = False
     population: PopulationSpec = field(default_factory=PopulationSpec)
     demand: DemandSpec = field(default_factory=DemandSpec)
     nfc: NfcSpec = field(default_factory=NfcSpec)

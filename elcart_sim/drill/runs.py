@@ -30,7 +30,7 @@ import yaml
 from elcart_sim.analysis.drill_scores import SCORE_COLUMNS, outcomes, score
 from elcart_sim.capacity.executors import Executor, run_all
 from elcart_sim.core.errors import ConfigurationError, ElcartSimError, ScenarioError
-from elcart_sim.core.invariants import Violation
+from elcart_sim.core.invariants import Invariants, Violation
 from elcart_sim.scenario import Scenario
 
 __all__ = ["Drill", "DrillTask", "FAULT_SOURCES", "drill", "fault_plan", "plan_seed", "run_drill"]
@@ -115,13 +115,16 @@ def run_drill(task: DrillTask) -> dict[str, Any]:
     from elcart_sim.model.simulation import Simulation
 
     started = time.perf_counter()
-    simulation = Simulation(with_faults(task.scenario, task.plan), replication=task.replication, check_invariants=True)
-    checker = simulation.invariants
+    results, simulation = None, None
     try:
+        simulation = Simulation(with_faults(task.scenario, task.plan), replication=task.replication, check_invariants=True)
         results = simulation.run()
-    except ElcartSimError as error:
-        results = None
-        checker.violations.append(Violation("run_completes", -1, float(simulation.env.now), f"{type(error).__name__}: {error}"))
+    except ElcartSimError as error:  # the plan could not be injected, or the run could not go on
+        at = float(simulation.env.now) if simulation is not None else 0.0
+        checker = simulation.invariants if simulation is not None else Invariants()
+        checker.violations.append(Violation("run_completes", -1, at, f"{type(error).__name__}: {error}"))
+    else:
+        checker = simulation.invariants
     faults = _injected(results, task.plan)
     scores = score(task.baseline, results, faults) if results is not None else dict.fromkeys(SCORE_COLUMNS, float("nan"))
     kinds = faults["kind"].astype(str).value_counts().to_dict() if len(faults) else {}
@@ -212,6 +215,8 @@ def drill(
     scenario = scenario.with_overrides({"seed": seed}) if seed != scenario.seed else scenario
     indices = range(first, first + runs)
     plans = [fault_plan(faults, scenario, seed, run) for run in indices]
+    for plan in plans:  # every plan valid before anything runs
+        with_faults(scenario, plan)
     replications = [run if faults not in FAULT_SOURCES else 0 for run in indices]  # a file's plan: each run its own day
     distinct = sorted(set(replications))
     baselines = dict(zip(distinct, run_all(executor, baseline_outcomes, [(scenario, r) for r in distinct], progress=progress, desc="days without faults")))

@@ -12,8 +12,9 @@ reproduced exactly by its seed and index alone: a violation is replayed by one c
 
 Runs go out to an executor (capacity/executors.py: serial, local processes, Dask) as small
 picklable tasks — the scenario, the plan, the baseline's outcomes — and come back as one row of
-figures and the violations found. A run that fails with an error (a fault the model cannot take)
-is a violation too, ``run_completes``, not the end of the drill.
+figures and the violations found. A run that fails with an error while it plays is a violation
+too, ``run_completes``, not the end of the drill; a plan that cannot be built into the run (a
+host or bank that does not exist) is an error in the input, refused before anything runs.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import yaml
 from elcart_sim.analysis.drill_scores import SCORE_COLUMNS, outcomes, score
 from elcart_sim.capacity.executors import Executor, run_all
 from elcart_sim.core.errors import ConfigurationError, ElcartSimError, ScenarioError
-from elcart_sim.core.invariants import Invariants, Violation
+from elcart_sim.core.invariants import Violation
 from elcart_sim.scenario import Scenario
 
 __all__ = ["Drill", "DrillTask", "FAULT_SOURCES", "drill", "fault_plan", "plan_seed", "run_drill"]
@@ -115,16 +116,13 @@ def run_drill(task: DrillTask) -> dict[str, Any]:
     from elcart_sim.model.simulation import Simulation
 
     started = time.perf_counter()
-    results, simulation = None, None
+    simulation = Simulation(with_faults(task.scenario, task.plan), replication=task.replication, check_invariants=True)
+    checker = simulation.invariants
     try:
-        simulation = Simulation(with_faults(task.scenario, task.plan), replication=task.replication, check_invariants=True)
         results = simulation.run()
-    except ElcartSimError as error:  # the plan could not be injected, or the run could not go on
-        at = float(simulation.env.now) if simulation is not None else 0.0
-        checker = simulation.invariants if simulation is not None else Invariants()
-        checker.violations.append(Violation("run_completes", -1, at, f"{type(error).__name__}: {error}"))
-    else:
-        checker = simulation.invariants
+    except ElcartSimError as error:  # the run could not go on: a violation too, the drill goes on
+        results = None
+        checker.violations.append(Violation("run_completes", -1, float(simulation.env.now), f"{type(error).__name__}: {error}"))
     faults = _injected(results, task.plan)
     scores = score(task.baseline, results, faults) if results is not None else dict.fromkeys(SCORE_COLUMNS, float("nan"))
     kinds = faults["kind"].astype(str).value_counts().to_dict() if len(faults) else {}
@@ -217,6 +215,10 @@ def drill(
     plans = [fault_plan(faults, scenario, seed, run) for run in indices]
     for plan in plans:  # every plan valid before anything runs
         with_faults(scenario, plan)
+    if faults not in FAULT_SOURCES:  # a file's plan names hosts and banks: built once, so that it is refused now if it must be
+        from elcart_sim.model.simulation import Simulation
+
+        Simulation(with_faults(scenario, plans[0]))
     replications = [run if faults not in FAULT_SOURCES else 0 for run in indices]  # a file's plan: each run its own day
     distinct = sorted(set(replications))
     baselines = dict(zip(distinct, run_all(executor, baseline_outcomes, [(scenario, r) for r in distinct], progress=progress, desc="days without faults")))

@@ -30,6 +30,7 @@ real day three things move the simulation away:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -43,7 +44,7 @@ from elcart_sim.people.support_centre import service_by_shift, simulate_centre
 from elcart_sim.scenario.choices import CONTACT_CHANNELS
 from elcart_sim.scenario.people import SupportSpec
 
-__all__ = ["erlang_staffing", "simulated_staffing", "staffing_table", "staffing_text"]
+__all__ = ["erlang_staffing", "simulated_staffing", "staffing_table", "staffing_text", "staffed"]
 
 
 def erlang_staffing(support: SupportSpec, table: pd.DataFrame) -> pd.DataFrame:
@@ -206,3 +207,14 @@ def staffing_text(table: pd.DataFrame, support: SupportSpec) -> str:
         line["target"] = f"{spec.service_level:.0%}/{spec.target_s:g}s"
         rows.append(line)
     return text_table(rows)
+
+
+def staffed(support: SupportSpec, table: pd.DataFrame, column: str = "simulated_agents") -> SupportSpec:
+    """``support`` with each shift's agents replaced by a staffing table's ``column``
+    (``simulated_agents`` or ``erlang_c_agents``); a channel or shift the table has no row for
+    keeps its agents."""
+    agents = {(row["channel"], row["shift"]): int(row[column]) for row in table.to_dict("records")}
+    shifts = [dataclasses.replace(shift, **{f"{channel}_agents": agents[(channel, shift.name)]
+                                            for channel in CONTACT_CHANNELS if (channel, shift.name) in agents})
+              for shift in support.shifts]
+    return dataclasses.replace(support, shifts=shifts)

@@ -37,7 +37,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from elcart_sim.capacity.intervals import mean_interval
-from elcart_sim.capacity.queueing import erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
+from elcart_sim.capacity.queueing import erlang_a, erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
 from elcart_sim.capacity.tables import text_table
 from elcart_sim.people.contacts import hourly_load
 from elcart_sim.people.support_centre import service_by_shift, simulate_centre
@@ -50,8 +50,8 @@ __all__ = ["erlang_staffing", "simulated_staffing", "staffing_table", "staffing_
 def erlang_staffing(support: SupportSpec, table: pd.DataFrame) -> pd.DataFrame:
     """One row per (channel, shift) with contacts: the shift's busiest hour, its contacts and
     offered load (erlangs), the mean handling time, Erlang C's positions and agents for the
-    channel's target, the service level and ASA Erlang C promises at them, and the rostered
-    agents with shrinkage."""
+    channel's target, the service level and ASA Erlang C promises at them, the share Erlang A
+    says would hang up there (the channel's mean patience), and the rostered agents with shrinkage."""
     shift_of_hour = support.shift_of_hour()
     rows = []
     for channel in CONTACT_CHANNELS:
@@ -76,6 +76,9 @@ def erlang_staffing(support: SupportSpec, table: pd.DataFrame) -> pd.DataFrame:
                 "erlang_c_agents": agents,
                 "erlang_c_service_level": erlang_c_service_level(positions, offered, handle, spec.target_s) if positions else 1.0,
                 "erlang_c_asa_s": erlang_c_asa_s(positions, offered, handle) if positions else 0.0,
+                # Erlang A at the same positions: the share hanging up, with the channel's mean patience (exponential).
+                "erlang_a_abandoned": erlang_a(positions, offered / handle, handle, spec.patience.mean_s).p_abandon
+                if positions and spec.patience.mean_s > 0 else 0.0,
                 "rostered_agents": math.ceil(agents / (1.0 - support.shrinkage)) if support.shrinkage < 1 else agents,
             })
     return pd.DataFrame(rows)

@@ -254,3 +254,10 @@ def test_a_bad_outage_is_refused_before_any_work(capsys):
 
     assert main(["size", "--support-only", "--outage", "14:00-1500:3"]) != 0
     assert "--outage must look like 14:00-16:00:20000" in capsys.readouterr().err
+
+
+def test_the_erlang_staffing_gives_erlang_as_hang_ups_at_its_agents():
+    support, table = _stationary(12, patience_s=180.0)
+    row = erlang_staffing(support, table).iloc[0]
+    assert row["erlang_c_agents"] == 14
+    assert row["erlang_a_abandoned"] == pytest.approx(erlang_a(14, A / AHT_S, AHT_S, 180.0).p_abandon)

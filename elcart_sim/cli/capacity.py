@@ -181,12 +181,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     size.add_argument("--out", metavar="DIR", help="also write sizing.json and every simulated configuration (CSV) here")
     support = size.add_argument_group(
         "the support centre",
-        "Agents per shift for the service-level targets of the scenario's support: section (80 %% in 20 s on the "
-        "phone, 80 %% in 60 s in chat by default), for the contacts of the scenario's date: the funnel's failures "
+        "Agents per shift for the service-level targets of the scenario's support: section (80 % in 20 s on the "
+        "phone, 80 % in 60 s in chat by default), for the contacts of the scenario's date: the funnel's failures "
         "(with onboarding.enabled), the wallets' everyday questions, lost and replaced phones, and --outage. "
         "Erlang C sizes each shift's busiest hour; the simulation (agents in shifts, callers who hang up) finds "
         "the fewest agents meeting the target over the shift's contacts. Declined taps and failed transfers come "
-        "from a run's records: see elcart_sim.people.contacts.record_contacts.")
+        "from a run's records: see elcart_sim.people.contacts.day_contacts.")
     support.add_argument("--support", action="store_true", help="also size the 24/7 support centre (after the hosts)")
     support.add_argument("--support-only", action="store_true", help="size only the support centre (seconds, not minutes)")
     support.add_argument("--outage", action="append", default=[], metavar="HH:MM-HH:MM:CUSTOMERS",

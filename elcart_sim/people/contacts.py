@@ -51,6 +51,7 @@ __all__ = [
     "hourly_load",
     "wallets_on",
     "expected_contacts",
+    "day_contacts",
 ]
 
 CONTACT_COLUMNS = ("hour", "cause", "channel", "contacts", "mean_handle_s")
@@ -260,3 +261,15 @@ def expected_contacts(scenario: Scenario, date: datetime.date | str | None = Non
     if outages:
         parts.append(record_contacts(support, outages=outages))
     return contact_table(*parts)
+
+
+def day_contacts(scenario: Scenario, results) -> pd.DataFrame:
+    """A day's contacts, all of Kyrgyzstan: the scenario's expected ones (``expected_contacts``:
+    the funnel, the everyday questions, lost and replaced phones) and those of the run's records
+    (``results``, the Results of ``scenario``: declined taps, failed transfers, lost pushes,
+    technical failures, ÷ scenario.scale). Lost phones are counted once, from the expectation:
+    the token lifecycle draws them at uniform instants, so its expected rate is the same
+    figure without a small run's lumps."""
+    recorded = record_contacts(scenario.support, transactions=results.transactions, transfers=results.transfers,
+                               notifications=results.notifications, scale=scenario.scale)
+    return contact_table(expected_contacts(scenario), recorded)

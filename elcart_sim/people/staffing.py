@@ -30,27 +30,28 @@ real day three things move the simulation away:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
 import pandas as pd
 
 from elcart_sim.capacity.intervals import mean_interval
-from elcart_sim.capacity.queueing import erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
+from elcart_sim.capacity.queueing import erlang_a, erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
 from elcart_sim.capacity.tables import text_table
 from elcart_sim.people.contacts import hourly_load
 from elcart_sim.people.support_centre import service_by_shift, simulate_centre
 from elcart_sim.scenario.choices import CONTACT_CHANNELS
 from elcart_sim.scenario.people import SupportSpec
 
-__all__ = ["erlang_staffing", "simulated_staffing", "staffing_table", "staffing_text"]
+__all__ = ["erlang_staffing", "simulated_staffing", "staffing_table", "staffing_text", "staffed"]
 
 
 def erlang_staffing(support: SupportSpec, table: pd.DataFrame) -> pd.DataFrame:
     """One row per (channel, shift) with contacts: the shift's busiest hour, its contacts and
     offered load (erlangs), the mean handling time, Erlang C's positions and agents for the
-    channel's target, the service level and ASA Erlang C promises at them, and the rostered
-    agents with shrinkage."""
+    channel's target, the service level and ASA Erlang C promises at them, the share Erlang A
+    says would hang up there (the channel's mean patience), and the rostered agents with shrinkage."""
     shift_of_hour = support.shift_of_hour()
     rows = []
     for channel in CONTACT_CHANNELS:
@@ -75,6 +76,9 @@ def erlang_staffing(support: SupportSpec, table: pd.DataFrame) -> pd.DataFrame:
                 "erlang_c_agents": agents,
                 "erlang_c_service_level": erlang_c_service_level(positions, offered, handle, spec.target_s) if positions else 1.0,
                 "erlang_c_asa_s": erlang_c_asa_s(positions, offered, handle) if positions else 0.0,
+                # Erlang A at the same positions: the share hanging up, with the channel's mean patience (exponential).
+                "erlang_a_abandoned": erlang_a(positions, offered / handle, handle, spec.patience.mean_s).p_abandon
+                if positions and spec.patience.mean_s > 0 else 0.0,
                 "rostered_agents": math.ceil(agents / (1.0 - support.shrinkage)) if support.shrinkage < 1 else agents,
             })
     return pd.DataFrame(rows)
@@ -206,3 +210,14 @@ def staffing_text(table: pd.DataFrame, support: SupportSpec) -> str:
         line["target"] = f"{spec.service_level:.0%}/{spec.target_s:g}s"
         rows.append(line)
     return text_table(rows)
+
+
+def staffed(support: SupportSpec, table: pd.DataFrame, column: str = "simulated_agents") -> SupportSpec:
+    """``support`` with each shift's agents replaced by a staffing table's ``column``
+    (``simulated_agents`` or ``erlang_c_agents``); a channel or shift the table has no row for
+    keeps its agents."""
+    agents = {(row["channel"], row["shift"]): int(row[column]) for row in table.to_dict("records")}
+    shifts = [dataclasses.replace(shift, **{f"{channel}_agents": agents[(channel, shift.name)]
+                                            for channel in CONTACT_CHANNELS if (channel, shift.name) in agents})
+              for shift in support.shifts]
+    return dataclasses.replace(support, shifts=shifts)

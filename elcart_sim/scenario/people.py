@@ -92,7 +92,7 @@ class ContactsSpec:
     card_link_failed: ContactCause = field(default_factory=lambda: ContactCause(0.30, 0.5, _minutes(420.0), _minutes(600.0)))
     declined_tap: ContactCause = field(default_factory=lambda: ContactCause(0.03, 0.5, _minutes(300.0), _minutes(480.0)))
     token_suspended: ContactCause = field(default_factory=lambda: ContactCause(0.5, 0.7, _minutes(540.0), _minutes(720.0)))
-    transfer_failed: ContactCause = field(default_factory=lambda: ContactCause(0.15, 0.4, _minutes(420.0), _minutes(600.0)))
+    transfer_failed: ContactCause = field(default_factory=lambda: ContactCause(0.02, 0.4, _minutes(420.0), _minutes(600.0)))
     notification_missing: ContactCause = field(default_factory=lambda: ContactCause(0.05, 0.3, _minutes(240.0), _minutes(360.0)))
     outage: ContactCause = field(default_factory=lambda: ContactCause(0.10, 0.6, _minutes(240.0), _minutes(300.0)))
     general: ContactCause = field(default_factory=lambda: ContactCause(0.03, 0.4, _minutes(360.0), _minutes(540.0)))

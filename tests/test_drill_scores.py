@@ -83,14 +83,18 @@ def test_a_plan_file_is_read_and_a_missing_one_named(day, tmp_path):
         fault_plan(str(tmp_path / "nothing.yaml"), day, 1, 0)
 
 
-def test_a_drill_is_the_same_run_by_run_serially_and_on_processes(day):
+def test_a_random_drill_is_the_same_run_by_run_serially_on_processes_and_replayed_alone(day):
     from elcart_sim.capacity.executors import ProcessExecutor
 
-    serial = drill(day, 2, seed=4, faults="none", first=3)
+    serial = drill(day, 2, seed=4, faults="random", first=3)
     with ProcessExecutor(2) as executor:
-        parallel = drill(day, 2, seed=4, faults="none", first=3, executor=executor)
-    assert list(serial.runs.run) == [3, 4] and serial.failed_runs == []
+        parallel = drill(day, 2, seed=4, faults="random", first=3, executor=executor)
+    alone = drill(day, 1, seed=4, faults="random", first=4)
+    assert list(serial.runs.run) == [3, 4] and (serial.runs.faults > 0).all()
     pd.testing.assert_frame_equal(serial.runs.drop(columns="wall_s"), parallel.runs.drop(columns="wall_s"))
+    pd.testing.assert_frame_equal(serial.violations, parallel.violations)
+    pd.testing.assert_frame_equal(alone.runs.drop(columns="wall_s"), serial.runs.drop(columns="wall_s").iloc[1:].reset_index(drop=True))
+    pd.testing.assert_frame_equal(alone.violations, serial.violations[serial.violations.run == 4].reset_index(drop=True))
     with pytest.raises(ConfigurationError, match="runs must be a whole number >= 1, got 0"):
         drill(day, 0)
 

@@ -29,17 +29,12 @@ from elcart_sim.core.clock import Reply, after, discard, round_trip
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.faults.plan import Fault, FaultPlan
-from elcart_sim.hosts.host import Host
+from elcart_sim.hosts.host import REPEAT_AFTER_S, Host
 
 if TYPE_CHECKING:
     from elcart_sim.model.simulation import Simulation
 
 __all__ = ["REPEAT_AFTER_S", "LinkGate", "Injection"]
-
-REPEAT_AFTER_S = 30.0
-"""How long a store-and-forward sender waits for an acknowledgement before it repeats the
-message (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
-
 
 class LinkGate:
     """One faulty link: drops ``drop_share`` of the messages crossing it (each way), delays each
@@ -169,7 +164,21 @@ class Injection:
             return self._hosts_down(self._hosts(i, name, which))
         if fault.kind in ("link", "duplicates"):
             return self._link(i, fault)
+        if fault.kind == "switch_node_down":
+            return self._node_down(int(fault.param("node")))
         raise ScenarioError(f"faults[{i}].kind", f"{fault.kind} faults are not injected by this version")
+
+    def _node_down(self, index: int) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
+        switch = self.simulation.switch  # a NodedSwitch whenever the scenario loses a node (model/simulation.py)
+
+        def start() -> tuple[int, int]:
+            return switch.lose_node(index)  # type: ignore[attr-defined]
+
+        def end(lost: tuple[int, int]) -> tuple[int, int, int, float]:
+            switch.restore_node(index)  # type: ignore[attr-defined]
+            return lost[0], lost[1], 0, math.nan
+
+        return start, end
 
     def _hosts_down(self, hosts: list[Host]) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
         def start() -> list[tuple[int, int]]:

@@ -12,7 +12,10 @@ of them twice, each on a random stream of its own (``faults.<link>.<i>.drop``, `
 so a fault shifts no other draw. A store-and-forward message the link loses, or whose
 acknowledgement it loses, is repeated by its sender after `REPEAT_AFTER_S`. A duplicate's
 answer is dropped by its sender, which has the original's. Detecting duplicates at the switch or
-an issuer is not this module's: a duplicate reaches the host as any message does.
+an issuer is not this module's: a duplicate reaches the host as any message does. A switch node
+is lost and restored by the switch itself (hosts/switch/nodes.py); a biller stops answering at
+its gateway (hosts/biller_gateway.py); a late clearing file is set on the clearing cycle before
+the day (model/clearing_cycle.py).
 
 A host is touched only while a fault is on: with no faults nothing here runs, and the hosts serve
 exactly as without the section (hosts/host.py's door is fitted on the instance only then).
@@ -166,7 +169,20 @@ class Injection:
             return self._link(i, fault)
         if fault.kind == "switch_node_down":
             return self._node_down(int(fault.param("node")))
-        raise ScenarioError(f"faults[{i}].kind", f"{fault.kind} faults are not injected by this version")
+        return self._clearing_late(int(fault.param("cutoff")), fault.param("delay_s"))
+
+    def _clearing_late(self, cutoff: int, delay_s: float) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
+        """The clearing cycle told now, before the day, how late that period goes to settlement
+        (model/clearing_cycle.py); on the clock there is only the record to make."""
+        self.simulation.clearing.late_s[cutoff] = delay_s  # type: ignore[union-attr]  # clearing_late needs clearing.enabled
+
+        def start() -> None:
+            return None
+
+        def end(_state: None) -> tuple[int, int, int, float]:
+            return 0, 0, 0, math.nan
+
+        return start, end
 
     def _node_down(self, index: int) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
         switch = self.simulation.switch  # a NodedSwitch whenever the scenario loses a node (model/simulation.py)

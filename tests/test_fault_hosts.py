@@ -90,3 +90,22 @@ def test_a_late_clearing_file_settles_its_period_late():
     [row] = late.faults.itertuples()
     assert (row.kind, row.started_at, row.ended_at, row.delay_s) == ("clearing_late", 1200.0, 1500.0, 300.0)
     assert late.trial_balance_tyiyn == 0
+
+
+def test_the_bundled_issuer_outage_drill_is_the_national_day_with_its_fault():
+    from test_demand import assert_differs_only_where_intended
+
+    assert_differs_only_where_intended("drill-issuer-outage", {"name", "description", "scale", "faults"})
+    results = run(load_scenario("drill-issuer-outage").with_overrides({"demand.duration_s": 43_200.0}))
+    down, up = 39_600.0, 41_400.0
+    tx = results.transactions
+    aiyl = tx[(tx.issuer == "AIYL") & (tx.tapped_at > down) & (tx.tapped_at < up - 30)]
+    assert len(aiyl) > 0 and set(aiyl.response_code) == {"91"}
+    hops = results.hops
+    at_aiyl = hops[(hops.hop == "issuer") & (hops.issuer == "AIYL")]
+    assert not ((at_aiyl.arrived_at > down + 1) & (at_aiyl.arrived_at < up)).any()  # nothing reached it while down
+    reversals = at_aiyl[at_aiyl.mti.isin(["0400", "0420"]) & (at_aiyl.arrived_at >= up)]
+    [row] = results.faults.itertuples()
+    assert row.repeated == len(reversals[reversals.arrived_at == up]) > 0  # each kept, and taken when it was back
+    assert down < row.recovered_at < up + 120  # the last payment that timed out for it
+    assert results.trial_balance_tyiyn == 0

@@ -240,3 +240,5 @@ def test_recovery_is_the_last_failure_of_the_burst_that_follows_the_fault():
     assert recovered_at(100.0, np.array([50.0, 125.0, 150.0, 260.0])) == 150.0  # 260 is a later, separate failure
     assert recovered_at(100.0, np.array([50.0])) == 100.0  # nothing failed after it
     assert recovered_at(100.0, np.array([300.0])) == 100.0  # too late to be its doing
+    # a host down from 100 to 1000: sparse failures all through it, then a tail a few seconds apart
+    assert recovered_at(100.0, np.array([150.0, 600.0, 1080.0, 1100.0, 1130.0, 1300.0]), 1000.0) == 1130.0

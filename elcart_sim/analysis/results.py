@@ -23,6 +23,7 @@ import pandas as pd
 
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import by_component, components_table, samples_table
+from elcart_sim.analysis.recovery import with_recovery
 from elcart_sim.analysis.settlement import settlement_summary, settlement_text
 from elcart_sim.clearing.reconciliation import reconcile
 from elcart_sim.core.records import Records, Table, as_numpy, categorical, category_dtype
@@ -137,7 +138,7 @@ class Results:
         settlement = records.settlement.take_frame()
         bilateral = records.bilateral.take_frame()
         liquidity_events = records.liquidity_events.take_frame()
-        faults = records.faults.take_frame(order_by=("fault",))
+        faults = with_recovery(records.faults.take_frame(order_by=("fault",)), transactions, transfers)
         stand_in = records.stand_in.take_frame(order_by=("trace_id",))
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s if duration_s is None else duration_s

@@ -48,9 +48,13 @@ from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.scenario import HostSpec
 
-__all__ = ["Host", "Times", "entry", "stored"]
+__all__ = ["Host", "Times", "entry", "stored", "REPEAT_AFTER_S"]
 
 Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
+
+REPEAT_AFTER_S = 30.0
+"""How long a store-and-forward sender waits for an acknowledgement before it repeats a message
+that was lost (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
 
 
 def stored(mti: str) -> bool:

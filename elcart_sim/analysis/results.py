@@ -209,6 +209,24 @@ class Results:
             "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
             **self._transfer_summary(),
             **settlement_summary(self),
+            **self._stand_in_summary(),
+        }
+
+    def _stand_in_summary(self) -> dict[str, Any]:
+        """The switch's stand-in, when the scenario turns it on: its approvals and declines, the
+        advices sent, posted and expired, and the money at risk when they were posted."""
+        if not self.scenario.switch.stand_in.enabled:
+            return {}
+        rows = self.stand_in
+        approved = (rows["response_code"].astype(str) == "00").to_numpy()
+        return {
+            "stand_in_approved": int(approved.sum()),
+            "stand_in_declined": int((~approved).sum()),
+            "stand_in_approved_tyiyn": int(rows["amount_tyiyn"].to_numpy()[approved].sum()),
+            "advices_sent": int((rows["attempts"].to_numpy() > 0).sum()),
+            "advices_posted": int(rows["advice_posted_at"].notna().sum()),
+            "advices_expired": int(rows["expired"].sum()),
+            "stand_in_exposure_tyiyn": int(rows["exposure_tyiyn"].sum()),
         }
 
     def _transfer_summary(self) -> dict[str, Any]:
@@ -256,6 +274,12 @@ class Results:
                 f"  request-to-result   p50 {s['transfer_p50_s']:.3f} s   p99 {s['transfer_p99_s']:.3f} s;  "
                 f"moved {s['transferred_tyiyn'] / 100:,.2f} KGS, fees {s['transfer_fees_tyiyn'] / 100:,.2f} KGS",
             ]
+        if "stand_in_approved" in s:
+            lines.append(
+                f"  stand-in            approved {s['stand_in_approved']:,} ({s['stand_in_approved_tyiyn'] / 100:,.2f} KGS)  declined {s['stand_in_declined']:,};"
+                f"  advices sent {s['advices_sent']:,}  posted {s['advices_posted']:,}  expired {s['advices_expired']:,};"
+                f"  exposure {s['stand_in_exposure_tyiyn'] / 100:,.2f} KGS"
+            )
         lines += settlement_text(s)
         return "\n".join(lines)
 

@@ -6,8 +6,8 @@ without bound as they approach saturation; an M/G/c pool's waiting time turns sh
 at about 80 % utilisation — the knee of its latency curve. A host's utilisation grows in
 proportion to its load (ρ = λ × E[S] ÷ c), so at m times today's peak load it is m × ρ_now, and
 the knee multiple is m = ρ_knee ÷ ρ_now (the analytic model: capacity/hosts.py gives each pool's
-arrival rate at the peak, from the population's bank shares, the HSM calls per message and the
-app channels' visit ratios). At growth g a year the load is (1 + g)^y times today's, so the knee
+arrival rate at the peak, from the population's bank shares, the HSM calls per message, the
+app channels' visit ratios and, on a crediting day, the credits' echo). At growth g a year the load is (1 + g)^y times today's, so the knee
 comes y = ln m ÷ ln(1 + g) years ahead. The host with the smallest multiple reaches it first.
 
 `simulated_utilisation` runs the peak window (capacity/peak.py) and reads each host's
@@ -32,11 +32,12 @@ KNEE_UTILISATION = 0.8
 
 
 def peak_rate_per_s(scenario: Scenario) -> float:
-    """The card side's rate (phone taps, plastic card purchases, ATM withdrawals) in the
-    scenario's busiest hour, per second: the rate `host_loads` takes."""
-    from elcart_sim.world.demand import card_side_rates_per_s
+    """The card side's rate (phone taps, plastic card purchases, ATM withdrawals; on a crediting
+    day with the credits' echo, capacity/echo.py) in the scenario's busiest hour, per second:
+    the rate `host_loads` takes."""
+    from elcart_sim.capacity.hosts import card_side_peak
 
-    return float(np.max(card_side_rates_per_s(scenario)))
+    return card_side_peak(scenario).total_per_s
 
 
 def knee_table(

@@ -28,7 +28,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import signal, stats
 
 from elcart_sim.core.errors import ConfigurationError
 from elcart_sim.core.streams import Distribution
@@ -78,6 +77,8 @@ def is_crediting_day(scenario: Scenario) -> bool:
 
 
 def _cdf(distribution: Distribution, x: np.ndarray) -> np.ndarray:
+    from scipy import stats  # on first use: SciPy's import costs a run that never plans capacity ~60 MB
+
     kind, mean, cv = distribution.kind, distribution.mean, distribution.cv
     if kind == "constant" or mean <= 0 or (kind in ("lognormal", "uniform") and cv == 0):
         return (x >= mean).astype(float)
@@ -102,6 +103,8 @@ def delay_weights(distribution: Distribution, steps: int, grid_s: float = GRID_S
 
 
 def _convolve(series: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    from scipy import signal
+
     return np.maximum(signal.fftconvolve(series, weights)[: len(series)], 0.0)
 
 

@@ -10,6 +10,9 @@ another message type than the entry takes (a 0110 sent where a 0100 is expected)
 mandatory field, is answered with a format error (DE39 30) and recorded like any other; nothing
 a sender puts on the wire ends the run.
 
+A host may carry its messages over links with a bandwidth (`connect`, core/link.py): a next
+hop's link then adds each message's transmission time, and its queue when the line is busy.
+
 A host may use an HSM pool (`use_hsm`, hosts/hsm.py): a message its entry has read, of a type
 the host makes HSM calls for, queues that many calls at the HSM when the host's own service
 ends, and is handled when the HSM has answered (a message that is not read calls no HSM); the
@@ -30,6 +33,7 @@ import simpy
 
 from elcart_sim.core.clock import Deadlines, Handler, Reply, after, round_trip
 from elcart_sim.core.errors import IsoMessageError
+from elcart_sim.core.link import Link
 from elcart_sim.core.records import Table
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.core.streams import RandomStreams, Sampler
@@ -73,6 +77,7 @@ class Host:
     """Base of the acquirer, switch and issuer hosts."""
 
     hop = "host"
+    links: dict[object, Link] | None = None  # None: every next hop over the bare latency (Host.connect)
     hsm: Hsm | None = None
     hsm_calls: dict[str, int] = {}  # HSM calls per message type (MTI); empty: no HSM (the class's, shared, never changed)
 
@@ -107,6 +112,11 @@ class Host:
         started, finished = self.pool.schedule(arrived, self.service_time_s())
         after(env, finished - arrived, step, (arrived, started, finished), *args)
 
+    def connect(self, links: dict[object, Link]) -> None:
+        """Carry messages to each next hop over its link with a bandwidth (core/link.py), keyed
+        by the next hop (the host whose entry is called)."""
+        self.links = links
+
     def use_hsm(self, hsm: Hsm, calls: dict[str, int]) -> None:
         """Call ``hsm`` ``calls[mti]`` times for each message of type ``mti`` the host reads (after
         its own service, before the message is handled)."""
@@ -139,7 +149,10 @@ class Host:
         is not back by then, call ``on_timeout()`` instead and drop the answer when it comes."""
         if on_timeout is not None:
             on_answer = self.deadlines.expect(on_answer, on_timeout)
-        round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
+        if self.links is None:
+            round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
+        else:
+            self.links[entry.__self__].round_trip(entry, message, trace_id, on_answer)  # type: ignore[attr-defined]
 
     def record_hop(self, trace_id: int, mti: str, issuer: str, times: Times, response_code: str, timed_out: bool) -> None:
         arrived, started, finished = times

@@ -159,3 +159,32 @@ def test_wire_and_fast_give_identical_tables_over_slow_links():
     # the same payments, each later by its messages' transmission times
     assert len(unlimited.transactions) == len(fast.transactions)
     assert fast.transactions["host_s"].mean() > unlimited.transactions["host_s"].mean() + 0.05  # ~300 bytes out, ~150 back
+
+
+# -- the lines as capacity ----------------------------------------------------------------------
+
+
+def test_the_knee_table_names_the_lines_and_their_load_is_the_simulated_one():
+    """At 64 kbit/s a message of ~300 bytes holds the acquirer's line ~37 ms: the line is a pool
+    of one server at the acquirer's message rate, as busy as the simulated peak makes it (its
+    busier direction; 3,000 card transactions: a few per cent of noise)."""
+    from elcart_sim.capacity.hosts import host_loads
+    from elcart_sim.capacity.knee import knee_table, peak_rate_per_s, simulated_utilisation
+    from elcart_sim.capacity.links import message_bytes
+
+    day = load_scenario("salary-day-peak", scale=0.05, seed=4).with_overrides(
+        {"network.acquirer_switch_bps": 64_000.0, "network.switch_issuer_bps": 64_000.0}
+    )
+    table = knee_table(day).set_index("component")
+    lines = [c for c in table.index if c.startswith("link:")]
+    assert lines[0] == ACQUIRER_SWITCH and len(lines) == 1 + sum(c.startswith("issuer:") for c in table.index)
+    acquirer = next(load for load in host_loads(day, rate_per_s=peak_rate_per_s(day)) if load.component == "acquirer")
+    out_bytes, back_bytes = message_bytes(day)[ACQUIRER_SWITCH]
+    assert 100 < back_bytes < out_bytes < 600  # a request with its chip data, a shorter answer
+    line = table.loc[ACQUIRER_SWITCH]
+    assert line.servers == 1 and line.utilisation == pytest.approx(acquirer.arrival_rate_per_s * out_bytes * 8 / 64_000.0)
+    simulated = simulated_utilisation(day, taps=3_000).set_index("component")["simulated_utilisation"]
+    assert simulated[ACQUIRER_SWITCH] == pytest.approx(line.utilisation, rel=0.06)
+    issuers = [c for c in lines if c.startswith(SWITCH_ISSUER)]
+    assert sum(simulated[c] for c in issuers) == pytest.approx(sum(table.loc[c, "utilisation"] for c in issuers), rel=0.06)
+    assert not [c for c in knee_table(load_scenario("national-day", scale=0.01)).component if c.startswith("link:")]

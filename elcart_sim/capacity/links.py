@@ -35,7 +35,7 @@ def message_bytes(scenario: Scenario) -> dict[str, tuple[float, float]]:
     key = spec_key(scenario.with_overrides({"network.acquirer_switch_bps": 0.0, "network.switch_issuer_bps": 0.0}))
     measured = _BYTES.get(key)
     if measured is None:
-        pilot = scenario.with_overrides({"scale": min(scenario.scale, PILOT_SCALE)})
+        pilot = scenario.with_overrides({"scale": PILOT_SCALE})
         window = peak_window(pilot, taps=PILOT_TAPS)
         simulation = Simulation(window.scenario.with_overrides({"network.acquirer_switch_bps": _UNLIMITED_BPS, "network.switch_issuer_bps": _UNLIMITED_BPS}))
         simulation.run()

@@ -25,6 +25,7 @@ transfers as p2p_phone requests.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,7 +37,10 @@ from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
 from elcart_sim.scenario.hosts import HostSpec, HsmSpec
 from elcart_sim.world.demand import card_side_rates_per_s, hourly_rates_per_s
 
-__all__ = ["HOSTS", "HostLoad", "CardSidePeak", "host_spec", "sized_hosts", "configured_servers", "with_servers", "card_side_per_s", "card_side_peak", "host_loads"]
+if TYPE_CHECKING:
+    from elcart_sim.model.simulation import Simulation
+
+__all__ = ["HOSTS", "HostLoad", "CardSidePeak", "host_spec", "sized_hosts", "configured_servers", "with_servers", "bank_cards", "card_side_per_s", "card_side_peak", "host_loads"]
 
 HOSTS = HOST_SPECS
 """The tap chain's host specs: what sizing sizes on a day of taps alone."""
@@ -105,18 +109,19 @@ class CardSidePeak:
         return sum(self.channels_per_s.values()) + sum(self.echo_taps_per_s.values()) + sum(self.echo_withdrawals_per_s.values())
 
 
-def _echo(scenario: Scenario) -> EchoRates | None:
+def _echo(scenario: Scenario, banks: BankCards | None = None) -> EchoRates | None:
     if not is_crediting_day(scenario):
         return None
-    return echo_rates(scenario, _model(scenario)[2])
+    return echo_rates(scenario, _model(scenario)[2] if banks is None else banks)
 
 
-def card_side_per_s(scenario: Scenario) -> np.ndarray:
+def card_side_per_s(scenario: Scenario, banks: BankCards | None = None) -> np.ndarray:
     """The card side's rate in each local hour 00..23 (per second): its channels'
     (world/demand.card_side_rates_per_s) plus, on a crediting day, the credits' echo's taps and
-    withdrawals (capacity/echo.py)."""
+    withdrawals (capacity/echo.py), for the population `banks` (`bank_cards` of a simulation of
+    the scenario; default: the model's)."""
     rates = np.asarray(card_side_rates_per_s(scenario), dtype=float)
-    echo = _echo(scenario)
+    echo = _echo(scenario, banks)
     return rates if echo is None else rates + echo.card_side_per_s
 
 
@@ -184,23 +189,33 @@ def _model(scenario: Scenario) -> tuple[Registry, dict[str, tuple[float, float]]
         from elcart_sim.model.simulation import Simulation
 
         simulation = Simulation(scenario)
-        population = simulation.population
-        enrolled = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
-        cards = np.diff(population.card_starts)
+        counts = bank_cards(simulation)
+        enrolled, cards = counts.enrolled, counts.cards
         shares = {
-            bank.code: (float(enrolled[bank.index]) / max(1, int(enrolled.sum())), float(cards[bank.index]) / max(1, int(cards.sum())))
-            for bank in population.banks
+            code: (float(enrolled[i]) / max(1.0, float(enrolled.sum())), float(cards[i]) / max(1.0, float(cards.sum())))
+            for i, code in enumerate(counts.codes)
         }
-        linked = simulation.app_directory.linked if crediting and scenario.services.payroll.echo.send_share > 0 else np.zeros(population.n_cards, bool)
-        counts = BankCards(
-            tuple(bank.code for bank in population.banks),
-            cards.astype(float),
-            enrolled.astype(float),
-            np.diff(np.concatenate([[0], np.cumsum(linked)])[population.card_starts]).astype(float),
-            len(simulation.atm_fleet),
-        )
         model = _MODELS[key] = (simulation.registry, shares, counts)
     return model
+
+
+def bank_cards(simulation: Simulation) -> BankCards:
+    """Each bank's cards, enrolled cards and cards linked in ELKART Mobile (read only on a
+    crediting day whose echo sends transfers: the directory is built then), and the ATMs, of a
+    simulation's population."""
+    population = simulation.population
+    scenario = simulation.scenario
+    enrolled = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
+    cards = np.diff(population.card_starts)
+    sends = is_crediting_day(scenario) and scenario.services.payroll.echo.send_share > 0
+    linked = simulation.app_directory.linked if sends else np.zeros(population.n_cards, bool)
+    return BankCards(
+        tuple(bank.code for bank in population.banks),
+        cards.astype(float),
+        enrolled.astype(float),
+        np.diff(np.concatenate([[0], np.cumsum(linked)])[population.card_starts]).astype(float),
+        len(simulation.atm_fleet),
+    )
 
 
 def _app_rates(scenario: Scenario, peak: CardSidePeak, specs: tuple[str, ...]) -> dict[str, float]:

@@ -127,3 +127,14 @@ def test_the_peak_hours_loads_are_the_simulated_ones(salary_day):
         assert simulated[host] == pytest.approx(analytic[host], rel=tolerance), host
     issuers = [c for c in analytic if c.startswith("issuer:")]
     assert sum(simulated.get(c, 0) for c in issuers) == pytest.approx(sum(analytic[c] for c in issuers), rel=0.03)
+
+
+def test_a_simulations_own_population_gives_the_models_echo(salary_day):
+    """What the report's day replications use for their peak hour (report/day.py): the echo of
+    the simulation's own population, the same as the analytic model's."""
+    from elcart_sim.capacity.hosts import bank_cards
+
+    day, _ = salary_day
+    own = card_side_per_s(day, bank_cards(Simulation(day)))
+    assert own.tolist() == pytest.approx(card_side_per_s(day).tolist(), rel=1e-12)
+    assert int(np.argmax(own)) == card_side_peak(day).hour == 11  # 09:00's and 10:00's files, an hour or two on

@@ -69,6 +69,7 @@ from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.card_payments import CardPayments
 from elcart_sim.model.clearing_cycle import ClearingCycle
 from elcart_sim.model.day import DAY_S
+from elcart_sim.model.links import connect_links
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import POSTING_KINDS, Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
@@ -227,6 +228,7 @@ class Simulation(AppServices, CardPayments):
             transactions=records.transactions,
         )
         self.atms: dict[int, AtmTerminal] = {}
+        self.links = connect_links(self)  # the links with a bandwidth, by name (model/links.py)
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
         # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
         # which then must exist (the same outcomes and timings either way)

@@ -77,4 +77,4 @@ def drills_study(scenario: Scenario, runs: int, *, faults: str = "random", execu
         raise ReportError(f"drills must be a whole number >= 0 (0: no drills section), got {runs!r}")
     if runs == 0:
         return DrillsStudy(scenario, None)
-    return DrillsStudy(scenario, drill(scenario, runs, faults=faults, executor=executor, progress=True))
+    return DrillsStudy(scenario, drill(scenario, runs, faults=faults, executor=executor))

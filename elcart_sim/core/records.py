@@ -254,3 +254,4 @@ class Records:
         self.bilateral = Table("bilateral")
         self.liquidity_events = Table("liquidity_events")
         self.faults = Table("faults")
+        self.stand_in = Table("stand_in")

@@ -84,7 +84,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "hops": {
         "trace_id": F("i", "", "Transaction id"),
         "hop": F("c", "", "acquirer | switch | issuer | hsm (an HSM pool: IPC's, or with `issuer` a bank's) | directory | biller_gateway | interaction_operator | payroll (a bank posting a credit file) | notifications"),
-        "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg, a bill payment), 0400 reversal, 0420 reversal advice; empty at the hosts that take no ISO 8583 message"),
+        "mti": F("c", "", "Message type handled: 0100 authorisation, 0200 financial request (a transfer leg, a bill payment), 0400 reversal, 0420 reversal advice, 0120 a stand-in's authorisation advice; a repeat's last digit is 1 (0101, 0121, 0401, 0421); empty at the hosts that take no ISO 8583 message"),
         "issuer": F("c", "", "Issuing bank code of the transaction (at a biller gateway: the gateway's id, GW-…); empty when the host could not tell (a message it could not read)"),
         "arrived_at": F("d", "s", "Message reached the host"),
         "started_at": F("d", "s", "A server took it"),
@@ -95,6 +95,19 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "residence_s": F("d", "s", "responded_at − arrived_at", difference=("responded_at", "arrived_at")),
         "response_code": F("c", "", "DE39 this host answered with"),
         "timed_out": F("b", "", "1 if this host gave up waiting for the next hop"),
+    },
+    "stand_in": {
+        "trace_id": F("i", "", "Transaction id of the authorisation the switch decided in the issuer's stead"),
+        "issuer": F("c", "", "Issuing bank code"),
+        "reason": F("c", "", "issuer_timed_out (no answer within switch.timeout_s) | issuer_unavailable (its host down, or signed off after switch.stand_in.sign_off_after_timeouts timeouts in a row)"),
+        "response_code": F("c", "", "DE39 the switch answered: 00 approved in stand-in, 91 beyond the issuer's stand-in limits"),
+        "amount_tyiyn": F("q", "tyiyn", "Amount of the authorisation"),
+        "decided_at": F("d", "s", "The switch decided"),
+        "advice_sent_at": F("d", "s", "The advice (0120) was first sent to the issuer; NaN when never sent (a decline, or still queued)"),
+        "advice_posted_at": F("d", "s", "The issuer posted the advice (or found it already posted); NaN when not (yet)"),
+        "attempts": F("h", "", "Times the advice was sent: the 0120 and its repeats (0121)"),
+        "expired": F("b", "", "1 if the advice went unanswered past switch.stand_in.advice.expiry_s and was given up"),
+        "exposure_tyiyn": F("q", "tyiyn", "Money at risk: the part of the amount beyond the cardholder's available balance when the issuer posted the advice"),
     },
     # Kept by the ledger (ledger.py), not by a Table: accounts as int ids, the entry id is the row.
     "postings": {
@@ -210,6 +223,14 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "reason": F("c", "", "Why (lifecycle request, refusal), in words"),
         "device_id": F("q", "", "Attested id of the phone the token is bound to (32 bits, unsigned)"),
         "key_count": F("i", "", "Limited-use keys issued by this event"),
+    },
+    # Only when the run checks its invariants (scenario `invariants: true`, Simulation(check_invariants=True),
+    # `elcart-sim drill`; core/invariants.py): exported even when empty, as the proof.
+    "violations": {
+        "invariant": F("c", "", "entry_balances | posted_twice | ledger_balances | one_final_state | outcome_matches_money | advice_posted | cleared_totals | positions_net_zero | run_completes (a drill's run that ended in an error) (core/invariants.INVARIANTS)"),
+        "trace_id": F("i", "", "The transaction it concerns; -1 when none in particular (a bank's totals, a batch, the books)"),
+        "at": F("d", "s", "When it was found: the posting's instant, or the end of the run"),
+        "detail": F("s", "", "What did not hold, in words"),
     },
     # Only when the run records them: Simulation(record_apdus=True), as `elcart-sim tap` does.
     "apdus": {

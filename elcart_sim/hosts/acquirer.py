@@ -3,7 +3,9 @@
 It receives the terminal's authorisation request (0100; DE32 names the acquiring bank) and
 forwards it to the national switch; if the switch does not answer within the acquirer's timeout,
 it answers the terminal 91 and sends the switch a reversal. A terminal's own reversal (0400) is
-forwarded the same way, store-and-forward, until the issuer has it. A message it cannot read is
+forwarded the same way, store-and-forward, until the issuer has it. A reversal the switch has not
+acknowledged within the acquirer's timeout is sent again as a repeat (0401, 0421), until one is
+acknowledged (Host.deliver). A message it cannot read is
 answered 30 (format error), as at every host entry (host.py).
 
 Its ATMs' cash withdrawals come as financial requests (0200, processing code 01, chip data in
@@ -62,14 +64,14 @@ class Acquirer(Host):
     @entry(MTI_AUTHORISATION_REQUEST)
     def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from a terminal: serve it, forward it to the switch, answer what the switch answers."""
-        self._forward(times, request, payload, trace_id, reply, self.switch.authorise, self.switch.reverse)
+        self._forward(times, request, payload, trace_id, reply, self.switch.authorise, (self.switch.reverse, self.switch.reverse_repeat))
 
     @entry(MTI_FINANCIAL_REQUEST)
     def withdraw(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0200 from an ATM (a cash withdrawal): serve it, forward it to the switch, answer what it answers."""
-        self._forward(times, request, payload, trace_id, reply, self.switch.transfer, self.switch.reverse_advice)
+        self._forward(times, request, payload, trace_id, reply, self.switch.transfer, (self.switch.reverse_advice, self.switch.reverse_advice_repeat))
 
-    def _forward(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply, entry: Any, reversal_entry: Any) -> None:
+    def _forward(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply, entry: Any, reversal_entries: Any) -> None:
         mti = request["t"]
         issuer = self.issuer_of(request["2"])
 
@@ -78,7 +80,7 @@ class Acquirer(Host):
             reply(answer)
 
         def give_up() -> None:  # the switch did not answer in time: 91 to the terminal, reversal to the switch
-            self.call_next_hop(reversal_entry, self.wire.encode(messages.reversal_for(request)), trace_id, discard)
+            self.deliver(*reversal_entries, messages.reversal_for(request), trace_id, discard)
             self.record_hop(trace_id, mti, issuer, times, "91", True)
             reply(self.wire.encode(messages.response_to(request, "91")))
 
@@ -87,18 +89,18 @@ class Acquirer(Host):
     @entry(MTI_REVERSAL_REQUEST)
     def reverse(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0400 from a terminal: serve it, forward it until the switch has it, acknowledge."""
-        self._deliver(times, request, payload, trace_id, reply, self.switch.reverse)
+        self._deliver(times, request, trace_id, reply, self.switch.reverse, self.switch.reverse_repeat)
 
     @entry(MTI_REVERSAL_ADVICE)
     def reverse_advice(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0420 from an ATM: serve it, forward it until the switch has it, acknowledge."""
-        self._deliver(times, request, payload, trace_id, reply, self.switch.reverse_advice)
+        self._deliver(times, request, trace_id, reply, self.switch.reverse_advice, self.switch.reverse_advice_repeat)
 
-    def _deliver(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply, entry: Any) -> None:
+    def _deliver(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, entry: Any, repeat_entry: Any) -> None:
         issuer = self.issuer_of(request["2"])
 
         def acknowledge(_answer: Any) -> None:
             self.record_hop(trace_id, request["t"], issuer, times, "00", False)
             reply(self.wire.encode(messages.response_to(request, "00")))
 
-        self.call_next_hop(entry, payload, trace_id, acknowledge)
+        self.deliver(entry, repeat_entry, request, trace_id, acknowledge)

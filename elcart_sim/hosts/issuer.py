@@ -29,12 +29,23 @@ time (DE37, DE11, DE7, which the reversal repeats; DE90 holds the latter two aga
 approval may yet be reversed (reversals are store-and-forward, so no deadline bounds their
 arrival), so the issuer remembers every approval of the day — as integer columns, 24 bytes per
 approval; a reversal, which is rare, finds its original by a vectorised search.
+
+Duplicates and repeats (hosts/answers.py): every request's answer is remembered under the
+original's data elements, so a duplicate or a repeat (0101) is answered as the original was and
+never posted twice, and one that changes the original's fields is refused 94. A repeated
+reversal (0401, 0421) finds its approval already reversed and undoes nothing more.
+
+Advices (0120, its repeat 0121): the switch approved an authorisation in the issuer's stead
+(hosts/switch/stand_in.py). The issuer may not decline an advice: it posts the purchase even
+beyond the cardholder's balance or on a card it would have refused, once — not when it has
+approved the authorisation itself, nor when the authorisation was reversed first — answers
+0130, and reports the part beyond the available balance (``on_advice_posted``).
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -45,18 +56,25 @@ from elcart_sim.core.clock import Reply
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.hosts.answers import Answer, Answers, fields_of
 from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
 from elcart_sim.protocol.fidelity import FIDELITIES, WireFormat
 from elcart_sim.protocol.iso8583 import (
+    MTI_AUTHORISATION_ADVICE,
+    MTI_AUTHORISATION_ADVICE_REPEAT,
     MTI_AUTHORISATION_REQUEST,
+    MTI_AUTHORISATION_REQUEST_REPEAT,
     MTI_FINANCIAL_REQUEST,
     MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_ADVICE_REPEAT,
     MTI_REVERSAL_REQUEST,
+    MTI_REVERSAL_REQUEST_REPEAT,
     ProcessingCode,
     messages,
 )
+from elcart_sim.protocol.iso8583.repeats import exchange_key
 from elcart_sim.protocol.iso8583.service_data import read_bill_data, read_qr_payment_data
 from elcart_sim.scenario import CARD_STATUSES, HostSpec
 from elcart_sim.tokens.card_authentication import Authentication
@@ -107,6 +125,8 @@ class Issuer(Host):
         self._reversed_early: set[tuple[int, int, int]] = set()
         self._fees: dict[int, int] = {}  # ledger entry of a charged debit -> its fee's entry
         self._authorisations = 0
+        self._answers = Answers()  # every request's answer, by exchange key (hosts/answers.py)
+        self.on_advice_posted: Callable[[int, float, int], None] | None = None  # (trace id, at, exposure in tyiyn)
 
     def cardholder_account(self, card: int) -> tuple:
         return accounts.cardholder(self.bank.code, card)
@@ -117,11 +137,39 @@ class Issuer(Host):
     def authorise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0100 from the switch: serve it, decide, post an approval, answer. A plastic card's
         chip data (DE55 without a token's DE123) is checked first (cards/authentication.py)."""
+        self._authorise(times, request, trace_id, reply)
+
+    @entry(MTI_AUTHORISATION_REQUEST_REPEAT)
+    def authorise_repeat(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0101, a repeat: answered from memory, or decided as an 0100 if the original never came."""
+        self._authorise(times, request, trace_id, reply)
+
+    def _authorise(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
+        key = self._unless_answered(times, request, trace_id, reply)
+        if key is None:
+            return
         chip = self._check_chip(request)
         if chip is not None and chip.decline is not None:
-            self._answer(times, request, trace_id, reply, chip.decline.response_code, chip)
+            self._answer(times, request, trace_id, reply, key, chip.decline.response_code, chip)
             return
-        self._answer(times, request, trace_id, reply, self._debit(request, trace_id, "purchase"), chip)
+        self._answer(times, request, trace_id, reply, key, self._debit(request, trace_id, "purchase"), chip)
+
+    def _unless_answered(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> int | None:
+        """The exchange key of ``request``, to decide it under; None when this issuer has answered
+        it before (a duplicate, a repeat, or an authorisation whose advice came first): it is then
+        answered again from memory — the same answer, or 94 when it changed the original's
+        fields — and nothing is posted."""
+        key = exchange_key(request)
+        known = self._answers.recall(key)
+        if known is None:
+            return key
+        if known.fields != fields_of(request):
+            response = messages.response_to(request, "94")
+        else:
+            response = messages.response_to(request, known.response_code, _authorisation_id(known))
+        self.record_hop(trace_id, request["t"], self.bank.code, times, response["39"], False)
+        reply(self.wire.encode(response))
+        return None
 
     @entry(MTI_FINANCIAL_REQUEST)
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
@@ -129,6 +177,9 @@ class Issuer(Host):
         payment (50) or a merchant QR payment (00): serve it, decide, post an approval, answer;
         a cash withdrawal at an ATM (01, its chip data checked first); another processing code
         is an invalid transaction (12)."""
+        key = self._unless_answered(times, request, trace_id, reply)
+        if key is None:
+            return
         kind = request["3"][:2]
         chip = None
         if kind == ProcessingCode.CASH:
@@ -147,7 +198,7 @@ class Issuer(Host):
             response_code = self._debit(request, trace_id, "qr_payment") if _names_a_merchant(request) else "30"
         else:
             response_code = "12"
-        self._answer(times, request, trace_id, reply, response_code, chip)
+        self._answer(times, request, trace_id, reply, key, response_code, chip)
 
     def _check_chip(self, request: Mapping[str, Any]) -> Authentication | None:
         """The verdict on a plastic card's chip data; None when there is none to check here (a
@@ -157,12 +208,13 @@ class Issuer(Host):
         return self.chip_authentication.authenticate(request)
 
     def _answer(
-        self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, response_code: str, chip: Authentication | None = None
+        self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, key: int, response_code: str, chip: Authentication | None = None
     ) -> None:
         authorisation_id = None
         if response_code == "00":
             self._authorisations += 1
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
+        self._answers.remember(key, response_code, self._authorisations if authorisation_id else 0, fields_of(request))
         self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
         decline = chip.decline.code if chip is not None and chip.decline is not None else None
         response = messages.response_to(request, response_code, authorisation_id, additional_response=decline)
@@ -234,6 +286,16 @@ class Issuer(Host):
         """0420 from the switch: serve it, undo the approved leg (or remember it), acknowledge."""
         self._reverse(times, request, trace_id, reply)
 
+    @entry(MTI_REVERSAL_REQUEST_REPEAT)
+    def reverse_repeat(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0401, a repeat: acknowledged; the approval it names is undone once."""
+        self._reverse(times, request, trace_id, reply)
+
+    @entry(MTI_REVERSAL_ADVICE_REPEAT)
+    def reverse_advice_repeat(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0421, a repeat: acknowledged; the leg it names is undone once."""
+        self._reverse(times, request, trace_id, reply)
+
     def _reverse(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
         key = original_key(request)
         posted = self._take_approval(key)
@@ -248,6 +310,39 @@ class Issuer(Host):
         self.record_hop(trace_id, request["t"], self.bank.code, times, "00", False)
         reply(self.wire.encode(messages.response_to(request, "00")))
 
+    # -- 0120 ----------------------------------------------------------------------------------
+
+    @entry(MTI_AUTHORISATION_ADVICE)
+    def advise(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0120 from the switch, a stand-in approval: posted once, whatever the balance, answered 0130."""
+        self._post_advice(times, request, trace_id, reply)
+
+    @entry(MTI_AUTHORISATION_ADVICE_REPEAT)
+    def advise_repeat(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0121, the advice's repeat: posted if the advice never came, answered 0130."""
+        self._post_advice(times, request, trace_id, reply)
+
+    def _post_advice(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
+        key = exchange_key(request)
+        known = self._answers.recall(key)
+        now = self.env.now
+        exposure = 0
+        card = self.population.card_of_pan(request["2"])
+        ours = card is not None and self.population.bank_of_card(card) is self.bank
+        if ours and (known is None or known.response_code != "00") and original_key(request) not in self._reversed_early:
+            account = self.cardholder_account(card)
+            amount = int(request["4"])
+            exposure = amount - min(max(self.ledger.available_tyiyn(account, now), 0), amount)
+            entry = self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
+            self._remember_approval(original_key(request), entry)
+            self._authorisations += 1
+            self._answers.remember(key, "00", self._authorisations, fields_of(request))
+        if self.on_advice_posted is not None and ours:
+            self.on_advice_posted(trace_id, now, exposure)
+        response_code = "00" if ours else "14"
+        self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
+        reply(self.wire.encode(messages.response_to(request, response_code)))
+
     def _take_approval(self, key: tuple[int, int, int]) -> int | None:
         """The ledger entry of the approved purchase ``key`` names, now marked reversed; None if
         it has no approval here that is not reversed yet."""
@@ -261,6 +356,11 @@ class Issuer(Host):
                 self._approved_entries[row] = -1
                 return entry
         return None
+
+
+def _authorisation_id(answer: Answer) -> str | None:
+    """DE38 of a remembered approval (None for a decline)."""
+    return f"{answer.authorisation_number % 1_000_000:06d}" if answer.response_code == "00" else None
 
 
 def _names_a_bill(request: Mapping[str, Any]) -> bool:

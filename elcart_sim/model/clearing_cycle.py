@@ -53,7 +53,7 @@ from elcart_sim.hosts.issuer import original_key
 from elcart_sim.model.intraday_liquidity import IntradayLiquidity
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
-from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, ProcessingCode
+from elcart_sim.protocol.iso8583 import MTI_AUTHORISATION_REQUEST, MTI_AUTHORISATION_REQUEST_REPEAT, ProcessingCode
 from elcart_sim.protocol.iso8583.decline_reasons import DeclineReason
 from elcart_sim.scenario.clearing import ClearingSpec
 
@@ -73,9 +73,10 @@ _ACQUIRED_KINDS = ("purchase", "cash_withdrawal")  # the acquirer is DE32's bank
 
 
 def clearing_kind(request: Mapping[str, Any]) -> str:
-    """The clearing kind of an approved request: an 0100 is a purchase; an 0200's processing
+    """The clearing kind of an approved request: an 0100 (or its repeat, 0101) is a purchase —
+    a stand-in approval too, cleared as the issuer's own would be; an 0200's processing
     code (DE3) names its leg, a debit to a bank account (DE48 ``ACCT …``) an account transfer."""
-    if request["t"] == MTI_AUTHORISATION_REQUEST:
+    if request["t"] in (MTI_AUTHORISATION_REQUEST, MTI_AUTHORISATION_REQUEST_REPEAT):
         return "purchase"
     kind = _APP_KINDS[request["3"][:2]]
     if kind == "transfer_debit" and request.get("48", "").startswith("ACCT "):

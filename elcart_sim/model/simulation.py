@@ -50,6 +50,7 @@ from elcart_sim.core import memory
 from elcart_sim.core.clock import Deadlines
 from elcart_sim.core.errors import ConfigurationError, ScenarioError
 from elcart_sim.core.ids import TraceIds
+from elcart_sim.core.invariants import Invariants
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Records
 from elcart_sim.core.redact import mask_pan
@@ -68,8 +69,9 @@ from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.card_payments import CardPayments
 from elcart_sim.model.clearing_cycle import ClearingCycle
 from elcart_sim.model.day import DAY_S
+from elcart_sim.model.links import connect_links
 from elcart_sim.model.phones import Phones
-from elcart_sim.money.ledger import Ledger
+from elcart_sim.money.ledger import POSTING_KINDS, Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
 from elcart_sim.scenario import Scenario, host_spec_of_bank
@@ -89,7 +91,9 @@ __all__ = ["Simulation", "run"]
 class Simulation(AppServices, CardPayments):
     """The system under test, built from a scenario."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False, days: int = 1):
+    def __init__(
+        self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False, days: int = 1, check_invariants: bool | None = None
+    ):
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
             raise ConfigurationError(f"Simulation: days must be a whole number >= 1, got {days!r}")
         self.scenario = scenario
@@ -107,6 +111,11 @@ class Simulation(AppServices, CardPayments):
         self.next_trace_id = TraceIds()
         self.wire = wire = wire_format(scenario.fidelity)
         self.ledger = Ledger(opening_balance=self._opening_balance)
+        # The run's invariants (core/invariants.py): the scenario's `invariants`, unless asked here.
+        self.invariants: Invariants | None = None
+        if scenario.invariants if check_invariants is None else check_invariants:
+            self.invariants = Invariants()
+            self.invariants.watch(self.ledger, POSTING_KINDS)
         security = scenario.security
         self.token_service = TokenService(population, key_ttl_s=security.keys.ttl_s, events=records.token_events)
         self.card_authentication = CardAuthentication(self.token_service, security)
@@ -136,7 +145,15 @@ class Simulation(AppServices, CardPayments):
                 records.hops,
                 wire,
                 self.card_authentication,
+                records.stand_in,
         )
+        stand_in = self.switch.stand_in
+        if stand_in is not None:
+            for code in scenario.switch.stand_in.limits_by_bank:
+                if code not in codes:
+                    raise ScenarioError(f"switch.stand_in.limits_by_bank.{code}", f"is not a bank of {scenario.population.banks_file}")
+            for issuer in self.issuers.values():
+                issuer.on_advice_posted = stand_in.posted
         self.clearing: ClearingCycle | None = None
         if scenario.clearing.enabled:
             self.clearing = self.switch.clearing = ClearingCycle(
@@ -211,6 +228,7 @@ class Simulation(AppServices, CardPayments):
             transactions=records.transactions,
         )
         self.atms: dict[int, AtmTerminal] = {}
+        self.links = connect_links(self)  # the links with a bandwidth, by name (model/links.py)
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
         # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
         # which then must exist (the same outcomes and timings either way)
@@ -346,7 +364,14 @@ class Simulation(AppServices, CardPayments):
 
     def results(self) -> Results:
         """What has happened so far, as tables: the records, the ledger's journal and the
-        registry's components (analysis/results.py). Collecting takes the records over."""
+        registry's components (analysis/results.py). Collecting takes the records over. With
+        the invariants on, their end-of-run checks come first (books) and last (tables), and
+        the results carry their `violations`."""
+        if self.switch.stand_in is not None:
+            self.switch.stand_in.close()  # the advices still queued get their rows
+        checker = self.invariants
+        if checker is not None:
+            checker.close_books(self.ledger, self.env.now)
         results = Results.collect(
             scenario=self.scenario,
             records=self.records,
@@ -357,6 +382,9 @@ class Simulation(AppServices, CardPayments):
         )
         if len(self.dates) > 1:
             results.days = days_table(results, self.dates, self.day_closes)
+        if checker is not None:
+            checker.check_results(results, self.next_trace_id.issued, self.env.now)
+            results.violations = checker.frame()
         return results
 
 

@@ -30,6 +30,9 @@ __all__ = [
     "FAULT_KINDS",
     "FAULT_LINKS",
     "FAULT_HOSTS",
+    "FUNNEL_STEPS",
+    "CONTACT_CAUSES",
+    "CONTACT_CHANNELS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -129,3 +132,22 @@ FAULT_HOSTS = (
 """Hosts a host_down fault can name: ``issuer:<bank>``, ``batch_posting:<bank>``,
 ``biller_gateway:<gateway>`` and ``biller:<biller id>`` name one of several (a bare
 ``batch_posting`` or ``biller_gateway``: every one)."""
+FUNNEL_STEPS = ("install", "registration", "identification", "card_linking", "tokenization", "contactless")
+"""The road into ELKART Pay, in order (onboarding.<step>; people/onboarding.py): the install past
+the gate (Android >= 6.0.1 with NFC), registration, remote identification, linking a card with
+the issuer's one-time code, tokenization, turning contactless payments on."""
+
+CONTACT_CAUSES = (
+    "identification_failed",
+    "card_link_failed",
+    "declined_tap",
+    "token_suspended",
+    "transfer_failed",
+    "notification_missing",
+    "outage",
+    "general",
+)
+"""Why people contact the support centre (support.contacts.<cause>; people/contacts.py)."""
+
+CONTACT_CHANNELS = ("phone", "chat")
+"""How they contact it (support.phone, support.chat)."""

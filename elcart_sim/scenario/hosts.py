@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, positive
+from elcart_sim.scenario.stand_in import StandInSpec
 
 __all__ = ["HostSpec", "SwitchSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
 
@@ -26,19 +27,30 @@ class HostSpec:
 @dataclass(frozen=True)
 class SwitchSpec(HostSpec):
     """The national switch: a host of ``nodes`` active nodes (hosts/switch/nodes.py), each with
-    ``servers`` servers of its own; traffic is spread over the nodes that are up. One node (the
-    default) is the single pool of servers."""
+    ``servers`` servers of its own; traffic is spread over the nodes that are up (one node, the
+    default, is the single pool of servers); how long it remembers a request after answering it,
+    to answer its duplicates and repeats from memory (`duplicate_window_s`, [E]); and its stand-in
+    processing for the issuers (scenario/stand_in.py)."""
 
     nodes: int = field(default=1, metadata=checked(positive))
+    duplicate_window_s: float = field(default=300.0, metadata=checked(non_negative))
+    stand_in: StandInSpec = field(default_factory=StandInSpec)
 
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """One-way latency of each link in the chain."""
+    """Each link of the chain: its one-way latency, and its bandwidth in bits per second each
+    way (`*_bps`; 0, the default: no limit, the latency alone). With a bandwidth a message of n
+    bytes takes n × 8 ÷ bps seconds to send, and the link between the acquirer and the switch,
+    and each bank's link from the switch, carries one message at a time each way, so a busy
+    link queues (core/link.py); a terminal's or an ATM's own link only adds the time to send."""
 
     terminal_acquirer: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.12, 0.5))
     acquirer_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
     switch_issuer: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
+    terminal_acquirer_bps: float = field(default=0.0, metadata=checked(non_negative))
+    acquirer_switch_bps: float = field(default=0.0, metadata=checked(non_negative))
+    switch_issuer_bps: float = field(default=0.0, metadata=checked(non_negative))
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ def check_across_fields(scenario: Scenario, source: str | None) -> None:
         raise ScenarioError("demand.salary_days_of_month", "must list the crediting days when demand.day_kind is auto", source=source)
     try:
         scenario.calendar.check()
+        scenario.support.check()
     except ScenarioError as error:
         raise ScenarioError(error.path, error.problem, source=source) from None
     push = scenario.services.push

@@ -109,7 +109,7 @@ def _without(key: str) -> dict:
     ("message", "field", "text"),
     [
         ({**AUTH_REQUEST, "t": "0800"}, "t",
-         "ISO 8583 encode: MTI '0800' is not one of 0100, 0110, 0200, 0210, 0400, 0410, 0420, 0430"),
+         "ISO 8583 encode: MTI '0800' is not one of 0100, 0101, 0110, 0120, 0121, 0130, 0200, 0210, 0400, 0401, 0410, 0420, 0421, 0430"),
         (_without("41"), "41", "ISO 8583 encode: MTI 0100 lacks mandatory field(s) 41"),
         (_without("55"), "55", "ISO 8583 encode: MTI 0100 lacks mandatory field(s) 55"),
         ({k: v for k, v in AUTH_RESPONSE.items() if k != "38"}, "38",
@@ -165,7 +165,7 @@ def test_encode_errors_name_the_field(message: dict, field: str, text: str) -> N
         (b"0110" + bytes.fromhex("0000000000000001") + b"12345678", "64",
          "ISO 8583 decode: bitmap announces field 64, which is not in the ELKART host spec"),
         (b"0800" + bytes.fromhex("0000000000000000"), "t",
-         "ISO 8583 decode: MTI '0800' is not one of 0100, 0110, 0200, 0210, 0400, 0410, 0420, 0430"),
+         "ISO 8583 decode: MTI '0800' is not one of 0100, 0101, 0110, 0120, 0121, 0130, 0200, 0210, 0400, 0401, 0410, 0420, 0421, 0430"),
         (AUTH_RESPONSE_BYTES.replace(b"000000012345", b"00000001234X"), "4",
          "ISO 8583 decode: field 4 (Amount, Transaction (tyiyn)) must be digits only"),
         (b"0110" + bytes.fromhex("0000000000000000"), "3",
@@ -191,7 +191,7 @@ def test_response_codes() -> None:
         "30": "Format error", "41": "Lost card, pick up", "43": "Stolen card, pick up",
         "51": "Insufficient funds", "54": "Expired card",
         "57": "Transaction not permitted to cardholder", "61": "Exceeds withdrawal amount limit",
-        "62": "Restricted card", "63": "Security violation", "65": "Exceeds withdrawal frequency limit", "68": "Response received too late", "91": "Issuer or switch inoperative",
+        "62": "Restricted card", "63": "Security violation", "65": "Exceeds withdrawal frequency limit", "68": "Response received too late", "91": "Issuer or switch inoperative", "94": "Duplicate transmission",
         "96": "System malfunction",
     }  # fmt: skip
     assert ResponseCode("51") is ResponseCode.INSUFFICIENT_FUNDS

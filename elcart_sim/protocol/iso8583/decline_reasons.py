@@ -17,6 +17,9 @@ Response codes (ISO 8583:1987 Annex A), chosen per check:
     key, cryptogram version, chip data that contradict the message). 63 rather than 05 keeps
     them apart from the issuer's business declines, so DE39 alone counts them;
   - 30 format error: chip data (DE55) that do not follow the host spec;
+  - 91 issuer inoperative: the switch, standing in for an issuer that did not answer, may not
+    approve the amount (beyond the issuer's stand-in limits, hosts/switch/stand_in.py): the
+    decline's cause is the issuer's absence, not a limit of the card's, so not 61;
   - 51 insufficient funds: the payer bank's liquidity — no cover left, or its net debit cap
     reached — when the scenario's clearing declines breaches (model/intraday_liquidity.py). The
     funds short are the bank's at the National Bank, not the cardholder's: DE44 tells them apart
@@ -48,6 +51,7 @@ CHECKS: dict[str, str] = {
     "relay_timing": "kernel: the cryptogram command answered within the relay-resistance time limit",
     "liquidity_cover": "switch, clearing enabled: the payer bank has cover left for the payment (Mojaloop 4001); not a security check",
     "net_debit_cap": "switch, clearing enabled: the payer bank stays under its net debit cap (Mojaloop 4200); not a security check",
+    "stand_in_limits": "switch standing in for an issuer: within the issuer's stand-in limits per transaction and per card a day; not a security check",
 }
 """Every modelled check, by the name the records use in ``stopped_by``: the security checks and
 the two liquidity checks of the payer bank."""
@@ -90,6 +94,9 @@ class DeclineReason(Enum):
     ATC_JUMP = Decline("ATC JUMP", "63", "atc_window", "ATC jumped further ahead than the window allows")
     LIQUIDITY_COVER = Decline("LIQUIDITY COVER", "51", "liquidity_cover", "the payer bank has no liquidity cover left (Mojaloop 4001)")
     NET_DEBIT_CAP = Decline("NET DEBIT CAP", "51", "net_debit_cap", "the payer bank reached its net debit cap (Mojaloop 4200)")
+    STAND_IN_LIMIT = Decline(
+        "STAND-IN LIMIT", "91", "stand_in_limits", "the issuer did not answer and the amount is beyond what the switch may approve in its stead"
+    )
 
     @property
     def code(self) -> str:

@@ -16,6 +16,7 @@ from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.protocol.iso8583.codec import original_data_elements
 from elcart_sim.protocol.iso8583.spec import (
     MTI_AUTHORISATION_REQUEST,
+    MTI_AUTHORISATION_REQUEST_REPEAT,
     MTI_FINANCIAL_REQUEST,
     MTI_REVERSAL_ADVICE,
     MTI_REVERSAL_REQUEST,
@@ -31,7 +32,12 @@ ELKART_PAY_TOKEN_REQUESTOR_ID = "41700000001"
 
 _ECHOED = ("2", "3", "4", "7", "11", "12", "13", "28", "32", "37", "41", "42", "49", "100")
 _RESPONSE_MTI = REQUEST_MTIS
-_REVERSAL_MTI = {MTI_AUTHORISATION_REQUEST: MTI_REVERSAL_REQUEST, MTI_FINANCIAL_REQUEST: MTI_REVERSAL_ADVICE}
+_REVERSAL_MTI = {
+    MTI_AUTHORISATION_REQUEST: MTI_REVERSAL_REQUEST,
+    MTI_AUTHORISATION_REQUEST_REPEAT: MTI_REVERSAL_REQUEST,
+    MTI_FINANCIAL_REQUEST: MTI_REVERSAL_ADVICE,
+}
+_NEEDS_AUTHORISATION_ID = (MTI_AUTHORISATION_REQUEST, MTI_AUTHORISATION_REQUEST_REPEAT, MTI_FINANCIAL_REQUEST)
 _REVERSAL_FIELDS = (
     "2", "3", "4", "7", "11", "12", "13", "14", "18", "22", "23", "25", "28", "32", "37", "41", "42", "43", "48", "49", "100", "123"
 )
@@ -49,7 +55,7 @@ def response_to(
         response["44"] = additional_response
     if authorisation_id is not None:
         response["38"] = authorisation_id
-    elif request["t"] in (MTI_AUTHORISATION_REQUEST, MTI_FINANCIAL_REQUEST) and response_code == "00":
+    elif request["t"] in _NEEDS_AUTHORISATION_ID and response_code == "00":
         raise IsoMessageError(f"ISO 8583 {response['t']}: an approved response (DE39 00) needs an authorisation id (DE38)", field="38")
     return response
 
@@ -62,7 +68,7 @@ def reversal_for(request: dict[str, Any]) -> dict[str, Any]:
         if field in request:
             reversal[field] = request[field]
     reversal.setdefault("32", "0")
-    reversal["90"] = original_data_elements(request["t"], request["11"], request["7"], request.get("32", ""))
+    reversal["90"] = original_data_elements(request["t"][:3] + "0", request["11"], request["7"], request.get("32", ""))
     return reversal
 
 

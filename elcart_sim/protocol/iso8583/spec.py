@@ -35,6 +35,12 @@ __all__ = [
     "MTI_FINANCIAL_RESPONSE",
     "MTI_REVERSAL_ADVICE",
     "MTI_REVERSAL_ADVICE_RESPONSE",
+    "MTI_AUTHORISATION_ADVICE",
+    "MTI_AUTHORISATION_ADVICE_RESPONSE",
+    "MTI_AUTHORISATION_REQUEST_REPEAT",
+    "MTI_AUTHORISATION_ADVICE_REPEAT",
+    "MTI_REVERSAL_REQUEST_REPEAT",
+    "MTI_REVERSAL_ADVICE_REPEAT",
     "MTIS",
     "REQUEST_MTIS",
     "ProcessingCode",
@@ -55,6 +61,14 @@ MTI_FINANCIAL_REQUEST = "0200"
 MTI_FINANCIAL_RESPONSE = "0210"
 MTI_REVERSAL_ADVICE = "0420"
 MTI_REVERSAL_ADVICE_RESPONSE = "0430"
+# Advices the switch sends after standing in for an issuer, and repeats: a last MTI digit of 1
+# marks a retransmission of the message whose last digit is 0 (ISO 8583:1987 §4.1, message function).
+MTI_AUTHORISATION_ADVICE = "0120"
+MTI_AUTHORISATION_ADVICE_RESPONSE = "0130"
+MTI_AUTHORISATION_REQUEST_REPEAT = "0101"
+MTI_AUTHORISATION_ADVICE_REPEAT = "0121"
+MTI_REVERSAL_REQUEST_REPEAT = "0401"
+MTI_REVERSAL_ADVICE_REPEAT = "0421"
 
 
 class ProcessingCode(StrEnum):
@@ -112,6 +126,7 @@ ELKART_SPEC: dict[str, dict[str, Any]] = {
     "48": _field("ans", 3, 999, "Additional Data, Private (service data: channel, biller, reference)"),
     "49": _field("n", 0, 3, "Currency Code, Transaction"),
     "55": _field("b", 3, 255, "ICC Data (EMV BER-TLV)"),
+    "60": _field("n", 0, 4, "Advice Reason Code (ISO 8583:1993 message reason: 1002 issuer timed out, 1003 issuer unavailable)"),
     "90": _field("n", 0, 42, "Original Data Elements"),
     "100": _field("n", 2, 11, "Receiving Institution ID"),
     "123": _field("ans", 3, 999, "Token Data"),
@@ -121,12 +136,18 @@ USER_FIELDS = frozenset(k for k in ELKART_SPEC if k not in ("h", "p", "1"))
 """The data elements a message may hold (the MTI "t" and the bitmaps are the codec's)."""
 MTIS = (
     MTI_AUTHORISATION_REQUEST,
+    MTI_AUTHORISATION_REQUEST_REPEAT,
     MTI_AUTHORISATION_RESPONSE,
+    MTI_AUTHORISATION_ADVICE,
+    MTI_AUTHORISATION_ADVICE_REPEAT,
+    MTI_AUTHORISATION_ADVICE_RESPONSE,
     MTI_FINANCIAL_REQUEST,
     MTI_FINANCIAL_RESPONSE,
     MTI_REVERSAL_REQUEST,
+    MTI_REVERSAL_REQUEST_REPEAT,
     MTI_REVERSAL_RESPONSE,
     MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_ADVICE_REPEAT,
     MTI_REVERSAL_ADVICE_RESPONSE,
 )
 REQUEST_MTIS = {
@@ -134,14 +155,23 @@ REQUEST_MTIS = {
     MTI_FINANCIAL_REQUEST: MTI_FINANCIAL_RESPONSE,
     MTI_REVERSAL_REQUEST: MTI_REVERSAL_RESPONSE,
     MTI_REVERSAL_ADVICE: MTI_REVERSAL_ADVICE_RESPONSE,
+    MTI_AUTHORISATION_REQUEST_REPEAT: MTI_AUTHORISATION_RESPONSE,
+    MTI_AUTHORISATION_ADVICE: MTI_AUTHORISATION_ADVICE_RESPONSE,
+    MTI_AUTHORISATION_ADVICE_REPEAT: MTI_AUTHORISATION_ADVICE_RESPONSE,
+    MTI_REVERSAL_REQUEST_REPEAT: MTI_REVERSAL_RESPONSE,
+    MTI_REVERSAL_ADVICE_REPEAT: MTI_REVERSAL_ADVICE_RESPONSE,
 }
-"""Each request MTI and the MTI that answers it."""
+"""Each request MTI and the MTI that answers it (a repeat is answered as its original is)."""
 
 MANDATORY_FIELDS: dict[str, frozenset[str]] = {
     MTI_AUTHORISATION_REQUEST: frozenset(
         "2 3 4 7 11 12 13 14 18 22 25 32 37 41 42 49".split()
     ),
     MTI_AUTHORISATION_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
+    # An advice states what the switch decided in the issuer's stead: the approval's DE38 and
+    # DE39, and why (DE60).
+    MTI_AUTHORISATION_ADVICE: frozenset("2 3 4 7 11 32 37 38 39 41 49 60".split()),
+    MTI_AUTHORISATION_ADVICE_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
     MTI_REVERSAL_REQUEST: frozenset("2 3 4 7 11 32 37 41 42 49 90".split()),
     MTI_REVERSAL_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
     MTI_FINANCIAL_REQUEST: frozenset("2 3 4 7 11 12 13 32 37 41 48 49".split()),
@@ -149,6 +179,13 @@ MANDATORY_FIELDS: dict[str, frozenset[str]] = {
     MTI_REVERSAL_ADVICE: frozenset("2 3 4 7 11 32 37 41 49 90".split()),
     MTI_REVERSAL_ADVICE_RESPONSE: frozenset("3 4 7 11 37 39 41 49".split()),
 }
+for _repeat, _original in (
+    (MTI_AUTHORISATION_REQUEST_REPEAT, MTI_AUTHORISATION_REQUEST),
+    (MTI_AUTHORISATION_ADVICE_REPEAT, MTI_AUTHORISATION_ADVICE),
+    (MTI_REVERSAL_REQUEST_REPEAT, MTI_REVERSAL_REQUEST),
+    (MTI_REVERSAL_ADVICE_REPEAT, MTI_REVERSAL_ADVICE),
+):
+    MANDATORY_FIELDS[_repeat] = MANDATORY_FIELDS[_original]  # a repeat is its original again
 """Always required per MTI; ``required_fields`` adds the conditional ones."""
 
 
@@ -172,6 +209,7 @@ class ResponseCode(StrEnum):
     EXCEEDS_FREQUENCY_LIMIT = "65"
     RESPONSE_RECEIVED_TOO_LATE = "68"
     ISSUER_OR_SWITCH_INOPERATIVE = "91"
+    DUPLICATE_TRANSMISSION = "94"
     SYSTEM_MALFUNCTION = "96"
 
     @property
@@ -197,6 +235,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "65": "Exceeds withdrawal frequency limit",
     "68": "Response received too late",
     "91": "Issuer or switch inoperative",
+    "94": "Duplicate transmission",
     "96": "System malfunction",
 }
 
@@ -257,7 +296,7 @@ def required_fields(message: Mapping[str, Any]) -> frozenset[str]:
     0210 (DE39 '00') DE38."""
     mti = message["t"]
     required = MANDATORY_FIELDS[mti]
-    if mti == MTI_AUTHORISATION_REQUEST and message.get("22", "").startswith("07"):
+    if mti in (MTI_AUTHORISATION_REQUEST, MTI_AUTHORISATION_REQUEST_REPEAT) and message.get("22", "").startswith("07"):
         return required | {"55"}
     if mti == MTI_FINANCIAL_REQUEST and str(message.get("3", "")).startswith(ProcessingCode.CASH):
         return required | {"55"}

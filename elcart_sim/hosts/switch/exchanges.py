@@ -70,9 +70,7 @@ class Exchanges:
         by_key = self._by_key
         while forget and forget[0][0] <= now:
             by_key.pop(forget.popleft()[1], None)
-        mti = request["t"]
-        # the message class and the original's data elements, side by side (fixed widths but DE32's, last)
-        key = f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"
+        key = _key(request)
         known = by_key.get(key)
         if known is None:
             exchange = by_key[key] = Exchange(self, key, request, reply)
@@ -87,8 +85,19 @@ class Exchanges:
             known.waiting.append(lambda answer: duplicate(request, None, answer))
         return None
 
+    def forget(self, request: Mapping[str, Any]) -> None:
+        """``request`` will never be answered (the switch node that held it was lost:
+        hosts/switch/nodes.py): a copy of it that comes later is handled as new."""
+        self._by_key.pop(_key(request), None)
+
     def answered(self, key: str) -> None:
         self._forget.append((self.env.now + self.window_s, key))
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+
+def _key(request: Mapping[str, Any]) -> str:
+    """The message class and the original's data elements, side by side (fixed widths but DE32's, last)."""
+    mti = request["t"]
+    return f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"

@@ -55,6 +55,7 @@ from elcart_sim.core.registry import Component, Registry
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
+from elcart_sim.hosts.answers import Answers
 from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.hsm import Hsm
 from elcart_sim.hosts.issuer import Issuer
@@ -131,6 +132,9 @@ class Simulation(AppServices, CardPayments):
                 self.card_authentication,
                 records.stand_in,
         )
+        if scenario.switch.duplicates == "all":  # every answer remembered, for links that may deliver twice
+            for issuer in self.issuers.values():
+                issuer.answers = Answers()
         stand_in = self.switch.stand_in
         if stand_in is not None:
             for code in scenario.switch.stand_in.limits_by_bank:

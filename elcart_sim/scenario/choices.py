@@ -103,3 +103,7 @@ CUTOFF_COUNTS = (1, 2, 4)
 DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer", "qr_payment", "cash_withdrawal")
 """Clearing kinds that debit the cardholder: the issuing bank owes the acquiring bank
 (clearing/records.py), and the acquirer may owe the issuer interchange (clearing.interchange)."""
+
+DUPLICATE_CHECKS = ("reversals", "all")
+"""What the switch and the issuers remember to answer duplicates and repeats (switch.duplicates):
+reversals (and the issuers their approvals and advices), or every request besides."""

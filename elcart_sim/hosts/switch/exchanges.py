@@ -1,7 +1,7 @@
 """Duplicate detection at the switch: the requests it has been sent, by the original's data elements.
 
-Physical picture: the switch keeps each request it takes — an authorisation, a financial
-request, a reversal — under its key (DE37, DE11, DE7, DE32: protocol/iso8583/repeats.py) while
+Physical picture: the switch keeps each reversal it takes (and each repeat), and with
+``switch.duplicates: all`` each authorisation and financial request too, under its key (DE37, DE11, DE7, DE32: protocol/iso8583/repeats.py) while
 it is being handled and for ``window_s`` after it was answered. A second copy of it in that time
 — a duplicate the link delivered twice, or the sender's repeat (0101, 0401, 0421) — is not
 handled again: it waits for the original's answer if there is none yet and then gets the same,
@@ -30,12 +30,12 @@ class Exchange:
     """One request being handled, or answered: calling it with the answer passes the answer on
     to the sender, and to every duplicate that has waited for it."""
 
-    __slots__ = ("reply", "answer", "request", "waiting", "_memory", "_key")
+    __slots__ = ("reply", "answer", "fields", "waiting", "_memory", "_key")
 
-    def __init__(self, memory: Exchanges, key: str, request: Mapping[str, Any], reply: Reply):
-        self.reply = reply
+    def __init__(self, memory: Exchanges, key: str, fields: tuple[str, ...], reply: Reply):
+        self.reply: Reply | None = reply
         self.answer: Any = None
-        self.request = request
+        self.fields = fields
         self.waiting: list[Callable[[Any], None]] | None = None
         self._memory = memory
         self._key = key
@@ -43,7 +43,8 @@ class Exchange:
     def __call__(self, answer: Any) -> None:
         self.answer = answer
         self._memory.answered(self._key)
-        self.reply(answer)
+        reply, self.reply = self.reply, None  # kept no longer than needed: only the answer is remembered
+        reply(answer)
         if self.waiting:
             for duplicate in self.waiting:
                 duplicate(answer)
@@ -54,9 +55,10 @@ class Exchanges:
     """The switch's memory of requests, by message class (an 0100 and its repeat 0101 are one
     class; an 0400 and the 0100 it reverses are two) and key."""
 
-    def __init__(self, env: simpy.Environment, window_s: float):
+    def __init__(self, env: simpy.Environment, window_s: float, requests: bool = False):
         self.env = env
         self.window_s = window_s
+        self.requests = requests  # whether 0100s and 0200s are remembered too, not only reversals and repeats
         self._by_key: dict[str, Exchange] = {}
         self._forget: deque[tuple[float, str]] = deque()  # (when, key), in answering order
 
@@ -75,9 +77,9 @@ class Exchanges:
         key = f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"
         known = by_key.get(key)
         if known is None:
-            exchange = by_key[key] = Exchange(self, key, request, reply)
+            exchange = by_key[key] = Exchange(self, key, fingerprint(request), reply)
             return exchange
-        if fingerprint(known.request) != fingerprint(request):
+        if known.fields != fingerprint(request):
             duplicate(request, "94", None)
         elif known.answer is not None:
             duplicate(request, None, known.answer)

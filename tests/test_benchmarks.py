@@ -37,3 +37,23 @@ def test_the_card_dialogue_benchmark_prints_both_fidelities():
         check=True,
     ).stdout
     assert "fast  both" in out and "wire  both" in out
+
+
+def test_the_support_benchmark_prints_the_cost_per_contact_beside_the_yardstick():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_support.py"), "--contacts-per-day", "400", "--replications", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "CPU per contact" in out and "raw SimPy events / s" in out and "staffing search" in out
+
+
+def test_the_invariants_benchmark_prints_their_cost_per_transaction():
+    out = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_invariants.py"), "--scale", "0.001", "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "invariants cost" in out and "per transaction" in out and "raw SimPy events / s" in out

@@ -11,6 +11,7 @@ from app_services import active_linked_cards, app_simulation, balance
 from fixed_delays import FIXED_DELAYS
 
 from elcart_sim import Simulation, load_scenario
+from elcart_sim.hosts.host import REPEAT_AFTER_S
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.world.population import CARD_STATUSES
@@ -147,8 +148,9 @@ def test_without_memory_of_every_request_a_duplicated_0100_would_be_posted_twice
 
 
 def test_an_unanswered_reversal_is_repeated_0401_until_acknowledged_and_reverses_once(sim):
-    # The switch loses the acquirer's first 0400; the acquirer repeats it (0401) after its 25 s
-    # timeout; the switch passes it on to the issuer as the 0400 it never had.
+    # The switch loses the acquirer's first 0400; the acquirer repeats it (0401) after 30 s
+    # (REPEAT_AFTER_S, jPOS's store-and-forward interval); the switch passes it on to the issuer
+    # as the 0400 it never had.
     card = a_card(sim)
     result = sim.tap(card, terminal=0, amount_tyiyn=1_000)
     lost = []
@@ -166,8 +168,8 @@ def test_an_unanswered_reversal_is_repeated_0401_until_acknowledged_and_reverses
     sim.acquirer.reverse(sim.wire.encode(messages.reversal_for(dict(result.request))), result.trace_id, lambda a: answers.append((sim.env.now, a)))
     sim.env.run()
     [(acknowledged_at, answer)] = answers
-    # acquirer 0.002 + 25 s + link 0.004 + switch 0.001 + link 0.003 + issuer 0.006 + back 0.003 + 0.004
-    assert acknowledged_at - sent_at == pytest.approx(0.002 + 25.0 + 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004, abs=1e-9)
+    # acquirer 0.002 + 30 s + link 0.004 + switch 0.001 + link 0.003 + issuer 0.006 + back 0.003 + 0.004
+    assert acknowledged_at - sent_at == pytest.approx(0.002 + REPEAT_AFTER_S + 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004, abs=1e-9)
     assert sim.wire.decode(answer)["t"] == "0410"
     hops = sim.records.hops.to_frame()
     assert list(hops.loc[hops.trace_id == result.trace_id, "mti"])[-3:] == ["0400", "0401", "0400"]  # issuer, switch, acquirer

@@ -4,8 +4,7 @@ This is the only place records become DataFrames. Tables: `transactions`, `hops`
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
 `notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and
-`liquidity_events` when the scenario's clearing is enabled, `stand_in` when the switch stood in for
-an issuer (`switch.stand_in`: its decisions and their advices), `days` for a multi-day run (analysis/days.py), with `reconciliation` (the switch's
+`liquidity_events` when the scenario's clearing is enabled, `faults` (the faults injected) and `stand_in` (the switch's stand-in decisions and their advices) when there were any, `days` for a multi-day run (analysis/days.py), with `reconciliation` (the switch's
 clearing against the banks' own records: exported even when empty, as the proof of a clean day)
 and `reconciliation_totals`, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
@@ -24,6 +23,7 @@ import pandas as pd
 
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import by_component, components_table, samples_table
+from elcart_sim.analysis.recovery import with_recovery
 from elcart_sim.analysis.settlement import settlement_summary, settlement_text
 from elcart_sim.clearing.reconciliation import reconcile
 from elcart_sim.core.records import Records, Table, as_numpy, categorical, category_dtype
@@ -107,8 +107,10 @@ class Results:
     liquidity_events: pd.DataFrame = field(default_factory=lambda: Table("liquidity_events").to_frame())
     reconciliation: pd.DataFrame = field(default_factory=lambda: Table("reconciliation").to_frame())
     reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
+    faults: pd.DataFrame = field(default_factory=lambda: Table("faults").to_frame())  # empty unless the scenario has faults
     stand_in: pd.DataFrame = field(default_factory=lambda: Table("stand_in").to_frame())  # empty unless the switch stood in
     days: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per day of a multi-day run (analysis/days.py)
+    violations: pd.DataFrame | None = None  # the invariants' violations when they were checked (core/invariants.py)
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
 
     @classmethod
@@ -136,6 +138,7 @@ class Results:
         settlement = records.settlement.take_frame()
         bilateral = records.bilateral.take_frame()
         liquidity_events = records.liquidity_events.take_frame()
+        faults = with_recovery(records.faults.take_frame(order_by=("fault",)), transactions, transfers)
         stand_in = records.stand_in.take_frame(order_by=("trace_id",))
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s if duration_s is None else duration_s
@@ -165,6 +168,7 @@ class Results:
             settlement=settlement,
             bilateral=bilateral,
             liquidity_events=liquidity_events,
+            faults=faults,
             stand_in=stand_in,
             registry=registry,
             **reconciled,
@@ -282,10 +286,12 @@ class Results:
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "stand_in", "apdus", "days")
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus", "days", "faults", "stand_in")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
             recorded += ("reconciliation", "reconciliation_totals")
+        if self.violations is not None:  # checked: an empty table is the proof
+            recorded += ("violations",)
         return {name: getattr(self, name) for name in TABLES + recorded}
 
     def export(self, out_dir: str | Path, formats: tuple[str, ...] = ("parquet", "csv")) -> list[Path]:

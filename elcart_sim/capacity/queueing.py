@@ -20,11 +20,21 @@ simulation then confirms.
     0.333333
     >>> mmc_mean_wait_s(0.5, 1.0, 1)    # M/M/1 at ρ = 0.5: ρ/(μ − λ)
     1.0
+
+A support centre is the same queue with agents for servers (people/staffing.py): the share of
+contacts answered within a target time (the service level, "80/20") and the average speed of
+answer follow from the wait tail and the mean wait, and the fewest agents meeting a target is
+the smallest c whose service level reaches it (`erlang_c_agents`). Callers who hang up make it
+Erlang A (M/M/c+M, exponential patience): `erlang_a`, exact on the birth–death chain.
+
+    >>> erlang_c_agents(10.0, 180.0, 20.0, 0.8)   # 200 calls an hour of 3 min, 80 % in 20 s
+    14
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from elcart_sim.core.errors import ConfigurationError
 
@@ -38,6 +48,11 @@ __all__ = [
     "wait_quantile_s",
     "relaxation_time_s",
     "min_stable_servers",
+    "erlang_c_service_level",
+    "erlang_c_asa_s",
+    "erlang_c_agents",
+    "ErlangA",
+    "erlang_a",
 ]
 
 
@@ -145,3 +160,70 @@ def min_stable_servers(arrival_rate_per_s: float, mean_service_s: float, max_uti
         raise ConfigurationError(f"min_stable_servers: max_utilisation must be in (0, 1], got {max_utilisation}")
     load = arrival_rate_per_s * mean_service_s
     return max(1, math.floor(load / max_utilisation) + 1)
+
+
+def erlang_c_service_level(servers: int, offered_load: float, mean_service_s: float, target_s: float) -> float:
+    """The share of arrivals that wait at most ``target_s``: 1 − C(c, a)·exp(−(c − a)·t/h), with h the
+    mean service time; 0.0 when unstable (a ≥ c)."""
+    if mean_service_s <= 0:
+        raise ConfigurationError(f"erlang_c_service_level: mean_service_s must be > 0, got {mean_service_s}")
+    if offered_load >= servers:
+        return 0.0
+    return 1.0 - erlang_c(servers, offered_load) * math.exp(-(servers - offered_load) * max(target_s, 0.0) / mean_service_s)
+
+
+def erlang_c_asa_s(servers: int, offered_load: float, mean_service_s: float) -> float:
+    """The average speed of answer (mean wait over every arrival), C(c, a)·h/(c − a); infinite when unstable."""
+    if offered_load >= servers:
+        return math.inf
+    return erlang_c(servers, offered_load) * mean_service_s / (servers - offered_load)
+
+
+def erlang_c_agents(
+    offered_load: float, mean_service_s: float, target_s: float, service_level: float, *, max_occupancy: float = 1.0
+) -> int:
+    """The fewest agents whose Erlang C service level (share waiting at most ``target_s``) reaches
+    ``service_level`` and whose occupancy a/c is at most ``max_occupancy`` (at least one agent)."""
+    if not 0.0 < service_level < 1.0:
+        raise ConfigurationError(f"erlang_c_agents: service_level must be between 0 and 1 (exclusive), got {service_level}")
+    if not 0.0 < max_occupancy <= 1.0:
+        raise ConfigurationError(f"erlang_c_agents: max_occupancy must be in (0, 1], got {max_occupancy}")
+    if offered_load <= 0:
+        return 1
+    agents = max(1, math.ceil(offered_load / max_occupancy - 1e-12), math.floor(offered_load) + 1)
+    while erlang_c_service_level(agents, offered_load, mean_service_s, target_s) < service_level:
+        agents += 1
+    return agents
+
+
+@dataclass(frozen=True)
+class ErlangA:
+    """M/M/c+M in steady state: the share of arrivals that wait, that hang up before an agent
+    answers, and the mean wait over every arrival (seconds)."""
+
+    p_wait: float
+    p_abandon: float
+    mean_wait_s: float
+
+
+def erlang_a(servers: int, arrival_rate_per_s: float, mean_service_s: float, mean_patience_s: float, *, tail: int = 2_000) -> ErlangA:
+    """Erlang A: c agents, Poisson arrivals, exponential service and patience (a caller hangs up
+    after an exponential time of mean ``mean_patience_s`` if not answered). Exact on the
+    birth–death chain of the number in the system (birth λ, death min(n, c)·μ + max(n − c, 0)·θ),
+    truncated ``tail`` states above c; PASTA gives P(wait) = P(N ≥ c), and P(abandon) = θ·E[queue]/λ.
+
+    >>> a = erlang_a(14, 10 / 180, 180.0, 180.0)
+    >>> round(a.p_wait, 4), round(a.p_abandon, 4)
+    (0.1355, 0.0187)
+    """
+    _check("erlang_a", arrival_rate_per_s, 1.0 / mean_service_s if mean_service_s > 0 else 0.0, servers)
+    if mean_patience_s <= 0:
+        raise ConfigurationError(f"erlang_a: mean_patience_s must be > 0, got {mean_patience_s}")
+    lam, mu, theta = arrival_rate_per_s, 1.0 / mean_service_s, 1.0 / mean_patience_s
+    weights = [1.0]
+    for n in range(1, servers + tail + 1):
+        weights.append(weights[-1] * lam / (min(n, servers) * mu + max(n - servers, 0) * theta))
+    total = sum(weights)
+    p_wait = sum(weights[servers:]) / total
+    queue = sum((n - servers) * w for n, w in enumerate(weights) if n > servers) / total
+    return ErlangA(p_wait=p_wait, p_abandon=theta * queue / lam if lam > 0 else 0.0, mean_wait_s=queue / lam if lam > 0 else 0.0)

@@ -4,6 +4,7 @@
     elcart-sim replicate [--scenario NAME|PATH] [--replications N] [--warmup S] [--workers N] [--out DIR]
     elcart-sim sweep     --set PATH=V1,V2,... [--set ...] [--replications N] [--workers N] [--out DIR]
     elcart-sim size      [--target-p99 SECONDS] [--scenario NAME|PATH] [--growth G] [--workers N]
+                         [--support | --support-only] [--outage HH:MM-HH:MM:CUSTOMERS]
 
 `add_commands(subparsers)` registers them on the main parser (elcart_sim/cli/main.py). Heavy
 imports happen inside the handlers, so `elcart-sim --help` stays quick. Each handler writes its
@@ -21,6 +22,7 @@ from pathlib import Path
 from elcart_sim.capacity.executors import default_workers
 from elcart_sim.capacity.sizing_report import DEFAULT_TARGET_P99_S
 from elcart_sim.cli.options import add_scenario_options, scenario_from_args
+from elcart_sim.core.errors import ElcartSimError
 
 __all__ = ["add_commands"]
 
@@ -177,6 +179,20 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     size.add_argument("--replications", type=int, default=3, metavar="N",
                       help="replications per simulated configuration (default: %(default)s)")
     size.add_argument("--out", metavar="DIR", help="also write sizing.json and every simulated configuration (CSV) here")
+    support = size.add_argument_group(
+        "the support centre",
+        "Agents per shift for the service-level targets of the scenario's support: section (80 % in 20 s on the "
+        "phone, 80 % in 60 s in chat by default), for the contacts of the scenario's date: the funnel's failures "
+        "(with onboarding.enabled), the wallets' everyday questions, lost and replaced phones, and --outage. "
+        "Erlang C sizes each shift's busiest hour; the simulation (agents in shifts, callers who hang up) finds "
+        "the fewest agents meeting the target over the shift's contacts. Declined taps and failed transfers come "
+        "from a run's records: see elcart_sim.people.contacts.day_contacts.")
+    support.add_argument("--support", action="store_true", help="also size the 24/7 support centre (after the hosts)")
+    support.add_argument("--support-only", action="store_true", help="size only the support centre (seconds, not minutes)")
+    support.add_argument("--outage", action="append", default=[], metavar="HH:MM-HH:MM:CUSTOMERS",
+                         help="an outage that day, local times and the customers it touched, e.g. 14:00-16:00:20000 (repeatable)")
+    support.add_argument("--support-replications", type=int, default=5, metavar="N",
+                         help="replications of the centre's day per simulated staffing (default: %(default)s)")
     add_execution_options(size)
     size.set_defaults(handler=_size)
 
@@ -290,11 +306,56 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outage(text: str):
+    """HH:MM-HH:MM:CUSTOMERS as a people.contacts.Outage."""
+    from elcart_sim.core.errors import OptionValueError
+    from elcart_sim.people.contacts import Outage
+
+    try:
+        window, customers = text.rsplit(":", 1)
+        start, end = window.split("-")
+        seconds = [int(h) * 3600.0 + int(m) * 60.0 for h, m in (t.split(":") for t in (start, end))]
+        return Outage(seconds[0], seconds[1] if seconds[1] > seconds[0] else seconds[1] + 86_400.0, float(customers))
+    except (ValueError, ElcartSimError) as error:
+        raise OptionValueError(f"--outage must look like 14:00-16:00:20000, got {text!r} ({error})") from None
+
+
+def _size_support(args: argparse.Namespace, scenario, folder: Path | None) -> int:
+    from elcart_sim.people.contacts import expected_contacts
+    from elcart_sim.people.staffing import staffing_table, staffing_text
+
+    outages = [_outage(text) for text in args.outage]
+    if args.support_replications < 2:
+        from elcart_sim.core.errors import CapacityError
+
+        raise CapacityError(f"--support-replications must be >= 2 for an interval, got {args.support_replications}")
+    args.activity.now(f"sizing the support centre of {scenario.name} on {scenario.date}")
+    contacts = expected_contacts(scenario, outages=outages)
+    table = staffing_table(scenario.support, contacts, replications=args.support_replications, seed=scenario.seed,
+                           progress=args.activity.now)
+    print(f"support centre on {scenario.date}: {contacts['contacts'].sum():,.0f} contacts "
+          f"({', '.join(f'{c} {n:,.0f}' for c, n in contacts.groupby('cause', sort=False)['contacts'].sum().items())})")
+    print(staffing_text(table, scenario.support))
+    if folder is not None:
+        table.to_csv(folder / "support.csv", index=False)
+    return 1
+
+
 def _size(args: argparse.Namespace) -> int:
     from elcart_sim.capacity.knee import knee_table, knee_text
     from elcart_sim.capacity.sizing import size
 
     scenario = scenario_from_args(args)
+    for text in args.outage:
+        _outage(text)  # a bad --outage fails before any work
+    if args.support_only:
+        folder = Path(args.out) if args.out else None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        written = _size_support(args, scenario, folder)
+        if folder is not None:
+            print(f"wrote {written} file to {folder.resolve()}")
+        return 0
     with _executor(args) as executor:
         print(f"sizing {scenario.name} for p99 ≤ {args.target_p99:g} s on {executor}", file=sys.stderr)
         args.activity.now(f"sizing {scenario.name} for p99 ≤ {args.target_p99:g} s on {executor}")
@@ -321,7 +382,11 @@ def _size(args: argparse.Namespace) -> int:
     knees = knee_table(scenario, growth_per_year=growth)
     print()
     print(knee_text(knees, growth_per_year=growth))
+    written = 3
+    if args.support:
+        print()
+        written += _size_support(args, scenario, folder)
     if folder is not None:
         knees.to_csv(folder / "knee.csv", index=False)
-        print(f"wrote 3 files to {folder.resolve()}")
+        print(f"wrote {written} files to {folder.resolve()}")
     return 0

@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 
-from elcart_sim.cli import calibrate, capacity, live, qr, report, run
+from elcart_sim.cli import calibrate, capacity, drill, live, qr, report, run
 from elcart_sim.cli.interrupts import EXIT_INTERRUPTED, Activity, end_child_processes
 from elcart_sim.cli.outputs import OutputPlace
 from elcart_sim.cli.streams import reader_may_leave
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_commands(commands)  # calibrate: simulated against published figures
     report.add_commands(commands)  # report: the capacity-planning notebook as one HTML file
     qr.add_commands(commands)  # qr make, qr read: payment QR codes
+    drill.add_commands(commands)  # drill: seeded fault plans, the invariants checked, replays of violations
     return parser
 
 

@@ -1,6 +1,6 @@
 """The `elcart-sim report` command.
 
-    elcart-sim report [--scenario NAME|PATH] [--set PATH=VALUE ...] [--replications N] [--seed N] [--scale F] [--days N] --out DIR
+    elcart-sim report [--scenario NAME|PATH] [--set PATH=VALUE ...] [--replications N] [--seed N] [--scale F] [--days N] [--drills N] --out DIR
 
 The notebook runs in a Jupyter kernel, a process of its own, while this process shows how far
 its studies have got (`cli.study_progress`).
@@ -88,6 +88,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "one row per day (transactions by service, share approved, the ledger at the day's close) and its plot "
         "(default: no days section)",
     )
+    report.add_argument(
+        "--drills",
+        type=int,
+        metavar="N",
+        help="add fault drills: N runs of the day at the report's scale under seeded random fault plans, the "
+        "invariants checked, each scored against the day without faults (sales lost, reversals, customers "
+        "affected, stand-in exposure, time to recover; elcart-sim drill) (default: no drills section)",
+    )
     report.add_argument("--dask", metavar="ADDRESS|local", help="run replications on a Dask cluster (a scheduler address, or local)")
     report.add_argument("--show-code", action="store_true", help="include the notebook's code cells in the HTML")
     report.add_argument("--no-progress", action="store_true",
@@ -106,6 +114,8 @@ def _report(args: argparse.Namespace) -> int:
             raise ReportError(f"{option} must be >= {least}, got {value}")
     if args.days is not None and args.days < 2:
         raise ReportError(f"--days must be >= 2, got {args.days}")
+    if args.drills is not None and args.drills < 1:
+        raise ReportError(f"--drills must be >= 1, got {args.drills}")
     if not args.target_p99 > 0:
         raise ReportError(f"--target-p99 must be > 0 s, got {args.target_p99}")
     scenario_source = args.scenario
@@ -127,12 +137,14 @@ def _report(args: argparse.Namespace) -> int:
         workers=args.workers,
         dask=args.dask,
         days=args.days or 0,
+        drills=args.drills or 0,
     )
     scenario = report_scenario(scenario_source, args.seed, args.scale)
     print(
         f"report on {scenario.name}: ~{scenario.transactions_expected:,.0f} card transactions per run, "
         f"{args.replications} replications, seed {scenario.seed}, scale {scenario.scale:g}"
-        + (f"; and {args.days} days in a row from {scenario.date}" if args.days else ""),
+        + (f"; and {args.days} days in a row from {scenario.date}" if args.days else "")
+        + (f"; and {args.drills} fault drills" if args.drills else ""),
         file=sys.stderr,
     )
     started = time.perf_counter()

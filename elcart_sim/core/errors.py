@@ -32,9 +32,10 @@ ValueErrors, `UnknownAccountError` a KeyError, `MissingDependencyError` an Impor
     ├── SettlementError         clearing or settlement asked to do what its rules forbid
     └── ReportError             a capacity-planning report that cannot be produced
 
-Two members live beside the code that raises them: `RecordError` (core/records.py, a row that
-does not fit its table) and `EnrolmentRefused` (wallet/wallet.py, a card that cannot be put on
-a phone).
+Three members live beside the code that raises them: `RecordError` (core/records.py, a row that
+does not fit its table), `EnrolmentRefused` (wallet/wallet.py, a card that cannot be put on
+a phone) and `InvariantViolation` (core/invariants.py, an invariant of a run that did not hold,
+raised in strict mode only).
 """
 
 from __future__ import annotations

@@ -253,4 +253,5 @@ class Records:
         self.settlement = Table("settlement")
         self.bilateral = Table("bilateral")
         self.liquidity_events = Table("liquidity_events")
+        self.faults = Table("faults")
         self.stand_in = Table("stand_in")

@@ -183,6 +183,22 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "breaks": F("q", "", "Items of category break"),
         "timing_items": F("q", "", "Items of category timing"),
     },
+    # Only when the scenario has faults (scenario/faults.py; faults/injection.py): one row per fault, when it ends.
+    "faults": {
+        "fault": F("h", "", "The fault's place in the plan: faults[i] of the scenario"),
+        "kind": F("c", "", "host_down | link | duplicates | switch_node_down | clearing_late"),
+        "target": F("c", "", "What it hit: a host (acquirer, switch, issuer:<bank>, directory, biller_gateway[:<gateway>], biller:<id>, interaction_operator, batch_posting[:<bank>], notification_gateway), a link (terminal_acquirer, acquirer_switch, switch_issuer[:<bank>], app_directory, app_gateway, app_operator), switch (a node), clearing"),
+        "started_at": F("d", "s", "The fault began (for clearing_late: the cut-off)"),
+        "ended_at": F("d", "s", "The fault ended (for clearing_late: the period went to settlement)"),
+        "drop_share": F("d", "", "link: share of the messages crossing it (either way) dropped; 0 otherwise"),
+        "delay_s": F("d", "s", "link: delay added to every crossing; clearing_late: how late; 0 otherwise"),
+        "rate": F("d", "", "duplicates: share of the messages delivered twice; 0 otherwise"),
+        "node": F("h", "", "switch_node_down: the node lost; -1 otherwise"),
+        "dropped": F("q", "", "Requests lost to the fault: dropped on the link (either way), turned away by the down host, lost with the node"),
+        "repeated": F("q", "", "Store-and-forward messages (reversals, advices, cancellations, pushes) its senders had to repeat: kept while the host was down, dropped on the link, lost with the node"),
+        "duplicated": F("q", "", "Messages the link delivered twice"),
+        "recovered_at": F("d", "s", "When the service had recovered: the result of the last payment of the burst of failures on time (DE39 91 or 68) that followed the fault, started_at when none did (analysis/recovery.py); NaN for clearing_late"),
+    },
     "receipts": {
         "trace_id": F("i", "", "Transaction id"),
         "kkm_id": F("c", "", "Fiscal cash register serial"),
@@ -207,6 +223,14 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "reason": F("c", "", "Why (lifecycle request, refusal), in words"),
         "device_id": F("q", "", "Attested id of the phone the token is bound to (32 bits, unsigned)"),
         "key_count": F("i", "", "Limited-use keys issued by this event"),
+    },
+    # Only when the run checks its invariants (scenario `invariants: true`, Simulation(check_invariants=True),
+    # `elcart-sim drill`; core/invariants.py): exported even when empty, as the proof.
+    "violations": {
+        "invariant": F("c", "", "entry_balances | posted_twice | ledger_balances | one_final_state | outcome_matches_money | advice_posted | cleared_totals | positions_net_zero | run_completes (a drill's run that ended in an error) (core/invariants.INVARIANTS)"),
+        "trace_id": F("i", "", "The transaction it concerns; -1 when none in particular (a bank's totals, a batch, the books)"),
+        "at": F("d", "s", "When it was found: the posting's instant, or the end of the run"),
+        "detail": F("s", "", "What did not hold, in words"),
     },
     # Only when the run records them: Simulation(record_apdus=True), as `elcart-sim tap` does.
     "apdus": {

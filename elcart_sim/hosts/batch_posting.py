@@ -13,6 +13,8 @@ Every credit becomes one hop record (`hop` "payroll", no message type, `issuer` 
 the file's arrival as its arrival. A file of a hundred thousand credits is held as two arrays,
 and only as many credits as there are servers are on the clock at once: when one is posted, the
 next is taken — the times are those of the whole file queued at once (core/server_pool.py).
+A core system that is down (a fault drill: ``down``, host.py) takes no credit; its files wait,
+and their credits are posted when it is back.
 """
 
 from __future__ import annotations
@@ -70,6 +72,16 @@ class BatchPostingHost(Host):
             self._files.append(credits)
             self._take()
 
+    def fit_door(self) -> None:
+        """A core system that is down (a fault drill) takes no credit: the files wait."""
+        if self.down:
+            self._take = _wait  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("_take", None)
+
+    def came_up(self) -> None:
+        self._take()
+
     def _take(self) -> None:
         """Give every free server the next credit in the queue."""
         env, files = self.env, self._files
@@ -79,7 +91,7 @@ class BatchPostingHost(Host):
             credits.next += 1
             if credits.next == len(credits.cards):
                 files.popleft()
-            started, finished = self.pool.schedule(credits.arrived_at, self.service_time_s())
+            started, finished = self.pool.schedule(env.now, self.service_time_s())  # now: the file may have waited for the host (down)
             self._on_the_clock += 1
             after(env, finished - env.now, self._post, credits, i, self.trace_ids(), (credits.arrived_at, started, finished))
 
@@ -94,3 +106,7 @@ class BatchPostingHost(Host):
         self.record_hop(trace_id, "", code, times, "00", False)
         self._take()
         credits.posted(trace_id, card, amount)
+
+
+def _wait() -> None:
+    """`_take` while the core system is down: the files wait in their queue."""

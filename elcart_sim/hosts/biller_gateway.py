@@ -6,8 +6,8 @@ servers and a service time, like any other — passes it to the biller's system 
 the biller's confirmation (`GatewayAnswer`, code 00). A biller is not always there: a share of
 postings (``1 − services.bills.biller_availability``, an estimate) get no answer from the
 biller, and the gateway, after waiting its own timeout, answers 91 ("the biller did not
-answer"). A gateway that is down (``up`` False: a fault drill) answers nothing at all; the
-service's own timeout then decides. The catalogue's five gateways are five such hosts
+answer"); so do the postings to a biller that is down (`biller_down`: a fault drill). A gateway
+that is down (``down``, host.py) answers nothing at all; the service's own timeout then decides. The catalogue's five gateways are five such hosts
 (data/billers.csv names each biller's gateway).
 
 The exchange is not ISO 8583 (gateways speak their own APIs), so a posting is a small object in
@@ -75,12 +75,33 @@ class BillerGatewayHost(Host):
         self.biller_ids = frozenset(biller_ids)
         self._answers = streams.integers(f"biller_gateway.{gateway_id}.biller_answers", _PER_MILLION)
         self._answered_below = round(biller_availability * _PER_MILLION)
-        self.up = True
+        self.billers_down: set[str] = set()
+
+    @property
+    def up(self) -> bool:
+        return not self.down
+
+    @up.setter
+    def up(self, up: bool) -> None:
+        self.down = not up
+
+    def biller_down(self, biller_id: str, down: bool) -> None:
+        """Biller ``biller_id`` stops answering (its postings get 91 at the gateway's timeout), or is back."""
+        (self.billers_down.add if down else self.billers_down.discard)(biller_id)
+        if self.billers_down:
+            self._forward = self._forward_some_billers_down  # type: ignore[method-assign]
+        else:
+            self.__dict__.pop("_forward", None)
 
     def post(self, posting: Any, trace_id: int, reply: Reply) -> None:
         """Entry: a `BillPosting`; ``reply(GatewayAnswer)`` — unless the gateway is down."""
-        if self.up:
-            self.serve(self._forward, posting, trace_id, reply)
+        self.serve(self._forward, posting, trace_id, reply)
+
+    def _forward_some_billers_down(self, times: Times, posting: Any, trace_id: int, reply: Reply) -> None:
+        if self._readable(posting) and posting.biller_id in self.billers_down:
+            after(self.env, self.timeout_s, self._give_up, times, posting, trace_id, reply)
+        else:
+            type(self)._forward(self, times, posting, trace_id, reply)
 
     def _forward(self, times: Times, posting: Any, trace_id: int, reply: Reply) -> None:
         if not self._readable(posting):

@@ -15,6 +15,14 @@ the host makes HSM calls for, queues that many calls at the HSM when the host's 
 ends, and is handled when the HSM has answered (a message that is not read calls no HSM); the
 host's hop record keeps its own service times, the HSM's call is a hop record of the HSM's.
 
+A host may be down (`down`, a fault drill's: faults/injection.py): it then takes no new message.
+A request that arrives is dropped unanswered — its sender times out, as it would if the host were
+slow — and a store-and-forward message (a reversal, an advice: `stored`) is kept by its sender,
+which repeats it until the host takes it: it is served when the host is back, in the order it
+came. What the host already holds it finishes. Faults at its door (`gates`: a faulty link into
+it) see each message before the host does. A host with no fault pays nothing for this: the door
+is fitted on the instance (`serve` and `serve_stored` shadowed) only while a fault is on.
+
 Time is kept with callbacks (core/clock.py): serving a message is one event at the end of its
 service — its start is known on arrival, since the queue is FIFO (core/server_pool.py) — and a
 deadline costs no event of its own (`Deadlines`).
@@ -23,6 +31,7 @@ deadline costs no event of its own (`Deadlines`).
 from __future__ import annotations
 
 import functools
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -39,9 +48,19 @@ from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.scenario import HostSpec
 
-__all__ = ["Host", "Times", "entry"]
+__all__ = ["Host", "Times", "entry", "stored", "REPEAT_AFTER_S"]
 
 Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
+
+REPEAT_AFTER_S = 30.0
+"""How long a store-and-forward sender waits for an acknowledgement before it repeats a message
+that was lost (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
+
+
+def stored(mti: str) -> bool:
+    """Whether messages of type ``mti`` are store-and-forward: a reversal (message class 4) or an
+    advice (message function 2), which its sender repeats until it is acknowledged (ISO 8583:1987)."""
+    return mti[1] == "4" or mti[2] == "2"
 
 
 def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int, Reply], None]]:
@@ -61,9 +80,17 @@ def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int,
                 else:
                     handle(host, times, request, payload, trace_id, reply)
 
-        @functools.wraps(handle)
-        def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
-            self.serve(read, self, payload, trace_id, reply)
+        if stored(mti):
+
+            @functools.wraps(handle)
+            def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+                self.serve_stored(read, self, payload, trace_id, reply)
+
+        else:
+
+            @functools.wraps(handle)
+            def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+                self.serve(read, self, payload, trace_id, reply)
 
         return receive
 
@@ -76,6 +103,12 @@ class Host:
     hop = "host"
     hsm: Hsm | None = None
     hsm_calls: dict[str, int] = {}  # HSM calls per message type (MTI); empty: no HSM (the class's, shared, never changed)
+    # A fault drill's (faults/injection.py); the class's while no fault touches the host.
+    _down = False
+    gates: tuple = ()  # faults at the door, in the order a message meets them: each has `cross(stored, send, reply)`
+    _held: deque | None = None  # store-and-forward messages kept for when the host is back
+    turned_away = 0  # requests dropped at the door while down
+    held = 0  # store-and-forward messages kept while down
 
     def __init__(
         self,
@@ -102,11 +135,70 @@ class Host:
 
     def serve(self, step: Callable[..., None], *args: Any) -> None:
         """Queue for a server and hold it for one service time, then ``step((arrived, started,
-        finished), *args)``: one event, at the end of the service."""
+        finished), *args)``: one event, at the end of the service. The last two of ``args`` are
+        the message's trace id and the reply its sender waits on (what a fault at the door reads)."""
         env = self.env
         arrived = env.now
         started, finished = self.pool.schedule(arrived, self.service_time_s())
         after(env, finished - arrived, step, (arrived, started, finished), *args)
+
+    serve_stored = serve  # `serve` for a store-and-forward message (`stored`): the same, unless the host is down
+
+    # -- faults at the door ----------------------------------------------------------------------
+
+    @property
+    def servers(self) -> int:
+        """The host's servers, as the registry counts them."""
+        return self.pool.capacity
+
+    @property
+    def down(self) -> bool:
+        """True while the host takes no new message (a fault drill's; see the module's docstring)."""
+        return self._down
+
+    @down.setter
+    def down(self, down: bool) -> None:
+        if down == self._down:
+            return
+        self._down = down
+        if down and self._held is None:
+            self._held = deque()
+        self.fit_door()
+        if not down:
+            self.came_up()
+
+    def fit_door(self) -> None:
+        """Shadow `serve` and `serve_stored` with the door while the host is down or has gates;
+        otherwise let the class's own methods answer again."""
+        shadows = self.__dict__
+        shadows.pop("serve", None)
+        shadows.pop("serve_stored", None)
+        if self._down or self.gates:
+            self.serve = functools.partial(self._at_door, False)
+            self.serve_stored = functools.partial(self._at_door, True)
+
+    def came_up(self) -> None:
+        """Serve what was kept while the host was down, in the order it came."""
+        held, self._held = self._held, deque()
+        serve_stored = type(self).serve_stored
+        while held:
+            step, args = held.popleft()
+            serve_stored(self, step, *args)
+
+    def _at_door(self, is_stored: bool, step: Callable[..., None], *args: Any) -> None:
+        self._through(self.gates, 0, is_stored, step, args)
+
+    def _through(self, gates: tuple, i: int, is_stored: bool, step: Callable[..., None], args: tuple) -> None:
+        """The message ``args`` (its last two: trace id, reply) past gate ``i`` onwards, then in."""
+        if i < len(gates):
+            gates[i].cross(is_stored, lambda reply: self._through(gates, i + 1, is_stored, step, (*args[:-1], reply)), args[-1])
+        elif not self._down:
+            (type(self).serve_stored if is_stored else type(self).serve)(self, step, *args)
+        elif is_stored:
+            self.held += 1
+            self._held.append((step, args))  # type: ignore[union-attr]
+        else:
+            self.turned_away += 1
 
     def use_hsm(self, hsm: Hsm, calls: dict[str, int]) -> None:
         """Call ``hsm`` ``calls[mti]`` times for each message of type ``mti`` the host reads (after
@@ -142,11 +234,17 @@ class Host:
             on_answer = self.deadlines.expect(on_answer, on_timeout)
         round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
 
+    repeat_after_s: float | None = REPEAT_AFTER_S
+    """How long `deliver` waits for an acknowledgement before it repeats (None: it never does)."""
+
     def deliver(self, entry: Handler, repeat_entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
         """Store and forward: carry ``message`` (a reversal, read as a dict) to the next hop's
-        ``entry`` until it is answered — without an answer within the host's timeout, send it
-        again as a repeat (last MTI digit 1, to ``repeat_entry``), and so on. The first answer
-        to any attempt goes to ``on_answer``; later ones are dropped."""
+        ``entry`` until it is acknowledged — without an acknowledgement within
+        ``repeat_after_s``, send it again as a repeat (last MTI digit 1, to ``repeat_entry``),
+        and so on. The first answer to any attempt goes to ``on_answer``; later ones are dropped."""
+        if self.repeat_after_s is None:
+            self.call_next_hop(entry, self.wire.encode(message), trace_id, on_answer)
+            return
         answered = [False]
 
         def answer(response: Any) -> None:
@@ -157,8 +255,8 @@ class Host:
         def attempt(target: Handler, sent: Any) -> None:
             if answered[0]:
                 return
-            round_trip(self.env, self.link_latency_s, target, self.wire.encode(sent), trace_id, answer)
-            after(self.env, self.timeout_s, attempt, repeat_entry, as_repeat(message))
+            self.call_next_hop(target, self.wire.encode(sent), trace_id, answer)  # (through any fault on the link)
+            after(self.env, self.repeat_after_s, attempt, repeat_entry, as_repeat(message))
 
         attempt(entry, message)
 

@@ -42,6 +42,11 @@ class Hsm:
         self.call_s = 1.0 / spec.calls_per_s
         self._hops = hops
 
+    @property
+    def servers(self) -> int:
+        """The pool's units, as the registry counts them."""
+        return self.pool.capacity
+
     def call(self, calls: int, mti: str, trace_id: int, then: Callable[..., None], *args: Any) -> None:
         """Queue `calls` commands for message `mti` now; `then(answered_at, *args)` when answered
         (one event)."""

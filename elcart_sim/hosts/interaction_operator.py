@@ -15,7 +15,8 @@ If the app's service stops waiting (its timeout), it sends a `CreditCancellation
 reversal advice it is delivered however long it takes, and the operator undoes the credit if it
 posted it, or — if the cancellation overtook the credit — refuses the credit when it comes
 (05), so a transfer whose debit was reversed never leaves the account credited. An operator that
-is down (``up`` False: a fault drill) answers no credit.
+is down (``down``, host.py: a fault drill) answers no credit; a cancellation, store-and-forward,
+is taken when it is back.
 
 A message that is not a well-formed credit for an account or a merchant of a member bank is answered 30
 (format error), recorded, and nothing is posted. Each credit and each cancellation is one hop
@@ -88,18 +89,24 @@ class InteractionOperatorHost(Host):
         self.ledger = ledger
         self._credited: dict[str, int] = {}  # rrn -> the credit's ledger entry (-1 once cancelled)
         self._cancelled_early: set[str] = set()
-        self.up = True
         self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
+
+    @property
+    def up(self) -> bool:
+        return not self.down
+
+    @up.setter
+    def up(self, up: bool) -> None:
+        self.down = not up
 
     def credit(self, request: Any, trace_id: int, reply: Reply) -> None:
         """Entry: an `AccountCredit` or a `MerchantCredit`; ``reply(OperatorAnswer)`` — unless
         the operator is down."""
-        if self.up:
-            self.serve(self._post, request, trace_id, reply)
+        self.serve(self._post, request, trace_id, reply)
 
     def cancel(self, request: Any, trace_id: int, reply: Reply) -> None:
-        """Entry: a `CreditCancellation`; ``reply(OperatorAnswer)``."""
-        self.serve(self._cancel, request, trace_id, reply)
+        """Entry: a `CreditCancellation` (store-and-forward); ``reply(OperatorAnswer)``."""
+        self.serve_stored(self._cancel, request, trace_id, reply)
 
     def _post(self, times: Times, request: Any, trace_id: int, reply: Reply) -> None:
         bank = self._bank(request)

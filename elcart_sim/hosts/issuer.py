@@ -307,7 +307,7 @@ class Issuer(Host):
 
     def _reverse(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
         key = original_key(request)
-        posted = self._approvals.take(key)
+        posted = self._take_approval(key)
         if posted is None:
             self._reversed_early.add(key)
         else:
@@ -318,6 +318,11 @@ class Issuer(Host):
                 self.ledger.reverse(fee, at=now)
         self.record_hop(trace_id, request["t"], self.bank.code, times, "00", False)
         reply(self.wire.encode(messages.response_to(request, "00")))
+
+    def _take_approval(self, key: tuple[int, int, int]) -> int | None:
+        """The ledger entry of the approval ``key`` names, now marked reversed; None if it has no
+        approval here that is not reversed yet (hosts/answers.Approvals)."""
+        return self._approvals.take(key)
 
     # -- 0120 ----------------------------------------------------------------------------------
 

@@ -27,12 +27,14 @@ tokens, keys and unsettled positions from one day to the next. A live device
 (`card=None`) is known by the token it presents, as the network knows any phone; simulated time
 advances by its measured APDU durations. When the scenario's clearing is enabled, the switch's
 approvals and reversals become clearing records, and the clearing cycle settles them at the
-National Bank (model/clearing_cycle.py).
+National Bank (model/clearing_cycle.py). The scenario's faults, if any, are injected on the clock
+(faults/injection.py).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 
 import simpy
@@ -48,25 +50,27 @@ from elcart_sim.core import memory
 from elcart_sim.core.clock import Deadlines
 from elcart_sim.core.errors import ConfigurationError, ScenarioError
 from elcart_sim.core.ids import TraceIds
+from elcart_sim.core.invariants import Invariants
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Records
 from elcart_sim.core.redact import mask_pan
 from elcart_sim.core.registry import Component, Registry
 from elcart_sim.core.streams import RandomStreams
+from elcart_sim.faults import Injection, inject, plan_of
 from elcart_sim.fraud.injector import FraudInjector
 from elcart_sim.hosts.acquirer import Acquirer
-from elcart_sim.hosts.answers import Answers
 from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.hsm import Hsm
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch import Switch
+from elcart_sim.hosts.switch.nodes import NodedSwitch
 from elcart_sim.model import day
 from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.card_payments import CardPayments
 from elcart_sim.model.clearing_cycle import ClearingCycle
 from elcart_sim.model.day import DAY_S
 from elcart_sim.model.phones import Phones
-from elcart_sim.money.ledger import Ledger
+from elcart_sim.money.ledger import POSTING_KINDS, Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
 from elcart_sim.protocol.fidelity import apdu_format, wire_format
 from elcart_sim.scenario import Scenario, host_spec_of_bank
@@ -86,7 +90,9 @@ __all__ = ["Simulation", "run"]
 class Simulation(AppServices, CardPayments):
     """The system under test, built from a scenario."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False, days: int = 1):
+    def __init__(
+        self, scenario: Scenario, replication: int = 0, *, record_apdus: bool = False, days: int = 1, check_invariants: bool | None = None
+    ):
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
             raise ConfigurationError(f"Simulation: days must be a whole number >= 1, got {days!r}")
         self.scenario = scenario
@@ -104,6 +110,11 @@ class Simulation(AppServices, CardPayments):
         self.next_trace_id = TraceIds()
         self.wire = wire = wire_format(scenario.fidelity)
         self.ledger = Ledger(opening_balance=self._opening_balance)
+        # The run's invariants (core/invariants.py): the scenario's `invariants`, unless asked here.
+        self.invariants: Invariants | None = None
+        if scenario.invariants if check_invariants is None else check_invariants:
+            self.invariants = Invariants()
+            self.invariants.watch(self.ledger, POSTING_KINDS)
         security = scenario.security
         self.token_service = TokenService(population, key_ttl_s=security.keys.ttl_s, events=records.token_events)
         self.card_authentication = CardAuthentication(self.token_service, security)
@@ -119,7 +130,10 @@ class Simulation(AppServices, CardPayments):
             bank.index: Issuer(env, bank, host_spec_of_bank(scenario.issuer, scenario.issuers, bank.code)[1], population, self.ledger, streams, records.hops, wire, chip_authentication)
             for bank in population.banks
         }
-        self.switch = Switch(
+        # A switch of several nodes (hosts/switch/nodes.py) when the scenario has them or loses one.
+        nodes = scenario.switch.nodes
+        noded = nodes > 1 or any(fault.kind == "switch_node_down" for fault in scenario.faults)
+        self.switch = (functools.partial(NodedSwitch, nodes=nodes) if noded else Switch)(
                 env,
                 scenario.switch,
                 population,
@@ -132,16 +146,8 @@ class Simulation(AppServices, CardPayments):
                 self.card_authentication,
                 records.stand_in,
         )
-        if scenario.switch.duplicates == "all":  # every answer remembered, for links that may deliver twice
-            for issuer in self.issuers.values():
-                issuer.answers = Answers()
-        stand_in = self.switch.stand_in
-        if stand_in is not None:
-            for code in scenario.switch.stand_in.limits_by_bank:
-                if code not in codes:
-                    raise ScenarioError(f"switch.stand_in.limits_by_bank.{code}", f"is not a bank of {scenario.population.banks_file}")
-            for issuer in self.issuers.values():
-                issuer.on_advice_posted = stand_in.posted
+        if scenario.switch.duplicates == "all" or any(fault.kind == "duplicates" for fault in scenario.faults):
+            self.switch.remember_every_request()  # a link of the drill may deliver a message twice
         self.clearing: ClearingCycle | None = None
         if scenario.clearing.enabled:
             self.clearing = self.switch.clearing = ClearingCycle(
@@ -238,11 +244,12 @@ class Simulation(AppServices, CardPayments):
         self.lifecycle = TokenLifecycle(env, security.lifecycle, duration, population, self.token_service, identity, self.phones, streams)
         self.fraud = FraudInjector(env, scenario.fraud, duration, self, self.lifecycle, scenario.demand.ticket.distribution(), streams)
         self.build_app_services_for_the_day()
+        self.faults: Injection | None = inject(self, plan_of(scenario))  # the scenario's fault drill, if any (faults/)
 
     def register(self, host: Host | Hsm, spec: str, bank: str = "") -> None:
         """Add ``host``, configured by scenario field ``spec``, to the registry of components."""
         name = f"{host.hop}:{bank}" if bank else host.hop
-        self.registry.add(Component(name, host.hop, spec, host.pool.capacity, bank))
+        self.registry.add(Component(name, host.hop, spec, host.servers, bank))
 
     def _build_hsms(self) -> dict[str, Hsm]:
         """The HSM pools of the scenario's `hsm` section, each wired to the host that calls it
@@ -350,9 +357,14 @@ class Simulation(AppServices, CardPayments):
 
     def results(self) -> Results:
         """What has happened so far, as tables: the records, the ledger's journal and the
-        registry's components (analysis/results.py). Collecting takes the records over."""
+        registry's components (analysis/results.py). Collecting takes the records over. With
+        the invariants on, their end-of-run checks come first (books) and last (tables), and
+        the results carry their `violations`."""
         if self.switch.stand_in is not None:
             self.switch.stand_in.close()  # the advices still queued get their rows
+        checker = self.invariants
+        if checker is not None:
+            checker.close_books(self.ledger, self.env.now)
         results = Results.collect(
             scenario=self.scenario,
             records=self.records,
@@ -363,6 +375,9 @@ class Simulation(AppServices, CardPayments):
         )
         if len(self.dates) > 1:
             results.days = days_table(results, self.dates, self.day_closes)
+        if checker is not None:
+            checker.check_results(results, self.next_trace_id.issued, self.env.now)
+            results.violations = checker.frame()
         return results
 
 

@@ -80,6 +80,10 @@ class Ledger:
         self.debit = array("i")  # account numbers
         self.credit = array("i")
         self.amount_tyiyn = array("q")
+        # Called after every posting with (entry, debit, credit, amount_tyiyn, kind code,
+        # trace_id, at) when set: the run's invariant checker (core/invariants.py); None costs
+        # one test per posting.
+        self.on_posting: Callable[[int, int, int, int, int, int, float], None] | None = None
 
     # -- posting -------------------------------------------------------------------------------
 
@@ -125,6 +129,8 @@ class Ledger:
         self.debit.append(debit)
         self.credit.append(credit)
         self.amount_tyiyn.append(amount_tyiyn)
+        if self.on_posting is not None:
+            self.on_posting(entry, debit, credit, amount_tyiyn, kind, trace_id, at)
         return entry
 
     def _find(self, account: Account) -> int | None:
@@ -174,6 +180,10 @@ class Ledger:
         return number
 
     # -- reading ---------------------------------------------------------------------------------
+
+    def balance_of_number(self, number: int) -> int:
+        """Debit-positive balance of the account numbered `number` (no opening balance brought in)."""
+        return self._balances[number]
 
     def balance_tyiyn(self, account: Account) -> int:
         """Debit-positive balance; touching brings the account's opening balance in."""

@@ -14,7 +14,9 @@ confidence intervals (`elcart_sim.capacity`):
   configuration, and how many years it absorbs before the target breaks.
 
 With `--days N` it also shows how N days in a row go (`days_study`): one run from the scenario's
-date, the days table (`analysis.days`) and its plot.
+date, the days table (`analysis.days`) and its plot. With `--drills N`, N fault drills on the
+day (`drills_study`): the faults injected, the invariants broken, and the sales lost, reversals,
+customers affected, stand-in exposure and time to recover against the day without faults.
 
 `notebooks/04_capacity_planning.ipynb` holds the narrative and calls these and `elcart_sim.analysis.plots`.
 `build_report` executes it for a scenario (papermill) and renders it (nbconvert) into a single
@@ -30,12 +32,14 @@ One concern per module:
 | `sizing_curves` | `sizing_study` and `SizingStudy`: p99 at the peak against servers, one component at a time |
 | `headroom` | `headroom_study` and `HeadroomStudy`: p99 at the peak as demand grows, years absorbed |
 | `days` | `days_study` and `DaysStudy`: a multi-day run's days table, one row per day (off by default) |
+| `drills` | `drills_study` and `DrillsStudy`: fault drills on the day, scored against it without faults (off by default) |
 | `runner` | the executor a study runs on: the caller's, or its own for `workers` processes |
 | `notebook` | `ReportParameters`, `report_scenario`, the notebook executed (papermill) and rendered (nbconvert) |
 """
 
 from elcart_sim.report.day import DayStudy, day_study, hourly_rows
 from elcart_sim.report.days import DaysStudy, days_study
+from elcart_sim.report.drills import DrillsStudy, drills_study
 from elcart_sim.report.headroom import HeadroomStudy, headroom_study, headroom_years
 from elcart_sim.report.notebook import (
     NOTEBOOK,
@@ -54,8 +58,10 @@ __all__ = [
     "SizingStudy",
     "HeadroomStudy",
     "DaysStudy",
+    "DrillsStudy",
     "day_study",
     "days_study",
+    "drills_study",
     "sizing_study",
     "headroom_study",
     "hourly_rows",

@@ -59,6 +59,7 @@ class ReportParameters:
     workers: int = 1
     dask: str | None = None
     days: int = 0  # 0: no days section; N >= 2: N days in a row from the scenario's date
+    drills: int = 0  # 0: no drills section; N: N drill runs under seeded random fault plans
 
     def as_notebook_parameters(self) -> dict[str, Any]:
         return {name.upper(): value for name, value in asdict(self).items()}

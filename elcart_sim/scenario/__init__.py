@@ -3,7 +3,7 @@
 A scenario is checked at the door, before anything runs: an unknown key, a wrong type or an
 impossible value raises ScenarioError naming the dotted path and the value
 (`switch.servers must be > 0, got 0`). One spec module per subsystem (``world``, ``acceptance``,
-``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``, ``calendar``), the building blocks and rules in ``fields``, every list of
+``hosts``, ``security``, ``fraud``, ``services``, ``payroll``, ``clearing``, ``calendar``, ``faults``, ``people``), the building blocks and rules in ``fields``, every list of
 allowed values in ``choices``, the loader's checks in ``rules``, files in ``loading``.
 """
 
@@ -16,8 +16,11 @@ from elcart_sim.scenario.choices import (
     BILL_CHANNELS,
     CARD_CHANNELS,
     CARD_STATUSES,
+    CONTACT_CAUSES,
+    CONTACT_CHANNELS,
     DAY_KINDS,
     DISTRIBUTIONS,
+    FUNNEL_STEPS,
     KERNEL_STYLES,
     MODELLED_CHANNELS,
     P2P_CHANNELS,
@@ -27,11 +30,13 @@ from elcart_sim.scenario.choices import (
     WEEKDAYS,
 )
 from elcart_sim.scenario.clearing import ClearingSpec
+from elcart_sim.scenario.faults import FaultSpec
 from elcart_sim.scenario.fields import AmountSpec, DurationSpec, spec_key
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, HsmSpec, HsmsSpec, NetworkSpec, SwitchSpec, host_spec_of_bank
 from elcart_sim.scenario.loading import data_dir, load_scenario, scenario_names
 from elcart_sim.scenario.payroll import EchoSpec, PayrollBatch, PayrollSpec, PushSpec
+from elcart_sim.scenario.people import ChannelSpec, ContactCause, ContactsSpec, FunnelStep, OnboardingSpec, ShiftSpec, SupportSpec
 from elcart_sim.scenario.rules import host_fields
 from elcart_sim.scenario.scenario import HOST_SPECS, Scenario
 from elcart_sim.scenario.security import KeysSpec, LifecycleSpec, ProvisioningSpec, SecuritySpec
@@ -51,6 +56,7 @@ __all__ = [
     "TerminalSpec",
     "HostSpec",
     "SwitchSpec",
+    "FaultSpec",
     "StandInSpec",
     "StandInLimits",
     "AdviceSpec",
@@ -73,6 +79,16 @@ __all__ = [
     "PushSpec",
     "ClearingSpec",
     "CalendarSpec",
+    "OnboardingSpec",
+    "FunnelStep",
+    "SupportSpec",
+    "ContactsSpec",
+    "ContactCause",
+    "ChannelSpec",
+    "ShiftSpec",
+    "FUNNEL_STEPS",
+    "CONTACT_CAUSES",
+    "CONTACT_CHANNELS",
     "CALENDAR_DAY_KINDS",
     "calendar_summary",
     "UNCOVERED_RULES",

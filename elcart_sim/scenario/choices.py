@@ -27,6 +27,12 @@ __all__ = [
     "UNCOVERED_RULES",
     "CUTOFF_COUNTS",
     "DEBIT_KINDS",
+    "FAULT_KINDS",
+    "FAULT_LINKS",
+    "FAULT_HOSTS",
+    "FUNNEL_STEPS",
+    "CONTACT_CAUSES",
+    "CONTACT_CHANNELS",
 ]
 
 DISTRIBUTIONS = ("constant", "exponential", "lognormal", "uniform")
@@ -107,3 +113,45 @@ DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer"
 DUPLICATE_CHECKS = ("reversals", "all")
 """What the switch and the issuers remember to answer duplicates and repeats (switch.duplicates):
 reversals (and the issuers their approvals and advices), or every request besides."""
+
+FAULT_KINDS = ("host_down", "link", "duplicates", "switch_node_down", "clearing_late")
+"""Faults a scenario can inject (scenario/faults.py; faults/injection.py says what each one does)."""
+
+FAULT_LINKS = ("terminal_acquirer", "acquirer_switch", "switch_issuer", "app_directory", "app_gateway", "app_operator")
+"""Links a link or duplicates fault can name: the terminals' and ATMs' link to the acquirer, the
+acquirer's to the switch, the switch's to the issuers (``switch_issuer:<bank>``: to one), the
+app's service's to the directory, the biller gateways and the interaction operator."""
+
+FAULT_HOSTS = (
+    "acquirer",
+    "switch",
+    "issuer",
+    "directory",
+    "biller_gateway",
+    "biller",
+    "interaction_operator",
+    "batch_posting",
+    "notification_gateway",
+)
+"""Hosts a host_down fault can name: ``issuer:<bank>``, ``batch_posting:<bank>``,
+``biller_gateway:<gateway>`` and ``biller:<biller id>`` name one of several (a bare
+``batch_posting`` or ``biller_gateway``: every one)."""
+FUNNEL_STEPS = ("install", "registration", "identification", "card_linking", "tokenization", "contactless")
+"""The road into ELKART Pay, in order (onboarding.<step>; people/onboarding.py): the install past
+the gate (Android >= 6.0.1 with NFC), registration, remote identification, linking a card with
+the issuer's one-time code, tokenization, turning contactless payments on."""
+
+CONTACT_CAUSES = (
+    "identification_failed",
+    "card_link_failed",
+    "declined_tap",
+    "token_suspended",
+    "transfer_failed",
+    "notification_missing",
+    "outage",
+    "general",
+)
+"""Why people contact the support centre (support.contacts.<cause>; people/contacts.py)."""
+
+CONTACT_CHANNELS = ("phone", "chat")
+"""How they contact it (support.phone, support.chat)."""

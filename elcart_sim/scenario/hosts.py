@@ -27,13 +27,16 @@ class HostSpec:
 
 @dataclass(frozen=True)
 class SwitchSpec(HostSpec):
-    """The national switch: a host; which messages it remembers to answer their duplicates and
-    repeats from memory (`duplicates`: `reversals` — and the issuers remember their approvals
-    and advices — or `all`, every request besides, switch and issuers, for links that may
-    deliver a message twice: it costs a few microseconds a request) and for how long after
-    answering them (`duplicate_window_s`, [E]); and its stand-in processing for the issuers
-    (scenario/stand_in.py)."""
+    """The national switch: a host of ``nodes`` active nodes (hosts/switch/nodes.py), each with
+    ``servers`` servers of its own; traffic is spread over the nodes that are up (one node, the
+    default, is the single pool of servers); which messages it remembers to answer their
+    duplicates and repeats from memory (`duplicates`: `reversals` — and the issuers remember
+    their approvals and advices — or `all`, every request besides, switch and issuers, for links
+    that may deliver a message twice: it costs a few microseconds a request) and for how long
+    after answering them (`duplicate_window_s`, [E]); and its stand-in processing for the
+    issuers (scenario/stand_in.py)."""
 
+    nodes: int = field(default=1, metadata=checked(positive))
     duplicates: str = field(default="reversals", metadata=checked(one_of(DUPLICATE_CHECKS)))
     duplicate_window_s: float = field(default=300.0, metadata=checked(non_negative))
     stand_in: StandInSpec = field(default_factory=StandInSpec)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from elcart_sim.core.errors import ScenarioError
+from elcart_sim.scenario.faults import check_faults
 from elcart_sim.scenario.hosts import HostSpec
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def check_across_fields(scenario: Scenario, source: str | None) -> None:
         raise ScenarioError("demand.salary_days_of_month", "must list the crediting days when demand.day_kind is auto", source=source)
     try:
         scenario.calendar.check()
+        scenario.support.check()
     except ScenarioError as error:
         raise ScenarioError(error.path, error.problem, source=source) from None
     push = scenario.services.push
@@ -123,6 +125,10 @@ def check_across_fields(scenario: Scenario, source: str | None) -> None:
             f"must leave room for services.push.loss_share ({push.loss_share}): the two sum to at most 1, got {push.offline_share}",
             source=source,
         )
+    try:
+        check_faults(scenario)
+    except ScenarioError as error:
+        raise ScenarioError(error.path, error.problem, source=source) from None
     if scenario.terminal.timeout_s <= scenario.acquirer.timeout_s:
         raise ScenarioError(
             "terminal.timeout_s",

@@ -22,9 +22,11 @@ from elcart_sim.scenario.acceptance import AtmSpec, CardSpec, NfcSpec, TerminalS
 from elcart_sim.scenario.calendar import CALENDAR_FACTORS, CalendarSpec, parse_date
 from elcart_sim.scenario.choices import APP_CHANNELS, CARD_CHANNELS, P2P_CHANNELS
 from elcart_sim.scenario.clearing import ClearingSpec
+from elcart_sim.scenario.faults import FaultSpec
 from elcart_sim.scenario.fields import DurationSpec, checked, iso_date, non_negative, one_of, positive
 from elcart_sim.scenario.fraud import FraudSpec
 from elcart_sim.scenario.hosts import HostSpec, HsmsSpec, NetworkSpec, SwitchSpec
+from elcart_sim.scenario.people import OnboardingSpec, SupportSpec
 from elcart_sim.scenario.rules import build, check_across_fields
 from elcart_sim.scenario.security import SecuritySpec
 from elcart_sim.scenario.services import ServicesSpec
@@ -44,6 +46,9 @@ class Scenario:
     # How messages cross host boundaries: "wire" (ISO 8583 bytes) or "fast" (message objects).
     fidelity: str = field(default="wire", metadata=checked(one_of(tuple(FIDELITIES))))
     scale: float = field(default=1.0, metadata=checked(positive))
+    # Check the run's invariants after every posting and at the end (core/invariants.py): off
+    # for speed, on in tests and fault drills.
+    invariants: bool = False
     population: PopulationSpec = field(default_factory=PopulationSpec)
     demand: DemandSpec = field(default_factory=DemandSpec)
     nfc: NfcSpec = field(default_factory=NfcSpec)
@@ -63,6 +68,11 @@ class Scenario:
     services: ServicesSpec = field(default_factory=ServicesSpec)
     clearing: ClearingSpec = field(default_factory=ClearingSpec)
     calendar: CalendarSpec = field(default_factory=CalendarSpec)
+    faults: list[FaultSpec] = field(default_factory=list)  # a fault drill's (scenario/faults.py); none by default
+    # The road into ELKART Pay and the support centre (scenario/people.py): read only by
+    # elcart_sim.people and `elcart-sim size --support`, never by a run.
+    onboarding: OnboardingSpec = field(default_factory=OnboardingSpec)
+    support: SupportSpec = field(default_factory=SupportSpec)
 
     # -- construction -------------------------------------------------------------------------
 

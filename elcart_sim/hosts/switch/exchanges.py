@@ -5,7 +5,9 @@ Physical picture: the switch keeps each reversal it takes (and each repeat), and
 it is being handled and for ``window_s`` after it was answered. A second copy of it in that time
 — a duplicate the link delivered twice, or the sender's repeat (0101, 0401, 0421) — is not
 handled again: it waits for the original's answer if there is none yet and then gets the same,
-or gets the answer at once from memory; one that says something else than the original under
+or gets the answer at once from memory (an original unanswered for ``lost_after_s``, 30 s — the
+store-and-forward repeat interval — is taken as lost with a switch node, and the copy is
+handled in its place); one that says something else than the original under
 the same key (another card, processing code, amount or currency) is refused with DE39 94
 (duplicate transmission) and goes no further. So nothing the switch relays is forwarded,
 cleared or reversed twice. (The issuer keeps its own memory, all day: hosts/issuer.py.)
@@ -30,9 +32,10 @@ class Exchange:
     """One request being handled, or answered: calling it with the answer passes the answer on
     to the sender, and to every duplicate that has waited for it."""
 
-    __slots__ = ("reply", "answer", "fields", "waiting", "_memory", "_key")
+    __slots__ = ("reply", "answer", "fields", "waiting", "admitted_at", "_memory", "_key")
 
     def __init__(self, memory: Exchanges, key: str, fields: tuple[str, ...], reply: Reply):
+        self.admitted_at = memory.env.now
         self.reply: Reply | None = reply
         self.answer: Any = None
         self.fields = fields
@@ -42,7 +45,7 @@ class Exchange:
 
     def __call__(self, answer: Any) -> None:
         self.answer = answer
-        self._memory.answered(self._key)
+        self._memory.answered(self._key, self)
         reply, self.reply = self.reply, None  # kept no longer than needed: only the answer is remembered
         reply(answer)
         if self.waiting:
@@ -55,9 +58,10 @@ class Exchanges:
     """The switch's memory of requests, by message class (an 0100 and its repeat 0101 are one
     class; an 0400 and the 0100 it reverses are two) and key."""
 
-    def __init__(self, env: simpy.Environment, window_s: float, requests: bool = False):
+    def __init__(self, env: simpy.Environment, window_s: float, requests: bool = False, lost_after_s: float = 30.0):
         self.env = env
         self.window_s = window_s
+        self.lost_after_s = lost_after_s  # an original still unanswered this long is taken as lost
         self.requests = requests  # whether 0100s and 0200s are remembered too, not only reversals and repeats
         self._by_key: dict[str, Exchange] = {}
         self._forget: deque[tuple[float, str]] = deque()  # (when, key), in answering order
@@ -76,7 +80,8 @@ class Exchanges:
         # the message class and the original's data elements, side by side (fixed widths but DE32's, last)
         key = f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"
         known = by_key.get(key)
-        if known is None:
+        if known is None or (known.answer is None and now - known.admitted_at >= self.lost_after_s):
+            # new; or its original, unanswered so long, was lost (with a switch node): this copy in its place
             exchange = by_key[key] = Exchange(self, key, fingerprint(request), reply)
             return exchange
         if known.fields != fingerprint(request):
@@ -89,8 +94,9 @@ class Exchanges:
             known.waiting.append(lambda answer: duplicate(request, None, answer))
         return None
 
-    def answered(self, key: str) -> None:
-        self._forget.append((self.env.now + self.window_s, key))
+    def answered(self, key: str, exchange: Exchange) -> None:
+        if self._by_key.get(key) is exchange:  # (a copy may have taken a lost original's place)
+            self._forget.append((self.env.now + self.window_s, key))
 
     def __len__(self) -> int:
         return len(self._by_key)

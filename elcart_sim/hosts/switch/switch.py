@@ -39,9 +39,11 @@ from typing import Any
 import simpy
 
 from elcart_sim.core.clock import Reply, discard, round_trip
+from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
-from elcart_sim.hosts.host import Host, Times, entry
+from elcart_sim.hosts.answers import Answers
+from elcart_sim.hosts.host import REPEAT_AFTER_S, Host, Times, entry
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch.exchanges import Exchanges
 from elcart_sim.hosts.switch.routing import Routing
@@ -69,6 +71,10 @@ __all__ = ["Switch"]
 
 class Switch(Host):
     hop = "switch"
+    # The switch's link to each issuer is store and forward itself (an issuer that is down takes
+    # its reversals when it is back; a lost one is sent again: faults/injection.py), so it
+    # passes reversals on once; the acquirers repeat theirs (0401, 0421: Host.deliver).
+    repeat_after_s = None
 
     def __init__(
         self,
@@ -90,13 +96,25 @@ class Switch(Host):
         self.routing = Routing(population, token_service)
         self.issuers = issuers  # by Bank.index
         self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
-        self.exchanges = Exchanges(env, spec.duplicate_window_s, spec.duplicates == "all")
+        self.exchanges = Exchanges(env, spec.duplicate_window_s, spec.duplicates == "all", REPEAT_AFTER_S)
         self._issuer_of_bank = {bank.code: issuers[bank.index] for bank in population.banks}
         self.stand_in: StandIn | None = None  # when the scenario's switch.stand_in is enabled
         if spec.stand_in.enabled and stand_in_records is not None:
+            for code in spec.stand_in.limits_by_bank:
+                if code not in self._issuer_of_bank:
+                    raise ScenarioError(f"switch.stand_in.limits_by_bank.{code}", "is not a bank of the population")
             self.stand_in = StandIn(
                 env, spec.stand_in, stand_in_records, lambda code: getattr(self._issuer_of_bank[code], "down", False), self._send_advice
             )
+            for issuer in issuers.values():
+                issuer.on_advice_posted = self.stand_in.posted
+
+    def remember_every_request(self) -> None:
+        """Remember every request here and every answer at the issuers, not only reversals and
+        repeats (``switch.duplicates: all``; a drill whose links may deliver a message twice)."""
+        self.exchanges.requests = True
+        for issuer in self.issuers.values():
+            issuer.answers = Answers()
 
     def _send_advice(self, bank: str, advice: dict[str, Any], trace_id: int, on_answer: Reply) -> None:
         """The stand-in's store and forward: an advice (0120, or its repeat 0121) to ``bank``'s issuer."""

@@ -265,11 +265,17 @@ class Host:
         else:
             self.links[entry.__self__].round_trip(entry, message, trace_id, on_answer)  # type: ignore[attr-defined]
 
+    repeat_after_s: float | None = REPEAT_AFTER_S
+    """How long `deliver` waits for an acknowledgement before it repeats (None: it never does)."""
+
     def deliver(self, entry: Handler, repeat_entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
         """Store and forward: carry ``message`` (a reversal, read as a dict) to the next hop's
-        ``entry`` until it is answered — without an answer within the host's timeout, send it
-        again as a repeat (last MTI digit 1, to ``repeat_entry``), and so on. The first answer
-        to any attempt goes to ``on_answer``; later ones are dropped."""
+        ``entry`` until it is acknowledged — without an acknowledgement within
+        ``repeat_after_s``, send it again as a repeat (last MTI digit 1, to ``repeat_entry``),
+        and so on. The first answer to any attempt goes to ``on_answer``; later ones are dropped."""
+        if self.repeat_after_s is None:
+            self.call_next_hop(entry, self.wire.encode(message), trace_id, on_answer)
+            return
         answered = [False]
 
         def answer(response: Any) -> None:
@@ -280,8 +286,8 @@ class Host:
         def attempt(target: Handler, sent: Any) -> None:
             if answered[0]:
                 return
-            self.send(target, self.wire.encode(sent), trace_id, answer)
-            after(self.env, self.timeout_s, attempt, repeat_entry, as_repeat(message))
+            self.call_next_hop(target, self.wire.encode(sent), trace_id, answer)  # (through any fault on the link)
+            after(self.env, self.repeat_after_s, attempt, repeat_entry, as_repeat(message))
 
         attempt(entry, message)
 

@@ -57,21 +57,23 @@ def skip_one_reversal(monkeypatch) -> list:
     return hits
 
 
-def post_one_twice(monkeypatch) -> dict:
-    """Plant a defect: the issuer posts its first approved purchase twice."""
-    hit: dict = {"trace_id": None}
+def post_one_twice(monkeypatch) -> list:
+    """Plant a defect: in each run, the issuer posts its first approved purchase twice. Returns
+    the trace ids it hit, one per run, in order."""
+    hits: list = []
     debit = Issuer._debit
 
     def debit_twice(self, request, trace_id, kind):
         answer = debit(self, request, trace_id, kind)
-        if answer == "00" and kind == "purchase" and hit["trace_id"] is None:
-            hit["trace_id"] = trace_id
+        if answer == "00" and kind == "purchase" and not getattr(self.ledger, "planted_defect_done", False):
+            self.ledger.planted_defect_done = True  # once per run: the run's ledger remembers
+            hits.append(trace_id)
             card = self.population.card_of_pan(request["2"])
             self.ledger.post(self.cardholder_account(card), self.settlement_account, int(request["4"]), kind=kind, trace_id=trace_id, at=self.env.now)
         return answer
 
     monkeypatch.setattr(Issuer, "_debit", debit_twice)
-    return hit
+    return hits
 
 
 # -- a sound day ----------------------------------------------------------------------------------
@@ -121,24 +123,24 @@ def test_a_reversal_never_posted_is_caught_with_its_trace_id(monkeypatch):
 
 
 def test_an_approval_posted_twice_is_caught_when_it_is_posted(monkeypatch):
-    hit = post_one_twice(monkeypatch)
+    hits = post_one_twice(monkeypatch)
     simulation = Simulation(_scenario(clearing=False), check_invariants=True)
     results = simulation.run()
     twice = results.violations[results.violations.invariant == "posted_twice"]
-    assert list(twice.trace_id) == [hit["trace_id"]]
-    postings = results.postings[(results.postings.trace_id == hit["trace_id"]) & (results.postings.kind == "purchase")]
+    assert list(twice.trace_id) == hits and len(hits) == 1
+    postings = results.postings[(results.postings.trace_id == hits[0]) & (results.postings.kind == "purchase")]
     assert list(twice["at"]) == [postings.posted_at.iloc[1]]
     assert "purchase" in twice.detail.iloc[0]
 
 
 def test_strict_mode_raises_at_the_first_violation(monkeypatch):
-    hit = post_one_twice(monkeypatch)
+    hits = post_one_twice(monkeypatch)
     simulation = Simulation(_scenario(clearing=False))
     simulation.invariants = Invariants(strict=True)
     simulation.invariants.watch(simulation.ledger, POSTING_KINDS)
     with pytest.raises(InvariantViolation, match=r"posted_twice at t=[\d.]+ s, trace \d+: purchase debiting \('\w+', 'cardholder', \d+\), crediting .* posted again while the first stands") as caught:
         simulation.run()
-    assert caught.value.violation.trace_id == hit["trace_id"] and str(caught.value).endswith(f"trace {hit['trace_id']}: " + caught.value.violation.detail)
+    assert caught.value.violation.trace_id == hits[0] and str(caught.value).endswith(f"trace {hits[0]}: " + caught.value.violation.detail)
 
 
 # -- each check on its own ----------------------------------------------------------------------------
@@ -209,13 +211,18 @@ def _drill_args(out, *more: str) -> list[str]:
             *sets, "--no-progress", "--out", str(out), *more]  # fmt: skip
 
 
-def test_a_drill_with_a_planted_defect_prints_the_replay_that_finds_it_again(monkeypatch, tmp_path, capsys):
-    hits = skip_one_reversal(monkeypatch)
+@pytest.mark.parametrize(
+    "plant, invariants",
+    [(skip_one_reversal, {"outcome_matches_money", "cleared_totals"}), (post_one_twice, {"posted_twice"})],
+    ids=["reversal_skipped", "posted_twice"],
+)
+def test_a_drill_with_a_planted_defect_prints_the_replay_that_finds_it_again(plant, invariants, monkeypatch, tmp_path, capsys):
+    hits = plant(monkeypatch)
     assert main(_drill_args(tmp_path / "drill", "--runs", "2")) == 1
     out = capsys.readouterr().out
     found = pd.read_csv(tmp_path / "drill" / "violations.csv")
-    assert set(found.run) == {0, 1} and set(found.invariant) >= {"outcome_matches_money", "cleared_totals"}
-    assert set(found.trace_id) - {-1} == {hits[-1]}  # the same day in every run, the same reversal skipped
+    assert set(found.run) == {0, 1} and set(found.invariant) >= invariants
+    assert set(found.trace_id) - {-1} == {hits[-1]}  # the same day in every run, the same defect
     replays = [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("  replay run ")]
     assert len(replays) == 2 and replays[1].startswith("elcart-sim drill --runs 1 --run 1 --seed 3 --faults none ")
     again = shlex.split(replays[1])[1:] + ["--no-progress", "--out", str(tmp_path / "replay")]
@@ -240,3 +247,14 @@ def test_a_drill_refuses_a_plan_it_cannot_read_or_no_runs_before_anything_runs(t
     assert main(["drill", "--runs", "0", "--out", str(tmp_path / "a")]) == 2
     assert "--runs must be >= 1" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
+
+
+def test_under_random_faults_too_the_replay_of_a_run_finds_exactly_its_violations(monkeypatch, tmp_path, capsys):
+    skip_one_reversal(monkeypatch)
+    args = [arg if arg != "none" else "random" for arg in _drill_args(tmp_path / "drill", "--runs", "2", "--run", "5")]
+    assert main(args) == 1
+    found = pd.read_csv(tmp_path / "drill" / "violations.csv")
+    replays = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines() if line.startswith("  replay run 6: ")]
+    assert replays and " --faults random " in replays[0]
+    assert main(shlex.split(replays[0])[1:] + ["--no-progress", "--out", str(tmp_path / "replay")]) == 1
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "replay" / "violations.csv"), found[found.run == 6].reset_index(drop=True))

@@ -32,10 +32,15 @@ def advices_draining(results: Any) -> Figure:
     approved = stand_in[stand_in["response_code"].astype(str) == "00"]
     fig = Figure(figsize=(8, 3.6))
     ax = fig.add_subplot()
+    instants = approved[["decided_at", "advice_posted_at"]].to_numpy(dtype=float) / 3600
+    first, last = (np.nanmin(instants), np.nanmax(instants)) if len(approved) else (0.0, 24.0)
+    margin = max(0.25, 0.1 * (last - first))
     for column, label in (("decided_at", "approved in stand-in"), ("advice_posted_at", "advice posted by the issuer")):
         at = np.sort(approved[column].dropna().to_numpy(dtype=float)) / 3600
-        ax.step(np.concatenate(([at[0] if len(at) else 0.0], at)), np.arange(len(at) + 1), where="post", label=label)
+        ax.step(np.concatenate(([first - margin], at, [last + margin])), np.concatenate(([0], np.arange(1, len(at) + 1), [len(at)])),
+                where="post", label=label)  # fmt: skip
     _shade_faults(ax, getattr(results, "faults", None), 3600)
+    ax.set_xlim(first - margin, last + margin)
     ax.set_xlabel("local hour")
     ax.set_ylabel("authorisations (cumulative)")
     ax.set_title("Stand-in approvals and their advices")

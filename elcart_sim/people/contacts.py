@@ -234,13 +234,14 @@ def hourly_load(table: pd.DataFrame, support: SupportSpec, channel: str) -> pd.D
 
 def wallets_on(scenario: Scenario, date: datetime.date | str | None = None) -> float:
     """ELKART Pay's wallets on ``date`` (default: the scenario's), all of Kyrgyzstan: the funnel's
-    adoption with onboarding enabled, else the cards × the dated enrolment share."""
+    adoption with onboarding enabled (Scenario.funnel_wallets, which a run's enrolment follows),
+    else the cardholders whose phone can run ELKART Pay × the dated enrolment share, as a run
+    enrols them (world/population.py)."""
     date = scenario.business_date if date is None else parse_date(date, "date")
     if scenario.onboarding.enabled:
-        adoption = funnel_of(scenario).adoption(date, date)
-        return float(adoption["adoption"].iloc[-1]) if len(adoption) else 0.0
+        return scenario.funnel_wallets(date)
     population = scenario.on(date).dated_population()
-    return population.cards * population.enrolment_share
+    return population.cards * population.phone.capable_share() * population.enrolment_share
 
 
 def expected_contacts(scenario: Scenario, date: datetime.date | str | None = None, *, outages: Sequence[Outage] = ()) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from elcart_sim import load_scenario
 from elcart_sim.capacity.intervals import mean_interval
 from elcart_sim.capacity.queueing import erlang_a, erlang_c, erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
 from elcart_sim.core.errors import ConfigurationError, ScenarioError
+from elcart_sim.core.schemas import SCHEMAS
 from elcart_sim.people.contacts import (
     Outage,
     contact_table,
@@ -25,6 +26,7 @@ from elcart_sim.people.contacts import (
 from elcart_sim.people.staffing import erlang_staffing, staffing_table
 from elcart_sim.people.support_centre import agents_by_hour, service_by_hour, service_by_shift, simulate_centre
 from elcart_sim.scenario import ChannelSpec, ContactCause, DurationSpec, Scenario, ShiftSpec, SupportSpec
+from elcart_sim.scenario.choices import CONTACT_CAUSES, CONTACT_CHANNELS
 
 # -- Erlang C: the published worked example (docs/sources.md, "The road in and the support centre") --
 
@@ -94,7 +96,7 @@ def test_the_simulated_service_level_holds_erlang_c_in_its_interval_on_a_station
     # M/M/14, no abandonment, 20 replications of a day after an hour's warm-up.
     support, table = _stationary(14)
     frame = _replications(support, table, 20)
-    per_replication = [((g["wait_s"] <= TARGET_S) & g["answered"]).mean() for _, g in frame.groupby("replication")]
+    per_replication = [((g["wait_s"] <= TARGET_S) & (g["answered"] == 1)).mean() for _, g in frame.groupby("replication")]
     interval = mean_interval(per_replication)
     assert frame["answered"].all()
     assert erlang_c_service_level(14, A, AHT_S, TARGET_S) in interval
@@ -107,7 +109,7 @@ def test_the_simulated_abandonment_holds_erlang_a_in_its_interval():
     # M/M/12+M with a mean patience of 3 minutes.
     support, table = _stationary(12, patience_s=180.0)
     frame = _replications(support, table, 12)
-    abandoned = mean_interval([(~g["answered"]).mean() for _, g in frame.groupby("replication")])
+    abandoned = mean_interval([(g["answered"] == 0).mean() for _, g in frame.groupby("replication")])
     assert erlang_a(12, A / AHT_S, AHT_S, 180.0).p_abandon in abandoned
 
 
@@ -126,6 +128,19 @@ def test_the_same_seed_gives_the_same_contacts():
     b = simulate_centre(support, table, seed=3, replication=1)
     pd.testing.assert_frame_equal(a, b)
     assert not simulate_centre(support, table, seed=3, replication=2).equals(a)
+
+
+def test_the_centres_records_are_the_contacts_table():
+    support, table = _stationary(12, patience_s=180.0)
+    frame = simulate_centre(support, table, seed=3, replication=4)
+    assert list(frame.columns) == list(SCHEMAS["contacts"])
+    assert [str(t) for t in frame.dtypes[["arrived_at", "hour", "wait_s", "answered", "handle_s", "replication"]]] == [
+        "float64", "int8", "float64", "int8", "float64", "int16"]
+    assert list(frame["channel"].cat.categories) == list(CONTACT_CHANNELS) and set(frame["channel"]) == {"phone"}
+    assert list(frame["cause"].cat.categories) == list(CONTACT_CAUSES)
+    assert (frame["hour"] == (frame["arrived_at"] // 3600).astype(int) % 24).all() and (frame["replication"] == 4).all()
+    hung_up = frame[frame["answered"] == 0]
+    assert len(hung_up) and (hung_up["handle_s"] == 0).all() and (frame.loc[frame["answered"] == 1, "handle_s"] > 0).all()
 
 
 # -- shifts ----------------------------------------------------------------------------------------

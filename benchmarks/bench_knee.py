@@ -4,8 +4,8 @@
 
 For each host pool (the acquirer, IPC's switch and HSM, every bank's issuing host and HSM, the
 app's gateways when the day has them): its utilisation in the busiest hour from the analytic
-loads (capacity/hosts.py), the same simulated over the peak window (`--taps` taps at the peak
-rate, capacity/peak.py), the knee multiple (the load at which it is 80 % busy, × today's peak)
+loads (capacity/hosts.py; on a crediting day with the credits' echo, capacity/echo.py), the same
+simulated over the peak window (`--taps` card transactions at the peak rate, capacity/peak.py), the knee multiple (the load at which it is 80 % busy, × today's peak)
 and the year the scenario's growth gets it there (capacity/knee.py); sorted by the knee, the
 host that reaches it first named at the end, and the wall time of the simulated check.
 """
@@ -16,6 +16,7 @@ import argparse
 import math
 import time
 
+from elcart_sim.capacity.hosts import card_side_peak
 from elcart_sim.capacity.knee import first_knee, knee_table, peak_rate_per_s, simulated_utilisation
 from elcart_sim.capacity.tables import text_table
 from elcart_sim.cli.options import add_set_option, scenario_with_sets
@@ -43,15 +44,18 @@ def main() -> None:
             "simulated (%)": f"{100 * r.simulated:.3f}",
             "knee (× peak)": round(r.knee_multiple, 2),
             "years": round(r.years_to_knee, 1),
-            "knee year": str(r.knee_year),
+            "knee year": "never" if r.knee_year is None or r.knee_year != r.knee_year else str(int(r.knee_year)),
         }
         for r in table.itertuples()
     ]
     g = scenario.demand.growth_per_year
-    print(f"{scenario.name} at scale {scenario.scale:g}: peak {peak_rate_per_s(scenario):.4g} taps/s, growth {g:.0%}/yr, knee at 80 % busy")
+    peak = card_side_peak(scenario)
+    echo = sum(peak.echo_taps_per_s.values()) + sum(peak.echo_withdrawals_per_s.values())
+    print(f"{scenario.name} at scale {scenario.scale:g}: peak {peak_rate_per_s(scenario):.4g} card transactions/s at {peak.hour:02d}:00 "
+          f"({echo:.4g} of them the credits' echo), growth {g:.0%}/yr, knee at 80 % busy")  # fmt: skip
     print(text_table(rows))
     first = table.iloc[0]
-    print(f"first to the knee: {first_knee(table)} at {first.knee_multiple:.3g} × today's peak, in {first.knee_year} "
+    print(f"first to the knee: {first_knee(table)} at {first.knee_multiple:.3g} × today's peak, in {int(first.knee_year)} "
           f"({first.years_to_knee:.1f} years)")  # fmt: skip
     both = table.dropna(subset=["simulated"])
     worst = (both["simulated"] / both["utilisation"] - 1).abs()

@@ -27,6 +27,7 @@ WRITING_COMMANDS = {
     "size": ["size", "--scale", "0.001", "--workers", "1"],
     "validate": ["validate", "--workers", "1"],
     "report": ["report", "--scale", "0.001", "--replications", "2", "--workers", "1"],
+    "drill": ["drill", "--scale", "0.001", "--runs", "1", "--faults", "none"],
 }
 
 
@@ -153,6 +154,18 @@ def test_ctrl_c_on_the_command_alone_stops_a_sweep_too():
     time.sleep(1.0)
     code, lines, started = command.interrupt(whole_group=False)
     assert code == EXIT_INTERRUPTED and lines[-1].endswith("on 2 local processes; nothing written"), lines
+    _assert_nothing_survives(started, command.process.pid)
+
+
+def test_ctrl_c_on_a_drill_on_processes_stops_its_workers(tmp_path):
+    command = Command("drill", "--scale", "0.01", "--runs", "6", "--faults", "none", "--executor", "processes",
+                      "--workers", "2", "--out", str(tmp_path / "drill"))  # fmt: skip
+    command.wait_until(lambda: _workers(command) == 2)
+    time.sleep(2.0)  # the workers are simulating
+    code, lines, started = command.interrupt(whole_group=True)
+    assert code == EXIT_INTERRUPTED
+    assert lines[-1] == "elcart-sim: drill interrupted while running the drill on national-day; nothing written", lines
+    assert not any("Traceback" in line or "KeyboardInterrupt" in line for line in lines)
     _assert_nothing_survives(started, command.process.pid)
 
 

@@ -83,14 +83,18 @@ def test_a_plan_file_is_read_and_a_missing_one_named(day, tmp_path):
         fault_plan(str(tmp_path / "nothing.yaml"), day, 1, 0)
 
 
-def test_a_drill_is_the_same_run_by_run_serially_and_on_processes(day):
+def test_a_random_drill_is_the_same_run_by_run_serially_on_processes_and_replayed_alone(day):
     from elcart_sim.capacity.executors import ProcessExecutor
 
-    serial = drill(day, 2, seed=4, faults="none", first=3)
+    serial = drill(day, 2, seed=4, faults="random", first=3)
     with ProcessExecutor(2) as executor:
-        parallel = drill(day, 2, seed=4, faults="none", first=3, executor=executor)
-    assert list(serial.runs.run) == [3, 4] and serial.failed_runs == []
+        parallel = drill(day, 2, seed=4, faults="random", first=3, executor=executor)
+    alone = drill(day, 1, seed=4, faults="random", first=4)
+    assert list(serial.runs.run) == [3, 4] and (serial.runs.faults > 0).all()
     pd.testing.assert_frame_equal(serial.runs.drop(columns="wall_s"), parallel.runs.drop(columns="wall_s"))
+    pd.testing.assert_frame_equal(serial.violations, parallel.violations)
+    pd.testing.assert_frame_equal(alone.runs.drop(columns="wall_s"), serial.runs.drop(columns="wall_s").iloc[1:].reset_index(drop=True))
+    pd.testing.assert_frame_equal(alone.violations, serial.violations[serial.violations.run == 4].reset_index(drop=True))
     with pytest.raises(ConfigurationError, match="runs must be a whole number >= 1, got 0"):
         drill(day, 0)
 
@@ -122,3 +126,16 @@ def test_the_drill_plots_draw_what_they_are_given(day, baseline):
     assert [max(line.get_ydata()) for line in lines] == [2, 1]
     runs = pd.DataFrame({"run": [0, 1], "sales_lost_kgs": [10.0, 0.0], "customers_affected": [3, 0]})
     assert len(drill_plots.drill_scores(runs).axes) == 2
+
+
+def test_the_stand_in_table_counts_approvals_advices_and_the_wait_per_issuer():
+    from elcart_sim.analysis.drill_scores import stand_in_table
+
+    stand_in = pd.DataFrame({
+        "trace_id": [1, 2, 3], "issuer": ["AIYL"] * 3, "reason": ["issuer_unavailable"] * 3, "response_code": ["00", "00", "91"],
+        "amount_tyiyn": [100, 200, 900], "decided_at": [10.0, 20.0, 30.0], "advice_sent_at": [40.0, 50.0, np.nan],
+        "advice_posted_at": [100.0, np.nan, np.nan], "attempts": [3, 1, 0], "expired": [0, 1, 0], "exposure_tyiyn": [50, 0, 0],
+    })  # fmt: skip
+    row = stand_in_table(stand_in).loc[("AIYL", "issuer_unavailable")]
+    assert row.to_dict() == {"approved": 2, "declined": 1, "advices_posted": 1, "advices_expired": 1, "repeats": 2,
+                             "longest_wait_s": 90.0, "exposure_kgs": 0.5}  # fmt: skip

@@ -146,3 +146,99 @@ def test_a_fault_does_not_shift_the_day_s_demand(small_day):
     assert drilled.transactions.tapped_at.tolist() == plain.transactions.tapped_at.tolist()
     assert (drilled.transactions.response_code == "91").sum() > 0
     assert drilled.trial_balance_tyiyn == 0
+
+
+# -- a switch of several nodes -------------------------------------------------------------------
+
+ACQUIRER_TIMEOUT_S = 25.0  # acquirer.timeout_s
+AT_ACQUIRER_S = 4 * 0.02 + 0.05 + 0.1  # the 0100 reaches the acquirer
+
+
+def test_one_node_is_the_single_switch_and_more_nodes_share_the_traffic(small_day):
+    one = run(small_day)
+    also_one = run(small_day.with_overrides({"faults": [{"kind": "switch_node_down", "node": 0, "start_s": 7000, "end_s": 7100}]}))
+    before = one.transactions.result_at < 7000
+    assert (also_one.transactions.result_at[before] == one.transactions.result_at[before]).all()
+    sim = Simulation(small_day.with_overrides({"switch.nodes": 3}))
+    results = sim.run()
+    assert sim.registry["switch"].servers == 3 * small_day.switch.servers
+    assert results.transactions.outcome.tolist() == one.transactions.outcome.tolist()
+    served = [len(node.holding) for node in sim.switch.nodes]
+    assert served == [0, 0, 0]  # every message answered
+    assert [node.pool.served for node in sim.switch.nodes] == [
+        sum(1 for t in results.hops.query("hop == 'switch'").trace_id if t % 3 == i) for i in range(3)
+    ]
+
+
+def test_a_node_lost_with_a_tap_in_flight_never_answers_it_the_acquirer_reverses_and_a_survivor_delivers():
+    probe = Simulation(_scenario(**{"switch.nodes": 2}))
+    card = _card(probe)
+    # trace id 1 goes to node 1 of 2; lost while it waits for the issuer's approval
+    sim = Simulation(_scenario({"kind": "switch_node_down", "node": 1, "start_s": 0.245, "end_s": 300}, **{"switch.nodes": 2}))
+    account = sim.issuers[sim.population.bank_of_card(card).index].cardholder_account(card)
+    before = sim.ledger.balance_tyiyn(account)
+    result, results = _tap(sim, card)
+    assert (result.outcome, result.response_code) == ("declined", "91")
+    hops = results.hops
+    acquirer = hops[(hops.hop == "acquirer") & (hops.mti == "0100")].iloc[0]
+    assert (acquirer.timed_out, acquirer.responded_at) == (1, pytest.approx(AT_ACQUIRER_S + 0.002 + ACQUIRER_TIMEOUT_S, abs=1e-9))
+    assert hops[hops.hop == "issuer"].mti.tolist() == ["0100", "0400"]  # approved, then reversed by the survivor
+    assert hops[hops.hop == "switch"].mti.tolist() == ["0400"]  # the lost node never recorded its 0100
+    assert sim.ledger.balance_tyiyn(account) == before
+    [row] = results.faults.itertuples()
+    assert (row.kind, row.node, row.dropped, row.repeated) == ("switch_node_down", 1, 1, 0)
+    assert row.recovered_at == pytest.approx(results.transactions.result_at.iloc[0])
+    assert results.trial_balance_tyiyn == 0
+
+
+def test_a_reversal_lost_with_its_node_is_repeated_to_a_survivor():
+    # node 1 (trace 1's) is lost with the 0100, back before the acquirer's 0400 comes (25.236 s),
+    # lost again while that 0400 waits for the issuer's acknowledgement
+    lost_again = 25.242
+    sim = Simulation(_scenario(
+        {"kind": "switch_node_down", "node": 1, "start_s": 0.245, "end_s": 25.0},
+        {"kind": "switch_node_down", "node": 1, "start_s": lost_again, "end_s": 300},
+        **{"switch.nodes": 2},
+    ))  # fmt: skip
+    card = _card(sim)
+    account = sim.issuers[sim.population.bank_of_card(card).index].cardholder_account(card)
+    before = sim.ledger.balance_tyiyn(account)
+    result, results = _tap(sim, card)
+    assert result.response_code == "91"
+    hops = results.hops
+    switch = hops[hops.hop == "switch"]
+    assert switch.mti.tolist() == ["0400"]  # only the survivor's answer was recorded
+    assert switch.arrived_at.iloc[0] == pytest.approx(lost_again + REPEAT_AFTER_S, abs=1e-9)
+    assert hops[hops.hop == "issuer"].mti.tolist() == ["0100", "0400", "0400"]  # the repeat reached it too
+    assert sim.ledger.balance_tyiyn(account) == before
+    assert results.faults[["dropped", "repeated"]].values.tolist() == [[1, 0], [0, 1]]
+
+
+def test_the_survivors_take_the_load_of_a_busy_ten_minutes(small_day):
+    # ~1.7 card payments a second, each held ~1 s by its switch node
+    day = small_day.with_overrides({
+        "scale": 0.5, "demand.hourly_profile": [1.0] * 24, "demand.duration_s": 600.0, "switch.nodes": 2, "demand.app_channels": {},
+        "network.switch_issuer": {"dist": "constant", "mean_s": 0.5},
+    })  # fmt: skip
+    plain = run(day)
+    lost = run(day.with_overrides({"faults": [{"kind": "switch_node_down", "node": 0, "start_s": 300.0, "end_s": 450.0}]}))
+    row = lost.faults.iloc[0]
+    assert row.dropped >= 1  # the lost node held messages
+    tx, base = lost.transactions.set_index("trace_id"), plain.transactions.set_index("trace_id")
+    hit = (tx.response_code == "91") & (base.response_code != "91")
+    assert hit.sum() == row.dropped  # each lost request is one payment answered 91 by its acquirer
+    assert not hit[tx.tapped_at > 300.0].any()  # the survivor answers everything that comes after
+    assert row.recovered_at == tx.result_at[hit].max() < 300.0 + ACQUIRER_TIMEOUT_S + 1  # the last casualty's 91
+    assert lost.trial_balance_tyiyn == 0
+
+
+def test_recovery_is_the_last_failure_of_the_burst_that_follows_the_fault():
+    import numpy as np
+
+    from elcart_sim.analysis.recovery import recovered_at
+
+    assert recovered_at(100.0, np.array([50.0, 125.0, 150.0, 260.0])) == 150.0  # 260 is a later, separate failure
+    assert recovered_at(100.0, np.array([50.0])) == 100.0  # nothing failed after it
+    assert recovered_at(100.0, np.array([300.0])) == 100.0  # too late to be its doing
+    # a host down from 100 to 1000: sparse failures all through it, then a tail a few seconds apart
+    assert recovered_at(100.0, np.array([150.0, 600.0, 1080.0, 1100.0, 1130.0, 1300.0]), 1000.0) == 1130.0

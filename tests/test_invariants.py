@@ -228,3 +228,15 @@ def test_a_drill_without_the_defect_finds_nothing_and_exits_0(tmp_path, capsys):
     assert main(_drill_args(tmp_path / "drill", "--runs", "1")) == 0
     assert "violations: none in 1 run" in capsys.readouterr().out
     assert pd.read_csv(tmp_path / "drill" / "violations.csv").empty
+
+
+def test_a_drill_refuses_a_plan_it_cannot_read_or_no_runs_before_anything_runs(tmp_path, capsys):
+    assert main(["drill", "--faults", str(tmp_path / "nothing.yaml"), "--out", str(tmp_path / "a")]) == 2
+    assert "--faults must be random, none or a YAML file with a faults: section" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("faults:\n  - {kind: host_down, target: 'issuer:NOBANK', start_s: 10, end_s: 20}\n")
+    assert main(["drill", "--faults", str(bad), "--out", str(tmp_path / "a")]) == 2
+    assert "faults[0].target" in capsys.readouterr().err
+    assert main(["drill", "--runs", "0", "--out", str(tmp_path / "a")]) == 2
+    assert "--runs must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()

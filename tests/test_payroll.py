@@ -267,6 +267,8 @@ def test_the_bundled_credits_day_is_national_day_with_credits_and_no_flat_multip
     assert differing == {
         "name", "description", "seed", "date", "demand.day_kind", "demand.salary_day_factor", "services.payroll.batches",
         "services.payroll.echo.withdraw_share",
+        # the crediting days, which capacity planning sizes, carry their lines' bandwidth (E1s)
+        "network.acquirer_switch_bps", "network.switch_issuer_bps",
     }
     assert credits.transactions_per_day_effective == national.transactions_per_day_effective
     assert [(b.payer, b.hour) for b in credits.services.payroll.batches] == [("employer", 9.0), ("social_fund", 10.0), ("employer", 14.0)]

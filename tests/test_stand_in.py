@@ -283,6 +283,10 @@ def test_advices_unanswered_past_their_expiry_are_recorded_expired():
     assert all(math.isnan(x) for x in rows.advice_sent_at.iloc[1:]) and all(math.isnan(x) for x in rows.advice_posted_at)
     assert purchases(sim) == 0
     assert sim.env.now == pytest.approx(DECIDED_AT + 150.0, abs=1e-9)  # nothing left to do
+    summary = sim.results().summary()
+    assert {k: summary[k] for k in ("stand_in_approved", "advices_sent", "advices_posted", "advices_expired")} == {
+        "stand_in_approved": 3, "advices_sent": 1, "advices_posted": 0, "advices_expired": 3,
+    }  # fmt: skip
 
 
 def test_the_issuer_posts_an_advice_once_even_beyond_the_balance_and_the_exposure_is_exact():
@@ -310,6 +314,15 @@ def test_the_issuer_posts_an_advice_once_even_beyond_the_balance_and_the_exposur
     sim.env.run()
     assert sim.wire.decode(answers[0])["t"] == "0130" and sim.wire.decode(answers[0])["39"] == "00"
     assert purchases(sim) == 1 and sim.ledger.available_tyiyn(account) == -50_000
+
+    results = sim.results()
+    summary = results.summary()
+    assert {k: v for k, v in summary.items() if k.startswith(("stand_in", "advices"))} == {
+        "stand_in_approved": 1, "stand_in_declined": 0, "stand_in_approved_tyiyn": amount,
+        "advices_sent": 1, "advices_posted": 1, "advices_expired": 0, "stand_in_exposure_tyiyn": 50_000,
+    }  # fmt: skip
+    assert "exposure 500.00 KGS" in results.summary_text()
+    assert "stand_in" in results.tables()
 
 
 def test_clearing_totals_include_stand_in_approvals():

@@ -27,6 +27,7 @@ from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome
 from elcart_sim.acceptance.nfc_link import NfcLink
 from elcart_sim.acceptance.terminal import PosTerminal, TapResult, _Online
 from elcart_sim.core.clock import Deadlines, after, discard, round_trip
+from elcart_sim.core.link import Link
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Table
 from elcart_sim.core.server_pool import Lane
@@ -58,6 +59,7 @@ class AtmServices:
     unpredictable_number: Callable[[], int]
     deadlines: Deadlines  # the ATMs' host timeout
     transactions: Table
+    acquirer_link: Link | None = None  # with a bandwidth (core/link.py); None: acquirer_link_latency_s alone
 
 
 @dataclass(slots=True)
@@ -124,10 +126,16 @@ class AtmTerminal:
             self._close(w, PosTerminal._answer(s.wire.decode(raw), request, env.now - sent_at))
 
         def timed_out() -> None:
-            round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse_advice, s.wire.encode(messages.reversal_for(request)), w.trace_id, discard)
+            if s.acquirer_link is None:
+                round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse_advice, s.wire.encode(messages.reversal_for(request)), w.trace_id, discard)
+            else:
+                s.acquirer_link.round_trip(s.acquirer.reverse_advice, s.wire.encode(messages.reversal_for(request)), w.trace_id, discard)
             self._close(w, _Online("reversed", "68", "no answer from the acquirer in time; reversal advice sent", "", env.now - sent_at, request, None))
 
-        round_trip(env, s.acquirer_link_latency_s, s.acquirer.withdraw, s.wire.encode(request), w.trace_id, s.deadlines.expect(answered, timed_out))
+        if s.acquirer_link is None:
+            round_trip(env, s.acquirer_link_latency_s, s.acquirer.withdraw, s.wire.encode(request), w.trace_id, s.deadlines.expect(answered, timed_out))
+        else:
+            s.acquirer_link.round_trip(s.acquirer.withdraw, s.wire.encode(request), w.trace_id, s.deadlines.expect(answered, timed_out))
 
     def _close(self, w: _Withdrawal, online: _Online) -> None:
         s = self.services

@@ -34,6 +34,7 @@ from elcart_sim.acceptance.kkm import FiscalRegister
 from elcart_sim.acceptance.nfc_link import NfcLink
 from elcart_sim.core.clock import Deadlines, after, discard, round_trip
 from elcart_sim.core.errors import IsoMessageError
+from elcart_sim.core.link import Link
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Table
 from elcart_sim.core.server_pool import Lane
@@ -125,6 +126,7 @@ class TerminalServices:
     # chip card takes to be inserted and taken back.
     kernels: dict[str, ContactlessKernel] = field(default_factory=dict)
     card_insert_s: Sampler | None = None
+    acquirer_link: Link | None = None  # with a bandwidth (core/link.py); None: acquirer_link_latency_s alone
 
 
 class PosTerminal:
@@ -246,10 +248,16 @@ class PosTerminal:
             if sent is None:
                 then(_Online("reversed", "68", "no answer from the acquirer in time; nothing to reverse (not a valid 0100)", "", host_s, None, None))
                 return
-            round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
+            if s.acquirer_link is None:
+                round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
+            else:
+                s.acquirer_link.round_trip(s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
             then(_Online("reversed", "68", "no answer from the acquirer in time; reversal sent", "", host_s, sent, None))
 
-        round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id, s.deadlines.expect(answered, timed_out))
+        if s.acquirer_link is None:
+            round_trip(env, s.acquirer_link_latency_s, s.acquirer.authorise, payload, trace_id, s.deadlines.expect(answered, timed_out))
+        else:
+            s.acquirer_link.round_trip(s.acquirer.authorise, payload, trace_id, s.deadlines.expect(answered, timed_out))
 
     @staticmethod
     def _answer(response: dict[str, Any], sent: dict | None, host_s: float) -> _Online:

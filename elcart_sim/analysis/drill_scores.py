@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["OUTCOME_COLUMNS", "SCORE_COLUMNS", "outcomes", "score"]
+__all__ = ["OUTCOME_COLUMNS", "SCORE_COLUMNS", "outcomes", "score", "stand_in_table"]
 
 OUTCOME_COLUMNS = ("trace_id", "started_at", "outcome", "approved", "amount_tyiyn", "customer")
 SCORE_COLUMNS = (
@@ -135,3 +135,28 @@ def _time_to_recover(started_differently: np.ndarray, faults: pd.DataFrame | Non
     if not len(started_differently):
         return 0.0
     return max(0.0, float(np.nanmax(started_differently)) - ended)
+
+
+def stand_in_table(stand_in: pd.DataFrame) -> pd.DataFrame:
+    """The switch's stand-in by issuer and reason (the run's ``stand_in`` table): approvals and
+    declines beyond the limits, advices posted and expired, the repeats it took (0121), the
+    longest wait from the decision to the posting (the advices stored while the issuer was away),
+    and the money at risk."""
+    frame = stand_in.assign(
+        approved=stand_in["response_code"].astype(str) == "00",
+        posted=stand_in["advice_posted_at"].notna(),
+        repeats=(stand_in["attempts"] - 1).clip(lower=0),
+        wait_s=stand_in["advice_posted_at"] - stand_in["decided_at"],
+        exposure_kgs=stand_in["exposure_tyiyn"] / 100,
+    )
+    grouped = frame.groupby([frame["issuer"].astype(str), frame["reason"].astype(str)])
+    table = grouped.agg(
+        approved=("approved", "sum"),
+        declined=("approved", lambda approved: int((~approved).sum())),
+        advices_posted=("posted", "sum"),
+        advices_expired=("expired", "sum"),
+        repeats=("repeats", "sum"),
+        longest_wait_s=("wait_s", "max"),
+        exposure_kgs=("exposure_kgs", "sum"),
+    )
+    return table.rename_axis(["issuer", "reason"]).round(2)

@@ -4,7 +4,7 @@ This is the only place records become DataFrames. Tables: `transactions`, `hops`
 `receipts`, `samples` (queue lengths over the day), `components` (utilisation per host),
 `token_events` (the token service's lifecycle steps and key issues), `transfers` and
 `notifications` when the app's services ran, `clearing`, `positions`, `bilateral`, `settlement` and
-`liquidity_events` when the scenario's clearing is enabled, `days` for a multi-day run (analysis/days.py), with `reconciliation` (the switch's
+`liquidity_events` when the scenario's clearing is enabled, `faults` (the faults injected) and `stand_in` (the switch's stand-in decisions and their advices) when there were any, `days` for a multi-day run (analysis/days.py), with `reconciliation` (the switch's
 clearing against the banks' own records: exported even when empty, as the proof of a clean day)
 and `reconciliation_totals`, and
 `apdus` (one row per APDU) when the run recorded them (`Simulation(record_apdus=True)`).
@@ -23,6 +23,7 @@ import pandas as pd
 
 from elcart_sim.acceptance.terminal import OUTCOMES
 from elcart_sim.analysis.occupancy import by_component, components_table, samples_table
+from elcart_sim.analysis.recovery import with_recovery
 from elcart_sim.analysis.settlement import settlement_summary, settlement_text
 from elcart_sim.clearing.reconciliation import reconcile
 from elcart_sim.core.records import Records, Table, as_numpy, categorical, category_dtype
@@ -107,6 +108,7 @@ class Results:
     reconciliation: pd.DataFrame = field(default_factory=lambda: Table("reconciliation").to_frame())
     reconciliation_totals: pd.DataFrame = field(default_factory=lambda: Table("reconciliation_totals").to_frame())
     faults: pd.DataFrame = field(default_factory=lambda: Table("faults").to_frame())  # empty unless the scenario has faults
+    stand_in: pd.DataFrame = field(default_factory=lambda: Table("stand_in").to_frame())  # empty unless the switch stood in
     days: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per day of a multi-day run (analysis/days.py)
     violations: pd.DataFrame | None = None  # the invariants' violations when they were checked (core/invariants.py)
     registry: Registry = field(default_factory=Registry, repr=False)  # the components the per-host tables name
@@ -136,7 +138,8 @@ class Results:
         settlement = records.settlement.take_frame()
         bilateral = records.bilateral.take_frame()
         liquidity_events = records.liquidity_events.take_frame()
-        faults = records.faults.take_frame(order_by=("fault",))
+        faults = with_recovery(records.faults.take_frame(order_by=("fault",)), transactions, transfers)
+        stand_in = records.stand_in.take_frame(order_by=("trace_id",))
         hops = records.hops.take_frame(order_by=("trace_id", "arrived_at"))
         duration = scenario.demand.duration_s if duration_s is None else duration_s
         occupancy = by_component(hops, registry)
@@ -166,6 +169,7 @@ class Results:
             bilateral=bilateral,
             liquidity_events=liquidity_events,
             faults=faults,
+            stand_in=stand_in,
             registry=registry,
             **reconciled,
         )
@@ -205,6 +209,24 @@ class Results:
             "attacks_stopped": int(((tx["attack"] != "") & (tx["stopped_by"] != "")).sum()),
             **self._transfer_summary(),
             **settlement_summary(self),
+            **self._stand_in_summary(),
+        }
+
+    def _stand_in_summary(self) -> dict[str, Any]:
+        """The switch's stand-in, when the scenario turns it on: its approvals and declines, the
+        advices sent, posted and expired, and the money at risk when they were posted."""
+        if not self.scenario.switch.stand_in.enabled:
+            return {}
+        rows = self.stand_in
+        approved = (rows["response_code"].astype(str) == "00").to_numpy()
+        return {
+            "stand_in_approved": int(approved.sum()),
+            "stand_in_declined": int((~approved).sum()),
+            "stand_in_approved_tyiyn": int(rows["amount_tyiyn"].to_numpy()[approved].sum()),
+            "advices_sent": int((rows["attempts"].to_numpy() > 0).sum()),
+            "advices_posted": int(rows["advice_posted_at"].notna().sum()),
+            "advices_expired": int(rows["expired"].sum()),
+            "stand_in_exposure_tyiyn": int(rows["exposure_tyiyn"].sum()),
         }
 
     def _transfer_summary(self) -> dict[str, Any]:
@@ -252,13 +274,19 @@ class Results:
                 f"  request-to-result   p50 {s['transfer_p50_s']:.3f} s   p99 {s['transfer_p99_s']:.3f} s;  "
                 f"moved {s['transferred_tyiyn'] / 100:,.2f} KGS, fees {s['transfer_fees_tyiyn'] / 100:,.2f} KGS",
             ]
+        if "stand_in_approved" in s:
+            lines.append(
+                f"  stand-in            approved {s['stand_in_approved']:,} ({s['stand_in_approved_tyiyn'] / 100:,.2f} KGS)  declined {s['stand_in_declined']:,};"
+                f"  advices sent {s['advices_sent']:,}  posted {s['advices_posted']:,}  expired {s['advices_expired']:,};"
+                f"  exposure {s['stand_in_exposure_tyiyn'] / 100:,.2f} KGS"
+            )
         lines += settlement_text(s)
         return "\n".join(lines)
 
     # -- export ---------------------------------------------------------------------------------------
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus", "days", "faults")
+        optional = ("transfers", "notifications", "clearing", "positions", "settlement", "bilateral", "liquidity_events", "apdus", "days", "faults", "stand_in")
         recorded = tuple(name for name in optional if len(getattr(self, name)))
         if self.scenario.clearing.enabled:  # an empty reconciliation is a clean day's evidence
             recorded += ("reconciliation", "reconciliation_totals")

@@ -1,4 +1,4 @@
-"""The hosts that sizing sizes, and the load each host pool carries at a tap rate.
+"""The hosts that sizing sizes, and the load each host pool carries at a card-side rate.
 
 A scenario sets one server count per host spec, a dotted scenario field holding a HostSpec (or
 an HsmSpec): `acquirer.servers`, `switch.servers`, `issuers.<bank>.servers` for a bank with a
@@ -11,20 +11,25 @@ The hosts sized are the registry's specs for the scenario (core/registry.py, in 
 tap's chain first), so a host the model adds is sized with no change here.
 
 A `HostLoad` is one host pool as an M/G/c queue: arrival rate, mean service time and its
-coefficient of variation (from its spec), servers. Its arrival rate at a tap rate λ is
-λ × the tap's visits (1 at the acquirer and the switch, the switch's HSM calls per 0100 at IPC's
-HSM; at each issuing bank's host its bank's share of the taps, from the population: wallets are
-picked uniformly among the enrolled cards, times the issuer's HSM calls per 0100 at its HSM)
-plus, for each app channel ch of the day, λ × share_ch ÷ share_contactless × V_ch,pool, its
-visit ratio measured on the model (capacity/visits.py).
+coefficient of variation (from its spec), servers. The arrival rates are those of the card
+side's busiest hour h (`card_side_peak`), scaled so that the card side carries λ transactions a
+second: at the acquirer and the switch every card-side request; at each issuing bank's host its
+share of them (phone taps by the bank's share of the enrolled cards, plastic cards and ATM
+withdrawals by its share of all cards, from the population), at its HSM the issuer's HSM calls
+per request, at IPC's HSM the switch's per phone tap; on a crediting day the credits' echo's
+taps and withdrawals by bank too (capacity/echo.py); plus, for each app channel ch of the day,
+λ_ch(h) × V_ch,pool, its visit ratio measured on the model (capacity/visits.py), the echo's
+transfers as p2p_phone requests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from elcart_sim.capacity.echo import BankCards, EchoRates, echo_rates, is_crediting_day
 from elcart_sim.capacity.visits import app_channels, channel_visits
 from elcart_sim.core.errors import CapacityError
 from elcart_sim.core.registry import Registry
@@ -32,7 +37,10 @@ from elcart_sim.scenario import HOST_SPECS, Scenario, data_dir, spec_key
 from elcart_sim.scenario.hosts import HostSpec, HsmSpec
 from elcart_sim.world.demand import card_side_rates_per_s, hourly_rates_per_s
 
-__all__ = ["HOSTS", "HostLoad", "host_spec", "sized_hosts", "configured_servers", "with_servers", "host_loads"]
+if TYPE_CHECKING:
+    from elcart_sim.model.simulation import Simulation
+
+__all__ = ["HOSTS", "HostLoad", "CardSidePeak", "host_spec", "sized_hosts", "configured_servers", "with_servers", "bank_cards", "card_side_per_s", "card_side_peak", "host_loads"]
 
 HOSTS = HOST_SPECS
 """The tap chain's host specs: what sizing sizes on a day of taps alone."""
@@ -83,29 +91,79 @@ class HostLoad:
         return self.arrival_rate_per_s * self.mean_service_s / self.servers
 
 
-def _card_side_mix(scenario: Scenario) -> dict[str, float]:
-    """Each card channel's share of the card side's transactions in its peak hour."""
-    card_side = card_side_rates_per_s(scenario)
-    peak_hour = int(np.argmax(card_side))
-    total = card_side[peak_hour] or 1.0
-    return {c: hourly_rates_per_s(scenario, c)[peak_hour] / total for c, share in scenario.demand.channels.items() if share > 0}
+@dataclass(frozen=True)
+class CardSidePeak:
+    """The card side in its busiest hour `hour`, per second: each card channel's ordinary rate
+    (`channels_per_s`), and on a crediting day the credits' echo then (`echo`, capacity/echo.py:
+    its taps and withdrawals by bank, `echo_transfers_per_s` by phone number)."""
+
+    hour: int
+    channels_per_s: dict[str, float]
+    echo_taps_per_s: dict[str, float]
+    echo_withdrawals_per_s: dict[str, float]
+    echo_transfers_per_s: float
+
+    @property
+    def total_per_s(self) -> float:
+        """The card side's transactions a second: the rate `host_loads` and the knee take."""
+        return sum(self.channels_per_s.values()) + sum(self.echo_taps_per_s.values()) + sum(self.echo_withdrawals_per_s.values())
 
 
-def _tap_visits(scenario: Scenario, mix: dict[str, float], hop: str, bank: str) -> float:
-    """Messages per card-side transaction at a pool of hop `hop` (before its bank's share): one
-    request (0100 for a purchase, 0200 for an ATM withdrawal) at the acquirer, the switch and the
-    issuer; at an HSM, the calls per request (hsm.calls): a bank's HSM takes its issuer's for
-    every card-side request, IPC's HSM the switch's for a phone tap's 0100 only (a token's
-    cryptogram is IPC's to check; a plastic card's is its issuer's); `mix` is `_card_side_mix`."""
-    if hop in ("acquirer", "switch", "issuer"):
-        return 1.0
-    if hop == "hsm":
-        if not bank:
-            return mix.get("contactless", 0.0) * scenario.hsm.calls_at("switch").get("0100", 0)
-        calls = scenario.hsm.calls_at("issuer")
-        withdrawals = mix.get("atm", 0.0)
-        return (1.0 - withdrawals) * calls.get("0100", 0) + withdrawals * calls.get("0200", 0)
-    return 0.0
+def _echo(scenario: Scenario, banks: BankCards | None = None) -> EchoRates | None:
+    if not is_crediting_day(scenario):
+        return None
+    return echo_rates(scenario, _model(scenario)[2] if banks is None else banks)
+
+
+def card_side_per_s(scenario: Scenario, banks: BankCards | None = None) -> np.ndarray:
+    """The card side's rate in each local hour 00..23 (per second): its channels'
+    (world/demand.card_side_rates_per_s) plus, on a crediting day, the credits' echo's taps and
+    withdrawals (capacity/echo.py), for the population `banks` (`bank_cards` of a simulation of
+    the scenario; default: the model's)."""
+    rates = np.asarray(card_side_rates_per_s(scenario), dtype=float)
+    echo = _echo(scenario, banks)
+    return rates if echo is None else rates + echo.card_side_per_s
+
+
+def card_side_peak(scenario: Scenario) -> CardSidePeak:
+    """The card side in its busiest hour (`card_side_per_s`), channel by channel."""
+    rates = np.asarray(card_side_rates_per_s(scenario), dtype=float)
+    echo = _echo(scenario)
+    hour = int(np.argmax(rates if echo is None else rates + echo.card_side_per_s))
+    channels = {c: hourly_rates_per_s(scenario, c)[hour] for c, share in scenario.demand.channels.items() if share > 0}
+    if echo is None:
+        return CardSidePeak(hour, channels, {}, {}, 0.0)
+    taps = dict(zip(echo.codes, echo.taps_per_s[:, hour].tolist()))
+    withdrawals = dict(zip(echo.codes, echo.withdrawals_per_s[:, hour].tolist()))
+    return CardSidePeak(hour, channels, taps, withdrawals, float(echo.transfers_per_s[hour]))
+
+
+def _pool_rate(scenario: Scenario, peak: CardSidePeak, hop: str, bank: str, shares: dict[str, tuple[float, float]]) -> float:
+    """Card-side messages a second at a pool of hop `hop` (of bank `bank`, if a bank's) in the
+    peak hour: one request (0100 for a purchase, 0200 for an ATM withdrawal) at the acquirer, the
+    switch and the card's issuer; at an HSM, the calls per request (hsm.calls): a bank's HSM
+    takes its issuer's for every card-side request, IPC's HSM the switch's for a phone tap's 0100
+    only (a token's cryptogram is IPC's to check; a plastic card's is its issuer's). A phone tap
+    picks a wallet uniformly (a bank's share of the enrolled cards), a plastic card or an ATM
+    withdrawal a card (its share of all cards); the echo's come from the credited cards of each
+    bank (`peak`)."""
+    channels = peak.channels_per_s
+    if hop in ("acquirer", "switch"):
+        return peak.total_per_s
+    taps = channels.get("contactless", 0.0)
+    withdrawals = channels.get("atm", 0.0)
+    plastic = sum(channels.values()) - taps - withdrawals
+    if hop == "hsm" and not bank:
+        return (taps + sum(peak.echo_taps_per_s.values())) * scenario.hsm.calls_at("switch").get("0100", 0)
+    if hop not in ("issuer", "hsm"):
+        return 0.0
+    enrolled, cards = shares[bank]
+    purchases = taps * enrolled + plastic * cards + peak.echo_taps_per_s.get(bank, 0.0)
+    withdrawals = withdrawals * cards + peak.echo_withdrawals_per_s.get(bank, 0.0)
+    if hop == "issuer":
+        return purchases + withdrawals
+    calls = scenario.hsm.calls_at("issuer")
+    return purchases * calls.get("0100", 0) + withdrawals * calls.get("0200", 0)
 
 
 def _service(scenario: Scenario, host: str) -> tuple[float, float]:
@@ -114,13 +172,14 @@ def _service(scenario: Scenario, host: str) -> tuple[float, float]:
     return spec.mean_s, (0.0 if spec.dist == "constant" else distribution.cv)
 
 
-_MODELS: dict[tuple, tuple[Registry, dict[str, tuple[float, float]]]] = {}  # by seed, scale, population, channels, crediting day, pools, data folder
+_MODELS: dict[tuple, tuple[Registry, dict[str, tuple[float, float]], BankCards]] = {}  # by seed, scale, population, channels, crediting day, pools, data folder
 
 
-def _model(scenario: Scenario) -> tuple[Registry, dict[str, tuple[float, float]]]:
-    """The components the model registers for the scenario, and each bank's share of the enrolled
-    cards (a phone tap picks one uniformly) and of all cards (a plastic card or ATM transaction)."""
-    crediting = bool(scenario.services.payroll.batches) and scenario.demand.is_salary_day(scenario.business_date)
+def _model(scenario: Scenario) -> tuple[Registry, dict[str, tuple[float, float]], BankCards]:
+    """The components the model registers for the scenario, each bank's share of the enrolled
+    cards (a phone tap picks one uniformly) and of all cards (a plastic card or ATM transaction),
+    and each bank's cards as the credits' echo needs them (capacity/echo.py)."""
+    crediting = is_crediting_day(scenario)
     channels = tuple(c for c, share in {**scenario.demand.channels, **scenario.demand.app_channels}.items() if share > 0)
     hsm = scenario.hsm
     layout = (tuple(scenario.issuers), tuple(hsm.issuers), spec_key({h: hsm.calls_at(h) for h in ("switch", "issuer")}))  # which pools, not their servers
@@ -130,50 +189,64 @@ def _model(scenario: Scenario) -> tuple[Registry, dict[str, tuple[float, float]]
         from elcart_sim.model.simulation import Simulation
 
         simulation = Simulation(scenario)
-        population = simulation.population
-        enrolled = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
-        cards = np.diff(population.card_starts)
+        counts = bank_cards(simulation)
+        enrolled, cards = counts.enrolled, counts.cards
         shares = {
-            bank.code: (float(enrolled[bank.index]) / max(1, int(enrolled.sum())), float(cards[bank.index]) / max(1, int(cards.sum())))
-            for bank in population.banks
+            code: (float(enrolled[i]) / max(1.0, float(enrolled.sum())), float(cards[i]) / max(1.0, float(cards.sum())))
+            for i, code in enumerate(counts.codes)
         }
-        model = _MODELS[key] = (simulation.registry, shares)
+        model = _MODELS[key] = (simulation.registry, shares, counts)
     return model
 
 
-def _app_rates(scenario: Scenario, rate_per_s: float, specs: tuple[str, ...]) -> dict[str, float]:
-    """Messages per second at each component from the app's channels, at tap rate `rate_per_s`:
-    Σ over channels of rate_per_s × λ_ch(h) ÷ λ_tap(h) × V_ch,component, where h is the taps'
-    peak hour (each channel follows its own hourly profile)."""
-    taps = card_side_rates_per_s(scenario)  # the whole card side: each of its transactions takes the tap's chain once
-    peak_hour = int(np.argmax(taps))
+def bank_cards(simulation: Simulation) -> BankCards:
+    """Each bank's cards, enrolled cards and cards linked in ELKART Mobile (read only on a
+    crediting day whose echo sends transfers: the directory is built then), and the ATMs, of a
+    simulation's population."""
+    population = simulation.population
+    scenario = simulation.scenario
+    enrolled = np.diff(np.searchsorted(population.enrolled_cards, population.card_starts))
+    cards = np.diff(population.card_starts)
+    sends = is_crediting_day(scenario) and scenario.services.payroll.echo.send_share > 0
+    linked = simulation.app_directory.linked if sends else np.zeros(population.n_cards, bool)
+    return BankCards(
+        tuple(bank.code for bank in population.banks),
+        cards.astype(float),
+        enrolled.astype(float),
+        np.diff(np.concatenate([[0], np.cumsum(linked)])[population.card_starts]).astype(float),
+        len(simulation.atm_fleet),
+    )
+
+
+def _app_rates(scenario: Scenario, peak: CardSidePeak, specs: tuple[str, ...]) -> dict[str, float]:
+    """Messages per second at each component from the app's channels in the card side's peak
+    hour h: Σ over channels of λ_ch(h) × V_ch,component (each channel follows its own hourly
+    profile), the echo's transfers counted as p2p_phone requests."""
+    requests = {channel: hourly_rates_per_s(scenario, channel)[peak.hour] for channel in app_channels(scenario)}
+    if peak.echo_transfers_per_s > 0:
+        requests["p2p_phone"] = requests.get("p2p_phone", 0.0) + peak.echo_transfers_per_s
     rates: dict[str, float] = {}
-    for channel in app_channels(scenario):
-        if taps[peak_hour] <= 0:
-            raise CapacityError(f"sizing counts demand in card transactions; scenario {scenario.name!r} has none")
-        requests_per_s = rate_per_s * hourly_rates_per_s(scenario, channel)[peak_hour] / taps[peak_hour]
+    for channel, requests_per_s in requests.items():
         for component, visits in channel_visits(scenario, channel, specs).items():
             rates[component] = rates.get(component, 0.0) + requests_per_s * visits
     return rates
 
 
 def host_loads(scenario: Scenario, *, rate_per_s: float, servers: dict[str, int] | None = None) -> list[HostLoad]:
-    """Every host pool at tap rate `rate_per_s` (the other channels in their shares of the day):
-    the taps' load (a pool of the tap's chain that is not a bank's sees every tap, each issuing
-    bank's pool its share) plus the app channels' (see the module docstring). `servers`
+    """Every host pool with the card side at `rate_per_s` transactions a second and everything
+    else in proportion, as in the card side's peak hour (`card_side_peak`: its channels, the
+    credits' echo on a crediting day, the app's channels; see the module docstring). `servers`
     overrides the scenario's."""
-    registry, bank_shares = _model(scenario)
-    mix = _card_side_mix(scenario)
-    tap_share = mix.get("contactless", 0.0)
-    shares = {bank: tap_share * enrolled + (1.0 - tap_share) * cards for bank, (enrolled, cards) in bank_shares.items()}
+    registry, bank_shares, _ = _model(scenario)
+    peak = card_side_peak(scenario)
+    if peak.total_per_s <= 0:
+        raise CapacityError(f"sizing counts demand in card transactions; scenario {scenario.name!r} has none")
+    factor = rate_per_s / peak.total_per_s
     servers = servers or configured_servers(scenario)
-    app = _app_rates(scenario, rate_per_s, registry.specs())
+    app = _app_rates(scenario, peak, registry.specs())
     loads = []
     for component in registry:
         mean, cv = _service(scenario, component.spec)
-        taps = _tap_visits(scenario, mix, component.hop, component.bank)
-        if taps and component.bank:
-            taps *= shares[component.bank]
-        rate = rate_per_s * taps + app.get(component.name, 0.0)
+        rate = factor * (_pool_rate(scenario, peak, component.hop, component.bank, bank_shares) + app.get(component.name, 0.0))
         loads.append(HostLoad(component.spec, component.name, rate, mean, cv, servers[component.spec]))
     return loads

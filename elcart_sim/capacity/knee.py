@@ -6,12 +6,16 @@ without bound as they approach saturation; an M/G/c pool's waiting time turns sh
 at about 80 % utilisation — the knee of its latency curve. A host's utilisation grows in
 proportion to its load (ρ = λ × E[S] ÷ c), so at m times today's peak load it is m × ρ_now, and
 the knee multiple is m = ρ_knee ÷ ρ_now (the analytic model: capacity/hosts.py gives each pool's
-arrival rate at the peak, from the population's bank shares, the HSM calls per message and the
-app channels' visit ratios). At growth g a year the load is (1 + g)^y times today's, so the knee
+arrival rate at the peak, from the population's bank shares, the HSM calls per message, the
+app channels' visit ratios and, on a crediting day, the credits' echo). At growth g a year the load is (1 + g)^y times today's, so the knee
 comes y = ln m ÷ ln(1 + g) years ahead. The host with the smallest multiple reaches it first.
 
+A line with a bandwidth (the scenario's `network.*_bps`) is a pool of one server beside them
+(capacity/links.py: `link:acquirer-switch`, `link:switch-issuer:<bank>`), so the table can name
+a link as the first to its knee.
+
 `simulated_utilisation` runs the peak window (capacity/peak.py) and reads each host's
-utilisation from its hop records, to set beside the analytic one
+utilisation from its hop records (each line's from what it carried), to set beside the analytic one
 (benchmarks/bench_knee.py, tests/capacity/test_knee.py).
 """
 
@@ -32,11 +36,12 @@ KNEE_UTILISATION = 0.8
 
 
 def peak_rate_per_s(scenario: Scenario) -> float:
-    """The card side's rate (phone taps, plastic card purchases, ATM withdrawals) in the
-    scenario's busiest hour, per second: the rate `host_loads` takes."""
-    from elcart_sim.world.demand import card_side_rates_per_s
+    """The card side's rate (phone taps, plastic card purchases, ATM withdrawals; on a crediting
+    day with the credits' echo, capacity/echo.py) in the scenario's busiest hour, per second:
+    the rate `host_loads` takes."""
+    from elcart_sim.capacity.hosts import card_side_peak
 
-    return float(np.max(card_side_rates_per_s(scenario)))
+    return card_side_peak(scenario).total_per_s
 
 
 def knee_table(
@@ -46,18 +51,22 @@ def knee_table(
     growth_per_year: float | None = None,
     knee_utilisation: float = KNEE_UTILISATION,
 ) -> pd.DataFrame:
-    """One row per host pool at the peak (or at tap rate `rate_per_s`): `component`, `servers`,
-    `utilisation` now, `knee_multiple` (the load multiple at which it reaches
-    `knee_utilisation`; inf for a host the load never reaches), `years_to_knee` at
-    `growth_per_year` (the scenario's `demand.growth_per_year` unless given; 0 when it is past
-    the knee already, inf when the load never grows or never reaches it) and `knee_year`, the
-    calendar year it is reached (the scenario's year, years_ahead included, plus the whole years
-    to the knee rounded up; None when never). In the registry's order."""
+    """One row per host pool, and per line with a bandwidth, at the peak (or at card-side rate
+    `rate_per_s`): `component`, `servers`, `utilisation` now, `knee_multiple` (the load multiple
+    at which it reaches `knee_utilisation`; inf for a host the load never reaches),
+    `years_to_knee` at `growth_per_year` (the scenario's `demand.growth_per_year` unless given;
+    0 when it is past the knee already, inf when the load never grows or never reaches it) and
+    `knee_year`, the calendar year it is reached (the scenario's year, years_ahead included, plus
+    the whole years to the knee rounded up; None when never). In the registry's order, the
+    lines last."""
+    from elcart_sim.capacity.links import link_loads
+
     rate = peak_rate_per_s(scenario) if rate_per_s is None else rate_per_s
     g = scenario.demand.growth_per_year if growth_per_year is None else growth_per_year
     year_now = scenario.business_date.year + scenario.demand.years_ahead
+    loads = host_loads(scenario, rate_per_s=rate)
     rows = []
-    for load in host_loads(scenario, rate_per_s=rate):
+    for load in [*loads, *link_loads(scenario, loads)]:
         utilisation = load.utilisation
         multiple = knee_utilisation / utilisation if utilisation > 0 else math.inf
         if multiple <= 1.0:
@@ -152,18 +161,20 @@ def knee_curves(table: pd.DataFrame, *, hosts: int = 8, most_multiple: float | N
 
 def simulated_utilisation(scenario: Scenario, *, taps: int = 5_000, replication: int = 0) -> pd.DataFrame:
     """Each host's utilisation simulated in the scenario's peak window (capacity/peak.py: the
-    busiest hour at its constant rate, `taps` taps long): `component`, `simulated_utilisation`,
+    busiest hour at its constant rate, `taps` taps long), and each line's with a bandwidth (its
+    busier direction's time on the line over the run): `component`, `simulated_utilisation`,
     and the window's tap rate in `rate_per_s`."""
     from elcart_sim.capacity.peak import peak_window
     from elcart_sim.model.simulation import Simulation
 
     window = peak_window(scenario, taps=taps)
-    results = Simulation(window.scenario, replication).run()
-    components = results.components
+    simulation = Simulation(window.scenario, replication)
+    components = simulation.run().components
+    links = {name: link.utilisation(simulation.duration_s) for name, link in simulation.links.items() if link.serial}
     return pd.DataFrame(
         {
-            "component": components["component"].astype(str),
-            "simulated_utilisation": components["utilisation"].astype(float),
+            "component": [*components["component"].astype(str), *links],
+            "simulated_utilisation": [*components["utilisation"].astype(float), *links.values()],
             "rate_per_s": window.rate_per_s,
         }
     )

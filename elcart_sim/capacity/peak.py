@@ -1,10 +1,13 @@
 """The peak window: the scenario's busiest hour, some years of growth ahead, as a run of its own.
 
-The busiest hour of the scenario's day (`demand.hourly_profile` with every volume factor:
-weekday, salary day, growth, channel share; `elcart_sim.world.demand.hourly_rates_per_s`) is simulated
-alone, at its constant rate, for a warm-up plus a window long enough for `taps` taps; each of the
-app's channels runs at its own rate in that hour (its service's hourly profile). In the
-model the rate is constant within an hour, so this is that hour. Sizing
+The busiest hour of the scenario's card side (`demand.hourly_profile` with every volume factor:
+weekday, salary day, growth, channel share; `elcart_sim.world.demand.hourly_rates_per_s`; on a
+crediting day with the credits' echo, capacity/echo.py) is simulated alone, at its constant
+rate, for a warm-up plus a window long enough for `taps` card transactions; each of the app's
+channels runs at its own rate in that hour (its service's hourly profile). The echo runs as what
+it is made of: its taps as phone taps, its withdrawals as ATM withdrawals, its transfers as
+transfers by phone number (the window itself starts at midnight and ends, an hour and ten minutes
+at most later, before the bundled days' first credit file). In the model the rate is constant within an hour, so this is that hour. Sizing
 (`elcart_sim.capacity.sizing`) and the report's sizing and headroom curves simulate it.
 """
 
@@ -14,9 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from elcart_sim.capacity.hosts import host_loads
+from elcart_sim.capacity.hosts import CardSidePeak, card_side_peak, host_loads
 from elcart_sim.capacity.queueing import relaxation_time_s
 from elcart_sim.core.errors import CapacityError
 from elcart_sim.scenario import Scenario
@@ -54,17 +55,43 @@ def _grown(scenario: Scenario, years: float, growth_per_year: float | None) -> S
 _APP_SERVICES = ("transfers", "bills", "account_transfers", "qr_payments")  # the services with an hourly profile of their own
 
 
-def _app_side_at(scenario: Scenario, hour: int) -> dict[str, Any]:
-    """Overrides that hold each of the app's channels at its rate in ``hour`` all window long
-    (the app's channels follow their services' own hourly profiles, so each has its own rate in
-    the taps' peak hour): flat profiles, the app's day the sum of those rates, each channel's
-    share its rate's. Nothing when the scenario has no app payments."""
+def _card_side_at(scenario: Scenario, peak: CardSidePeak) -> dict[str, Any]:
+    """Overrides that hold the card side at its rates in the peak hour all window long: a flat
+    profile, each card channel's share its rate's then (the echo's taps counted as phone taps,
+    its withdrawals as ATM withdrawals), the day's volume their sum (each channel's own day
+    factors divided out)."""
+    rates = dict(peak.channels_per_s)
+    if peak.echo_taps_per_s:
+        rates["contactless"] = rates.get("contactless", 0.0) + sum(peak.echo_taps_per_s.values())
+    if peak.echo_withdrawals_per_s:
+        rates["atm"] = rates.get("atm", 0.0) + sum(peak.echo_withdrawals_per_s.values())
+    per_day = {}
+    for channel, rate in rates.items():
+        if rate > 0:
+            factor = math.prod(scenario.volume_factors(scenario.business_date, channel).values()) * scenario.scale
+            per_day[channel] = rate * 86_400.0 / factor
+    total = sum(per_day.values())
+    return {
+        "demand.hourly_profile": [1.0] * 24,
+        "demand.transactions_per_day": total,
+        "demand.channels": {c: v / total for c, v in per_day.items()},
+    }
+
+
+def _app_side_at(scenario: Scenario, peak: CardSidePeak) -> dict[str, Any]:
+    """Overrides that hold each of the app's channels at its rate in the peak hour all window
+    long (the app's channels follow their services' own hourly profiles, so each has its own
+    rate in the card side's peak hour; the echo's transfers are p2p_phone requests): flat
+    profiles, the app's day the sum of those rates, each channel's share its rate's. Nothing
+    when the scenario has no app payments."""
     from elcart_sim.world.demand import hourly_rates_per_s
 
     channels = [c for c, share in scenario.demand.app_channels.items() if share > 0]
     if not channels or not scenario.app_payments_per_day_effective:
         return {}
-    at_hour = {c: hourly_rates_per_s(scenario, c)[hour] for c in channels}
+    at_hour = {c: hourly_rates_per_s(scenario, c)[peak.hour] for c in channels}
+    if peak.echo_transfers_per_s > 0:
+        at_hour["p2p_phone"] = at_hour.get("p2p_phone", 0.0) + peak.echo_transfers_per_s
     total = sum(at_hour.values())
     if total <= 0:
         return {"demand.app_channels": {}}
@@ -95,13 +122,9 @@ def peak_window(
     relaxation time grows without bound, both shrink so that a run stays within 20 × `taps` taps.
     Runs use the `fast` fidelity (the same timings as `wire`, fewer codec cycles).
     """
-    from elcart_sim.world.demand import card_side_rates_per_s
-
     grown = _grown(scenario, years, growth_per_year)
-    rates = card_side_rates_per_s(grown)
-    peak_hour = int(np.argmax(rates))
-    peak = float(rates[peak_hour])
-    mean = float(np.mean(rates))
+    busiest = card_side_peak(grown)
+    peak = busiest.total_per_s
     if peak <= 0:
         raise CapacityError(f"scenario {scenario.name} has no demand to size for")
     automatic = warmup_s is None and window_s is None
@@ -119,12 +142,11 @@ def peak_window(
     window_s = math.ceil(window_s / interval) * interval
     peak_only = grown.with_overrides(
         {
-            "demand.hourly_profile": [1.0] * 24,
-            "demand.transactions_per_day": grown.demand.transactions_per_day * peak / mean,
+            **_card_side_at(grown, busiest),
             "demand.duration_s": warmup_s + window_s,
             "monitor_interval_s": interval,
             "fidelity": "fast",
-            **_app_side_at(grown, peak_hour),
+            **_app_side_at(grown, busiest),
         }
     )
-    return PeakWindow(peak_only, float(warmup_s), float(window_s), peak, peak_hour, years)
+    return PeakWindow(peak_only, float(warmup_s), float(window_s), peak, busiest.hour, years)

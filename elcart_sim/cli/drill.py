@@ -163,6 +163,9 @@ def _text(found) -> str:
         rows.append({"kind": kind, "runs": len(with_kind), "faults": count, "runs with violations": len(failing & set(with_kind["run"]))})
     rows.append({"kind": "all", "runs": len(runs), "faults": summary["faults"], "runs with violations": len(failing)})
     lines += _indent(text_table(rows)).splitlines()
+    moved = {name: int(runs[f"messages_{name}"].sum()) for name in ("dropped", "repeated", "duplicated") if f"messages_{name}" in runs}
+    if moved:
+        lines.append("    messages " + ", ".join(f"{name} {count:,}" for name, count in moved.items()) + " (over all runs)")
     lines += ["", "  business scores per run, against the same day without faults"]
     score_rows = []
     for name, label in (("sales_lost", "sales lost"), ("sales_lost_kgs", "sales lost (KGS)"), ("reversals", "reversals"),

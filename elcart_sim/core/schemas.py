@@ -197,7 +197,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "dropped": F("q", "", "Requests lost to the fault: dropped on the link (either way), turned away by the down host, lost with the node"),
         "repeated": F("q", "", "Store-and-forward messages (reversals, advices, cancellations, pushes) its senders had to repeat: kept while the host was down, dropped on the link, lost with the node"),
         "duplicated": F("q", "", "Messages the link delivered twice"),
-        "recovered_at": F("d", "s", "switch_node_down: when the service was back (hosts/switch/nodes.py says how it is measured); NaN otherwise"),
+        "recovered_at": F("d", "s", "When the service had recovered: the result of the last payment of the burst of failures on time (DE39 91 or 68) that followed the fault, started_at when none did (analysis/recovery.py); NaN for clearing_late"),
     },
     "receipts": {
         "trace_id": F("i", "", "Transaction id"),

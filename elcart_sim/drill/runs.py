@@ -12,8 +12,9 @@ reproduced exactly by its seed and index alone: a violation is replayed by one c
 
 Runs go out to an executor (capacity/executors.py: serial, local processes, Dask) as small
 picklable tasks — the scenario, the plan, the baseline's outcomes — and come back as one row of
-figures and the violations found. A run that fails with an error (a fault the model cannot take)
-is a violation too, ``run_completes``, not the end of the drill.
+figures and the violations found. A run that fails with an error while it plays is a violation
+too, ``run_completes``, not the end of the drill; a plan that cannot be built into the run (a
+host or bank that does not exist) is an error in the input, refused before anything runs.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def run_drill(task: DrillTask) -> dict[str, Any]:
     checker = simulation.invariants
     try:
         results = simulation.run()
-    except ElcartSimError as error:
+    except ElcartSimError as error:  # the run could not go on: a violation too, the drill goes on
         results = None
         checker.violations.append(Violation("run_completes", -1, float(simulation.env.now), f"{type(error).__name__}: {error}"))
     faults = _injected(results, task.plan)
@@ -212,6 +213,12 @@ def drill(
     scenario = scenario.with_overrides({"seed": seed}) if seed != scenario.seed else scenario
     indices = range(first, first + runs)
     plans = [fault_plan(faults, scenario, seed, run) for run in indices]
+    for plan in plans:  # every plan valid before anything runs
+        with_faults(scenario, plan)
+    if faults not in FAULT_SOURCES:  # a file's plan names hosts and banks: built once, so that it is refused now if it must be
+        from elcart_sim.model.simulation import Simulation
+
+        Simulation(with_faults(scenario, plans[0]))
     replications = [run if faults not in FAULT_SOURCES else 0 for run in indices]  # a file's plan: each run its own day
     distinct = sorted(set(replications))
     baselines = dict(zip(distinct, run_all(executor, baseline_outcomes, [(scenario, r) for r in distinct], progress=progress, desc="days without faults")))

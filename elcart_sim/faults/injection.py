@@ -12,7 +12,10 @@ of them twice, each on a random stream of its own (``faults.<link>.<i>.drop``, `
 so a fault shifts no other draw. A store-and-forward message the link loses, or whose
 acknowledgement it loses, is repeated by its sender after `REPEAT_AFTER_S`. A duplicate's
 answer is dropped by its sender, which has the original's. Detecting duplicates at the switch or
-an issuer is not this module's: a duplicate reaches the host as any message does.
+an issuer is not this module's: a duplicate reaches the host as any message does. A switch node
+is lost and restored by the switch itself (hosts/switch/nodes.py); a biller stops answering at
+its gateway (hosts/biller_gateway.py); a late clearing file is set on the clearing cycle before
+the day (model/clearing_cycle.py).
 
 A host is touched only while a fault is on: with no faults nothing here runs, and the hosts serve
 exactly as without the section (hosts/host.py's door is fitted on the instance only then).
@@ -29,17 +32,12 @@ from elcart_sim.core.clock import Reply, after, discard, round_trip
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.faults.plan import Fault, FaultPlan
-from elcart_sim.hosts.host import Host
+from elcart_sim.hosts.host import REPEAT_AFTER_S, Host
 
 if TYPE_CHECKING:
     from elcart_sim.model.simulation import Simulation
 
 __all__ = ["REPEAT_AFTER_S", "LinkGate", "Injection"]
-
-REPEAT_AFTER_S = 30.0
-"""How long a store-and-forward sender waits for an acknowledgement before it repeats the
-message (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
-
 
 class LinkGate:
     """One faulty link: drops ``drop_share`` of the messages crossing it (each way), delays each
@@ -169,7 +167,34 @@ class Injection:
             return self._hosts_down(self._hosts(i, name, which))
         if fault.kind in ("link", "duplicates"):
             return self._link(i, fault)
-        raise ScenarioError(f"faults[{i}].kind", f"{fault.kind} faults are not injected by this version")
+        if fault.kind == "switch_node_down":
+            return self._node_down(int(fault.param("node")))
+        return self._clearing_late(int(fault.param("cutoff")), fault.param("delay_s"))
+
+    def _clearing_late(self, cutoff: int, delay_s: float) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
+        """The clearing cycle told now, before the day, how late that period goes to settlement
+        (model/clearing_cycle.py); on the clock there is only the record to make."""
+        self.simulation.clearing.late_s[cutoff] = delay_s  # type: ignore[union-attr]  # clearing_late needs clearing.enabled
+
+        def start() -> None:
+            return None
+
+        def end(_state: None) -> tuple[int, int, int, float]:
+            return 0, 0, 0, math.nan
+
+        return start, end
+
+    def _node_down(self, index: int) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
+        switch = self.simulation.switch  # a NodedSwitch whenever the scenario loses a node (model/simulation.py)
+
+        def start() -> tuple[int, int]:
+            return switch.lose_node(index)  # type: ignore[attr-defined]
+
+        def end(lost: tuple[int, int]) -> tuple[int, int, int, float]:
+            switch.restore_node(index)  # type: ignore[attr-defined]
+            return lost[0], lost[1], 0, math.nan
+
+        return start, end
 
     def _hosts_down(self, hosts: list[Host]) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
         def start() -> list[tuple[int, int]]:

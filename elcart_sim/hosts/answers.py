@@ -38,7 +38,8 @@ class Answer(NamedTuple):
 
 
 def fields_of(message: Mapping[str, Any]) -> int:
-    """The fingerprint of ``message``'s unchangeable fields (repeats.fingerprint), 32 bits."""
+    """The fingerprint of ``message``'s unchangeable fields (repeats.fingerprint), 32 bits
+    (Python's hash: the same within a run, which is all it is compared across)."""
     return hash(fingerprint(message)) & 0xFFFF_FFFF
 
 

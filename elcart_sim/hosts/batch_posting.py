@@ -91,7 +91,7 @@ class BatchPostingHost(Host):
             credits.next += 1
             if credits.next == len(credits.cards):
                 files.popleft()
-            started, finished = self.pool.schedule(credits.arrived_at, self.service_time_s())
+            started, finished = self.pool.schedule(env.now, self.service_time_s())  # now: the file may have waited for the host (down)
             self._on_the_clock += 1
             after(env, finished - env.now, self._post, credits, i, self.trace_ids(), (credits.arrived_at, started, finished))
 

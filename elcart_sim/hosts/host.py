@@ -10,6 +10,9 @@ another message type than the entry takes (a 0110 sent where a 0100 is expected)
 mandatory field, is answered with a format error (DE39 30) and recorded like any other; nothing
 a sender puts on the wire ends the run.
 
+A host may carry its messages over links with a bandwidth (`connect`, core/link.py): a next
+hop's link then adds each message's transmission time, and its queue when the line is busy.
+
 A host may use an HSM pool (`use_hsm`, hosts/hsm.py): a message its entry has read, of a type
 the host makes HSM calls for, queues that many calls at the HSM when the host's own service
 ends, and is handled when the HSM has answered (a message that is not read calls no HSM); the
@@ -39,6 +42,7 @@ import simpy
 
 from elcart_sim.core.clock import Deadlines, Handler, Reply, after, round_trip
 from elcart_sim.core.errors import IsoMessageError
+from elcart_sim.core.link import Link
 from elcart_sim.core.records import Table
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.core.streams import RandomStreams, Sampler
@@ -48,9 +52,13 @@ from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.scenario import HostSpec
 
-__all__ = ["Host", "Times", "entry", "stored"]
+__all__ = ["Host", "Times", "entry", "stored", "REPEAT_AFTER_S"]
 
 Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
+
+REPEAT_AFTER_S = 30.0
+"""How long a store-and-forward sender waits for an acknowledgement before it repeats a message
+that was lost (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
 
 
 def stored(mti: str) -> bool:
@@ -97,6 +105,7 @@ class Host:
     """Base of the acquirer, switch and issuer hosts."""
 
     hop = "host"
+    links: dict[object, Link] | None = None  # None: every next hop over the bare latency (Host.connect)
     hsm: Hsm | None = None
     hsm_calls: dict[str, int] = {}  # HSM calls per message type (MTI); empty: no HSM (the class's, shared, never changed)
     # A fault drill's (faults/injection.py); the class's while no fault touches the host.
@@ -195,6 +204,10 @@ class Host:
             self._held.append((step, args))  # type: ignore[union-attr]
         else:
             self.turned_away += 1
+    def connect(self, links: dict[object, Link]) -> None:
+        """Carry messages to each next hop over its link with a bandwidth (core/link.py), keyed
+        by the next hop (the host whose entry is called)."""
+        self.links = links
 
     def use_hsm(self, hsm: Hsm, calls: dict[str, int]) -> None:
         """Call ``hsm`` ``calls[mti]`` times for each message of type ``mti`` the host reads (after
@@ -228,7 +241,15 @@ class Host:
         is not back by then, call ``on_timeout()`` instead and drop the answer when it comes."""
         if on_timeout is not None:
             on_answer = self.deadlines.expect(on_answer, on_timeout)
-        round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
+        self.send(entry, message, trace_id, on_answer)
+
+    def send(self, entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
+        """Carry ``message`` over the link to the next hop's ``entry`` and its answer back to
+        ``on_answer``: the bare latency, or the link with a bandwidth (`connect`)."""
+        if self.links is None:
+            round_trip(self.env, self.link_latency_s, entry, message, trace_id, on_answer)
+        else:
+            self.links[entry.__self__].round_trip(entry, message, trace_id, on_answer)  # type: ignore[attr-defined]
 
     def deliver(self, entry: Handler, repeat_entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
         """Store and forward: carry ``message`` (a reversal, read as a dict) to the next hop's
@@ -245,7 +266,7 @@ class Host:
         def attempt(target: Handler, sent: Any) -> None:
             if answered[0]:
                 return
-            round_trip(self.env, self.link_latency_s, target, self.wire.encode(sent), trace_id, answer)
+            self.send(target, self.wire.encode(sent), trace_id, answer)
             after(self.env, self.timeout_s, attempt, repeat_entry, as_repeat(message))
 
         attempt(entry, message)

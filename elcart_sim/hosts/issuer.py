@@ -145,28 +145,31 @@ class Issuer(Host):
         self._authorise(times, request, trace_id, reply)
 
     def _authorise(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
-        if self._answered_before(times, request, trace_id, reply):
+        key = self._unless_answered(times, request, trace_id, reply)
+        if key is None:
             return
         chip = self._check_chip(request)
         if chip is not None and chip.decline is not None:
-            self._answer(times, request, trace_id, reply, chip.decline.response_code, chip)
+            self._answer(times, request, trace_id, reply, key, chip.decline.response_code, chip)
             return
-        self._answer(times, request, trace_id, reply, self._debit(request, trace_id, "purchase"), chip)
+        self._answer(times, request, trace_id, reply, key, self._debit(request, trace_id, "purchase"), chip)
 
-    def _answered_before(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> bool:
-        """Whether ``request`` is one this issuer has answered (a duplicate, a repeat, or an
-        authorisation whose advice came first): if so it is answered again from memory — the
-        same answer, or 94 when it changed the original's fields — and nothing is posted."""
-        known = self._answers.recall(exchange_key(request))
+    def _unless_answered(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> int | None:
+        """The exchange key of ``request``, to decide it under; None when this issuer has answered
+        it before (a duplicate, a repeat, or an authorisation whose advice came first): it is then
+        answered again from memory — the same answer, or 94 when it changed the original's
+        fields — and nothing is posted."""
+        key = exchange_key(request)
+        known = self._answers.recall(key)
         if known is None:
-            return False
+            return key
         if known.fields != fields_of(request):
             response = messages.response_to(request, "94")
         else:
             response = messages.response_to(request, known.response_code, _authorisation_id(known))
         self.record_hop(trace_id, request["t"], self.bank.code, times, response["39"], False)
         reply(self.wire.encode(response))
-        return True
+        return None
 
     @entry(MTI_FINANCIAL_REQUEST)
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
@@ -174,7 +177,8 @@ class Issuer(Host):
         payment (50) or a merchant QR payment (00): serve it, decide, post an approval, answer;
         a cash withdrawal at an ATM (01, its chip data checked first); another processing code
         is an invalid transaction (12)."""
-        if self._answered_before(times, request, trace_id, reply):
+        key = self._unless_answered(times, request, trace_id, reply)
+        if key is None:
             return
         kind = request["3"][:2]
         chip = None
@@ -194,7 +198,7 @@ class Issuer(Host):
             response_code = self._debit(request, trace_id, "qr_payment") if _names_a_merchant(request) else "30"
         else:
             response_code = "12"
-        self._answer(times, request, trace_id, reply, response_code, chip)
+        self._answer(times, request, trace_id, reply, key, response_code, chip)
 
     def _check_chip(self, request: Mapping[str, Any]) -> Authentication | None:
         """The verdict on a plastic card's chip data; None when there is none to check here (a
@@ -204,13 +208,13 @@ class Issuer(Host):
         return self.chip_authentication.authenticate(request)
 
     def _answer(
-        self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, response_code: str, chip: Authentication | None = None
+        self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, key: int, response_code: str, chip: Authentication | None = None
     ) -> None:
         authorisation_id = None
         if response_code == "00":
             self._authorisations += 1
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
-        self._answers.remember(exchange_key(request), response_code, self._authorisations if authorisation_id else 0, fields_of(request))
+        self._answers.remember(key, response_code, self._authorisations if authorisation_id else 0, fields_of(request))
         self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
         decline = chip.decline.code if chip is not None and chip.decline is not None else None
         response = messages.response_to(request, response_code, authorisation_id, additional_response=decline)

@@ -115,6 +115,7 @@ class ClearingCycle:
         self._reversed_early: set[tuple[int, int, int]] = set()
         self._credits: dict[int, ClearingRecord] = {}  # trace id -> a partner's credit not cancelled
         self._outcomes_seen = 0
+        self.late_s: dict[int, float] = {}  # a fault drill's: the first day's cut-off (index) -> how late its period goes to settlement
         env.process(self.run_clearing_cycle(duration_s))
 
     # -- records -------------------------------------------------------------------------------
@@ -240,14 +241,17 @@ class ClearingCycle:
     # -- the cycle -----------------------------------------------------------------------------
 
     def run_clearing_cycle(self, duration_s: float):
-        """Close the periods at each cut-off within the day's ``duration_s``."""
+        """Close the periods at each cut-off within the day's ``duration_s``; a late clearing file
+        (``late_s``, a fault drill's) goes to settlement that much after its cut-off, the records
+        cleared meanwhile falling in the next period as usual."""
         day = 0
         while True:
             for index, cutoff in enumerate(self._cutoffs, 1):
                 at = day * DAY_S + cutoff
                 if at > duration_s:
                     return
-                yield self.env.timeout(at - self.env.now)
+                late = self.late_s.get(index - 1, 0.0) if day == 0 else 0.0
+                yield self.env.timeout(max(0.0, at + late - self.env.now))
                 self._settle_until((day, index))
             day += 1
 

@@ -34,6 +34,7 @@ National Bank (model/clearing_cycle.py). The scenario's faults, if any, are inje
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 
 import simpy
@@ -62,11 +63,13 @@ from elcart_sim.hosts.host import Host
 from elcart_sim.hosts.hsm import Hsm
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch import Switch
+from elcart_sim.hosts.switch.nodes import NodedSwitch
 from elcart_sim.model import day
 from elcart_sim.model.app_services import AppServices
 from elcart_sim.model.card_payments import CardPayments
 from elcart_sim.model.clearing_cycle import ClearingCycle
 from elcart_sim.model.day import DAY_S
+from elcart_sim.model.links import connect_links
 from elcart_sim.model.phones import Phones
 from elcart_sim.money.ledger import POSTING_KINDS, Ledger
 from elcart_sim.protocol.emv.apdu_format import APDU_BYTES
@@ -128,7 +131,10 @@ class Simulation(AppServices, CardPayments):
             bank.index: Issuer(env, bank, host_spec_of_bank(scenario.issuer, scenario.issuers, bank.code)[1], population, self.ledger, streams, records.hops, wire, chip_authentication)
             for bank in population.banks
         }
-        self.switch = Switch(
+        # A switch of several nodes (hosts/switch/nodes.py) when the scenario has them or loses one.
+        nodes = scenario.switch.nodes
+        noded = nodes > 1 or any(fault.kind == "switch_node_down" for fault in scenario.faults)
+        self.switch = (functools.partial(NodedSwitch, nodes=nodes) if noded else Switch)(
                 env,
                 scenario.switch,
                 population,
@@ -222,6 +228,7 @@ class Simulation(AppServices, CardPayments):
             transactions=records.transactions,
         )
         self.atms: dict[int, AtmTerminal] = {}
+        self.links = connect_links(self)  # the links with a bandwidth, by name (model/links.py)
         self.apdu_latency_s = streams.sampler("nfc.apdu_latency", scenario.nfc.apdu_latency.distribution())
         # fast: the card dialogue as objects on a phone's link — unless the run records its APDUs,
         # which then must exist (the same outcomes and timings either way)

@@ -29,10 +29,10 @@ from elcart_sim.capacity import (
     replication_metrics,
     run_all,
 )
+from elcart_sim.capacity.hosts import bank_cards, card_side_per_s
 from elcart_sim.core.errors import ReportError
 from elcart_sim.report.runner import study_executor
 from elcart_sim.scenario import Scenario
-from elcart_sim.world.demand import card_side_rates_per_s
 
 __all__ = ["SUMMARY_METRICS", "HOURLY_METRICS", "DayStudy", "day_study", "hourly_rows", "run_day_replication"]
 
@@ -106,10 +106,10 @@ def run_day_replication(task: ReplicationTask) -> dict[str, Any]:
     the hourly rows and the utilisation of each host over the day and in the peak hour."""
     from elcart_sim.model.simulation import Simulation
 
-    results = Simulation(task.scenario, replication=task.replication).run()
+    simulation = Simulation(task.scenario, replication=task.replication)
+    results = simulation.run()
     k = task.replication
-    rates = card_side_rates_per_s(task.scenario)
-    peak = int(np.argmax(rates))
+    peak = int(np.argmax(card_side_per_s(task.scenario, bank_cards(simulation))))  # on a crediting day with the credits' echo
     day = component_metrics(results, task.warmup_s)
     peak_utilisation = _peak_hour_utilisation(results, peak)
     utilisation = [{"replication": k, "component": c, "window": "day", "utilisation": float(u)}
@@ -159,8 +159,9 @@ class DayStudy:
         return scaled[_INTERVAL_COLUMNS].reset_index(drop=True)
 
     def peak_hour_table(self) -> pd.DataFrame:
-        """Latency percentiles and taps per second in the demand model's peak hour."""
-        peak = int(np.argmax(card_side_rates_per_s(self.scenario)))
+        """Latency percentiles and taps per second in the demand model's peak hour (on a crediting
+        day with the credits' echo: capacity/hosts.card_side_per_s)."""
+        peak = int(np.argmax(card_side_per_s(self.scenario)))
         intervals = self.hourly_intervals()
         return _table(intervals[intervals["hour"] == peak], by=["hour"])
 

@@ -39,11 +39,18 @@ class SwitchSpec(HostSpec):
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """One-way latency of each link in the chain."""
+    """Each link of the chain: its one-way latency, and its bandwidth in bits per second each
+    way (`*_bps`; 0, the default: no limit, the latency alone). With a bandwidth a message of n
+    bytes takes n × 8 ÷ bps seconds to send, and the link between the acquirer and the switch,
+    and each bank's link from the switch, carries one message at a time each way, so a busy
+    link queues (core/link.py); a terminal's or an ATM's own link only adds the time to send."""
 
     terminal_acquirer: DurationSpec = field(default_factory=lambda: DurationSpec("lognormal", 0.12, 0.5))
     acquirer_switch: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
     switch_issuer: DurationSpec = field(default_factory=lambda: DurationSpec("constant", 0.004))
+    terminal_acquirer_bps: float = field(default=0.0, metadata=checked(non_negative))
+    acquirer_switch_bps: float = field(default=0.0, metadata=checked(non_negative))
+    switch_issuer_bps: float = field(default=0.0, metadata=checked(non_negative))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Physical picture: a sender names the recipient by phone number, card number or a
 code, and an amount. The app reads a QR code first (protocol/qr/elqr.py): one that does not
 read — a damaged code, a failed checksum, not an ELKART transfer code — is declined (DE39 30,
 decided by "qr") before anything is sent. The service checks the sender's limits (per transfer, per day in amount
-and in count), asks the directory whose card that is (hosts/directory.py), works out the fee
+and in count), asks the directory whose card that is (hosts/directory.py; a directory that
+does not answer within ``timeout_s`` — it is down — declines the transfer 68), works out the fee
 (scenario ``services.transfers.fees``; none by default), and moves the money in two legs
 through the switch, as card networks move a card-to-card transfer:
 
@@ -100,7 +101,8 @@ class TransferService:
             return
         self._count(sender, amount_tyiyn, 1)
         query = (channel, recipient)
-        round_trip(self.env, self.directory_latency_s, self.directory.look_up, query, trace_id, lambda found: self._found(transfer, found))
+        found = self.legs.expect(lambda lookup: self._found(transfer, lookup), lambda: self._not_found_in_time(transfer))
+        round_trip(self.env, self.directory_latency_s, self.directory.look_up, query, trace_id, found)
 
     def _over_limit(self, sender: int, amount_tyiyn: int) -> tuple[str, str] | None:
         limits = self.spec.limits
@@ -127,6 +129,11 @@ class TransferService:
         transfer.fee_tyiyn = self.spec.fee_tyiyn("p2p", transfer.channel, transfer.amount_tyiyn)
         transfer.debit = self._leg(transfer, self.population.pan(transfer.payer), ProcessingCode.TRANSFER_DEBIT, transfer.fee_tyiyn)
         self.legs.send(transfer.trace_id, transfer.debit, lambda answer: self._debited(transfer, answer), lambda: self._failed(transfer, _TOO_LATE, "debit"))
+
+    def _not_found_in_time(self, transfer: _Transfer) -> None:
+        """The directory did not answer within the service's timeout (it is down): nothing moved."""
+        self._count(transfer.payer, -transfer.amount_tyiyn, -1)
+        self._end(transfer, "declined", _TOO_LATE, "directory did not answer in time", "directory")
 
     def _debited(self, transfer: _Transfer, response: dict[str, Any]) -> None:
         transfer.debit_code = code = response["39"]

@@ -20,24 +20,23 @@ from typing import Any
 import simpy
 
 from elcart_sim.core.clock import Reply
-from elcart_sim.protocol.iso8583.repeats import ORIGINAL_MTI, exchange_key, fingerprint
+from elcart_sim.protocol.iso8583.repeats import ORIGINAL_MTI, fingerprint
 
 __all__ = ["Exchange", "Exchanges"]
 
-Answered = Callable[[Any, Any], None]  # (the duplicate's own reply, the answer) -> None: record and reply
 
 
 class Exchange:
     """One request being handled, or answered: calling it with the answer passes the answer on
     to the sender, and to every duplicate that has waited for it."""
 
-    __slots__ = ("reply", "answer", "fields", "waiting", "_memory", "_key")
+    __slots__ = ("reply", "answer", "request", "waiting", "_memory", "_key")
 
-    def __init__(self, memory: Exchanges, key: tuple[str, int], fields: tuple[str, ...], reply: Reply):
+    def __init__(self, memory: Exchanges, key: str, request: Mapping[str, Any], reply: Reply):
         self.reply = reply
         self.answer: Any = None
-        self.fields = fields
-        self.waiting: list[Answered] | None = None
+        self.request = request
+        self.waiting: list[Callable[[Any], None]] | None = None
         self._memory = memory
         self._key = key
 
@@ -58,37 +57,37 @@ class Exchanges:
     def __init__(self, env: simpy.Environment, window_s: float):
         self.env = env
         self.window_s = window_s
-        self._by_key: dict[tuple[str, int], Exchange] = {}
-        self._forget: deque[tuple[float, tuple[str, int]]] = deque()  # (when, key), in answering order
+        self._by_key: dict[str, Exchange] = {}
+        self._forget: deque[tuple[float, str]] = deque()  # (when, key), in answering order
 
-    def admit(self, request: Mapping[str, Any], reply: Reply, duplicate: Callable[[str | None, Any], None]) -> Exchange | None:
+    def admit(self, request: Mapping[str, Any], reply: Reply, duplicate: Callable[[Mapping[str, Any], str | None, Any], None]) -> Exchange | None:
         """The new exchange of ``request`` — its reply, to answer it through — or None when it is a
-        copy of one the switch has: then ``duplicate(None, answer)`` gets the original's answer
-        (at once, or when it comes), or ``duplicate("94", None)`` is called for a copy that
-        changed the original's fields."""
+        copy of one the switch has: then ``duplicate(request, None, answer)`` gets the original's
+        answer (at once, or when it comes), or ``duplicate(request, "94", None)`` is called for a
+        copy that changed the original's fields."""
         now = self.env.now
         forget = self._forget
         by_key = self._by_key
         while forget and forget[0][0] <= now:
             by_key.pop(forget.popleft()[1], None)
         mti = request["t"]
-        key = (ORIGINAL_MTI.get(mti, mti), exchange_key(request))
-        fields = fingerprint(request)
+        # the message class and the original's data elements, side by side (fixed widths but DE32's, last)
+        key = f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"
         known = by_key.get(key)
         if known is None:
-            exchange = by_key[key] = Exchange(self, key, fields, reply)
+            exchange = by_key[key] = Exchange(self, key, request, reply)
             return exchange
-        if known.fields != fields:
-            duplicate("94", None)
+        if fingerprint(known.request) != fingerprint(request):
+            duplicate(request, "94", None)
         elif known.answer is not None:
-            duplicate(None, known.answer)
+            duplicate(request, None, known.answer)
         else:
             if known.waiting is None:
                 known.waiting = []
-            known.waiting.append(lambda answer: duplicate(None, answer))
+            known.waiting.append(lambda answer: duplicate(request, None, answer))
         return None
 
-    def answered(self, key: tuple[str, int]) -> None:
+    def answered(self, key: str) -> None:
         self._forget.append((self.env.now + self.window_s, key))
 
     def __len__(self) -> int:

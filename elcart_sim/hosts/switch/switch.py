@@ -107,14 +107,15 @@ class Switch(Host):
     def _remember(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> Reply | None:
         """The reply to answer ``request`` through, remembered (exchanges.py); None when it is a
         duplicate or a repeat, which is then answered here."""
+        return self.exchanges.admit(request, reply, lambda copy, refusal, answer: self._answer_copy(times, copy, trace_id, reply, refusal, answer))
 
-        def duplicate(refusal: str | None, answer: Any) -> None:
-            if refusal is not None:  # a repeat is answered as its original (0110, 0410, 0430)
-                answer = self.wire.encode(messages.response_to(request, refusal))
-            self.record_hop(trace_id, request["t"], "", times, self.wire.decode(answer)["39"], False)
-            reply(answer)
-
-        return self.exchanges.admit(request, reply, duplicate)
+    def _answer_copy(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, refusal: str | None, answer: Any) -> None:
+        """A duplicate or repeat answered: the original's answer (a repeat is answered as its
+        original: 0110, 0410, 0430), or ``refusal`` (94) when it changed the original's fields."""
+        if refusal is not None:
+            answer = self.wire.encode(messages.response_to(request, refusal))
+        self.record_hop(trace_id, request["t"], "", times, self.wire.decode(answer)["39"], False)
+        reply(answer)
 
     def hsm_calls_for(self, request: Any) -> int:
         """IPC's HSM verifies a token's cryptogram: a 0100 paid with a card number (a plastic

@@ -22,9 +22,9 @@ from typing import Any
 import iso8583 as _iso
 
 from elcart_sim.core.errors import IsoMessageError
-from elcart_sim.protocol.iso8583.spec import ELKART_SPEC, FIELD_FORMATS, FIELD_LENGTHS, MTIS, required_fields, stands_for_bytes
+from elcart_sim.protocol.iso8583.spec import ELKART_SPEC, FIELD_FORMATS, FIELD_LENGTHS, MTIS, USER_FIELDS, required_fields, stands_for_bytes
 
-__all__ = ["encode", "decode", "problem", "validate", "original_data_elements"]
+__all__ = ["encode", "decode", "encoded_length", "problem", "validate", "original_data_elements"]
 
 
 def problem(message: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -99,6 +99,40 @@ def encode(message: Mapping[str, Any], *, check: bool = True) -> bytes:
         validate(message, "encode")  # names the field
         raise
     return bytes(raw)
+
+
+# Per field: the digits of its length prefix (0 for a fixed field); whether it needs the secondary bitmap.
+_PREFIX = {key: ELKART_SPEC[key]["len_type"] for key in USER_FIELDS}
+_SECONDARY = frozenset(key for key in USER_FIELDS if key != "t" and int(key) > 64)
+_MTI_AND_PRIMARY_BITMAP = ELKART_SPEC["t"]["max_len"] + ELKART_SPEC["p"]["max_len"]
+_SECONDARY_BITMAP = ELKART_SPEC["1"]["max_len"]
+
+
+def encoded_length(message: Mapping[str, Any]) -> int:
+    """The length in bytes of the message laid out, from the field lengths alone (nothing laid
+    out): the MTI and the primary bitmap, the secondary bitmap when a field above 64 is present,
+    and each field's length prefix and value (one byte a character: every character field is
+    ASCII; DE55 its bytes, or, held as ``{tag: value}`` in the fast fidelity, the BER-TLV they
+    make). A link's transmission time in the fast fidelity (protocol/iso8583/wire.py)."""
+    n = _MTI_AND_PRIMARY_BITMAP
+    secondary = False
+    prefix = _PREFIX
+    for key, value in message.items():
+        if key != "t":
+            n += prefix[key] + (_tlv_length(value) if type(value) is dict else len(value))
+            if not secondary and key in _SECONDARY:
+                secondary = True
+    return n + _SECONDARY_BITMAP if secondary else n
+
+
+def _tlv_length(objects: Mapping[int, Any]) -> int:
+    """Bytes of ``{tag: value}`` as BER-TLV (EMV Book 3 Annex B: the tag's bytes, a length of
+    one byte below 128, else 81 or 82 and one or two bytes, the value)."""
+    n = 0
+    for tag, value in objects.items():
+        size = len(value)
+        n += (1 if tag <= 0xFF else 2 if tag <= 0xFFFF else 3) + (1 if size < 0x80 else 2 if size <= 0xFF else 3) + size
+    return n
 
 
 def decode(raw: bytes) -> dict[str, Any]:

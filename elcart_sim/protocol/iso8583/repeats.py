@@ -72,10 +72,10 @@ def as_repeat(message: Mapping[str, Any]) -> dict[str, Any]:
 
 def exchange_key(message: Mapping[str, Any]) -> int:
     """One integer naming the transaction ``message`` belongs to — its request, the request's
-    repeats and duplicates, its advice, its reversal: DE37 (an12, read in base 36: 62 bits),
-    DE11 (6 digits: 20 bits), DE7 (10 digits: 31 bits) and DE32 (up to 11 digits: 37 bits),
-    side by side in one number (an int is a third of a tuple's size)."""
-    return ((int(message["37"], 36) << 20 | int(message["11"])) << 31 | int(message["7"])) << 37 | int(message.get("32") or 0)
+    repeats and duplicates, its advice, its reversal: DE37 (an12), DE11 (n6), DE7 (n10) and
+    DE32 (n..11, padded to 11) side by side, read as one base-36 number (an int is a third of a
+    tuple's size; every part has a fixed width, so two keys are equal only when every part is)."""
+    return int(f"{message['37']}{message['11']}{message['7']}{message.get('32') or '':0>11}", 36)
 
 
 def fingerprint(message: Mapping[str, Any]) -> tuple[str, ...]:

@@ -8,7 +8,9 @@ way. What the model's own entities send is valid by construction (every wire run
 message its builders make, where it is received), so in fast only a message that no entity of
 the run sent — a foreign object at an entry — is checked against the host spec and refused as
 the wire would refuse it. Hosts only ever call `encode` and
-`decode`, so the two give the same outcomes and timings per transaction.
+`decode`, so the two give the same outcomes and timings per transaction; a link with a bandwidth
+asks `size`: the bytes on the wire, or in fast the length those bytes would have
+(codec.encoded_length), so transmission times are equal too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class WireFormat(Protocol):
 
     def decode(self, payload: Any) -> Mapping[str, Any]: ...
 
+    def size(self, payload: Any) -> int: ...
+
 
 class Iso8583Bytes:
     """Fidelity 'wire': real bytes at every boundary. The sender lays its message out; the
@@ -36,6 +40,7 @@ class Iso8583Bytes:
 
     name = "wire"
     decode = staticmethod(codec.decode)
+    size = staticmethod(len)  # the bytes on the link
 
     @staticmethod
     def encode(message: Mapping[str, Any]) -> bytes:
@@ -69,6 +74,12 @@ class MessageObjects:
     """Fidelity 'fast': the message itself at every boundary, checked once, never copied again."""
 
     name = "fast"
+
+    @staticmethod
+    def size(payload: Any) -> int:
+        """The bytes the wire would put on a link for ``payload`` (codec.encoded_length), so a
+        link's timings are the wire's; a foreign payload of bytes is its length."""
+        return codec.encoded_length(payload) if isinstance(payload, Mapping) else len(payload)
 
     @staticmethod
     def encode(message: Mapping[str, Any]) -> Message:

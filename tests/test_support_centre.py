@@ -275,6 +275,17 @@ def test_a_drill_runs_issuer_outage_brings_its_contacts_without_a_window():
     assert outage > calm_contacts.loc[calm_contacts["cause"] == "outage", "contacts"].sum()
 
 
+def test_the_bundled_drill_gives_its_outage_to_the_contacts():
+    from elcart_sim import run
+
+    drill = load_scenario("drill-issuer-outage", scale=0.001, fidelity="fast")
+    results = run(drill)
+    assert outages_of(results.faults) == [Outage(39_600.0, 41_400.0, banks=("AIYL",))]  # Aiyl Bank's host, 11:00-11:30
+    contacts = day_contacts(drill, results)
+    by_hour = contacts[contacts["cause"] == "outage"].groupby("hour")["contacts"].sum()
+    assert by_hour[11] > 0 and by_hour[11] == by_hour.max()
+
+
 def test_the_contact_table_adds_its_parts_and_weights_the_handling_time():
     a = ContactCause(1.0, 1.0, DurationSpec("constant", 100.0), DurationSpec("constant", 100.0))
     b = ContactCause(1.0, 1.0, DurationSpec("constant", 400.0), DurationSpec("constant", 400.0))

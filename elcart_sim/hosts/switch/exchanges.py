@@ -56,7 +56,7 @@ class Exchanges:
     """The switch's memory of requests, by message class (an 0100 and its repeat 0101 are one
     class; an 0400 and the 0100 it reverses are two) and key."""
 
-    def __init__(self, env: simpy.Environment, window_s: float, requests: bool = False:
+    def __init__(self, env: simpy.Environment, window_s: float, requests: bool = False):
         self.env = env
         self.window_s = window_s
         self.requests = requests  # whether 0100s and 0200s are remembered too, not only reversals and repeats

@@ -96,7 +96,7 @@ class Switch(Host):
         self.routing = Routing(population, token_service)
         self.issuers = issuers  # by Bank.index
         self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
-        self.exchanges = Exchanges(env, spec.duplicate_window_s, spec.duplicates == "all", REPEAT_AFTER_S)
+        self.exchanges = Exchanges(env, spec.duplicate_window_s, spec.duplicates == "all")
         self._issuer_of_bank = {bank.code: issuers[bank.index] for bank in population.banks}
         self.stand_in: StandIn | None = None  # when the scenario's switch.stand_in is enabled
         if spec.stand_in.enabled and stand_in_records is not None:

@@ -12,7 +12,7 @@ from elcart_sim.core.errors import ScenarioError
 from elcart_sim.people.contacts import funnel_contacts, wallets_on
 from elcart_sim.people.onboarding import Funnel, funnel_of, step_pass_share
 from elcart_sim.scenario import FUNNEL_STEPS, DurationSpec, FunnelStep, OnboardingSpec, Scenario, SupportSpec
-from elcart_sim.scenario.calendar import CalendarSpec, date_range
+from elcart_sim.scenario.calendar import CalendarSpec, calendar_summary, date_range
 from elcart_sim.world.population import MIN_ELKART_PAY_ANDROID, version_code
 
 JULY = (datetime.date(2022, 7, 1), datetime.date(2022, 7, 31))
@@ -132,6 +132,9 @@ def test_a_dated_run_in_july_2022_enrols_the_funnels_wallets():
     ratio = share / calendar_only.dated_population().enrolment_share
     assert scenario.channel_per_day("contactless") == pytest.approx(calendar_only.channel_per_day("contactless") * ratio, rel=1e-12)
     assert scenario.channel_per_day("card_chip") == calendar_only.channel_per_day("card_chip")
+    [row] = calendar_summary(scenario, day, day)
+    assert row["wallets"] == pytest.approx(wallets, rel=1e-12) and row["contactless"] == scenario.channel_per_day("contactless")
+    assert "wallets" not in calendar_summary(calendar_only, day, day)[0]
 
 
 def test_a_step_share_moves_a_runs_enrolment_by_its_pass_share():

@@ -74,12 +74,12 @@ def test_a_reversal_lost_on_the_link_is_repeated_until_it_crosses():
     result, results = _tap(sim, _card(sim))
     assert result.response_code == "91"
     issuer = results.hops[results.hops.hop == "issuer"]
-    # sent at the switch's timeout and lost, repeated (0401) every switch timeout: lost twice more
-    # while the fault is on, through on the third repeat
+    # sent at the switch's timeout and lost, repeated (0401) every REPEAT_AFTER_S: lost once more
+    # while the fault is on, through on the second repeat
     assert issuer.mti.tolist() == ["0401"]
-    assert issuer.arrived_at.iloc[0] == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S + 3 * SWITCH_TIMEOUT_S + 0.003, abs=1e-9)
+    assert issuer.arrived_at.iloc[0] == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S + 2 * REPEAT_AFTER_S + 0.003, abs=1e-9)
     [row] = results.faults.itertuples()
-    assert (row.dropped, row.repeated, row.duplicated) == (1, 3, 0)
+    assert (row.dropped, row.repeated, row.duplicated) == (1, 2, 0)
 
 
 def test_a_slow_link_adds_its_delay_each_way():
@@ -211,10 +211,10 @@ def test_a_reversal_lost_with_its_node_is_repeated_to_a_survivor():
     assert result.response_code == "91"
     hops = results.hops
     switch = hops[hops.hop == "switch"]
-    # the acquirer's repeat (0401, after its timeout) to the survivor, forwarded as the original;
+    # the acquirer's repeat (0401, REPEAT_AFTER_S after its 0400) to the survivor, forwarded as the original;
     # the lost node's copy, repeated after REPEAT_AFTER_S, answered from the switch's memory
     assert switch.mti.tolist() == ["0401", "0400"]
-    assert switch.arrived_at.tolist() == pytest.approx([AT_ACQUIRER_S + 0.002 + 2 * ACQUIRER_TIMEOUT_S + 0.004, lost_again + REPEAT_AFTER_S], abs=1e-9)
+    assert switch.arrived_at.tolist() == pytest.approx([AT_ACQUIRER_S + 0.002 + ACQUIRER_TIMEOUT_S + REPEAT_AFTER_S + 0.004, lost_again + REPEAT_AFTER_S], abs=1e-9)
     assert hops[hops.hop == "issuer"].mti.tolist() == ["0100", "0400", "0400"]  # the repeat reached it too, posted once
     assert sim.ledger.balance_tyiyn(account) == before
     assert results.faults[["dropped", "repeated"]].values.tolist() == [[1, 0], [0, 1]]

@@ -27,8 +27,9 @@ instead of a reversal; beyond the limits it declines 91 and reverses as before.
 Every reversal and repeat — and with ``switch.duplicates: all`` every request — is remembered
 under the original's data elements while it is handled and for ``switch.duplicate_window_s``
 after (exchanges.py): a duplicate or a repeat (0101, 0401, 0421) gets the original's answer and
-is not forwarded again; one that changes the original's fields is refused 94. The reversals the switch sends or passes on are repeated (0401, 0421) every
-``switch.timeout_s`` until the issuer acknowledges one (Host.deliver).
+is not forwarded again; one that changes the original's fields is refused 94. The reversals the
+switch sends or passes on are repeated (0401, 0421) every `REPEAT_AFTER_S` until the issuer
+acknowledges one (Host.deliver), as the acquirers repeat theirs.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Reply, discard, round_trip
+from elcart_sim.core.clock import Reply, discard
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
@@ -71,10 +72,6 @@ __all__ = ["Switch"]
 
 class Switch(Host):
     hop = "switch"
-    # The switch's link to each issuer is store and forward itself (an issuer that is down takes
-    # its reversals when it is back; a lost one is sent again: faults/injection.py), so it
-    # passes reversals on once; the acquirers repeat theirs (0401, 0421: Host.deliver).
-    repeat_after_s = None
 
     def __init__(
         self,
@@ -120,7 +117,7 @@ class Switch(Host):
         """The stand-in's store and forward: an advice (0120, or its repeat 0121) to ``bank``'s issuer."""
         issuer = self._issuer_of_bank[bank]
         entry = issuer.advise if advice["t"] == "0120" else issuer.advise_repeat
-        round_trip(self.env, self.link_latency_s, entry, self.wire.encode(advice), trace_id, on_answer)
+        self.send(entry, self.wire.encode(advice), trace_id, on_answer)  # over the line to the issuer, as any message
 
     def _remember(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> Reply | None:
         """The reply to answer ``request`` through, remembered (exchanges.py); None when it is a

@@ -44,7 +44,7 @@ from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
 from elcart_sim.hosts.answers import Answers
-from elcart_sim.hosts.host import REPEAT_AFTER_S, Host, Times, entry
+from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch.exchanges import Exchanges
 from elcart_sim.hosts.switch.routing import Routing

@@ -56,8 +56,13 @@ def main() -> None:
             requests[name] = len(results.transactions) + len(results.transfers)
             best[name] = min(best.get(name, cpu), cpu)
     raw = (before + raw_simpy_events_per_s()) / 2
+    empty = Simulation(scenarios["empty faults"])
+    hosts = [empty.acquirer, empty.switch, *empty.issuers.values()]
+    fitted = sum(1 for host in hosts if "serve" in vars(host) or "send" in vars(host))
     print(f"scenario               national-day at scale {args.scale:g}, fidelity {args.fidelity}; best of {args.repeat}")
     print(f"raw SimPy events / s   {raw:,.0f}")
+    print(f"empty faults           injection {'none' if empty.faults is None else 'built'}; doors fitted on {fitted} of {len(hosts)} hosts "
+          "(the difference below is the machine's noise: the same code runs)")
     print(f"{'variant':22s} {'requests':>9s} {'CPU s':>7s} {'µs / request':>13s} {'raw-event times / request':>26s} {'vs no section':>14s}")
     for name in VARIANTS:
         per = best[name] / requests[name]

@@ -1,7 +1,8 @@
 """Repeats and duplicates, every delay fixed: a message delivered twice is posted once and both
 copies get the same answer (at the switch: hosts/switch/exchanges.py; at the issuer:
-hosts/answers.py); a repeat that changes the amount is refused 94 and posts nothing; a reversal
-repeated until acknowledged reverses once."""
+hosts/answers.py — every request with ``switch.duplicates: all``, reversals and repeats always);
+a repeat that changes the amount is refused 94 and posts nothing; a reversal repeated until
+acknowledged reverses once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from app_services import active_linked_cards, app_simulation, balance
 from fixed_delays import FIXED_DELAYS
 
 from elcart_sim import Simulation, load_scenario
+from elcart_sim.hosts.host import REPEAT_AFTER_S
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.world.population import CARD_STATUSES
@@ -18,9 +20,13 @@ PURCHASE, REVERSAL = 1, 2  # ledger posting kinds (money/ledger.POSTING_KINDS)
 TAP_TO_SWITCH_S = 4 * 0.02 + 0.05 + 0.1 + 0.002 + 0.004  # a tap's 0100 reaches the switch
 
 
+def simulation(fidelity: str, duplicates: str = "reversals") -> Simulation:
+    return Simulation(load_scenario("national-day", seed=99).with_overrides(dict(FIXED_DELAYS, fidelity=fidelity, **{"switch.duplicates": duplicates})))
+
+
 @pytest.fixture(params=["wire", "fast"])
 def sim(request):
-    return Simulation(load_scenario("national-day", seed=99).with_overrides(dict(FIXED_DELAYS, fidelity=request.param)))
+    return simulation(request.param)
 
 
 def a_card(sim, balance_at_least=10_000):
@@ -45,8 +51,10 @@ def kinds(sim) -> list[int]:
     return list(sim.ledger.kind)
 
 
+@pytest.mark.parametrize("fidelity", ["wire", "fast"])
 @pytest.mark.parametrize("where", ["switch", "issuer"])
-def test_a_duplicated_0100_is_posted_once_and_both_copies_get_the_same_answer(sim, where):
+def test_a_duplicated_0100_is_posted_once_and_both_copies_get_the_same_answer(fidelity, where):
+    sim = simulation(fidelity, "all")
     card = a_card(sim)
     host = sim.switch if where == "switch" else sim.issuers[sim.population.bank_of_card(card).index]
     copies: list = []
@@ -62,7 +70,7 @@ def test_a_duplicated_0100_is_posted_once_and_both_copies_get_the_same_answer(si
 
 
 def test_a_duplicated_0200_is_posted_once_and_both_copies_get_the_same_answer():
-    sim = app_simulation("fast")
+    sim = app_simulation("fast", {"switch.duplicates": "all"})
     sender, recipient = active_linked_cards(sim)[:2]
     issuer = sim.issuers[sim.population.bank_of_card(sender).index]
     copies: list = []
@@ -97,7 +105,10 @@ def test_a_duplicated_0400_reverses_once_and_both_copies_are_acknowledged(sim):
     assert sim.ledger.available_tyiyn(account) == int(sim.population.opening_balance_tyiyn[card])
 
 
-def test_a_repeat_with_a_changed_amount_is_refused_94_and_not_posted(sim):
+@pytest.mark.parametrize("fidelity", ["wire", "fast"])
+@pytest.mark.parametrize("duplicates", ["reversals", "all"])
+def test_a_repeat_with_a_changed_amount_is_refused_94_and_not_posted(fidelity, duplicates):
+    sim = simulation(fidelity, duplicates)
     card = a_card(sim, 100_000)
     result = sim.tap(card, terminal=0, amount_tyiyn=1_000)
     issuer = sim.issuers[sim.population.bank_of_card(card).index]
@@ -106,8 +117,10 @@ def test_a_repeat_with_a_changed_amount_is_refused_94_and_not_posted(sim):
     sim.switch.authorise_repeat(sim.wire.encode(changed), result.trace_id, answers.append)
     sim.env.run()
     [answer] = [sim.wire.decode(a) for a in answers]
-    assert (answer["t"], answer["39"]) == ("0110", "94")
-    # the same at the issuer, which has the original's answer all day
+    # a switch that remembers the original refuses it; one that does not (reversals only) reads
+    # it as an original, whose chip data no longer match its amount: 63, ICC DATA MISMATCH
+    assert (answer["t"], answer["39"], answer.get("44")) == (("0110", "94", None) if duplicates == "all" else ("0110", "63", "ICC DATA MISMATCH"))
+    # the issuer refuses it either way: its original's approval is in its columns
     forwarded = {**changed, "2": sim.population.pan(card)}
     forwarded.pop("35", None)
     answers.clear()
@@ -117,15 +130,27 @@ def test_a_repeat_with_a_changed_amount_is_refused_94_and_not_posted(sim):
     assert kinds(sim) == [0, PURCHASE]
     # an unchanged repeat is answered as the original was
     answers.clear()
-    sim.switch.authorise_repeat(sim.wire.encode(as_repeat(dict(result.request))), result.trace_id, answers.append)
+    issuer.authorise_repeat(sim.wire.encode({**forwarded, "4": "000000001000"}), result.trace_id, answers.append)
     sim.env.run()
     assert (sim.wire.decode(answers[0])["39"], sim.wire.decode(answers[0])["38"]) == ("00", result.response["38"])
     assert kinds(sim) == [0, PURCHASE]
 
 
+def test_without_memory_of_every_request_a_duplicated_0100_would_be_posted_twice():
+    # why `switch.duplicates: all` exists: by default (reversals) the issuer's link may not
+    # deliver a request twice — the issuer decides each copy
+    sim = simulation("fast")
+    card = a_card(sim)
+    issuer = sim.issuers[sim.population.bank_of_card(card).index]
+    twice(issuer, "authorise", [])
+    sim.tap(card, terminal=0, amount_tyiyn=1_000)
+    assert kinds(sim) == [0, PURCHASE, PURCHASE]
+
+
 def test_an_unanswered_reversal_is_repeated_0401_until_acknowledged_and_reverses_once(sim):
-    # The switch loses the acquirer's first 0400; the acquirer repeats it (0401) after its 25 s
-    # timeout; the switch passes it on to the issuer as the 0400 it never had.
+    # The switch loses the acquirer's first 0400; the acquirer repeats it (0401) after 30 s
+    # (REPEAT_AFTER_S, jPOS's store-and-forward interval); the switch passes it on to the issuer
+    # as the 0400 it never had.
     card = a_card(sim)
     result = sim.tap(card, terminal=0, amount_tyiyn=1_000)
     lost = []
@@ -143,8 +168,8 @@ def test_an_unanswered_reversal_is_repeated_0401_until_acknowledged_and_reverses
     sim.acquirer.reverse(sim.wire.encode(messages.reversal_for(dict(result.request))), result.trace_id, lambda a: answers.append((sim.env.now, a)))
     sim.env.run()
     [(acknowledged_at, answer)] = answers
-    # acquirer 0.002 + 25 s + link 0.004 + switch 0.001 + link 0.003 + issuer 0.006 + back 0.003 + 0.004
-    assert acknowledged_at - sent_at == pytest.approx(0.002 + 25.0 + 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004, abs=1e-9)
+    # acquirer 0.002 + 30 s + link 0.004 + switch 0.001 + link 0.003 + issuer 0.006 + back 0.003 + 0.004
+    assert acknowledged_at - sent_at == pytest.approx(0.002 + REPEAT_AFTER_S + 0.004 + 0.001 + 0.003 + 0.006 + 0.003 + 0.004, abs=1e-9)
     assert sim.wire.decode(answer)["t"] == "0410"
     hops = sim.records.hops.to_frame()
     assert list(hops.loc[hops.trace_id == result.trace_id, "mti"])[-3:] == ["0400", "0401", "0400"]  # issuer, switch, acquirer

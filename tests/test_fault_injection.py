@@ -74,8 +74,9 @@ def test_a_reversal_lost_on_the_link_is_repeated_until_it_crosses():
     result, results = _tap(sim, _card(sim))
     assert result.response_code == "91"
     issuer = results.hops[results.hops.hop == "issuer"]
-    # sent at the switch's timeout, lost at once and 30 s later (the fault is still on), through at 60 s
-    assert issuer.mti.tolist() == ["0400"]
+    # sent at the switch's timeout and lost, repeated (0401) every REPEAT_AFTER_S: lost once more
+    # while the fault is on, through on the second repeat
+    assert issuer.mti.tolist() == ["0401"]
     assert issuer.arrived_at.iloc[0] == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S + 2 * REPEAT_AFTER_S + 0.003, abs=1e-9)
     [row] = results.faults.itertuples()
     assert (row.dropped, row.repeated, row.duplicated) == (1, 2, 0)
@@ -101,12 +102,15 @@ def test_a_duplicating_link_delivers_the_message_twice():
     assert results.faults["duplicated"].tolist() == [1]
 
 
-def test_a_token_payment_delivered_twice_to_the_switch_is_caught_by_the_token_gate_as_a_replay():
+def test_a_token_payment_delivered_twice_to_the_switch_is_answered_from_its_memory():
+    # a drill with a duplicating link has the switch remember every request (switch.duplicates
+    # all, hosts/switch/exchanges.py): the copy gets the original's answer, not the token
+    # gate's replay decline, and goes no further
     sim = Simulation(_scenario({"kind": "duplicates", "target": "acquirer_switch", "rate": 1.0, "start_s": 0, "end_s": 60}))
     result, results = _tap(sim, _card(sim))
     assert result.outcome == "approved"
     switch = results.hops[results.hops.hop == "switch"]
-    assert sorted(switch.response_code.tolist()) == ["00", "63"]
+    assert sorted(switch.response_code.tolist()) == ["00", "00"]
     assert (results.hops.hop == "issuer").sum() == 1
 
 
@@ -207,9 +211,11 @@ def test_a_reversal_lost_with_its_node_is_repeated_to_a_survivor():
     assert result.response_code == "91"
     hops = results.hops
     switch = hops[hops.hop == "switch"]
-    assert switch.mti.tolist() == ["0400"]  # only the survivor's answer was recorded
-    assert switch.arrived_at.iloc[0] == pytest.approx(lost_again + REPEAT_AFTER_S, abs=1e-9)
-    assert hops[hops.hop == "issuer"].mti.tolist() == ["0100", "0400", "0400"]  # the repeat reached it too
+    # the acquirer's repeat (0401, REPEAT_AFTER_S after its 0400) to the survivor, forwarded as the original;
+    # the lost node's copy, repeated after REPEAT_AFTER_S, answered from the switch's memory
+    assert switch.mti.tolist() == ["0401", "0400"]
+    assert switch.arrived_at.tolist() == pytest.approx([AT_ACQUIRER_S + 0.002 + ACQUIRER_TIMEOUT_S + REPEAT_AFTER_S + 0.004, lost_again + REPEAT_AFTER_S], abs=1e-9)
+    assert hops[hops.hop == "issuer"].mti.tolist() == ["0100", "0400", "0400"]  # the repeat reached it too, posted once
     assert sim.ledger.balance_tyiyn(account) == before
     assert results.faults[["dropped", "repeated"]].values.tolist() == [[1, 0], [0, 1]]
 

@@ -110,4 +110,4 @@ def test_a_random_plan_leaves_out_what_the_day_does_not_have(day):
     kinds = {fault.kind for seed in range(40) for fault in random_plan(seed, plain)}
     targets = {fault.target for seed in range(40) for fault in random_plan(seed, plain)}
     assert "switch_node_down" not in kinds and "clearing_late" not in kinds
-    assert not {"directory", "biller_gateway"} & targets
+    assert not {"directory", "biller_gateway", "interaction_operator", "app_directory", "app_gateway", "app_operator"} & targets

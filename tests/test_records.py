@@ -135,3 +135,12 @@ def test_an_empty_table_gives_an_empty_frame_with_every_column():
             continue
         frame = Table(name).take_frame(order_by=("trace_id",) if "trace_id" in schema else ())
         assert list(frame.columns) == list(schema) and len(frame) == 0
+
+
+def test_a_tables_categories_named_in_advance_keep_their_order():
+    table = Table("contacts", categories={"channel": ("phone", "chat")})
+    table.append(channel="chat", cause="general", arrived_at=1.0, hour=0, wait_s=0.0, answered=1, handle_s=5.0, replication=0)
+    frame = table.take_frame()
+    assert list(frame["channel"].cat.categories) == ["phone", "chat"] and frame["channel"].tolist() == ["chat"]
+    with pytest.raises(RecordError, match="contacts.wait_s: not a category column"):
+        Table("contacts", categories={"wait_s": (1.0,)})

@@ -342,3 +342,27 @@ def test_clearing_totals_include_stand_in_approvals():
     for card, amount in zip(cards, (12_345, 67_800)):
         account = issuer_of(sim, card).cardholder_account(card)
         assert sim.ledger.available_tyiyn(account) == int(sim.population.opening_balance_tyiyn[card]) - amount
+
+
+def test_with_the_faults_host_down_the_advices_wait_at_the_issuer_and_are_posted_once_when_it_is_back():
+    # The drill's `host_down` (Host.down, faults/injection.py): the issuer takes no message from
+    # 0 to 100 s; an advice, store and forward, is kept for it. The 0120 (30.237 s) is served
+    # when it is back at 100 s and posts the purchase (at 100 + 0.006 s); its repeat, the 0121
+    # (90.237 s), came while it was down and was lost (a down host keeps the original only).
+    probe = simulation()
+    (card,) = cards_of_one_bank(probe, 1, balance_at_least=10_000)
+    bank = probe.population.bank_of_card(card).code
+    sim = simulation(faults=[{"kind": "host_down", "target": f"issuer:{bank}", "start_s": 0, "end_s": 100}])
+    results: dict = {}
+    tap_at(sim, results, 0, card, 0, 1_000)
+    sim.env.run(until=1_000)
+    assert (results[0].response_code, results[0].response["44"]) == ("00", "STAND-IN 1003")
+    hops = sim.records.hops.to_frame()
+    issuer = hops[hops.hop == "issuer"]
+    assert issuer.mti.tolist() == ["0120"]
+    assert issuer.arrived_at.tolist() == pytest.approx([100.0], abs=1e-9)
+    row = stand_in_rows(sim).iloc[0]
+    assert (row.attempts, row.expired, row.exposure_tyiyn) == (2, 0, 0)
+    assert row.advice_sent_at == pytest.approx(DECIDED_AT + 30.0, abs=1e-9)
+    assert row.advice_posted_at == pytest.approx(100.0 + 0.006, abs=1e-9)
+    assert purchases(sim) == 1

@@ -14,17 +14,22 @@ from elcart_sim import load_scenario
 from elcart_sim.capacity.intervals import mean_interval
 from elcart_sim.capacity.queueing import erlang_a, erlang_c, erlang_c_agents, erlang_c_asa_s, erlang_c_service_level
 from elcart_sim.core.errors import ConfigurationError, ScenarioError
+from elcart_sim.core.schemas import SCHEMAS
 from elcart_sim.people.contacts import (
+    TECHNICAL_CODES,
     Outage,
     contact_table,
     contacts_from_events,
+    day_contacts,
     expected_contacts,
     hourly_load,
+    outages_of,
     record_contacts,
 )
 from elcart_sim.people.staffing import erlang_staffing, staffing_table
 from elcart_sim.people.support_centre import agents_by_hour, service_by_hour, service_by_shift, simulate_centre
 from elcart_sim.scenario import ChannelSpec, ContactCause, DurationSpec, Scenario, ShiftSpec, SupportSpec
+from elcart_sim.scenario.choices import CONTACT_CAUSES, CONTACT_CHANNELS
 
 # -- Erlang C: the published worked example (docs/sources.md, "The road in and the support centre") --
 
@@ -94,7 +99,7 @@ def test_the_simulated_service_level_holds_erlang_c_in_its_interval_on_a_station
     # M/M/14, no abandonment, 20 replications of a day after an hour's warm-up.
     support, table = _stationary(14)
     frame = _replications(support, table, 20)
-    per_replication = [((g["wait_s"] <= TARGET_S) & g["answered"]).mean() for _, g in frame.groupby("replication")]
+    per_replication = [((g["wait_s"] <= TARGET_S) & (g["answered"] == 1)).mean() for _, g in frame.groupby("replication")]
     interval = mean_interval(per_replication)
     assert frame["answered"].all()
     assert erlang_c_service_level(14, A, AHT_S, TARGET_S) in interval
@@ -107,7 +112,7 @@ def test_the_simulated_abandonment_holds_erlang_a_in_its_interval():
     # M/M/12+M with a mean patience of 3 minutes.
     support, table = _stationary(12, patience_s=180.0)
     frame = _replications(support, table, 12)
-    abandoned = mean_interval([(~g["answered"]).mean() for _, g in frame.groupby("replication")])
+    abandoned = mean_interval([(g["answered"] == 0).mean() for _, g in frame.groupby("replication")])
     assert erlang_a(12, A / AHT_S, AHT_S, 180.0).p_abandon in abandoned
 
 
@@ -126,6 +131,19 @@ def test_the_same_seed_gives_the_same_contacts():
     b = simulate_centre(support, table, seed=3, replication=1)
     pd.testing.assert_frame_equal(a, b)
     assert not simulate_centre(support, table, seed=3, replication=2).equals(a)
+
+
+def test_the_centres_records_are_the_contacts_table():
+    support, table = _stationary(12, patience_s=180.0)
+    frame = simulate_centre(support, table, seed=3, replication=4)
+    assert list(frame.columns) == list(SCHEMAS["contacts"])
+    assert [str(t) for t in frame.dtypes[["arrived_at", "hour", "wait_s", "answered", "handle_s", "replication"]]] == [
+        "float64", "int8", "float64", "int8", "float64", "int16"]
+    assert list(frame["channel"].cat.categories) == list(CONTACT_CHANNELS) and set(frame["channel"]) == {"phone"}
+    assert list(frame["cause"].cat.categories) == list(CONTACT_CAUSES)
+    assert (frame["hour"] == (frame["arrived_at"] // 3600).astype(int) % 24).all() and (frame["replication"] == 4).all()
+    hung_up = frame[frame["answered"] == 0]
+    assert len(hung_up) and (hung_up["handle_s"] == 0).all() and (frame.loc[frame["answered"] == 1, "handle_s"] > 0).all()
 
 
 # -- shifts ----------------------------------------------------------------------------------------
@@ -204,6 +222,68 @@ def test_an_outage_window_takes_the_failures_inside_it_and_its_customers():
     assert table[table["cause"] == "declined_tap"].groupby("hour")["contacts"].sum()[16] == pytest.approx(support.contacts.declined_tap.contact_share)
     with pytest.raises(ConfigurationError, match="start_s"):
         Outage(10.0, 5.0)
+
+
+def test_a_drills_faults_are_outages_of_the_banks_their_targets_name():
+    support = SupportSpec()
+    faults = pd.DataFrame({"kind": ["host_down", "duplicates", "link", "clearing_late"],
+                           "target": ["issuer:AIYL", "switch_issuer", "switch_issuer", "clearing"],
+                           "started_at": [3_600.0 * 10, 0.0, 3_600.0 * 20, 0.0], "ended_at": [3_600.0 * 12, 86_400.0, 3_600.0 * 21, 86_400.0]})
+    assert outages_of(faults) == [Outage(36_000.0, 43_200.0, banks=("AIYL",)), Outage(72_000.0, 75_600.0)]
+    transactions = pd.DataFrame({"channel": ["contactless"] * 4, "outcome": ["declined"] * 4, "response_code": ["05"] * 4,
+                                 "issuer": ["AIYL", "RSK", "AIYL", "RSK"], "tapped_at": [3_600.0 * h for h in (10.5, 10.5, 12.5, 20.5)]})
+    transfers = pd.DataFrame({"outcome": ["declined", "declined"], "response_code": ["51", "51"], "sender_issuer": ["RSK", "RSK"],
+                              "receiver_issuer": ["AIYL", "RSK"], "requested_at": [3_600.0 * 11.5, 3_600.0 * 11.5]})
+    table = record_contacts(support, transactions=transactions, transfers=transfers, faults=faults)
+    events = table.groupby(["cause", "hour"])["contacts"].sum()
+    causes = support.contacts
+    # AIYL's tap and the transfer to AIYL in the issuer's window, and every bank's tap in the link's.
+    assert events[("outage", 10)] == events[("outage", 11)] == events[("outage", 20)] == pytest.approx(causes.outage.contact_share)
+    # RSK's tap while AIYL was down, AIYL's after it came back, the transfer between RSK's customers.
+    assert events[("declined_tap", 10)] == events[("declined_tap", 12)] == pytest.approx(causes.declined_tap.contact_share)
+    assert events[("transfer_failed", 11)] == pytest.approx(causes.transfer_failed.contact_share)
+    assert events.sum() == pytest.approx(3 * causes.outage.contact_share + 2 * causes.declined_tap.contact_share + causes.transfer_failed.contact_share)
+
+
+def test_a_drill_runs_issuer_outage_brings_its_contacts_without_a_window():
+    from elcart_sim import run
+
+    base = load_scenario("national-day", scale=0.001, fidelity="fast")
+    drill = base.with_overrides({"faults": [{"kind": "host_down", "target": "issuer:AIYL", "start_s": 36_000, "end_s": 43_200}]})
+    results, calm = run(drill), run(base)
+    [fault] = outages_of(results.faults)
+    assert (fault.start_s, fault.end_s, fault.banks) == (36_000.0, 43_200.0, ("AIYL",))
+    taps, transfers = results.transactions, results.transfers
+    taps = taps[(taps["channel"] == "contactless") & (taps["outcome"] != "approved")]
+    transfers = transfers[transfers["outcome"] != "completed"]
+    technical = (taps["response_code"].isin(TECHNICAL_CODES) | (taps["outcome"] == "reversed")).sum() + transfers["response_code"].isin(TECHNICAL_CODES).sum()
+    in_window = transfers["requested_at"].between(36_000.0, 43_200.0, inclusive="left")
+    of_aiyl = (transfers["sender_issuer"] == "AIYL") | (transfers["receiver_issuer"] == "AIYL")
+    tapped = taps["tapped_at"].between(36_000.0, 43_200.0, inclusive="left") & (taps["issuer"] == "AIYL")
+    touched = (in_window & of_aiyl & ~transfers["response_code"].isin(TECHNICAL_CODES)).sum() + (tapped & ~taps["response_code"].isin(TECHNICAL_CODES) & (taps["outcome"] != "reversed")).sum()
+    # The host down answers nothing: its customers' payments fail 91 or 68, outage contacts even
+    # without the window; the window adds the failures of AIYL's customers with another code (at
+    # this seed, a transfer to AIYL refused for want of funds while it was down).
+    assert technical > 0 and touched > 0
+    contacts = day_contacts(drill, results)
+    outage = contacts.loc[contacts["cause"] == "outage", "contacts"].sum()
+    share = drill.support.contacts.outage.contact_share
+    assert outage == pytest.approx((technical + touched) / drill.scale * share)
+    recorded = record_contacts(drill.support, transactions=results.transactions, transfers=results.transfers, scale=drill.scale)
+    assert outage - recorded.loc[recorded["cause"] == "outage", "contacts"].sum() == pytest.approx(touched / drill.scale * share)
+    calm_contacts = day_contacts(base, calm)
+    assert outage > calm_contacts.loc[calm_contacts["cause"] == "outage", "contacts"].sum()
+
+
+def test_the_bundled_drill_gives_its_outage_to_the_contacts():
+    from elcart_sim import run
+
+    drill = load_scenario("drill-issuer-outage", scale=0.001, fidelity="fast")
+    results = run(drill)
+    assert outages_of(results.faults) == [Outage(39_600.0, 41_400.0, banks=("AIYL",))]  # Aiyl Bank's host, 11:00-11:30
+    contacts = day_contacts(drill, results)
+    by_hour = contacts[contacts["cause"] == "outage"].groupby("hour")["contacts"].sum()
+    assert by_hour[11] > 0 and by_hour[11] == by_hour.max()
 
 
 def test_the_contact_table_adds_its_parts_and_weights_the_handling_time():

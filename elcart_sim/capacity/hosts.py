@@ -24,6 +24,7 @@ transfers as p2p_phone requests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,7 @@ from elcart_sim.world.demand import card_side_rates_per_s, hourly_rates_per_s
 if TYPE_CHECKING:
     from elcart_sim.model.simulation import Simulation
 
-__all__ = ["HOSTS", "HostLoad", "CardSidePeak", "host_spec", "sized_hosts", "configured_servers", "with_servers", "bank_cards", "card_side_per_s", "card_side_peak", "host_loads"]
+__all__ = ["HOSTS", "HostLoad", "CardSidePeak", "host_spec", "sized_hosts", "configured_servers", "with_servers", "bank_cards", "card_side_per_s", "card_side_peak", "peak_growth", "host_loads"]
 
 HOSTS = HOST_SPECS
 """The tap chain's host specs: what sizing sizes on a day of taps alone."""
@@ -123,6 +124,27 @@ def card_side_per_s(scenario: Scenario, banks: BankCards | None = None) -> np.nd
     rates = np.asarray(card_side_rates_per_s(scenario), dtype=float)
     echo = _echo(scenario, banks)
     return rates if echo is None else rates + echo.card_side_per_s
+
+
+def peak_growth(scenario: Scenario, growth_per_year: float) -> Callable[[float], float] | None:
+    """On a crediting day, the card side's peak `y` years ahead over today's, as a function of
+    y: its channels grow at `growth_per_year`, the credits' echo with the cards
+    (`population.card_growth_per_year`: the credits are a share of the cards), so the echo's
+    share of the peak shrinks as the channels outgrow it. None on any other day: the peak
+    grows as (1 + growth_per_year)^y."""
+    echo = _echo(scenario)
+    if echo is None:
+        return None
+    channels = np.asarray(card_side_rates_per_s(scenario), dtype=float)
+    credits = echo.card_side_per_s
+    today = float(np.max(channels + credits))
+    cards = 1.0 + scenario.population.card_growth_per_year
+    g = 1.0 + growth_per_year
+
+    def grown(years: float) -> float:
+        return float(np.max(channels * g**years + credits * cards**years)) / today
+
+    return grown
 
 
 def card_side_peak(scenario: Scenario) -> CardSidePeak:

@@ -7,8 +7,11 @@ at about 80 % utilisation — the knee of its latency curve. A host's utilisatio
 proportion to its load (ρ = λ × E[S] ÷ c), so at m times today's peak load it is m × ρ_now, and
 the knee multiple is m = ρ_knee ÷ ρ_now (the analytic model: capacity/hosts.py gives each pool's
 arrival rate at the peak, from the population's bank shares, the HSM calls per message, the
-app channels' visit ratios and, on a crediting day, the credits' echo). At growth g a year the load is (1 + g)^y times today's, so the knee
-comes y = ln m ÷ ln(1 + g) years ahead. The host with the smallest multiple reaches it first.
+app channels' visit ratios and, on a crediting day, the credits' echo). At growth g a year the
+load is (1 + g)^y times today's, so the knee comes y = ln m ÷ ln(1 + g) years ahead — except on
+a crediting day, where the echo grows with the cards, not with g (capacity/hosts.peak_growth):
+there y is when the card side's grown peak reaches m times today's (each host's share of the
+peak taken as today's). The host with the smallest multiple reaches it first.
 
 A line with a bandwidth (the scenario's `network.*_bps`) is a pool of one server beside them
 (capacity/links.py: `link:acquirer-switch`, `link:switch-issuer:<bank>`), so the table can name
@@ -22,11 +25,12 @@ utilisation from its hop records (each line's from what it carried), to set besi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from elcart_sim.capacity.hosts import host_loads
+from elcart_sim.capacity.hosts import host_loads, peak_growth
 from elcart_sim.scenario import Scenario
 
 __all__ = ["KNEE_UTILISATION", "peak_rate_per_s", "knee_table", "first_knee", "knee_text", "knee_curves", "nearest_knee_specs", "simulated_utilisation"]
@@ -65,13 +69,18 @@ def knee_table(
     g = scenario.demand.growth_per_year if growth_per_year is None else growth_per_year
     year_now = scenario.business_date.year + scenario.demand.years_ahead
     loads = host_loads(scenario, rate_per_s=rate)
+    grown = peak_growth(scenario, g)
     rows = []
     for load in [*loads, *link_loads(scenario, loads)]:
         utilisation = load.utilisation
         multiple = knee_utilisation / utilisation if utilisation > 0 else math.inf
         if multiple <= 1.0:
             years = 0.0
-        elif g > 0 and math.isfinite(multiple):
+        elif not math.isfinite(multiple):
+            years = math.inf
+        elif grown is not None:
+            years = _years_until(grown, multiple)
+        elif g > 0:
             years = math.log(multiple) / math.log1p(g)
         else:
             years = math.inf
@@ -87,6 +96,18 @@ def knee_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def _years_until(grown: Callable[[float], float], multiple: float, most_years: float = 500.0) -> float:
+    """The years until `grown(y)` (the peak over today's, growing) reaches `multiple`, to a
+    hundredth of a year; inf when it does not within `most_years`."""
+    if grown(most_years) < multiple:
+        return math.inf
+    low, high = 0.0, most_years
+    while high - low > 0.005:
+        middle = (low + high) / 2
+        low, high = (middle, high) if grown(middle) < multiple else (low, middle)
+    return high
 
 
 def first_knee(table: pd.DataFrame) -> str:

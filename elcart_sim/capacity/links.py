@@ -55,7 +55,7 @@ def link_loads(scenario: Scenario, loads: list[HostLoad]) -> list[HostLoad]:
     """The scenario's lines with a bandwidth as single-server pools beside the host `loads`
     (capacity/hosts.host_loads): `host` the scenario field of the bandwidth, `component` the
     link (`link:acquirer-switch`, `link:switch-issuer:<bank>`), the messages a second each way,
-    the busier direction's mean transmission time. None when no line has a bandwidth."""
+    the busier direction's mean transmission time. Empty when no line has a bandwidth."""
     from elcart_sim.model.links import ACQUIRER_SWITCH, SWITCH_ISSUER
 
     network = scenario.network

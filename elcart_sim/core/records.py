@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Mapping, Sequence
 from keyword import iskeyword
 from typing import Any
 
@@ -88,14 +89,23 @@ class Table:
     `append(field=value, …)` takes one row, every stored field by name (the computed columns,
     those with a `difference`, are left out; `stored` names the others). `to_frame()` copies the rows into a
     DataFrame; `take_frame()` hands the storage itself to the DataFrame and empties the table.
+    `categories` optionally names a category column's values in advance, {column: values}: they
+    are numbered in that order (and are the frame's categories), whichever row comes first.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, categories: Mapping[str, Sequence[Any]] | None = None):
         self.name = name
         self.schema = SCHEMAS[name]
         self.stored = tuple(column for column, field in self.schema.items() if field.difference is None)
         self.columns: dict[str, array | list] = {column: _empty_storage(self.schema[column].storage) for column in self.stored}
         self.categories: dict[str, dict[Any, int]] = {c: _Codes() for c in self.stored if self.schema[c].storage == "c"}
+        for column, values in (categories or {}).items():
+            if column not in self.categories:
+                raise RecordError(f"{self.name}.{column}: not a category column")
+            codes = self.categories[column]
+            for value in values:
+                codes[value]  # a value not seen before is given the next code
+            self._codes_for(column, len(codes))
         self._rows: list[tuple] = []  # rows filed away, each its values in the order of `stored`
         self.append = self._appender()
 

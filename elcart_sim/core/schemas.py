@@ -224,6 +224,18 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "device_id": F("q", "", "Attested id of the phone the token is bound to (32 bits, unsigned)"),
         "key_count": F("i", "", "Limited-use keys issued by this event"),
     },
+    # Not a run's: the support centre's (people/support_centre.py, SupportCentre and simulate_centre),
+    # one row per contact offered to an agent; instants from local midnight of the centre's first day.
+    "contacts": {
+        "channel": F("c", "", "How the customer came: phone | chat (scenario/choices.CONTACT_CHANNELS)"),
+        "cause": F("c", "", "Why: identification_failed | card_link_failed | declined_tap | token_suspended | transfer_failed | notification_missing | outage | general (scenario/choices.CONTACT_CAUSES)"),
+        "arrived_at": F("d", "s", "The contact reached the centre's queue"),
+        "hour": F("b", "", "Local hour of arrived_at, 0-23 (of any day)"),
+        "wait_s": F("d", "s", "Wait in the queue: to the answer, or to hanging up"),
+        "answered": F("b", "", "1 answered by an agent; 0 the customer hung up after their patience"),
+        "handle_s": F("d", "s", "Time an agent's position held the contact, drawn for its cause and channel; 0 when not answered"),
+        "replication": F("h", "", "The centre's replication (simulate_centre's ``replication``), 0 by default"),
+    },
     # Only when the run checks its invariants (scenario `invariants: true`, Simulation(check_invariants=True),
     # `elcart-sim drill`; core/invariants.py): exported even when empty, as the proof.
     "violations": {

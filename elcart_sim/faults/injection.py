@@ -10,7 +10,9 @@ acquirer's link to the switch, which the app's services do not share, at the acq
 side — and drops a share of the messages crossing it either way, delays them, or delivers a share
 of them twice, each on a random stream of its own (``faults.<link>.<i>.drop``, ``…duplicate``),
 so a fault shifts no other draw. A store-and-forward message the link loses, or whose
-acknowledgement it loses, is repeated by its sender after `REPEAT_AFTER_S`. A duplicate's
+acknowledgement it loses, is repeated by its sender: the acquirer and the switch repeat their
+own (Host.deliver: 0401, 0421 after their timeout); for a sender that sends once (a terminal's
+0400, the app's 0420, a cancellation) the link repeats it after `REPEAT_AFTER_S`. A duplicate's
 answer is dropped by its sender, which has the original's. Detecting duplicates at the switch or
 an issuer is not this module's: a duplicate reaches the host as any message does. A switch node
 is lost and restored by the switch itself (hosts/switch/nodes.py); a biller stops answering at
@@ -28,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from elcart_sim.core.clock import Reply, after, discard, round_trip
+from elcart_sim.core.clock import Pending, Reply, after, discard
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.faults.plan import Fault, FaultPlan
@@ -43,8 +45,12 @@ class LinkGate:
     """One faulty link: drops ``drop_share`` of the messages crossing it (each way), delays each
     crossing by ``delay_s``, delivers ``rate`` of the messages twice."""
 
-    def __init__(self, env: Any, name: str, streams: RandomStreams, drop_share: float = 0.0, delay_s: float = 0.0, rate: float = 0.0):
+    def __init__(
+        self, env: Any, name: str, streams: RandomStreams, drop_share: float = 0.0, delay_s: float = 0.0, rate: float = 0.0,
+        sender_repeats: bool = False,
+    ):  # fmt: skip
         self.env = env
+        self.sender_repeats = sender_repeats  # its store-and-forward sender repeats a lost message itself (Host.deliver)
         self.drop_share = drop_share
         self.delay_s = delay_s
         self.rate = rate
@@ -84,10 +90,12 @@ class LinkGate:
 
     def _lost(self, is_stored: bool, send: Callable[[Reply], None], reply: Reply) -> None:
         """A message or its answer is lost: a request's sender times out; a store-and-forward
-        sender repeats it."""
+        sender repeats it — on its own (Host.deliver), or, for a sender that sends once, here
+        after `REPEAT_AFTER_S`."""
         if is_stored:
             self.repeated += 1
-            after(self.env, REPEAT_AFTER_S, self.cross, True, send, reply)
+            if not self.sender_repeats:
+                after(self.env, REPEAT_AFTER_S, self.cross, True, send, reply)
         else:
             self.dropped += 1
 
@@ -100,19 +108,18 @@ def _cross_all(gates: tuple[LinkGate, ...], i: int, is_stored: bool, send: Calla
 
 
 def fit_sending_side(host: Host, gates: tuple[LinkGate, ...]) -> None:
-    """Put ``gates`` on the link ``host`` sends over (its `call_next_hop`), or take them off."""
-    host.__dict__.pop("call_next_hop", None)
+    """Put ``gates`` on the link ``host`` sends over (its `send`: requests, and store-and-forward
+    messages whose answer no deadline waits for), or take them off."""
+    host.__dict__.pop("send", None)
     if not gates:
         return
-    env = host.env
+    send_over_link = type(host).send
 
-    def call_next_hop(entry: Any, message: Any, trace_id: int, on_answer: Reply, on_timeout: Callable[[], None] | None = None) -> None:
-        if on_timeout is not None:
-            on_answer = host.deadlines.expect(on_answer, on_timeout)
-        send = lambda reply: round_trip(env, host.link_latency_s, entry, message, trace_id, reply)  # noqa: E731
-        _cross_all(gates, 0, on_timeout is None, send, on_answer)
+    def send(entry: Any, message: Any, trace_id: int, on_answer: Reply) -> None:
+        go = lambda reply: send_over_link(host, entry, message, trace_id, reply)  # noqa: E731
+        _cross_all(gates, 0, not isinstance(on_answer, Pending), go, on_answer)
 
-    host.call_next_hop = call_next_hop  # type: ignore[method-assign]
+    host.send = send  # type: ignore[method-assign]
 
 
 class Injection:
@@ -233,11 +240,12 @@ class Injection:
 
     def _link(self, i: int, fault: Fault) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
         name, _, which = fault.target.partition(":")
+        sending = name == "acquirer_switch"
         gate = LinkGate(
             self.env, f"{fault.target}.{i}", self.simulation.streams,
             fault.param("drop_share"), fault.param("delay_s"), fault.param("rate"),
+            sender_repeats=sending or name == "switch_issuer",  # the acquirer's and the switch's reversals and advices: Host.deliver
         )  # fmt: skip
-        sending = name == "acquirer_switch"
         hosts = [self.simulation.acquirer] if sending else self._doors(i, name, which)
 
         def start() -> None:

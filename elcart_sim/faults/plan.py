@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.scenario import Scenario, data_dir
-from elcart_sim.scenario.choices import BILL_CHANNELS, P2P_CHANNELS
+from elcart_sim.scenario.choices import ACCOUNT_TRANSFER_CHANNELS, BILL_CHANNELS, P2P_CHANNELS, QR_PAYMENT_CHANNELS
 from elcart_sim.scenario.faults import PARAMETERS
 from elcart_sim.world.population import load_banks
 
@@ -89,9 +89,11 @@ def _menu(scenario: Scenario, banks: tuple[str, ...]) -> list[tuple[float, str, 
     if scenario.switch.nodes > 1:
         menu.append((0.15, "switch_node_down", ("switch",)))
     if any(demand.share(channel) > 0 for channel in P2P_CHANNELS):
-        menu.append((0.05, "host_down", ("directory",)))
+        menu += [(0.05, "host_down", ("directory",)), (0.03, "link", ("app_directory",))]
     if any(demand.share(channel) > 0 for channel in BILL_CHANNELS):
-        menu.append((0.05, "host_down", ("biller_gateway",)))
+        menu += [(0.05, "host_down", ("biller_gateway",)), (0.03, "link", ("app_gateway",))]
+    if any(demand.share(channel) > 0 for channel in (*ACCOUNT_TRANSFER_CHANNELS, *QR_PAYMENT_CHANNELS)):
+        menu += [(0.05, "host_down", ("interaction_operator",)), (0.03, "link", ("app_operator",))]
     if scenario.clearing.enabled:
         menu.append((0.05, "clearing_late", ("clearing",)))
     return menu

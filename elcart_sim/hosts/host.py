@@ -22,7 +22,8 @@ A host may be down (`down`, a fault drill's: faults/injection.py): it then takes
 A request that arrives is dropped unanswered — its sender times out, as it would if the host were
 slow — and a store-and-forward message (a reversal, an advice: `stored`) is kept by its sender,
 which repeats it until the host takes it: it is served when the host is back, in the order it
-came. What the host already holds it finishes. Faults at its door (`gates`: a faulty link into
+came, and the repeats (0401, 0421, 0121) sent meanwhile are lost (the first that got through is
+the one kept). What the host already holds it finishes. Faults at its door (`gates`: a faulty link into
 it) see each message before the host does. A host with no fault pays nothing for this: the door
 is fitted on the instance (`serve` and `serve_stored` shadowed) only while a fault is on.
 
@@ -61,6 +62,9 @@ REPEAT_AFTER_S = 30.0
 that was lost (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
 
 
+_REQUEST, _STORED, _REPEAT = 0, 1, 2  # what arrives at a host's door (Host._through)
+
+
 def stored(mti: str) -> bool:
     """Whether messages of type ``mti`` are store-and-forward: a reversal (message class 4) or an
     advice (message function 2), which its sender repeats until it is acknowledged (ISO 8583:1987)."""
@@ -84,7 +88,13 @@ def entry(mti: str) -> Callable[[Callable[..., None]], Callable[[Host, Any, int,
                 else:
                     handle(host, times, request, payload, trace_id, reply)
 
-        if stored(mti):
+        if stored(mti) and mti[3] == "1":  # a repeat (0401, 0421, 0121)
+
+            @functools.wraps(handle)
+            def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
+                self.serve_repeat(read, self, payload, trace_id, reply)
+
+        elif stored(mti):
 
             @functools.wraps(handle)
             def receive(self: Host, payload: Any, trace_id: int, reply: Reply) -> None:
@@ -148,6 +158,7 @@ class Host:
         after(env, finished - arrived, step, (arrived, started, finished), *args)
 
     serve_stored = serve  # `serve` for a store-and-forward message (`stored`): the same, unless the host is down
+    serve_repeat = serve  # `serve` for a store-and-forward message's repeat: the same, unless the host is down
 
     # -- faults at the door ----------------------------------------------------------------------
 
@@ -176,11 +187,12 @@ class Host:
         """Shadow `serve` and `serve_stored` with the door while the host is down or has gates;
         otherwise let the class's own methods answer again."""
         shadows = self.__dict__
-        shadows.pop("serve", None)
-        shadows.pop("serve_stored", None)
+        for name in ("serve", "serve_stored", "serve_repeat"):
+            shadows.pop(name, None)
         if self._down or self.gates:
-            self.serve = functools.partial(self._at_door, False)
-            self.serve_stored = functools.partial(self._at_door, True)
+            self.serve = functools.partial(self._at_door, _REQUEST)
+            self.serve_stored = functools.partial(self._at_door, _STORED)
+            self.serve_repeat = functools.partial(self._at_door, _REPEAT)
 
     def came_up(self) -> None:
         """Serve what was kept while the host was down, in the order it came."""
@@ -190,20 +202,22 @@ class Host:
             step, args = held.popleft()
             serve_stored(self, step, *args)
 
-    def _at_door(self, is_stored: bool, step: Callable[..., None], *args: Any) -> None:
-        self._through(self.gates, 0, is_stored, step, args)
+    def _at_door(self, kind: int, step: Callable[..., None], *args: Any) -> None:
+        self._through(self.gates, 0, kind, step, args)
 
-    def _through(self, gates: tuple, i: int, is_stored: bool, step: Callable[..., None], args: tuple) -> None:
-        """The message ``args`` (its last two: trace id, reply) past gate ``i`` onwards, then in."""
+    def _through(self, gates: tuple, i: int, kind: int, step: Callable[..., None], args: tuple) -> None:
+        """The message ``args`` (its last two: trace id, reply) of ``kind`` (_REQUEST, _STORED,
+        _REPEAT) past gate ``i`` onwards, then in."""
         if i < len(gates):
-            gates[i].cross(is_stored, lambda reply: self._through(gates, i + 1, is_stored, step, (*args[:-1], reply)), args[-1])
+            gates[i].cross(kind != _REQUEST, lambda reply: self._through(gates, i + 1, kind, step, (*args[:-1], reply)), args[-1])
         elif not self._down:
-            (type(self).serve_stored if is_stored else type(self).serve)(self, step, *args)
-        elif is_stored:
+            (type(self).serve, type(self).serve_stored, type(self).serve_repeat)[kind](self, step, *args)
+        elif kind == _STORED:
             self.held += 1
             self._held.append((step, args))  # type: ignore[union-attr]
-        else:
+        elif kind == _REQUEST:
             self.turned_away += 1
+
     def connect(self, links: dict[object, Link]) -> None:
         """Carry messages to each next hop over its link with a bandwidth (core/link.py), keyed
         by the next hop (the host whose entry is called)."""
@@ -251,11 +265,17 @@ class Host:
         else:
             self.links[entry.__self__].round_trip(entry, message, trace_id, on_answer)  # type: ignore[attr-defined]
 
+    repeat_after_s: float | None = REPEAT_AFTER_S
+    """How long `deliver` waits for an acknowledgement before it repeats (None: it never does)."""
+
     def deliver(self, entry: Handler, repeat_entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
         """Store and forward: carry ``message`` (a reversal, read as a dict) to the next hop's
-        ``entry`` until it is answered — without an answer within the host's timeout, send it
-        again as a repeat (last MTI digit 1, to ``repeat_entry``), and so on. The first answer
-        to any attempt goes to ``on_answer``; later ones are dropped."""
+        ``entry`` until it is acknowledged — without an acknowledgement within
+        ``repeat_after_s``, send it again as a repeat (last MTI digit 1, to ``repeat_entry``),
+        and so on. The first answer to any attempt goes to ``on_answer``; later ones are dropped."""
+        if self.repeat_after_s is None:
+            self.call_next_hop(entry, self.wire.encode(message), trace_id, on_answer)
+            return
         answered = [False]
 
         def answer(response: Any) -> None:
@@ -266,8 +286,8 @@ class Host:
         def attempt(target: Handler, sent: Any) -> None:
             if answered[0]:
                 return
-            self.send(target, self.wire.encode(sent), trace_id, answer)
-            after(self.env, self.timeout_s, attempt, repeat_entry, as_repeat(message))
+            self.call_next_hop(target, self.wire.encode(sent), trace_id, answer)  # (through any fault on the link)
+            after(self.env, self.repeat_after_s, attempt, repeat_entry, as_repeat(message))
 
         attempt(entry, message)
 

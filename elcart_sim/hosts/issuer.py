@@ -30,10 +30,12 @@ approval may yet be reversed (reversals are store-and-forward, so no deadline bo
 arrival), so the issuer remembers every approval of the day — as integer columns, 24 bytes per
 approval; a reversal, which is rare, finds its original by a vectorised search.
 
-Duplicates and repeats (hosts/answers.py): every request's answer is remembered under the
-original's data elements, so a duplicate or a repeat (0101) is answered as the original was and
-never posted twice, and one that changes the original's fields is refused 94. A repeated
-reversal (0401, 0421) finds its approval already reversed and undoes nothing more.
+Duplicates and repeats: a repeat (0101) of an approved request, or a request whose advice came
+first, is answered from the approvals' columns and never posted twice; one that changes the
+original's amount is refused 94. With ``switch.duplicates: all`` (links that may deliver a
+message twice) every request's answer is remembered besides (hosts/answers.py, about a hundred
+bytes a request), so any duplicate is answered as its original was. A repeated reversal (0401,
+0421) finds its approval already reversed and undoes nothing more.
 
 Advices (0120, its repeat 0121): the switch approved an authorisation in the issuer's stead
 (hosts/switch/stand_in.py). The issuer may not decline an advice: it posts the purchase even
@@ -44,11 +46,9 @@ approved the authorisation itself, nor when the authorisation was reversed first
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
 import simpy
 
 from elcart_sim.cards.authentication import ChipAuthentication
@@ -56,7 +56,7 @@ from elcart_sim.core.clock import Reply
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams
-from elcart_sim.hosts.answers import Answer, Answers, fields_of
+from elcart_sim.hosts.answers import Answer, Answers, Approvals, fields_of
 from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import Ledger
@@ -116,16 +116,12 @@ class Issuer(Host):
         self.population = population
         self.ledger = ledger
         self.settlement_account = accounts.elkart_settlement(bank.code)
-        # Approvals in the order posted: the original's key (original_key), and its purchase's
-        # ledger entry (-1 once reversed).
-        self._approved_rrn = array("q")
-        self._approved_stan = array("i")
-        self._approved_sent_at = array("q")
-        self._approved_entries = array("i")
+        self._approvals = Approvals()  # every approval of the day (hosts/answers.py)
         self._reversed_early: set[tuple[int, int, int]] = set()
         self._fees: dict[int, int] = {}  # ledger entry of a charged debit -> its fee's entry
         self._authorisations = 0
-        self._answers = Answers()  # every request's answer, by exchange key (hosts/answers.py)
+        self.answers: Answers | None = None  # every request's answer (hosts/answers.py), when the run remembers them all
+        self._advised: set[tuple[int, int, int]] = set()  # the original keys of the stand-in advices posted
         self.on_advice_posted: Callable[[int, float, int], None] | None = None  # (trace id, at, exposure in tyiyn)
 
     def cardholder_account(self, card: int) -> tuple:
@@ -155,14 +151,22 @@ class Issuer(Host):
         self._answer(times, request, trace_id, reply, key, self._debit(request, trace_id, "purchase"), chip)
 
     def _unless_answered(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> int | None:
-        """The exchange key of ``request``, to decide it under; None when this issuer has answered
-        it before (a duplicate, a repeat, or an authorisation whose advice came first): it is then
-        answered again from memory — the same answer, or 94 when it changed the original's
-        fields — and nothing is posted."""
-        key = exchange_key(request)
-        known = self._answers.recall(key)
+        """The exchange key of ``request`` (0 when every answer is not remembered), to decide it
+        under; None when this issuer has answered it before — a duplicate or a repeat (0101) of
+        a request it approved, or one whose advice it posted first — which is then answered again
+        from memory (94 when it changed the original's fields) and posts nothing."""
+        answers = self.answers
+        if answers is None:  # only approvals and advices are remembered (the default, and the lean path)
+            if request["t"] != MTI_AUTHORISATION_REQUEST_REPEAT and not (self._advised and original_key(request) in self._advised):
+                return 0
+            known = self._recall_approval(request)
+        else:
+            key = exchange_key(request)
+            known = answers.recall(key)
+            if known is None:
+                return key
         if known is None:
-            return key
+            return 0
         if known.fields != fields_of(request):
             response = messages.response_to(request, "94")
         else:
@@ -170,6 +174,17 @@ class Issuer(Host):
         self.record_hop(trace_id, request["t"], self.bank.code, times, response["39"], False)
         reply(self.wire.encode(response))
         return None
+
+    def _recall_approval(self, request: Mapping[str, Any]) -> Answer | None:
+        """The approval of ``request``'s transaction, from the approvals' columns (its row is its
+        authorisation number less one), or None when there is none."""
+        row = self._approvals.find(original_key(request))
+        if row is None:
+            return None
+        entry = self._approvals.entry(row)
+        amount = int(self.ledger.amount_tyiyn[entry]) if entry >= 0 else int(request["4"])
+        fields = fields_of(request)
+        return Answer("00", row + 1, fields if amount == int(request["4"]) else ~fields)  # ~: a fingerprint it cannot have
 
     @entry(MTI_FINANCIAL_REQUEST)
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
@@ -214,7 +229,8 @@ class Issuer(Host):
         if response_code == "00":
             self._authorisations += 1
             authorisation_id = f"{self._authorisations % 1_000_000:06d}"
-        self._answers.remember(key, response_code, self._authorisations if authorisation_id else 0, fields_of(request))
+        if self.answers is not None:
+            self.answers.remember(key, response_code, self._authorisations if authorisation_id else 0, fields_of(request))
         self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
         decline = chip.decline.code if chip is not None and chip.decline is not None else None
         response = messages.response_to(request, response_code, authorisation_id, additional_response=decline)
@@ -251,7 +267,7 @@ class Issuer(Host):
         entry = self.ledger.post(account, self.settlement_account, amount, kind=kind, trace_id=trace_id, at=now)
         if fee:
             self._fees[entry] = self.ledger.post(account, accounts.fee_income(self.bank.code), fee, kind="fee", trace_id=trace_id, at=now)
-        self._remember_approval(key, entry)
+        self._approvals.remember(key, entry)
         return "00"
 
     def _credit(self, request: Mapping[str, Any], trace_id: int) -> str:
@@ -264,15 +280,8 @@ class Issuer(Host):
         entry = self.ledger.post(
             self.settlement_account, self.cardholder_account(card), int(request["4"]), kind="transfer_credit", trace_id=trace_id, at=now
         )
-        self._remember_approval(key, entry)
+        self._approvals.remember(key, entry)
         return "00"
-
-    def _remember_approval(self, key: tuple[int, int, int], entry: int) -> None:
-        rrn, stan, sent_at = key
-        self._approved_rrn.append(rrn)
-        self._approved_stan.append(stan)
-        self._approved_sent_at.append(sent_at)
-        self._approved_entries.append(entry)
 
     # -- 0400 ----------------------------------------------------------------------------------
 
@@ -310,6 +319,11 @@ class Issuer(Host):
         self.record_hop(trace_id, request["t"], self.bank.code, times, "00", False)
         reply(self.wire.encode(messages.response_to(request, "00")))
 
+    def _take_approval(self, key: tuple[int, int, int]) -> int | None:
+        """The ledger entry of the approval ``key`` names, now marked reversed; None if it has no
+        approval here that is not reversed yet (hosts/answers.Approvals)."""
+        return self._approvals.take(key)
+
     # -- 0120 ----------------------------------------------------------------------------------
 
     @entry(MTI_AUTHORISATION_ADVICE)
@@ -323,39 +337,28 @@ class Issuer(Host):
         self._post_advice(times, request, trace_id, reply)
 
     def _post_advice(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
-        key = exchange_key(request)
-        known = self._answers.recall(key)
+        """Post the advice's purchase unless its transaction is on the books already (approved
+        here, or advised before) or was reversed first; answer 0130."""
+        key = original_key(request)
         now = self.env.now
         exposure = 0
         card = self.population.card_of_pan(request["2"])
         ours = card is not None and self.population.bank_of_card(card) is self.bank
-        if ours and (known is None or known.response_code != "00") and original_key(request) not in self._reversed_early:
+        if ours and key not in self._advised and key not in self._reversed_early and self._approvals.find(key) is None:
             account = self.cardholder_account(card)
             amount = int(request["4"])
             exposure = amount - min(max(self.ledger.available_tyiyn(account, now), 0), amount)
             entry = self.ledger.post(account, self.settlement_account, amount, kind="purchase", trace_id=trace_id, at=now)
-            self._remember_approval(original_key(request), entry)
+            self._approvals.remember(key, entry)
+            self._advised.add(key)
             self._authorisations += 1
-            self._answers.remember(key, "00", self._authorisations, fields_of(request))
+            if self.answers is not None:
+                self.answers.remember(exchange_key(request), "00", self._authorisations, fields_of(request))
         if self.on_advice_posted is not None and ours:
             self.on_advice_posted(trace_id, now, exposure)
         response_code = "00" if ours else "14"
         self.record_hop(trace_id, request["t"], self.bank.code, times, response_code, False)
         reply(self.wire.encode(messages.response_to(request, response_code)))
-
-    def _take_approval(self, key: tuple[int, int, int]) -> int | None:
-        """The ledger entry of the approved purchase ``key`` names, now marked reversed; None if
-        it has no approval here that is not reversed yet."""
-        rrn, stan, sent_at = key
-        rrns = np.frombuffer(self._approved_rrn, dtype=np.int64)
-        rows = np.flatnonzero(rrns == rrn).tolist()
-        del rrns  # release the view: the column grows again with the next approval
-        for row in rows:
-            entry = self._approved_entries[row]
-            if entry >= 0 and self._approved_stan[row] == stan and self._approved_sent_at[row] == sent_at:
-                self._approved_entries[row] = -1
-                return entry
-        return None
 
 
 def _authorisation_id(answer: Answer) -> str | None:

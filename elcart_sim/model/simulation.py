@@ -147,13 +147,8 @@ class Simulation(AppServices, CardPayments):
                 self.card_authentication,
                 records.stand_in,
         )
-        stand_in = self.switch.stand_in
-        if stand_in is not None:
-            for code in scenario.switch.stand_in.limits_by_bank:
-                if code not in codes:
-                    raise ScenarioError(f"switch.stand_in.limits_by_bank.{code}", f"is not a bank of {scenario.population.banks_file}")
-            for issuer in self.issuers.values():
-                issuer.on_advice_posted = stand_in.posted
+        if scenario.switch.duplicates == "all" or any(fault.kind == "duplicates" for fault in scenario.faults):
+            self.switch.remember_every_request()  # a link of the drill may deliver a message twice
         self.clearing: ClearingCycle | None = None
         if scenario.clearing.enabled:
             self.clearing = self.switch.clearing = ClearingCycle(

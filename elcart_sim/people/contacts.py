@@ -16,11 +16,17 @@ failure that caused it.
 Three sources, each a function: the funnel (``funnel_contacts``), a run's records
 (``record_contacts``: the ``transactions``, ``transfers``, ``token_events`` and ``notifications``
 tables as DataFrames; times in seconds from the run's midnight), and the wallets' everyday
-questions (``general_contacts``). An outage is an input (``Outage``): a window and, if known, the
-customers it touched; without them, the window's failed phone taps and transfers are the
-outage's. Technical failures (DE39 91 issuer unavailable, 68 response too late, a tap reversed
-after the terminal's timeout) count as an outage's even without a window, so the fault drills'
-records feed this as they are.
+questions (``general_contacts``). An outage (``Outage``) is a window, the banks whose customers
+it touched (none named: every bank's) and, if known, how many customers; without a count, the
+window's failed phone taps and transfers of those banks are the outage's customers, whatever
+their DE39. A fault drill's run gives its outages itself: ``outages_of`` reads the run's
+``faults`` table (one row per fault injected, core/schemas.py), each fault a customer could
+feel (OUTAGE_FAULT_KINDS) one Outage from its start to its end, scoped to the bank its target
+names (``issuer:AIYL``, ``switch_issuer:AIYL``), and ``day_contacts`` passes them on, so a drill's
+contacts need no window by hand. Technical failures (DE39 91 issuer unavailable, 68 response too
+late, a tap reversed after the terminal's timeout) count as an outage's even outside a window.
+Each failed tap or transfer is one customer touched: the records name the wallet's token, not
+the person, and a payer does not tap again after a failure in this model.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ __all__ = [
     "CONTACT_COLUMNS",
     "TECHNICAL_CODES",
     "Outage",
+    "OUTAGE_FAULT_KINDS",
+    "outages_of",
     "contacts_from_events",
     "funnel_contacts",
     "general_contacts",
@@ -62,18 +70,27 @@ TECHNICAL_CODES = ("91", "68")
 """DE39 codes of a failure of the system rather than of the customer: 91 issuer or switch
 inoperative, 68 response received too late (ISO 8583:1987)."""
 
+OUTAGE_FAULT_KINDS = ("host_down", "link", "switch_node_down")
+"""The faults (scenario/choices.FAULT_KINDS) customers feel: a host down, a link losing or
+delaying messages, a switch node lost. Duplicates are answered from memory and a late clearing
+is the back office's: neither is an outage to a customer."""
+
+BANK_SCOPED_TARGETS = ("issuer", "switch_issuer")
+"""Fault targets whose ``:<bank>`` names the only bank whose customers it touches."""
+
 DAY_S = 86_400.0
 
 
 @dataclass(frozen=True)
 class Outage:
-    """An outage: from ``start_s`` to ``end_s`` (seconds from the day's midnight), touching
+    """An outage: from ``start_s`` to ``end_s`` (seconds from the run's first midnight), touching
     ``customers`` people (None: the failed phone taps and transfers of the run's records in the
-    window stand for them)."""
+    window stand for them), the customers of ``banks`` (bank codes; empty: every bank's)."""
 
     start_s: float
     end_s: float
     customers: float | None = None
+    banks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.start_s < self.end_s:
@@ -94,8 +111,34 @@ class Outage:
             start = end
         return counts
 
-    def covers(self, times_s: np.ndarray) -> np.ndarray:
-        return (times_s >= self.start_s) & (times_s < self.end_s)
+    def covers(self, times_s: np.ndarray, banks: Sequence[pd.Series] = ()) -> np.ndarray:
+        """Which of the events at ``times_s`` it touched: inside the window and, when the outage
+        names banks, one of ``banks``' columns (an event's issuer, a transfer's two banks) naming
+        one (records without bank columns: the window alone)."""
+        inside = (times_s >= self.start_s) & (times_s < self.end_s)
+        if self.banks and len(banks):
+            ours = np.zeros(times_s.shape, dtype=bool)
+            for column in banks:
+                ours |= column.astype(str).isin(self.banks).to_numpy()
+            inside &= ours
+        return inside
+
+
+def outages_of(faults: pd.DataFrame | None) -> list[Outage]:
+    """The outages of a fault drill's run, from its ``faults`` table: each fault of
+    OUTAGE_FAULT_KINDS from ``started_at`` to ``ended_at``, its customers those of the run's
+    records (``customers`` None), scoped to the bank of an ``issuer:<bank>`` or
+    ``switch_issuer:<bank>`` target. A fault still on when the run ended has no row, so no outage."""
+    if faults is None or not len(faults):
+        return []
+    outages = []
+    for row in faults.itertuples(index=False):
+        if str(row.kind) not in OUTAGE_FAULT_KINDS or not row.ended_at > row.started_at:
+            continue
+        name, _, bank = str(row.target).partition(":")
+        banks = (bank,) if bank and name in BANK_SCOPED_TARGETS else ()
+        outages.append(Outage(float(row.started_at), float(row.ended_at), banks=banks))
+    return outages
 
 
 def contacts_from_events(cause: str, spec: ContactCause, events_by_hour: Sequence[float]) -> pd.DataFrame:
@@ -146,6 +189,7 @@ def record_contacts(
     token_events: pd.DataFrame | None = None,
     notifications: pd.DataFrame | None = None,
     outages: Sequence[Outage] = (),
+    faults: pd.DataFrame | None = None,
     scale: float = 1.0,
     days: int = 1,
 ) -> pd.DataFrame:
@@ -157,19 +201,21 @@ def record_contacts(
     - token events suspended or deleted (a lost, stolen or replaced phone): ``token_suspended``;
     - pushes lost: ``notification_missing``;
     - technical failures (TECHNICAL_CODES, a tap reversed after a timeout), and every failed tap or
-      transfer inside an outage's window: ``outage``; plus the customers an Outage names.
+      transfer an outage touched (inside its window, of its banks): ``outage``; plus the customers
+      an Outage counts. ``faults`` (a drill's faults table) adds its outages (``outages_of``).
     """
     if scale <= 0 or days < 1:
         raise ConfigurationError(f"record_contacts: need scale > 0 and days >= 1, got {scale}, {days}")
     causes = support.contacts
     events: dict[str, np.ndarray] = {}
     outage_times: list[np.ndarray] = []
+    outages = [*outages, *outages_of(faults)]
 
-    def in_outage(times: np.ndarray) -> np.ndarray:
+    def in_outage(times: np.ndarray, banks: Sequence[pd.Series]) -> np.ndarray:
         inside = np.zeros(times.shape, dtype=bool)
         for outage in outages:
             if outage.customers is None:
-                inside |= outage.covers(times)
+                inside |= outage.covers(times, banks)
         return inside
 
     if transactions is not None and len(transactions):
@@ -177,13 +223,14 @@ def record_contacts(
         failed = taps[taps["outcome"].astype(str) != "approved"]
         times = failed["tapped_at"].to_numpy(dtype=float)
         technical = failed["response_code"].astype(str).isin(TECHNICAL_CODES).to_numpy() | (failed["outcome"].astype(str) == "reversed").to_numpy()
-        technical |= in_outage(times)
+        technical |= in_outage(times, [failed[c] for c in ("issuer",) if c in failed])
         outage_times.append(times[technical])
         events["declined_tap"] = _hourly(times[~technical], days, scale)
     if transfers is not None and len(transfers):
         failed = transfers[transfers["outcome"].astype(str) != "completed"]
         times = failed["requested_at"].to_numpy(dtype=float)
-        technical = failed["response_code"].astype(str).isin(TECHNICAL_CODES).to_numpy() | in_outage(times)
+        technical = failed["response_code"].astype(str).isin(TECHNICAL_CODES).to_numpy()
+        technical = technical | in_outage(times, [failed[c] for c in ("sender_issuer", "receiver_issuer") if c in failed])
         outage_times.append(times[technical])
         events["transfer_failed"] = _hourly(times[~technical], days, scale)
     if token_events is not None and len(token_events):
@@ -234,13 +281,14 @@ def hourly_load(table: pd.DataFrame, support: SupportSpec, channel: str) -> pd.D
 
 def wallets_on(scenario: Scenario, date: datetime.date | str | None = None) -> float:
     """ELKART Pay's wallets on ``date`` (default: the scenario's), all of Kyrgyzstan: the funnel's
-    adoption with onboarding enabled, else the cards × the dated enrolment share."""
+    adoption with onboarding enabled (Scenario.funnel_wallets, which a run's enrolment follows),
+    else the cardholders whose phone can run ELKART Pay × the dated enrolment share, as a run
+    enrols them (world/population.py)."""
     date = scenario.business_date if date is None else parse_date(date, "date")
     if scenario.onboarding.enabled:
-        adoption = funnel_of(scenario).adoption(date, date)
-        return float(adoption["adoption"].iloc[-1]) if len(adoption) else 0.0
+        return scenario.funnel_wallets(date)
     population = scenario.on(date).dated_population()
-    return population.cards * population.enrolment_share
+    return population.cards * population.phone.capable_share() * population.enrolment_share
 
 
 def expected_contacts(scenario: Scenario, date: datetime.date | str | None = None, *, outages: Sequence[Outage] = ()) -> pd.DataFrame:
@@ -267,9 +315,10 @@ def day_contacts(scenario: Scenario, results) -> pd.DataFrame:
     """A day's contacts, all of Kyrgyzstan: the scenario's expected ones (``expected_contacts``:
     the funnel, the everyday questions, lost and replaced phones) and those of the run's records
     (``results``, the Results of ``scenario``: declined taps, failed transfers, lost pushes,
-    technical failures, ÷ scenario.scale). Lost phones are counted once, from the expectation:
+    technical failures, and in a fault drill's run the failures its faults touched, from its
+    ``faults`` table, ÷ scenario.scale). Lost phones are counted once, from the expectation:
     the token lifecycle draws them at uniform instants, so its expected rate is the same
     figure without a small run's lumps."""
     recorded = record_contacts(scenario.support, transactions=results.transactions, transfers=results.transfers,
-                               notifications=results.notifications, scale=scenario.scale)
+                               notifications=results.notifications, faults=results.faults, scale=scenario.scale)
     return contact_table(expected_contacts(scenario), recorded)

@@ -26,7 +26,6 @@ the next morning. Nothing here draws a random number; the support centre's arriv
 from __future__ import annotations
 
 import datetime
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,7 +34,7 @@ import pandas as pd
 from elcart_sim.core.errors import ScenarioError
 from elcart_sim.scenario.calendar import CalendarSpec, date_range, parse_date
 from elcart_sim.scenario.choices import FUNNEL_STEPS
-from elcart_sim.scenario.people import FunnelStep, OnboardingSpec
+from elcart_sim.scenario.people import FunnelStep, OnboardingSpec, step_pass_share
 from elcart_sim.scenario.scenario import Scenario
 
 __all__ = ["Funnel", "funnel_of", "step_pass_share", "FUNNEL_OUTCOMES"]
@@ -44,11 +43,6 @@ FUNNEL_OUTCOMES = ("failed", "dropped", "passed")
 """What happens to the people entering a step, in the funnel table's columns."""
 
 DAY_S = 86_400.0
-
-
-def step_pass_share(step: FunnelStep) -> float:
-    """The share of those entering ``step`` who pass it: (1 − failure share)(1 − drop-off share)."""
-    return (1.0 - step.failure_share) * (1.0 - step.dropoff_share)
 
 
 class Funnel:
@@ -74,21 +68,13 @@ class Funnel:
     # -- installs ------------------------------------------------------------------------------
 
     def installs(self, date: datetime.date | str) -> float:
-        """People trying to install on ``date``: none before the start; installs_per_day × the
-        launch's boost × the holiday factor (with a calendar, on a public holiday)."""
-        date = parse_date(date, "date")
-        if date < self.start:
-            return 0.0
-        spec = self.spec
-        days = (date - self.start).days
-        volume = spec.installs_per_day * (1.0 + spec.launch_boost * math.exp(-days / spec.launch_boost_days))
-        if self.calendar is not None and self.calendar.holiday_name(date):
-            volume *= self.calendar.holiday_factor
-        return volume
+        """People trying to install on ``date`` (OnboardingSpec.installs): none before the start;
+        installs_per_day × the launch's boost × the holiday factor (with a calendar, on a public holiday)."""
+        return self.spec.installs(parse_date(date, "date"), self.calendar)
 
     def pass_share(self) -> float:
         """The share of installs that end with a wallet: the product of each step's pass share."""
-        return float(np.prod([step_pass_share(step) for step in self.steps]))
+        return self.spec.pass_share()
 
     # -- the funnel, by cohort -----------------------------------------------------------------
 
@@ -148,14 +134,14 @@ class Funnel:
 
     def adoption(self, first: datetime.date | str, last: datetime.date | str) -> pd.DataFrame:
         """One row per date from ``first`` to ``last``: installs, new wallets (those passing the
-        last step that day), and adoption, the wallets so far (counted from the start)."""
+        last step that day), and adoption, the wallets so far (counted from the start): the
+        scenario's own arithmetic (OnboardingSpec.wallets), which a run's enrolment follows."""
         first, last = self._period(first, last)
-        events = self.outcomes(min(self.start, first), last)
-        done = events[events["step"] == FUNNEL_STEPS[-1]].groupby("date", sort=True)["passed"].sum()
-        frame = pd.DataFrame({"date": done.index, "new_wallets": done.to_numpy()})
-        frame.insert(1, "installs", [self.installs(d) for d in frame["date"]])
-        frame["adoption"] = frame["new_wallets"].cumsum()
-        return frame[frame["date"] >= first].reset_index(drop=True)
+        dates = date_range(first, last)
+        weights = list(self.hour_weights)
+        so_far = [self.spec.wallets(d, weights, self.calendar) for d in [first - datetime.timedelta(days=1), *dates]]
+        return pd.DataFrame({"date": dates, "installs": [self.installs(d) for d in dates],
+                             "new_wallets": np.diff(so_far), "adoption": so_far[1:]})
 
     def _period(self, first: datetime.date | str, last: datetime.date | str) -> tuple[datetime.date, datetime.date]:
         first, last = parse_date(first, "from"), parse_date(last, "to")

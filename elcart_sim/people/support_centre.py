@@ -15,6 +15,9 @@ agents come back. Randomness is on named streams (``support.<channel>.arrivals``
 ``.cause``, ``.patience``, ``.handle.<cause>``), so a change to one channel or cause shifts no
 other draw.
 
+Each contact offered is one row of the ``contacts`` table (core/schemas.py, docs/records.md):
+its channel and cause, when it arrived, its wait, whether it was answered, its handling time.
+
 Measures (``service_by_hour``, ``service_by_shift``): the service level is the share of the
 contacts offered that an agent answered within the channel's target (a contact that hung up
 counts as not answered in time); the average speed of answer (ASA) is the mean wait of those
@@ -30,8 +33,9 @@ import pandas as pd
 import simpy
 
 from elcart_sim.core.errors import ConfigurationError
+from elcart_sim.core.records import Table
 from elcart_sim.core.streams import Distribution, RandomStreams
-from elcart_sim.scenario.choices import CONTACT_CHANNELS
+from elcart_sim.scenario.choices import CONTACT_CAUSES, CONTACT_CHANNELS
 from elcart_sim.scenario.people import SupportSpec
 
 __all__ = ["SupportCentre", "simulate_centre", "service_by_hour", "service_by_shift", "agents_by_hour"]
@@ -53,8 +57,9 @@ def agents_by_hour(support: SupportSpec, channel: str, per_shift: Sequence[int] 
 
 class SupportCentre:
     """The centre on one SimPy environment: its channels' queues and agents, and the contacts'
-    records. ``table`` is a contact table (people/contacts.CONTACT_COLUMNS), the same every day
-    for ``days`` days; ``agents`` optionally overrides the agents per shift by channel."""
+    records (``records``, the ``contacts`` table). ``table`` is a contact table
+    (people/contacts.CONTACT_COLUMNS), the same every day for ``days`` days; ``agents`` optionally
+    overrides the agents per shift by channel; ``replication`` is written in each record."""
 
     def __init__(
         self,
@@ -65,11 +70,13 @@ class SupportCentre:
         *,
         days: int = 1,
         agents: Mapping[str, Sequence[int]] | None = None,
+        replication: int = 0,
     ):
         if days < 1:
             raise ConfigurationError(f"SupportCentre: days must be >= 1, got {days}")
-        self.env, self.support, self.days = env, support, days
-        self.records: dict[str, list] = {name: [] for name in ("channel", "cause", "arrived_at", "wait_s", "answered", "handle_s")}
+        self.env, self.support, self.days, self.replication = env, support, days, replication
+        # The channels and causes in their declared order, whichever comes first.
+        self.records = Table("contacts", categories={"channel": CONTACT_CHANNELS, "cause": CONTACT_CAUSES})
         agents = agents or {}
         self.positions: dict[str, simpy.PriorityResource] = {}
         for channel in CONTACT_CHANNELS:
@@ -148,13 +155,8 @@ class SupportCentre:
         else:
             yield request | env.timeout(patience())
         answered = request.triggered
-        records = self.records
-        records["channel"].append(channel)
-        records["cause"].append(cause)
-        records["arrived_at"].append(arrived)
-        records["wait_s"].append(env.now - arrived)
-        records["answered"].append(answered)
-        records["handle_s"].append(handle_s if answered else 0.0)
+        self.records.append(channel=channel, cause=cause, arrived_at=arrived, hour=int(arrived // HOUR_S) % 24, wait_s=env.now - arrived,
+                            answered=int(answered), handle_s=handle_s if answered else 0.0, replication=self.replication)
         if not answered:
             request.cancel()
             return
@@ -162,11 +164,8 @@ class SupportCentre:
         positions.release(request)
 
     def frame(self) -> pd.DataFrame:
-        """The contacts so far, one row each: channel, cause, arrived_at (s), wait_s (to the
-        answer, or to hanging up), answered, handle_s, and the local hour of arrival."""
-        frame = pd.DataFrame(self.records)
-        frame["hour"] = (frame["arrived_at"] // HOUR_S).astype(int) % 24
-        return frame
+        """The contacts so far, one row each, the ``contacts`` table's fields (core/schemas.py)."""
+        return self.records.to_frame()
 
 
 def simulate_centre(
@@ -179,14 +178,12 @@ def simulate_centre(
     agents: Mapping[str, Sequence[int]] | None = None,
 ) -> pd.DataFrame:
     """One replication of the centre over ``days`` days of ``table``'s contacts: every contact's
-    record (SupportCentre.frame), plus the run's ``replication``. Contacts still waiting at the
-    end are not in it."""
+    record (SupportCentre.frame, the ``contacts`` table). Contacts still waiting at the end are
+    not in it."""
     env = simpy.Environment()
-    centre = SupportCentre(env, RandomStreams(seed, replication), support, table, days=days, agents=agents)
+    centre = SupportCentre(env, RandomStreams(seed, replication), support, table, days=days, agents=agents, replication=replication)
     env.run(until=24 * days * HOUR_S)
-    frame = centre.frame()
-    frame["replication"] = replication
-    return frame
+    return centre.frame()
 
 
 def _measures(group: pd.DataFrame, target_s: float) -> dict[str, float]:
@@ -204,7 +201,7 @@ def _measures(group: pd.DataFrame, target_s: float) -> dict[str, float]:
 def service_by_hour(frame: pd.DataFrame, support: SupportSpec, days: int = 1) -> pd.DataFrame:
     """One row per (channel, local hour): contacts offered per day, service level, ASA (s), share abandoned."""
     rows = []
-    for (channel, hour), group in frame.groupby(["channel", "hour"], sort=True):
+    for (channel, hour), group in frame.groupby(["channel", "hour"], sort=True, observed=True):
         row = {"channel": channel, "hour": hour, **_measures(group, support.channel(channel).target_s)}
         row["offered"] /= days
         rows.append(row)
@@ -216,9 +213,7 @@ def service_by_shift(frame: pd.DataFrame, support: SupportSpec) -> pd.DataFrame:
     shift_of_hour = support.shift_of_hour()
     names = [shift.name for shift in support.shifts]
     frame = frame.assign(shift=[names[shift_of_hour[h]] for h in frame["hour"]])
-    if "replication" not in frame:
-        frame = frame.assign(replication=0)
     rows = []
-    for (replication, channel, shift), group in frame.groupby(["replication", "channel", "shift"], sort=False):
+    for (replication, channel, shift), group in frame.groupby(["replication", "channel", "shift"], sort=False, observed=True):
         rows.append({"replication": replication, "channel": channel, "shift": shift, **_measures(group, support.channel(channel).target_s)})
     return pd.DataFrame(rows)

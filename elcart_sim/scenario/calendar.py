@@ -169,7 +169,8 @@ class CalendarSpec:
 
 
 def calendar_summary(scenario: Scenario, first: datetime.date | str, last: datetime.date | str) -> list[dict[str, Any]]:
-    """One row per date from ``first`` to ``last``: its weekday, holiday, day kind, and each
+    """One row per date from ``first`` to ``last``: its weekday, holiday, day kind, the adoption
+    curve's share (calendar enabled), the funnel's wallets (onboarding enabled), and each
     channel's expected volume that day (Scenario.on(date).channel_per_day), as plain values."""
     first, last = parse_date(first, "from"), parse_date(last, "to")
     if last < first:
@@ -188,6 +189,8 @@ def calendar_summary(scenario: Scenario, first: datetime.date | str, last: datet
         }
         if calendar.enabled:
             row["adoption"] = calendar.adoption(date)
+        if scenario.onboarding.enabled:
+            row["wallets"] = scenario.funnel_wallets(date)  # the funnel's, which a run of the date enrols
         for channel in channels:
             row[channel] = day.channel_per_day(channel)
         rows.append(row)

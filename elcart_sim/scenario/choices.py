@@ -110,6 +110,10 @@ DEBIT_KINDS = ("purchase", "transfer_debit", "bill", "topup", "account_transfer"
 """Clearing kinds that debit the cardholder: the issuing bank owes the acquiring bank
 (clearing/records.py), and the acquirer may owe the issuer interchange (clearing.interchange)."""
 
+DUPLICATE_CHECKS = ("reversals", "all")
+"""What the switch and the issuers remember to answer duplicates and repeats (switch.duplicates):
+reversals (and the issuers their approvals and advices), or every request besides."""
+
 FAULT_KINDS = ("host_down", "link", "duplicates", "switch_node_down", "clearing_late")
 """Faults a scenario can inject (scenario/faults.py; faults/injection.py says what each one does)."""
 

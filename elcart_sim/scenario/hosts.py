@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
-from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, positive
+from elcart_sim.scenario.choices import DUPLICATE_CHECKS
+from elcart_sim.scenario.fields import DurationSpec, checked, non_negative, one_of, positive
 from elcart_sim.scenario.stand_in import StandInSpec
 
 __all__ = ["HostSpec", "SwitchSpec", "HsmSpec", "HsmsSpec", "HSM_HOSTS", "NetworkSpec", "host_spec_of_bank"]
@@ -28,11 +29,15 @@ class HostSpec:
 class SwitchSpec(HostSpec):
     """The national switch: a host of ``nodes`` active nodes (hosts/switch/nodes.py), each with
     ``servers`` servers of its own; traffic is spread over the nodes that are up (one node, the
-    default, is the single pool of servers); how long it remembers a request after answering it,
-    to answer its duplicates and repeats from memory (`duplicate_window_s`, [E]); and its stand-in
-    processing for the issuers (scenario/stand_in.py)."""
+    default, is the single pool of servers); which messages it remembers to answer their
+    duplicates and repeats from memory (`duplicates`: `reversals` — and the issuers remember
+    their approvals and advices — or `all`, every request besides, switch and issuers, for links
+    that may deliver a message twice: it costs a few microseconds a request) and for how long
+    after answering them (`duplicate_window_s`, [E]); and its stand-in processing for the
+    issuers (scenario/stand_in.py)."""
 
     nodes: int = field(default=1, metadata=checked(positive))
+    duplicates: str = field(default="reversals", metadata=checked(one_of(DUPLICATE_CHECKS)))
     duplicate_window_s: float = field(default=300.0, metadata=checked(non_negative))
     stand_in: StandInSpec = field(default_factory=StandInSpec)
 

@@ -15,20 +15,36 @@ the handling time on each channel. Agents work in shifts around the clock; a cal
 after a patience time. Every figure here is an estimate [E] (docs/sources.md, "The road in and
 the support centre"); nothing ELKART-specific is published.
 
-``onboarding.enabled: false`` (the default) and an absent ``support:`` change nothing in a run:
-the model reads neither, only ``elcart_sim.people`` and ``elcart-sim size --support`` do.
+The funnel's arithmetic a run needs sits here, beside its fields: ``OnboardingSpec.wallets``,
+the wallets by the end of a date (installs × the steps' pass shares, a cohort counted on the day
+its last step ends). The scenario reads it for a dated run's enrolment and tap volume
+(Scenario.dated_population, Scenario.volume_factors), so it must live below ``scenario`` and
+cannot live in ``elcart_sim.people`` (which imports the scenario); people/onboarding.Funnel uses
+the same functions for its tables, so the run and the planner's funnel are one rule.
+
+``onboarding.enabled: false`` (the default) and an absent ``support:`` change nothing in a run.
+With ``onboarding.enabled`` a run's enrolment comes out of the funnel (see
+Scenario.dated_population); ``support:`` is read only by ``elcart_sim.people`` and
+``elcart-sim size --support``.
 """
 
 from __future__ import annotations
 
+import datetime
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from elcart_sim.core.errors import ScenarioError
-from elcart_sim.scenario.choices import CONTACT_CHANNELS
+from elcart_sim.scenario.calendar import CalendarSpec
+from elcart_sim.scenario.choices import CONTACT_CHANNELS, FUNNEL_STEPS
 from elcart_sim.scenario.fields import DurationSpec, checked, fraction, iso_date, non_negative, positive
 from elcart_sim.scenario.world import optional_hourly_profile
 
-__all__ = ["FunnelStep", "OnboardingSpec", "ContactCause", "ContactsSpec", "ChannelSpec", "ShiftSpec", "SupportSpec"]
+__all__ = ["step_pass_share", "FunnelStep", "OnboardingSpec", "ContactCause", "ContactsSpec", "ChannelSpec", "ShiftSpec", "SupportSpec"]
+
+
+DAY_S = 86_400.0
 
 
 def _minutes(mean_s: float, cv: float = 0.6) -> DurationSpec:
@@ -44,6 +60,11 @@ class FunnelStep:
     time: DurationSpec = field(default_factory=lambda: _minutes(120.0))
     failure_share: float = field(default=0.0, metadata=checked(fraction))
     dropoff_share: float = field(default=0.0, metadata=checked(fraction))
+
+
+def step_pass_share(step: FunnelStep) -> float:
+    """The share of those entering ``step`` who pass it: (1 − failure share)(1 − drop-off share)."""
+    return (1.0 - step.failure_share) * (1.0 - step.dropoff_share)
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,42 @@ class OnboardingSpec:
     card_linking: FunnelStep = field(default_factory=lambda: FunnelStep(_minutes(150.0, 0.8), 0.08, 0.05))
     tokenization: FunnelStep = field(default_factory=lambda: FunnelStep(_minutes(15.0, 0.5), 0.03, 0.0))
     contactless: FunnelStep = field(default_factory=lambda: FunnelStep(_minutes(30.0, 0.5), 0.0, 0.05))
+
+    def installs(self, date: datetime.date, calendar: CalendarSpec | None = None) -> float:
+        """People trying to install on ``date``: none before the start; installs_per_day × the
+        launch's boost × the holiday factor (with a calendar, on a public holiday)."""
+        start = datetime.date.fromisoformat(self.start_date)
+        if date < start:
+            return 0.0
+        days = (date - start).days
+        volume = self.installs_per_day * (1.0 + self.launch_boost * math.exp(-days / self.launch_boost_days))
+        if calendar is not None and calendar.holiday_name(date):
+            volume *= calendar.holiday_factor
+        return volume
+
+    def pass_share(self) -> float:
+        """The share of installs that end with a wallet: the product of each step's pass share."""
+        share = 1.0
+        for name in FUNNEL_STEPS:
+            share *= step_pass_share(getattr(self, name))
+        return share
+
+    def wallets(self, date: datetime.date, hour_weights: Sequence[float], calendar: CalendarSpec | None = None) -> float:
+        """ELKART Pay's wallets by the end of ``date``, all of Kyrgyzstan (expected people): each
+        day's installs, spread over its hours by ``hour_weights`` (24, summing to 1), × the pass
+        share, counted once their last step ends (the hour's middle + every step's mean time),
+        which may be a later day."""
+        start = datetime.date.fromisoformat(self.start_date)
+        if date < start:
+            return 0.0
+        through_s = sum(getattr(self, name).time.mean_s for name in FUNNEL_STEPS)
+        # done_by[j]: the share of a day's installs done j days later, by that day's end.
+        lag_days = int(through_s // DAY_S) + 1
+        done_by = [sum(w for h, w in enumerate(hour_weights) if (h + 0.5) * 3600.0 + through_s < (j + 1) * DAY_S) for j in range(lag_days + 1)]
+        total = 0.0
+        for j in range((date - start).days + 1):
+            total += self.installs(date - datetime.timedelta(days=j), calendar) * done_by[min(j, lag_days)]
+        return total * self.pass_share()
 
 
 @dataclass(frozen=True)

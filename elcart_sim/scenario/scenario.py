@@ -69,8 +69,9 @@ class Scenario:
     clearing: ClearingSpec = field(default_factory=ClearingSpec)
     calendar: CalendarSpec = field(default_factory=CalendarSpec)
     faults: list[FaultSpec] = field(default_factory=list)  # a fault drill's (scenario/faults.py); none by default
-    # The road into ELKART Pay and the support centre (scenario/people.py): read only by
-    # elcart_sim.people and `elcart-sim size --support`, never by a run.
+    # The road into ELKART Pay and the support centre (scenario/people.py): with onboarding
+    # enabled a run's enrolment comes out of the funnel (dated_population); the support centre
+    # is read only by elcart_sim.people and `elcart-sim size --support`, never by a run.
     onboarding: OnboardingSpec = field(default_factory=OnboardingSpec)
     support: SupportSpec = field(default_factory=SupportSpec)
 
@@ -151,7 +152,10 @@ class Scenario:
         """The multipliers of ``channel``'s daily volume on ``date`` (default: the scenario's):
         the demand's weekday, day kind and growth (the channel's own rate), then, with the
         calendar enabled, its holiday, adoption, chains and fees factors (scenario/calendar.py).
-        On a weekend day declared a working day the weekday factor is Monday's."""
+        On a weekend day declared a working day the weekday factor is Monday's. With onboarding
+        enabled, the phone taps' adoption factor is the funnel's: the date's enrolment share
+        (enrolment_share_on) over population.enrolment_share, the share the scenario's tap
+        volume describes, so each wallet taps as often as the scenario says."""
         date = self.business_date if date is None else parse_date(date, "date")
         factors = self.demand.volume_factors(date, channel)
         calendar = self.calendar
@@ -160,6 +164,9 @@ class Scenario:
                 factors["weekday"] = self.demand.weekday_factors[0]
             calendar_factors = calendar.factors(date, channel)
             factors.update((name, calendar_factors[name]) for name in CALENDAR_FACTORS)
+        if self.onboarding.enabled and channel == "contactless":
+            reference = self.population.enrolment_share
+            factors["adoption"] = self.enrolment_share_on(date) / reference if reference > 0 else 0.0
         return factors
 
     def day_kind(self, date: datetime.date | str | None = None) -> str:
@@ -190,7 +197,8 @@ class Scenario:
         """The population of the scenario's date and years ahead: cards and their balances grown
         by population.card_growth_per_year and balance_growth_per_year over demand.years_ahead,
         and, with the calendar enabled, ELKART Pay's enrolment share on the adoption curve
-        (relative to the reference date's, at most 1). Unchanged when nothing grows."""
+        (relative to the reference date's, at most 1), or, with onboarding enabled, out of the
+        funnel (enrolment_share_on). Unchanged when nothing grows."""
         population, years = self.population, self.demand.years_ahead
         changes: dict[str, Any] = {}
         if population.card_growth_per_year and years:
@@ -199,9 +207,33 @@ class Scenario:
             balance = population.opening_balance
             grown = balance.mean_kgs * (1.0 + population.balance_growth_per_year) ** years
             changes["opening_balance"] = dataclasses.replace(balance, mean_kgs=grown)
-        if self.calendar.enabled:
+        if self.onboarding.enabled:
+            changes["enrolment_share"] = self.enrolment_share_on(self.business_date)
+        elif self.calendar.enabled:
             changes["enrolment_share"] = min(1.0, population.enrolment_share * self.calendar.adoption_ratio(self.business_date))
         return dataclasses.replace(population, **changes) if changes else population
+
+    def funnel_wallets(self, date: datetime.date | str | None = None) -> float:
+        """ELKART Pay's wallets by the end of ``date`` (default: the scenario's), all of Kyrgyzstan,
+        out of the onboarding funnel (OnboardingSpec.wallets: its installs spread by
+        onboarding.hourly_profile, or demand.hourly_profile; the calendar's holidays)."""
+        date = self.business_date if date is None else parse_date(date, "date")
+        profile = self.onboarding.hourly_profile or self.demand.hourly_profile
+        total = sum(profile)
+        return self.onboarding.wallets(date, [w / total for w in profile], self.calendar)
+
+    def enrolment_share_on(self, date: datetime.date | str | None = None) -> float:
+        """The funnel's enrolment on ``date``: its wallets by the date's end (funnel_wallets, the
+        day's adoption, as people/contacts.wallets_on counts them) over the cardholders whose phone can run ELKART Pay (the
+        cards grown over the years ahead × PhoneSpec.capable_share), at most 1."""
+        date = self.business_date if date is None else parse_date(date, "date")
+        population, years = self.population, self.demand.years_ahead
+        cards = population.cards
+        if population.card_growth_per_year and years:
+            cards = max(1, round(population.cards * (1.0 + population.card_growth_per_year) ** years))
+        capable = cards * population.phone.capable_share()
+        wallets = self.funnel_wallets(date)
+        return min(1.0, wallets / capable) if capable > 0 else 0.0
 
     def hourly_profile(self, channel: str) -> list[float]:
         """How ``channel``'s arrivals spread over the local hours 00..23: its service's profile

@@ -19,10 +19,20 @@ from elcart_sim.scenario.fields import (
     weights,
 )
 
-__all__ = ["PhoneSpec", "PopulationSpec", "DemandSpec", "HOURS", "optional_hourly_profile"]
+__all__ = ["PhoneSpec", "PopulationSpec", "DemandSpec", "HOURS", "optional_hourly_profile", "version_code", "MIN_ELKART_PAY_ANDROID"]
 
 HOURS = tuple(f"{hour:02d}:00" for hour in range(24))
 """Order of demand.hourly_profile: local hours from midnight."""
+
+
+def version_code(version: str) -> int:
+    """'6.0.1' -> 60001, so Android versions compare as integers."""
+    parts = [int(p) for p in version.split(".")] + [0, 0]
+    return parts[0] * 10_000 + parts[1] * 100 + parts[2]
+
+
+# ELKART Pay needs Android 6.0.1 or newer with NFC (host card emulation).
+MIN_ELKART_PAY_ANDROID = version_code("6.0.1")
 
 
 def days_of_month(value: list[int], path: str) -> None:
@@ -98,6 +108,14 @@ class PhoneSpec:
         default_factory=lambda: {"5.1": 0.04, "6.0": 0.02, "6.0.1": 0.04, "8.1": 0.15, "10": 0.25, "12": 0.25, "14": 0.25},
         metadata=checked(android_version_shares),
     )
+
+    def capable_share(self) -> float:
+        """The share of cardholders whose phone can run ELKART Pay: Android × NFC × the share of
+        Android versions from MIN_ELKART_PAY_ANDROID on (the population draws them so)."""
+        versions = self.android_versions
+        total = sum(versions.values())
+        recent = sum(share for version, share in versions.items() if version_code(version) >= MIN_ELKART_PAY_ANDROID)
+        return self.android_share * self.nfc_share * (recent / total if total else 0.0)
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,12 @@ from elcart_sim.core.errors import PopulationError
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.protocol.luhn import luhn_check_digit
 from elcart_sim.scenario import CARD_STATUSES, Scenario, data_dir
+from elcart_sim.scenario.world import MIN_ELKART_PAY_ANDROID, version_code
 from elcart_sim.world.msisdn import synthetic_msisdns
 
 __all__ = ["Bank", "Terminal", "Population", "CARD_STATUSES", "version_code", "MIN_ELKART_PAY_ANDROID"]
 
 # Population.card_status holds each card's index into CARD_STATUSES (scenario/choices.py).
-
-
-def version_code(version: str) -> int:
-    """'6.0.1' -> 60001, so Android versions compare as integers."""
-    parts = [int(p) for p in version.split(".")] + [0, 0]
-    return parts[0] * 10_000 + parts[1] * 100 + parts[2]
-
-
-# ELKART Pay needs Android 6.0.1 or newer with NFC (host card emulation).
-MIN_ELKART_PAY_ANDROID = version_code("6.0.1")
 
 
 @dataclass(frozen=True, slots=True)

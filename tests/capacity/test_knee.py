@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from elcart_sim import load_scenario
-from elcart_sim.capacity.hosts import card_side_peak, card_side_per_s, host_loads
+from elcart_sim.capacity.hosts import card_side_peak, card_side_per_s, host_loads, peak_growth
 from elcart_sim.capacity.knee import KNEE_UTILISATION, first_knee, knee_table, knee_text, peak_rate_per_s, simulated_utilisation
 from elcart_sim.world.demand import hourly_rates_per_s
 
@@ -28,11 +28,13 @@ def test_the_knee_multiple_is_the_utilisation_ratio_and_its_year_the_growth_log(
     assert all(c.startswith("link:") for c in list(table["component"])[len(loads) :])
     table = table[table["component"].isin(loads)]
     g = peak_day.demand.growth_per_year
+    grown = peak_growth(peak_day, g)
     for row in table.itertuples():
         assert row.utilisation == pytest.approx(loads[row.component].utilisation)
         assert row.knee_multiple == (pytest.approx(KNEE_UTILISATION / row.utilisation) if row.utilisation else math.inf)
-        if row.utilisation:
-            assert row.years_to_knee == pytest.approx(math.log(row.knee_multiple) / math.log(1 + g))
+        if row.utilisation:  # a crediting day: the echo grows with the cards, the channels at g
+            assert grown(row.years_to_knee) == pytest.approx(row.knee_multiple, rel=0.01)
+            assert row.years_to_knee > math.log(row.knee_multiple) / math.log(1 + g)
             assert row.knee_year == 2025 + math.ceil(row.years_to_knee)
         else:  # a pool the peak's card side does not load (e.g. the credits' batch posting)
             assert math.isinf(row.years_to_knee) and pd.isna(row.knee_year)
@@ -45,6 +47,19 @@ def test_the_knee_multiple_is_the_utilisation_ratio_and_its_year_the_growth_log(
     hsm = table.set_index("component").loc["hsm"]
     assert 0 < tap_share < 1 and hsm.utilisation == pytest.approx(2.0 * tap_share / 500.0)
     assert first_knee(table) == table.loc[table["knee_multiple"].idxmin(), "component"]
+
+
+def test_when_the_cards_grow_as_the_payments_the_knee_year_is_the_growth_log(peak_day):
+    """The echo is a share of the cards: when they grow at g too, the whole peak grows as
+    (1 + g)^y and the knee comes ln m ÷ ln(1 + g) years ahead; when they do not, later."""
+    g = peak_day.demand.growth_per_year
+    together = peak_day.with_overrides({"population.card_growth_per_year": g})
+    assert peak_growth(together, g)(7.5) == pytest.approx((1 + g) ** 7.5)
+    assert peak_growth(peak_day, g)(7.5) < (1 + g) ** 7.5
+    table = knee_table(together, rate_per_s=2.0)
+    busy = table[table["utilisation"] > 0]
+    assert busy["years_to_knee"].tolist() == pytest.approx((np.log(busy["knee_multiple"]) / math.log(1 + g)).tolist(), abs=0.01)
+    assert peak_growth(load_scenario("national-day", scale=0.01), g) is None  # no credits: the closed form
 
 
 def test_the_peak_rate_is_the_busiest_hours(peak_day):

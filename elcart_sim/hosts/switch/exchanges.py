@@ -1,11 +1,12 @@
 """Duplicate detection at the switch: the requests it has been sent, by the original's data elements.
 
-Physical picture: the switch keeps each request it takes — an authorisation, a financial
-request, a reversal — under its key (DE37, DE11, DE7, DE32: protocol/iso8583/repeats.py) while
+Physical picture: the switch keeps each reversal it takes (and each repeat), and with
+``switch.duplicates: all`` each authorisation and financial request too, under its key (DE37, DE11, DE7, DE32: protocol/iso8583/repeats.py) while
 it is being handled and for ``window_s`` after it was answered. A second copy of it in that time
 — a duplicate the link delivered twice, or the sender's repeat (0101, 0401, 0421) — is not
 handled again: it waits for the original's answer if there is none yet and then gets the same,
-or gets the answer at once from memory; one that says something else than the original under
+or gets the answer at once from memory (an original lost with a switch node is forgotten,
+`forget`, and a later copy is handled in its place); one that says something else than the original under
 the same key (another card, processing code, amount or currency) is refused with DE39 94
 (duplicate transmission) and goes no further. So nothing the switch relays is forwarded,
 cleared or reversed twice. (The issuer keeps its own memory, all day: hosts/issuer.py.)
@@ -25,25 +26,26 @@ from elcart_sim.protocol.iso8583.repeats import ORIGINAL_MTI, fingerprint
 __all__ = ["Exchange", "Exchanges"]
 
 
-
 class Exchange:
     """One request being handled, or answered: calling it with the answer passes the answer on
     to the sender, and to every duplicate that has waited for it."""
 
-    __slots__ = ("reply", "answer", "request", "waiting", "_memory", "_key")
+    __slots__ = ("reply", "answer", "fields", "waiting", "admitted_at", "_memory", "_key")
 
-    def __init__(self, memory: Exchanges, key: str, request: Mapping[str, Any], reply: Reply):
-        self.reply = reply
+    def __init__(self, memory: Exchanges, key: str, fields: tuple[str, ...], reply: Reply):
+        self.admitted_at = memory.env.now
+        self.reply: Reply | None = reply
         self.answer: Any = None
-        self.request = request
+        self.fields = fields
         self.waiting: list[Callable[[Any], None]] | None = None
         self._memory = memory
         self._key = key
 
     def __call__(self, answer: Any) -> None:
         self.answer = answer
-        self._memory.answered(self._key)
-        self.reply(answer)
+        self._memory.answered(self._key, self)
+        reply, self.reply = self.reply, None  # kept no longer than needed: only the answer is remembered
+        reply(answer)
         if self.waiting:
             for duplicate in self.waiting:
                 duplicate(answer)
@@ -54,9 +56,10 @@ class Exchanges:
     """The switch's memory of requests, by message class (an 0100 and its repeat 0101 are one
     class; an 0400 and the 0100 it reverses are two) and key."""
 
-    def __init__(self, env: simpy.Environment, window_s: float):
+    def __init__(self, env: simpy.Environment, window_s: float, requests: bool = False):
         self.env = env
         self.window_s = window_s
+        self.requests = requests  # whether 0100s and 0200s are remembered too, not only reversals and repeats
         self._by_key: dict[str, Exchange] = {}
         self._forget: deque[tuple[float, str]] = deque()  # (when, key), in answering order
 
@@ -70,14 +73,12 @@ class Exchanges:
         by_key = self._by_key
         while forget and forget[0][0] <= now:
             by_key.pop(forget.popleft()[1], None)
-        mti = request["t"]
-        # the message class and the original's data elements, side by side (fixed widths but DE32's, last)
-        key = f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"
+        key = _key(request)
         known = by_key.get(key)
         if known is None:
-            exchange = by_key[key] = Exchange(self, key, request, reply)
+            exchange = by_key[key] = Exchange(self, key, fingerprint(request), reply)
             return exchange
-        if fingerprint(known.request) != fingerprint(request):
+        if known.fields != fingerprint(request):
             duplicate(request, "94", None)
         elif known.answer is not None:
             duplicate(request, None, known.answer)
@@ -87,8 +88,20 @@ class Exchanges:
             known.waiting.append(lambda answer: duplicate(request, None, answer))
         return None
 
-    def answered(self, key: str) -> None:
-        self._forget.append((self.env.now + self.window_s, key))
+    def forget(self, request: Mapping[str, Any]) -> None:
+        """``request`` will never be answered (the switch node that held it was lost:
+        hosts/switch/nodes.py): a copy of it that comes later is handled as new."""
+        self._by_key.pop(_key(request), None)
+
+    def answered(self, key: str, exchange: Exchange) -> None:
+        if self._by_key.get(key) is exchange:  # (a copy may have taken a forgotten original's place)
+            self._forget.append((self.env.now + self.window_s, key))
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+
+def _key(request: Mapping[str, Any]) -> str:
+    """The message class and the original's data elements, side by side (fixed widths but DE32's, last)."""
+    mti = request["t"]
+    return f"{ORIGINAL_MTI.get(mti, mti)}{request['37']}{request['11']}{request['7']}{request.get('32', '')}"

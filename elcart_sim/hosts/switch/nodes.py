@@ -6,13 +6,14 @@ node numbered ``trace id mod live nodes`` among those up, so the spread is deter
 payment's messages meet the same node while the set of nodes stands still — and is queued and
 served there (core/server_pool.py, one pool per node). A node holds a message from its arrival
 until it has answered it: while it waits for a server, while it is served, and while it waits for
-the issuer's answer. When a node is lost (`lose_node`, a fault drill's ``switch_node_down``),
+the issuer's answer (or, for a reversal it passes on, the issuer's acknowledgement). When a node is lost (`lose_node`, a fault drill's ``switch_node_down``),
 what it held goes with it: a request is never answered, so its acquirer times out, answers 91
 and sends its reversal, which a surviving node takes; a store-and-forward message (a reversal, an
 advice) is repeated by its sender after `REPEAT_AFTER_S` and taken by a survivor. The survivors
 take the new traffic at once. With every node lost the switch takes nothing: requests are lost,
 store-and-forward messages kept by their senders until a node is back (`restore_node`, with
-empty queues).
+empty queues). The switch's memory of the messages a lost node held (its duplicate detection,
+exchanges.py) forgets them: they will never be answered, so a repeat of one is handled as new.
 
 A message whose node is lost while the switch's HSM holds it (hsm.enabled) is handled when the
 HSM answers, as if its node had lived: the HSM call lasts milliseconds.
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from elcart_sim.core.clock import Reply, after
+from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.server_pool import ServerPool
 from elcart_sim.hosts.host import REPEAT_AFTER_S
 from elcart_sim.hosts.switch.switch import Switch
@@ -76,6 +78,10 @@ class NodedSwitch(Switch):
     def serve_stored(self, step: Callable[..., None], *args: Any) -> None:
         self._take(True, step, args)
 
+    def serve_repeat(self, step: Callable[..., None], *args: Any) -> None:
+        if self._live:  # with every node down a repeat is lost: its original waits, or its sender repeats again
+            self._take(True, step, args)
+
     def _take(self, is_stored: bool, step: Callable[..., None], args: tuple) -> None:
         live = self._live
         if not live:
@@ -109,13 +115,35 @@ class NodedSwitch(Switch):
         """As the Switch's, but the node serving the message holds it until the answer or the
         timeout: if the node is lost before then, neither is acted on."""
         serving = self._serving
-        if serving is not None:
-            node, _token, is_stored, step, args = serving
-            token = self._hold(node, is_stored, step, args)
-            on_answer = self._while_held(node, token, on_answer)
-            if on_timeout is not None:
-                on_timeout = self._while_held(node, token, on_timeout)
-        super().call_next_hop(entry, message, trace_id, on_answer, on_timeout)
+        if serving is None:
+            super().call_next_hop(entry, message, trace_id, on_answer, on_timeout)
+            return
+        node, _token, is_stored, step, args = serving
+        token = self._hold(node, is_stored, step, args)
+        on_answer = self._while_held(node, token, on_answer)
+        if on_timeout is not None:
+            on_timeout = self._while_held(node, token, on_timeout)
+        self._serving = None  # held once: not again by what this calls
+        try:
+            super().call_next_hop(entry, message, trace_id, on_answer, on_timeout)
+        finally:
+            self._serving = serving
+
+    def deliver(self, entry: Any, repeat_entry: Any, message: Any, trace_id: int, on_answer: Reply) -> None:
+        """As the Switch's store and forward, but the node serving the message holds it until
+        the next hop acknowledges it: if the node is lost before then, the acknowledgement is
+        not acted on (its sender repeats the message to a survivor)."""
+        serving = self._serving
+        if serving is None:
+            super().deliver(entry, repeat_entry, message, trace_id, on_answer)
+            return
+        node, _token, is_stored, step, args = serving
+        on_answer = self._while_held(node, self._hold(node, is_stored, step, args), on_answer)
+        self._serving = None
+        try:
+            super().deliver(entry, repeat_entry, message, trace_id, on_answer)
+        finally:
+            self._serving = serving
 
     def _while_held(self, node: SwitchNode, token: int, then: Callable[..., None]) -> Callable[..., None]:
         def run(*answer: Any) -> None:
@@ -141,6 +169,7 @@ class NodedSwitch(Switch):
             if id(args) in seen:  # one message held twice (served, then waiting for the issuer)
                 continue
             seen.add(id(args))
+            self._forget(args)
             if is_stored:
                 repeated += 1
                 after(self.env, REPEAT_AFTER_S, self._repeat, step, args)
@@ -149,6 +178,15 @@ class NodedSwitch(Switch):
         self.lost += lost
         self.repeated += repeated
         return lost, repeated
+
+    def _forget(self, args: tuple) -> None:
+        """The switch's memory of a message its lost node held (exchanges.py): never to be answered,
+        so its copies and repeats are handled as new."""
+        try:
+            request = self.wire.decode(args[-3])
+        except IsoMessageError:
+            return  # unreadable: it was never remembered
+        self.exchanges.forget(request)
 
     def _repeat(self, step: Callable[..., None], args: tuple) -> None:
         self.serve_stored(step, *args)  # through the door, if a fault has one fitted

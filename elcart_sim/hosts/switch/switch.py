@@ -24,11 +24,12 @@ or silent past the timeout is stood in for: the switch approves within the issue
 DE44 ``STAND-IN 1002``/``1003``), and the approval goes to the issuer later as an advice (0120)
 instead of a reversal; beyond the limits it declines 91 and reverses as before.
 
-Every request is remembered under the original's data elements while it is handled and for
-``switch.duplicate_window_s`` after (exchanges.py): a duplicate or a repeat (0101, 0401, 0421)
-gets the original's answer and is not forwarded again; one that changes the original's fields
-is refused 94. The reversals the switch sends or passes on are repeated (0401, 0421) every
-``switch.timeout_s`` until the issuer acknowledges one (Host.deliver).
+Every reversal and repeat — and with ``switch.duplicates: all`` every request — is remembered
+under the original's data elements while it is handled and for ``switch.duplicate_window_s``
+after (exchanges.py): a duplicate or a repeat (0101, 0401, 0421) gets the original's answer and
+is not forwarded again; one that changes the original's fields is refused 94. The reversals the
+switch sends or passes on are repeated (0401, 0421) every `REPEAT_AFTER_S` until the issuer
+acknowledges one (Host.deliver), as the acquirers repeat theirs.
 """
 
 from __future__ import annotations
@@ -38,9 +39,11 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Reply, discard, round_trip
+from elcart_sim.core.clock import Reply, discard
+from elcart_sim.core.errors import ScenarioError
 from elcart_sim.core.records import Table
 from elcart_sim.core.streams import RandomStreams, Sampler
+from elcart_sim.hosts.answers import Answers
 from elcart_sim.hosts.host import Host, Times, entry
 from elcart_sim.hosts.issuer import Issuer
 from elcart_sim.hosts.switch.exchanges import Exchanges
@@ -90,19 +93,31 @@ class Switch(Host):
         self.routing = Routing(population, token_service)
         self.issuers = issuers  # by Bank.index
         self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
-        self.exchanges = Exchanges(env, spec.duplicate_window_s)
+        self.exchanges = Exchanges(env, spec.duplicate_window_s, spec.duplicates == "all")
         self._issuer_of_bank = {bank.code: issuers[bank.index] for bank in population.banks}
         self.stand_in: StandIn | None = None  # when the scenario's switch.stand_in is enabled
         if spec.stand_in.enabled and stand_in_records is not None:
+            for code in spec.stand_in.limits_by_bank:
+                if code not in self._issuer_of_bank:
+                    raise ScenarioError(f"switch.stand_in.limits_by_bank.{code}", "is not a bank of the population")
             self.stand_in = StandIn(
                 env, spec.stand_in, stand_in_records, lambda code: getattr(self._issuer_of_bank[code], "down", False), self._send_advice
             )
+            for issuer in issuers.values():
+                issuer.on_advice_posted = self.stand_in.posted
+
+    def remember_every_request(self) -> None:
+        """Remember every request here and every answer at the issuers, not only reversals and
+        repeats (``switch.duplicates: all``; a drill whose links may deliver a message twice)."""
+        self.exchanges.requests = True
+        for issuer in self.issuers.values():
+            issuer.answers = Answers()
 
     def _send_advice(self, bank: str, advice: dict[str, Any], trace_id: int, on_answer: Reply) -> None:
         """The stand-in's store and forward: an advice (0120, or its repeat 0121) to ``bank``'s issuer."""
         issuer = self._issuer_of_bank[bank]
         entry = issuer.advise if advice["t"] == "0120" else issuer.advise_repeat
-        round_trip(self.env, self.link_latency_s, entry, self.wire.encode(advice), trace_id, on_answer)
+        self.send(entry, self.wire.encode(advice), trace_id, on_answer)  # over the line to the issuer, as any message
 
     def _remember(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> Reply | None:
         """The reply to answer ``request`` through, remembered (exchanges.py); None when it is a
@@ -139,9 +154,10 @@ class Switch(Host):
         self._authorise(times, request, trace_id, reply)
 
     def _authorise(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply) -> None:
-        reply = self._remember(times, request, trace_id, reply)
-        if reply is None:
-            return
+        if self.exchanges.requests or request["t"] == MTI_AUTHORISATION_REQUEST_REPEAT:
+            reply = self._remember(times, request, trace_id, reply)
+            if reply is None:
+                return
         authentication = None
         if self.gate.is_token(request["2"]):
             decline, authentication = self.gate.check(request, self.env.now)
@@ -160,9 +176,11 @@ class Switch(Host):
     def transfer(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0200 from the app's service (a transfer's leg): serve it, route it to the card's
         issuer by BIN, relay the answer."""
-        reply = self._remember(times, request, trace_id, reply)
-        if reply is not None:
-            self._forward(times, request, trace_id, reply, None)
+        if self.exchanges.requests:
+            reply = self._remember(times, request, trace_id, reply)
+            if reply is None:
+                return
+        self._forward(times, request, trace_id, reply, None)
 
     def _forward(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, authentication: Any) -> None:
         """Route ``request`` (0100 or 0200) to its issuer and relay the answer; if none comes in

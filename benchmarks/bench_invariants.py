@@ -16,30 +16,19 @@ and with the checker, per posting.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
-import simpy
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from elcart_sim import Simulation
+from bench_national_day import raw_simpy_events_per_s  # noqa: E402
+
+from elcart_sim import Simulation  # noqa: E402
 from elcart_sim.cli.options import add_set_option, scenario_with_sets
 from elcart_sim.core.invariants import Invariants
 from elcart_sim.money import accounts
 from elcart_sim.money.ledger import POSTING_KINDS, Ledger
-
-
-def raw_simpy_events_per_s(n: int = 1_000_000) -> float:
-    """SimPy's own rate on this machine now, in events per CPU second: one process looping over env.timeout."""
-    env = simpy.Environment()
-
-    def loop():
-        timeout = env.timeout
-        for _ in range(n):
-            yield timeout(1.0)
-
-    env.process(loop())
-    started = time.process_time()
-    env.run()
-    return n / (time.process_time() - started)
 
 
 class _EndTimer:

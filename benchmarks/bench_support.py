@@ -14,31 +14,21 @@ for every shift) on the same day, in CPU seconds.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import simpy
 
-from elcart_sim import load_scenario
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_national_day import raw_simpy_events_per_s  # noqa: E402
+
+from elcart_sim import load_scenario  # noqa: E402
 from elcart_sim.core.streams import RandomStreams
 from elcart_sim.people.contacts import expected_contacts
 from elcart_sim.people.staffing import erlang_staffing, staffing_table
 from elcart_sim.people.support_centre import SupportCentre
-
-
-def raw_simpy_events_per_s(n: int = 1_000_000) -> float:
-    """SimPy's own rate on this machine now, in events per second of this process's CPU time:
-    one process looping over env.timeout (as benchmarks/bench_national_day.py measures it)."""
-    env = simpy.Environment()
-
-    def loop():
-        timeout = env.timeout
-        for _ in range(n):
-            yield timeout(1.0)
-
-    env.process(loop())
-    started = time.process_time()
-    env.run()
-    return n / (time.process_time() - started)
 
 
 def main() -> None:

@@ -73,7 +73,7 @@ def test_a_malformed_account_is_declined_before_any_money_moves(sim, typed):
 
 def test_an_operator_that_does_not_answer_gets_the_debit_reversed_and_the_money_back(sim):
     sender = _sender(sim)
-    sim.account_transfers.operator.up = False
+    sim.account_transfers.operator.down = True
     before = balance(sim, sender)
     result = sim.account_transfer(sender, account_number(sim.population.banks[3], 42), 500_000)
     assert (result.outcome, result.response_code, result.decided_by) == ("reversed", "68", "credit")

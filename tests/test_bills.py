@@ -103,7 +103,7 @@ def test_an_unknown_biller_is_declined_before_any_message_is_sent(sim):
 
 def test_a_gateway_that_is_down_gets_the_debit_reversed_and_the_money_back(sim):
     payer = _payer(sim)
-    sim.bills.gateways["GW-UTILITIES"].up = False
+    sim.bills.gateways["GW-UTILITIES"].down = True
     sent = spy(sim)
     before = balance(sim, payer)
     result = sim.pay_bill(payer, "BL0004", "1234567890", 250_000)

@@ -118,7 +118,7 @@ def test_an_operator_that_does_not_answer_gets_the_debit_reversed_and_the_money_
     payer = _payer(sim)
     terminal = sim.population.terminal(_merchant_of_another_bank(sim, payer))
     acquirer = sim.population.banks[terminal.acquirer].code
-    sim.qr_payments.operator.up = False
+    sim.qr_payments.operator.down = True
     sent = spy(sim)
     before = balance(sim, payer)
     result = sim.qr_payment(payer, sim.qr_payments.merchants.link(terminal.index), 500_000)

@@ -77,14 +77,6 @@ class BillerGatewayHost(Host):
         self._answered_below = round(biller_availability * _PER_MILLION)
         self.billers_down: set[str] = set()
 
-    @property
-    def up(self) -> bool:
-        return not self.down
-
-    @up.setter
-    def up(self, up: bool) -> None:
-        self.down = not up
-
     def biller_down(self, biller_id: str, down: bool) -> None:
         """Biller ``biller_id`` stops answering (its postings get 91 at the gateway's timeout), or is back."""
         (self.billers_down.add if down else self.billers_down.discard)(biller_id)

@@ -91,14 +91,6 @@ class InteractionOperatorHost(Host):
         self._cancelled_early: set[str] = set()
         self.clearing: Any = None  # model/clearing_cycle.ClearingCycle when the scenario's clearing is enabled
 
-    @property
-    def up(self) -> bool:
-        return not self.down
-
-    @up.setter
-    def up(self, up: bool) -> None:
-        self.down = not up
-
     def credit(self, request: Any, trace_id: int, reply: Reply) -> None:
         """Entry: an `AccountCredit` or a `MerchantCredit`; ``reply(OperatorAnswer)`` — unless
         the operator is down."""

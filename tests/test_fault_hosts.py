@@ -11,6 +11,7 @@ from app_services import LEG_S, app_simulation, balance
 from test_payroll import GATEWAY_S, LATENCY_S, POSTING_S, _sim, _wallet_card
 
 from elcart_sim import load_scenario, run
+from elcart_sim.faults import REPEAT_AFTER_S
 from elcart_sim.scenario import CARD_STATUSES
 
 
@@ -104,8 +105,34 @@ def test_the_bundled_issuer_outage_drill_is_the_national_day_with_its_fault():
     hops = results.hops
     at_aiyl = hops[(hops.hop == "issuer") & (hops.issuer == "AIYL")]
     assert not ((at_aiyl.arrived_at > down + 1) & (at_aiyl.arrived_at < up)).any()  # nothing reached it while down
-    reversals = at_aiyl[at_aiyl.mti.isin(["0400", "0420"]) & (at_aiyl.arrived_at >= up)]
+    # each reversal and advice that came while it was down was turned away and repeated by its
+    # sender (0401, 0421, 0121) every REPEAT_AFTER_S: its first repeat after `up` is taken
+    repeats = at_aiyl[at_aiyl.mti.isin(["0401", "0421", "0121"]) & (at_aiyl.arrived_at >= up) & (at_aiyl.arrived_at < up + REPEAT_AFTER_S + 1)]
     [row] = results.faults.itertuples()
-    assert row.repeated == len(reversals[reversals.arrived_at == up]) > 0  # each kept, and taken when it was back
+    assert row.repeated == repeats.trace_id.nunique() > 0
     assert down < row.recovered_at < up + 120  # the last payment that timed out for it
     assert results.trial_balance_tyiyn == 0
+
+
+def test_the_app_repeats_its_reversal_advice_to_a_down_switch_until_it_is_back():
+    # The switch is down from 0 to 100 s: the debit leg (0200, sent after the directory's 0.005 s)
+    # is lost and the service times out (30 s); its 0420 (at the switch 0.004 s later, 30.009 s)
+    # is lost, and its repeats (0421, every REPEAT_AFTER_S) of 60.009 s and 90.009 s; the 0421
+    # of 120.009 s is taken, and the switch passes it on to the issuer as the original 0420
+    # (+ 0.001 s service + 0.003 s link). Nothing moved, so nothing is left to undo.
+    sim = app_simulation("fast", {"faults": [{"kind": "host_down", "target": "switch", "start_s": 0, "end_s": 100}]})
+    sender, recipient = _linked(sim)
+    before = balance(sim, sender), balance(sim, recipient)
+    result = sim.transfer("p2p_card", sender, sim.population.pan(recipient), 100_000)
+    assert (result.outcome, result.response_code, result.decided_by) == ("reversed", "68", "debit")
+    sim.env.run()
+    reversal_at = 0.005 + sim.scenario.services.transfers.timeout_s + 3 * REPEAT_AFTER_S + 0.004
+    results = sim.results()
+    hops = results.hops
+    assert hops[hops.hop == "switch"].mti.tolist() == ["0421"]
+    assert hops[hops.hop == "switch"].arrived_at.tolist() == pytest.approx([reversal_at], abs=1e-9)
+    assert hops[hops.hop == "issuer"].mti.tolist() == ["0420"]
+    assert hops[hops.hop == "issuer"].arrived_at.tolist() == pytest.approx([reversal_at + 0.001 + 0.003], abs=1e-9)
+    [row] = results.faults.itertuples()
+    assert (row.dropped, row.repeated) == (1, 1)
+    assert (balance(sim, sender), balance(sim, recipient)) == before and sim.ledger.trial_balance() == 0

@@ -1,5 +1,5 @@
 """Faults injected into a run, with every delay fixed so their effects have exact times: an
-issuer down (its taps time out with 91, the switch's reversal is taken when it is back), a lossy
+issuer down (its taps time out with 91, the switch's reversal is repeated until it is back), a lossy
 link (a lost reversal repeated after REPEAT_AFTER_S), a slow link, a duplicating link, a host
 whose door is fitted only while a fault is on, and a run without faults identical to one
 without the section."""
@@ -38,7 +38,7 @@ def _tap(sim, card):
     return result, sim.results()
 
 
-def test_a_tap_to_an_issuer_that_is_down_times_out_with_91_and_its_reversal_is_taken_when_it_is_back():
+def test_a_tap_to_an_issuer_that_is_down_times_out_with_91_and_its_reversal_is_repeated_until_it_is_back():
     probe = Simulation(_scenario())
     card = _card(probe)
     bank = probe.population.bank_of_card(card).code
@@ -51,8 +51,10 @@ def test_a_tap_to_an_issuer_that_is_down_times_out_with_91_and_its_reversal_is_t
     assert (switch.response_code, switch.timed_out) == ("91", 1)
     assert switch.responded_at == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S, abs=1e-9)
     issuer = hops[hops.hop == "issuer"]
-    assert issuer.mti.tolist() == ["0400"]  # the 0100 was lost; the reversal waited for the host
-    assert issuer.arrived_at.iloc[0] == pytest.approx(100.0, abs=1e-9)
+    # the 0100 was lost; the switch's 0400 (at its timeout, + 0.003 s switch→issuer) was lost too, and
+    # its repeats (0401, every REPEAT_AFTER_S) at 45.24 s and 75.24 s; the third, at 105.24 s, is taken
+    assert issuer.mti.tolist() == ["0401"]
+    assert issuer.arrived_at.iloc[0] == pytest.approx(AT_SWITCH_S + SWITCH_TIMEOUT_S + 3 * REPEAT_AFTER_S + 0.003, abs=1e-9)
     assert sim.ledger.balance_tyiyn(sim.issuers[sim.population.bank_of_card(card).index].cardholder_account(card)) == before
     [row] = results.faults.itertuples()
     assert (row.kind, row.target, row.started_at, row.ended_at, row.dropped, row.repeated) == ("host_down", f"issuer:{bank}", 0.0, 100.0, 1, 1)
@@ -248,3 +250,24 @@ def test_recovery_is_the_last_failure_of_the_burst_that_follows_the_fault():
     assert recovered_at(100.0, np.array([300.0])) == 100.0  # too late to be its doing
     # a host down from 100 to 1000: sparse failures all through it, then a tail a few seconds apart
     assert recovered_at(100.0, np.array([150.0, 600.0, 1080.0, 1100.0, 1130.0, 1300.0]), 1000.0) == 1130.0
+
+
+def test_a_terminal_repeats_its_reversal_to_a_down_acquirer_until_it_is_back():
+    # The acquirer is down from 0 to 100 s: the 0100 (sent at 4 APDUs + processing = 0.13 s) is
+    # lost; at the terminal's timeout (30 s) its 0400 goes out and is lost too, and so are its
+    # repeats (0401, every REPEAT_AFTER_S) of 60.13 s and 90.13 s; the 0401 of 120.13 s reaches
+    # the acquirer (+ 0.1 s), which passes it on to the switch's repeat entry (+ 0.002 + 0.004 s).
+    sim = Simulation(_scenario({"kind": "host_down", "target": "acquirer", "start_s": 0, "end_s": 100}))
+    result, results = _tap(sim, _card(sim))
+    assert (result.outcome, result.response_code) == ("reversed", "68")
+    hops = results.hops
+    sent_at = 4 * 0.02 + 0.05
+    acquirer = hops[hops.hop == "acquirer"]
+    assert acquirer.mti.tolist() == ["0401"]
+    assert acquirer.arrived_at.iloc[0] == pytest.approx(sent_at + 30.0 + 3 * REPEAT_AFTER_S + 0.1, abs=1e-9)
+    switch = hops[hops.hop == "switch"]
+    assert switch.mti.tolist() == ["0401"]
+    assert switch.arrived_at.iloc[0] == pytest.approx(sent_at + 30.0 + 3 * REPEAT_AFTER_S + 0.1 + 0.002 + 0.004, abs=1e-9)
+    [row] = results.faults.itertuples()
+    assert (row.dropped, row.repeated) == (1, 1)
+    assert results.trial_balance_tyiyn == 0

@@ -344,11 +344,11 @@ def test_clearing_totals_include_stand_in_approvals():
         assert sim.ledger.available_tyiyn(account) == int(sim.population.opening_balance_tyiyn[card]) - amount
 
 
-def test_with_the_faults_host_down_the_advices_wait_at_the_issuer_and_are_posted_once_when_it_is_back():
+def test_with_the_faults_host_down_the_advices_are_repeated_until_the_issuer_is_back_and_posted_once():
     # The drill's `host_down` (Host.down, faults/injection.py): the issuer takes no message from
-    # 0 to 100 s; an advice, store and forward, is kept for it. The 0120 (30.237 s) is served
-    # when it is back at 100 s and posts the purchase (at 100 + 0.006 s); its repeat, the 0121
-    # (90.237 s), came while it was down and was lost (a down host keeps the original only).
+    # 0 to 100 s, and its sender repeats an advice until it is taken. The 0120 (30.237 s) and its
+    # repeat, the 0121 of 90.237 s (retry_interval_s 60 s), came while it was down and were lost;
+    # the next 0121, at 150.237 s, is served and posts the purchase (TO_ISSUER_S later).
     probe = simulation()
     (card,) = cards_of_one_bank(probe, 1, balance_at_least=10_000)
     bank = probe.population.bank_of_card(card).code
@@ -359,10 +359,10 @@ def test_with_the_faults_host_down_the_advices_wait_at_the_issuer_and_are_posted
     assert (results[0].response_code, results[0].response["44"]) == ("00", "STAND-IN 1003")
     hops = sim.records.hops.to_frame()
     issuer = hops[hops.hop == "issuer"]
-    assert issuer.mti.tolist() == ["0120"]
-    assert issuer.arrived_at.tolist() == pytest.approx([100.0], abs=1e-9)
+    assert issuer.mti.tolist() == ["0121"]
+    assert issuer.arrived_at.tolist() == pytest.approx([DECIDED_AT + 30.0 + 2 * 60.0 + 0.003], abs=1e-9)
     row = stand_in_rows(sim).iloc[0]
-    assert (row.attempts, row.expired, row.exposure_tyiyn) == (2, 0, 0)
+    assert (row.attempts, row.expired, row.exposure_tyiyn) == (3, 0, 0)
     assert row.advice_sent_at == pytest.approx(DECIDED_AT + 30.0, abs=1e-9)
-    assert row.advice_posted_at == pytest.approx(100.0 + 0.006, abs=1e-9)
+    assert row.advice_posted_at == pytest.approx(DECIDED_AT + 30.0 + 2 * 60.0 + TO_ISSUER_S, abs=1e-9)
     assert purchases(sim) == 1

@@ -25,8 +25,8 @@ import simpy
 
 from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome
 from elcart_sim.acceptance.nfc_link import NfcLink
-from elcart_sim.acceptance.terminal import PosTerminal, TapResult, _Online
-from elcart_sim.core.clock import Deadlines, after, discard, round_trip
+from elcart_sim.acceptance.terminal import PosTerminal, TapResult, _Online, deliver_to_acquirer
+from elcart_sim.core.clock import Deadlines, after, round_trip
 from elcart_sim.core.link import Link
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.records import Table
@@ -126,10 +126,7 @@ class AtmTerminal:
             self._close(w, PosTerminal._answer(s.wire.decode(raw), request, env.now - sent_at))
 
         def timed_out() -> None:
-            if s.acquirer_link is None:
-                round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse_advice, s.wire.encode(messages.reversal_for(request)), w.trace_id, discard)
-            else:
-                s.acquirer_link.round_trip(s.acquirer.reverse_advice, s.wire.encode(messages.reversal_for(request)), w.trace_id, discard)
+            deliver_to_acquirer(s, s.acquirer.reverse_advice, s.acquirer.reverse_advice_repeat, messages.reversal_for(request), w.trace_id)
             self._close(w, _Online("reversed", "68", "no answer from the acquirer in time; reversal advice sent", "", env.now - sent_at, request, None))
 
         if s.acquirer_link is None:

@@ -32,7 +32,7 @@ import simpy
 from elcart_sim.acceptance.kernel import ContactlessKernel, KernelOutcome
 from elcart_sim.acceptance.kkm import FiscalRegister
 from elcart_sim.acceptance.nfc_link import NfcLink
-from elcart_sim.core.clock import Deadlines, after, discard, round_trip
+from elcart_sim.core.clock import REPEAT_AFTER_S, Deadlines, after, discard, round_trip, until_acknowledged
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.link import Link
 from elcart_sim.core.local_time import BusinessDay
@@ -43,10 +43,11 @@ from elcart_sim.protocol import iso8583
 from elcart_sim.protocol.emv import track2
 from elcart_sim.protocol.iso8583 import messages
 from elcart_sim.protocol.iso8583.decline_reasons import decline_for_code
+from elcart_sim.protocol.iso8583.repeats import as_repeat
 from elcart_sim.protocol.iso8583.wire import WireFormat
 from elcart_sim.world.population import Bank, Terminal
 
-__all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES", "POS_ENTRY_MODES"]
+__all__ = ["PosTerminal", "TerminalServices", "TapResult", "OUTCOMES", "POS_ENTRY_MODES", "deliver_to_acquirer"]
 
 OUTCOMES = ("approved", "declined", "reversed", "terminated")
 """Every tap ends in exactly one of these final states."""
@@ -248,10 +249,7 @@ class PosTerminal:
             if sent is None:
                 then(_Online("reversed", "68", "no answer from the acquirer in time; nothing to reverse (not a valid 0100)", "", host_s, None, None))
                 return
-            if s.acquirer_link is None:
-                round_trip(env, s.acquirer_link_latency_s, s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
-            else:
-                s.acquirer_link.round_trip(s.acquirer.reverse, s.wire.encode(messages.reversal_for(sent)), trace_id, discard)
+            deliver_to_acquirer(s, s.acquirer.reverse, s.acquirer.reverse_repeat, messages.reversal_for(sent), trace_id)
             then(_Online("reversed", "68", "no answer from the acquirer in time; reversal sent", "", host_s, sent, None))
 
         if s.acquirer_link is None:
@@ -370,3 +368,19 @@ class PosTerminal:
         if kernel.psn is not None:  # DE23 only when the card has a PAN sequence number (5F34)
             request["23"] = f"{kernel.psn:03d}"
         return request
+
+
+def deliver_to_acquirer(services: Any, entry: Any, repeat_entry: Any, message: dict[str, Any], trace_id: int) -> None:
+    """Store and forward from a terminal or an ATM (``services``: its env, wire and link to the
+    acquirer): ``message`` (a reversal) to the acquirer's ``entry``, repeated to ``repeat_entry``
+    every `REPEAT_AFTER_S` until it is acknowledged (core/clock.until_acknowledged)."""
+    s = services
+    encode = s.wire.encode
+
+    def send(attempt: tuple[Any, dict[str, Any]], answer: Any) -> None:
+        if s.acquirer_link is None:
+            round_trip(s.env, s.acquirer_link_latency_s, attempt[0], encode(attempt[1]), trace_id, answer)
+        else:
+            s.acquirer_link.round_trip(attempt[0], encode(attempt[1]), trace_id, answer)
+
+    until_acknowledged(s.env, REPEAT_AFTER_S, send, (entry, message), (repeat_entry, as_repeat(message)), discard)

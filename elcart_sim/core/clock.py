@@ -23,10 +23,14 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["Reply", "Handler", "after", "round_trip", "discard", "Deadlines", "Pending"]
+__all__ = ["Reply", "Handler", "REPEAT_AFTER_S", "after", "round_trip", "until_acknowledged", "discard", "Deadlines", "Pending"]
 
 Reply = Callable[[Any], None]  # takes an answer (bytes or a message, per the fidelity)
 Handler = Callable[[Any, int, Reply], None]  # a host's entry: (message, trace id, reply)
+
+REPEAT_AFTER_S = 30.0
+"""How long a store-and-forward sender waits for an acknowledgement before it repeats a message
+(jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
 
 
 def _run_step(step: _Step) -> None:
@@ -56,6 +60,28 @@ def round_trip(env: simpy.Environment, latency_s: Callable[[], float], entry: Ha
     """``message`` crosses a link (one latency draw) to ``entry(message, trace_id, answer)``, and
     the answer crosses back (another draw) to ``reply``."""
     after(env, latency_s(), entry, message, trace_id, lambda answer: after(env, latency_s(), reply, answer))
+
+
+def until_acknowledged(
+    env: simpy.Environment, repeat_after_s: float, send: Callable[[Any, Reply], None], first: Any, repeat: Any, on_answer: Reply
+) -> None:
+    """Store and forward, as every sender of a reversal or an advice does it: ``send(first,
+    answer)`` now and, while no answer has come, ``send(repeat, answer)`` every ``repeat_after_s``
+    (one event per attempt). The first answer to any attempt goes to ``on_answer``; later ones
+    are dropped. ``first`` and ``repeat`` are whatever ``send`` needs (an entry and its message)."""
+    answered = [False]
+
+    def answer(response: Any) -> None:
+        if not answered[0]:
+            answered[0] = True
+            on_answer(response)
+
+    def attempt(what: Any) -> None:
+        if not answered[0]:
+            send(what, answer)
+            after(env, repeat_after_s, attempt, repeat)
+
+    attempt(first)
 
 
 def discard(answer: Any) -> None:

@@ -195,7 +195,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
         "rate": F("d", "", "duplicates: share of the messages delivered twice; 0 otherwise"),
         "node": F("h", "", "switch_node_down: the node lost; -1 otherwise"),
         "dropped": F("q", "", "Requests lost to the fault: dropped on the link (either way), turned away by the down host, lost with the node"),
-        "repeated": F("q", "", "Store-and-forward messages (reversals, advices, cancellations, pushes) its senders had to repeat: kept while the host was down, dropped on the link, lost with the node"),
+        "repeated": F("q", "", "Store-and-forward messages the fault kept from their receiver, each delivered later: a reversal or advice (0400, 0420, 0120) turned away by the down host or lost with its acknowledgement on the link (each loss counted; repeats lost while a host is down are not counted again), repeated by its own sender (0401, 0421, 0121) until acknowledged; a cancellation lost on the link, sent again by the link; a cancellation or push kept by the down host; a message lost with a switch node"),
         "duplicated": F("q", "", "Messages the link delivered twice"),
         "recovered_at": F("d", "s", "When the service had recovered: the result of the last payment of the burst of failures on time (DE39 91 or 68) that followed the fault, started_at when none did (analysis/recovery.py); NaN for clearing_late"),
     },

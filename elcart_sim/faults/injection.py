@@ -4,15 +4,16 @@ end, by a callback on the SimPy clock (core/clock.after), and one `faults` recor
 Physical picture: the drill's operator at the console. At ``start_s`` Aiyl Bank's host is
 pulled off the network (``Host.down``, hosts/host.py): requests that reach it are lost, and the
 switch's own timeout path runs (91 upstream, a reversal to the issuer), as it would for a slow
-host; reversals and advices are store-and-forward, kept by their senders and taken when the host
-is back. A faulty link (`LinkGate`) stands at the door of the host it leads to — or, for the
+host; reversals and advices are store-and-forward: turned away too, and repeated by their senders
+until the host is back and acknowledges them (core/clock.until_acknowledged). A faulty link (`LinkGate`) stands at the door of the host it leads to — or, for the
 acquirer's link to the switch, which the app's services do not share, at the acquirer's sending
 side — and drops a share of the messages crossing it either way, delays them, or delivers a share
 of them twice, each on a random stream of its own (``faults.<link>.<i>.drop``, ``…duplicate``),
-so a fault shifts no other draw. A store-and-forward message the link loses, or whose
-acknowledgement it loses, is repeated by its sender: the acquirer and the switch repeat their
-own (Host.deliver: 0401, 0421 after their timeout); for a sender that sends once (a terminal's
-0400, the app's 0420, a cancellation) the link repeats it after `REPEAT_AFTER_S`. A duplicate's
+so a fault shifts no other draw. A store-and-forward ISO 8583 message the link loses, or whose
+acknowledgement it loses, is repeated by its sender (0401, 0421 every `REPEAT_AFTER_S` until
+acknowledged: the terminal, the ATM, the app, the acquirer and the switch alike); only a
+cancellation, whose sender (the app) sends it once, is sent again by the link after
+`REPEAT_AFTER_S` (`sender_repeats` off: the app_operator link). A duplicate's
 answer is dropped by its sender, which has the original's. Detecting duplicates at the switch or
 an issuer is not this module's: a duplicate reaches the host as any message does. A switch node
 is lost and restored by the switch itself (hosts/switch/nodes.py); a biller stops answering at
@@ -50,7 +51,7 @@ class LinkGate:
         sender_repeats: bool = False,
     ):  # fmt: skip
         self.env = env
-        self.sender_repeats = sender_repeats  # its store-and-forward sender repeats a lost message itself (Host.deliver)
+        self.sender_repeats = sender_repeats  # its store-and-forward senders repeat a lost message themselves (core/clock.until_acknowledged)
         self.drop_share = drop_share
         self.delay_s = delay_s
         self.rate = rate
@@ -90,8 +91,8 @@ class LinkGate:
 
     def _lost(self, is_stored: bool, send: Callable[[Reply], None], reply: Reply) -> None:
         """A message or its answer is lost: a request's sender times out; a store-and-forward
-        sender repeats it — on its own (Host.deliver), or, for a sender that sends once, here
-        after `REPEAT_AFTER_S`."""
+        sender repeats it — on its own (core/clock.until_acknowledged), or, for a sender that
+        sends once (a cancellation), here after `REPEAT_AFTER_S`."""
         if is_stored:
             self.repeated += 1
             if not self.sender_repeats:
@@ -205,7 +206,7 @@ class Injection:
 
     def _hosts_down(self, hosts: list[Host]) -> tuple[Callable[[], Any], Callable[[Any], tuple[int, int, int, float]]]:
         def start() -> list[tuple[int, int]]:
-            counts = [(host.turned_away, host.held) for host in hosts]
+            counts = [(host.turned_away, host.stored_lost + host.held) for host in hosts]
             for host in hosts:
                 self._downs[id(host)] += 1
                 host.down = True
@@ -213,7 +214,7 @@ class Injection:
 
         def end(counts: list[tuple[int, int]]) -> tuple[int, int, int, float]:
             dropped = sum(host.turned_away - before for host, (before, _held) in zip(hosts, counts))
-            repeated = sum(host.held - before for host, (_turned, before) in zip(hosts, counts))
+            repeated = sum(host.stored_lost + host.held - before for host, (_turned, before) in zip(hosts, counts))
             for host in hosts:
                 self._downs[id(host)] -= 1
                 if not self._downs[id(host)]:
@@ -244,7 +245,7 @@ class Injection:
         gate = LinkGate(
             self.env, f"{fault.target}.{i}", self.simulation.streams,
             fault.param("drop_share"), fault.param("delay_s"), fault.param("rate"),
-            sender_repeats=sending or name == "switch_issuer",  # the acquirer's and the switch's reversals and advices: Host.deliver
+            sender_repeats=name != "app_operator",  # ISO 8583 reversals and advices: their senders repeat them (core/clock.until_acknowledged)
         )  # fmt: skip
         hosts = [self.simulation.acquirer] if sending else self._doors(i, name, which)
 

@@ -31,7 +31,9 @@ from elcart_sim.protocol.iso8583 import (
     MTI_AUTHORISATION_REQUEST,
     MTI_FINANCIAL_REQUEST,
     MTI_REVERSAL_ADVICE,
+    MTI_REVERSAL_ADVICE_REPEAT,
     MTI_REVERSAL_REQUEST,
+    MTI_REVERSAL_REQUEST_REPEAT,
     messages,
 )
 from elcart_sim.scenario import HostSpec
@@ -95,6 +97,17 @@ class Acquirer(Host):
     def reverse_advice(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
         """0420 from an ATM: serve it, forward it until the switch has it, acknowledge."""
         self._deliver(times, request, trace_id, reply, self.switch.reverse_advice, self.switch.reverse_advice_repeat)
+
+    @entry(MTI_REVERSAL_REQUEST_REPEAT)
+    def reverse_repeat(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0401, a terminal's repeat: passed on as a repeat until the switch has it (the switch
+        answers it from its memory of the original), acknowledged."""
+        self._deliver(times, request, trace_id, reply, self.switch.reverse_repeat, self.switch.reverse_repeat)
+
+    @entry(MTI_REVERSAL_ADVICE_REPEAT)
+    def reverse_advice_repeat(self, times: Times, request: Mapping[str, Any], payload: Any, trace_id: int, reply: Reply) -> None:
+        """0421, an ATM's repeat: passed on as a repeat until the switch has it, acknowledged."""
+        self._deliver(times, request, trace_id, reply, self.switch.reverse_advice_repeat, self.switch.reverse_advice_repeat)
 
     def _deliver(self, times: Times, request: Mapping[str, Any], trace_id: int, reply: Reply, entry: Any, repeat_entry: Any) -> None:
         issuer = self.issuer_of(request["2"])

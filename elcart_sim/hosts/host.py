@@ -20,12 +20,14 @@ host's hop record keeps its own service times, the HSM's call is a hop record of
 
 A host may be down (`down`, a fault drill's: faults/injection.py): it then takes no new message.
 A request that arrives is dropped unanswered — its sender times out, as it would if the host were
-slow — and a store-and-forward message (a reversal, an advice: `stored`) is kept by its sender,
-which repeats it until the host takes it: it is served when the host is back, in the order it
-came, and the repeats (0401, 0421, 0121) sent meanwhile are lost (the first that got through is
-the one kept). What the host already holds it finishes. Faults at its door (`gates`: a faulty link into
-it) see each message before the host does. A host with no fault pays nothing for this: the door
-is fitted on the instance (`serve` and `serve_stored` shadowed) only while a fault is on.
+slow — and so is a store-and-forward message (a reversal, an advice: `stored`) and its repeats:
+its sender repeats it (0401, 0421, 0121) every `REPEAT_AFTER_S` until it is acknowledged
+(core/clock.until_acknowledged; `deliver` here), so the first repeat after the host is back is
+taken. Only what a sender sends once (a cancellation, a push: `serve_kept`) is kept by the down
+host and served when it is back, in the order it came. What the host already holds it finishes.
+Faults at its door (`gates`: a faulty link into it) see each message before the host does. A host
+with no fault pays nothing for this: the door is fitted on the instance (the `serve*` methods
+shadowed) only while a fault is on.
 
 Time is kept with callbacks (core/clock.py): serving a message is one event at the end of its
 service — its start is known on arrival, since the queue is FIFO (core/server_pool.py) — and a
@@ -41,7 +43,7 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Deadlines, Handler, Reply, after, round_trip
+from elcart_sim.core.clock import REPEAT_AFTER_S, Deadlines, Handler, Reply, after, round_trip, until_acknowledged
 from elcart_sim.core.errors import IsoMessageError
 from elcart_sim.core.link import Link
 from elcart_sim.core.records import Table
@@ -57,12 +59,7 @@ __all__ = ["Host", "Times", "entry", "stored", "REPEAT_AFTER_S"]
 
 Times = tuple[float, float, float]  # (arrived_at, started_at, finished_at) of one service
 
-REPEAT_AFTER_S = 30.0
-"""How long a store-and-forward sender waits for an acknowledgement before it repeats a message
-that was lost (jPOS's store-and-forward default before a first retry, docs/sources.md) [E]."""
-
-
-_REQUEST, _STORED, _REPEAT = 0, 1, 2  # what arrives at a host's door (Host._through)
+_REQUEST, _STORED, _REPEAT, _KEPT = 0, 1, 2, 3  # what arrives at a host's door (Host._through)
 
 
 def stored(mti: str) -> bool:
@@ -121,9 +118,10 @@ class Host:
     # A fault drill's (faults/injection.py); the class's while no fault touches the host.
     _down = False
     gates: tuple = ()  # faults at the door, in the order a message meets them: each has `cross(stored, send, reply)`
-    _held: deque | None = None  # store-and-forward messages kept for when the host is back
+    _held: deque | None = None  # messages kept for when the host is back (`serve_kept`)
     turned_away = 0  # requests dropped at the door while down
-    held = 0  # store-and-forward messages kept while down
+    stored_lost = 0  # store-and-forward messages dropped at the door while down (originals): their senders repeat them
+    held = 0  # messages kept while down (`serve_kept`)
 
     def __init__(
         self,
@@ -159,6 +157,7 @@ class Host:
 
     serve_stored = serve  # `serve` for a store-and-forward message (`stored`): the same, unless the host is down
     serve_repeat = serve  # `serve` for a store-and-forward message's repeat: the same, unless the host is down
+    serve_kept = serve  # `serve` for a message whose sender sends it once (a cancellation, a push): kept while the host is down
 
     # -- faults at the door ----------------------------------------------------------------------
 
@@ -184,39 +183,42 @@ class Host:
             self.came_up()
 
     def fit_door(self) -> None:
-        """Shadow `serve` and `serve_stored` with the door while the host is down or has gates;
+        """Shadow the `serve*` methods with the door while the host is down or has gates;
         otherwise let the class's own methods answer again."""
         shadows = self.__dict__
-        for name in ("serve", "serve_stored", "serve_repeat"):
+        for name in ("serve", "serve_stored", "serve_repeat", "serve_kept"):
             shadows.pop(name, None)
         if self._down or self.gates:
             self.serve = functools.partial(self._at_door, _REQUEST)
             self.serve_stored = functools.partial(self._at_door, _STORED)
             self.serve_repeat = functools.partial(self._at_door, _REPEAT)
+            self.serve_kept = functools.partial(self._at_door, _KEPT)
 
     def came_up(self) -> None:
         """Serve what was kept while the host was down, in the order it came."""
         held, self._held = self._held, deque()
-        serve_stored = type(self).serve_stored
+        serve_kept = type(self).serve_kept
         while held:
             step, args = held.popleft()
-            serve_stored(self, step, *args)
+            serve_kept(self, step, *args)
 
     def _at_door(self, kind: int, step: Callable[..., None], *args: Any) -> None:
         self._through(self.gates, 0, kind, step, args)
 
     def _through(self, gates: tuple, i: int, kind: int, step: Callable[..., None], args: tuple) -> None:
         """The message ``args`` (its last two: trace id, reply) of ``kind`` (_REQUEST, _STORED,
-        _REPEAT) past gate ``i`` onwards, then in."""
+        _REPEAT, _KEPT) past gate ``i`` onwards, then in."""
         if i < len(gates):
             gates[i].cross(kind != _REQUEST, lambda reply: self._through(gates, i + 1, kind, step, (*args[:-1], reply)), args[-1])
         elif not self._down:
-            (type(self).serve, type(self).serve_stored, type(self).serve_repeat)[kind](self, step, *args)
-        elif kind == _STORED:
+            (type(self).serve, type(self).serve_stored, type(self).serve_repeat, type(self).serve_kept)[kind](self, step, *args)
+        elif kind == _KEPT:
             self.held += 1
             self._held.append((step, args))  # type: ignore[union-attr]
         elif kind == _REQUEST:
             self.turned_away += 1
+        elif kind == _STORED:
+            self.stored_lost += 1  # (its repeats, turned away too until the host is back, are not counted again)
 
     def connect(self, links: dict[object, Link]) -> None:
         """Carry messages to each next hop over its link with a bandwidth (core/link.py), keyed
@@ -276,20 +278,12 @@ class Host:
         if self.repeat_after_s is None:
             self.call_next_hop(entry, self.wire.encode(message), trace_id, on_answer)
             return
-        answered = [False]
+        encode = self.wire.encode
 
-        def answer(response: Any) -> None:
-            if not answered[0]:
-                answered[0] = True
-                on_answer(response)
+        def send(attempt: tuple[Handler, Any], answer: Reply) -> None:
+            self.call_next_hop(attempt[0], encode(attempt[1]), trace_id, answer)  # (through any fault on the link)
 
-        def attempt(target: Handler, sent: Any) -> None:
-            if answered[0]:
-                return
-            self.call_next_hop(target, self.wire.encode(sent), trace_id, answer)  # (through any fault on the link)
-            after(self.env, self.repeat_after_s, attempt, repeat_entry, as_repeat(message))
-
-        attempt(entry, message)
+        until_acknowledged(self.env, self.repeat_after_s, send, (entry, message), (repeat_entry, as_repeat(message)), on_answer)
 
     def record_hop(self, trace_id: int, mti: str, issuer: str, times: Times, response_code: str, timed_out: bool) -> None:
         arrived, started, finished = times

@@ -98,7 +98,7 @@ class InteractionOperatorHost(Host):
 
     def cancel(self, request: Any, trace_id: int, reply: Reply) -> None:
         """Entry: a `CreditCancellation` (store-and-forward); ``reply(OperatorAnswer)``."""
-        self.serve_stored(self._cancel, request, trace_id, reply)
+        self.serve_kept(self._cancel, request, trace_id, reply)
 
     def _post(self, times: Times, request: Any, trace_id: int, reply: Reply) -> None:
         bank = self._bank(request)

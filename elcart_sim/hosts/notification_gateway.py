@@ -63,7 +63,7 @@ class NotificationGateway(Host):
     def push(self, push: Push, trace_id: int, reply: Reply) -> None:
         """Entry: send ``push``; ``reply(Delivery)`` when it has reached the phone or is lost. The
         banks keep a push the gateway cannot take (it is down) and send it when it is back."""
-        self.serve_stored(self._send, push, trace_id, reply)
+        self.serve_kept(self._send, push, trace_id, reply)
 
     def _send(self, times: Times, push: Push, trace_id: int, reply: Reply) -> None:
         self.record_hop(trace_id, "", push.bank_code, times, "", False)

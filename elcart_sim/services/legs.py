@@ -17,12 +17,13 @@ from typing import Any
 
 import simpy
 
-from elcart_sim.core.clock import Deadlines, Pending, Reply, round_trip
+from elcart_sim.core.clock import REPEAT_AFTER_S, Deadlines, Pending, Reply, round_trip, until_acknowledged
 from elcart_sim.core.local_time import BusinessDay
 from elcart_sim.core.streams import Sampler
 from elcart_sim.hosts.switch import Switch
 from elcart_sim.protocol.fidelity import WireFormat
 from elcart_sim.protocol.iso8583 import MTI_FINANCIAL_REQUEST, ResponseCode, messages
+from elcart_sim.protocol.iso8583.repeats import as_repeat
 
 __all__ = ["AppLegs", "IPC_INSTITUTION_ID", "APP_TERMINAL_ID", "response_words"]
 
@@ -96,7 +97,13 @@ class AppLegs:
     def reverse(self, trace_id: int, leg: dict[str, Any], acknowledged: Reply) -> None:
         """The reversal advice of ``leg`` to the switch; ``acknowledged(answer)`` when it is."""
         advice = messages.reversal_for(leg)
-        round_trip(self.env, self.switch_latency_s, self.switch.reverse_advice, self.wire.encode(advice), trace_id, acknowledged)
+        encode = self.wire.encode
+
+        def send(attempt: tuple[Any, dict[str, Any]], answer: Reply) -> None:
+            round_trip(self.env, self.switch_latency_s, attempt[0], encode(attempt[1]), trace_id, answer)
+
+        first, repeat = (self.switch.reverse_advice, advice), (self.switch.reverse_advice_repeat, as_repeat(advice))
+        until_acknowledged(self.env, REPEAT_AFTER_S, send, first, repeat, acknowledged)
 
 
 def response_words(code: str) -> str:

@@ -267,23 +267,17 @@ class Host:
         else:
             self.links[entry.__self__].round_trip(entry, message, trace_id, on_answer)  # type: ignore[attr-defined]
 
-    repeat_after_s: float | None = REPEAT_AFTER_S
-    """How long `deliver` waits for an acknowledgement before it repeats (None: it never does)."""
-
     def deliver(self, entry: Handler, repeat_entry: Handler, message: Any, trace_id: int, on_answer: Reply) -> None:
         """Store and forward: carry ``message`` (a reversal, read as a dict) to the next hop's
         ``entry`` until it is acknowledged — without an acknowledgement within
-        ``repeat_after_s``, send it again as a repeat (last MTI digit 1, to ``repeat_entry``),
+        `REPEAT_AFTER_S`, send it again as a repeat (last MTI digit 1, to ``repeat_entry``),
         and so on. The first answer to any attempt goes to ``on_answer``; later ones are dropped."""
-        if self.repeat_after_s is None:
-            self.call_next_hop(entry, self.wire.encode(message), trace_id, on_answer)
-            return
         encode = self.wire.encode
 
         def send(attempt: tuple[Handler, Any], answer: Reply) -> None:
             self.call_next_hop(attempt[0], encode(attempt[1]), trace_id, answer)  # (through any fault on the link)
 
-        until_acknowledged(self.env, self.repeat_after_s, send, (entry, message), (repeat_entry, as_repeat(message)), on_answer)
+        until_acknowledged(self.env, REPEAT_AFTER_S, send, (entry, message), (repeat_entry, as_repeat(message)), on_answer)
 
     def record_hop(self, trace_id: int, mti: str, issuer: str, times: Times, response_code: str, timed_out: bool) -> None:
         arrived, started, finished = times

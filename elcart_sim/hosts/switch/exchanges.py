@@ -30,10 +30,9 @@ class Exchange:
     """One request being handled, or answered: calling it with the answer passes the answer on
     to the sender, and to every duplicate that has waited for it."""
 
-    __slots__ = ("reply", "answer", "fields", "waiting", "admitted_at", "_memory", "_key")
+    __slots__ = ("reply", "answer", "fields", "waiting", "_memory", "_key")
 
     def __init__(self, memory: Exchanges, key: str, fields: tuple[str, ...], reply: Reply):
-        self.admitted_at = memory.env.now
         self.reply: Reply | None = reply
         self.answer: Any = None
         self.fields = fields
